@@ -1,0 +1,62 @@
+/**
+ * The route manifest: what `scripts/generate` writes to `generated/<bank>/<api>/routes.ts` for each bank API,
+ * and all the gateway needs to mount, check and forward that API's operations. Plain data, no functions,
+ * so that it can be diffed, serialised and compared between generations.
+ */
+
+/** Which token an operation needs, read from the OAuth2 flow of its security requirement. */
+export type TokenKind =
+  /** A PSU's token from the authorization-code redirect: the caller must send `X-Connection-Id`. */
+  | 'psu'
+  /** A client-credentials token of the TPP itself, cached per bank and scope. */
+  | 'client'
+  /** No token (the operation declares no security, or only an empty requirement). */
+  | 'none';
+
+export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'patch' | 'head' | 'options';
+
+export interface ParamManifest {
+  /** The name exactly as the spec spells it (`account-id`, `X-Request-ID`). */
+  readonly name: string;
+  readonly required: boolean;
+  /** JSON schema `type` of the parameter when the spec gives one (`string`, `integer`, …). */
+  readonly type?: string;
+  /** Enum values for enum parameters, kept for routing and validation. */
+  readonly enum?: readonly string[];
+}
+
+export interface RouteManifest {
+  /** operationId from the spec, or a stable name derived from method and path when it has none. */
+  readonly operationId: string;
+  /** True when the operationId was derived, not declared by the bank. */
+  readonly operationIdDerived?: boolean;
+  readonly method: HttpMethod;
+  /** Path template relative to the API's server URL, as in the spec: `/accounts/{account-id}/balances`. */
+  readonly path: string;
+  readonly summary?: string;
+  readonly params: {
+    readonly path: readonly ParamManifest[];
+    readonly query: readonly ParamManifest[];
+    /** Header parameters, `Authorization` excluded (the gateway owns it). */
+    readonly header: readonly ParamManifest[];
+  };
+  /** The request body's media types, empty when the operation takes no body. */
+  readonly requestBody?: { readonly required: boolean; readonly contentTypes: readonly string[] };
+  /** Scopes of the security requirement the gateway satisfies (the first one it can). */
+  readonly scopes: readonly string[];
+  readonly tokenKind: TokenKind;
+  /** Name of the security scheme chosen, when there is one. */
+  readonly securityScheme?: string;
+}
+
+export interface ApiManifest {
+  readonly bank: string;
+  readonly api: string;
+  readonly title: string;
+  readonly version: string;
+  /** Server URLs the spec lists (after Swagger 2.0 conversion), in spec order. */
+  readonly servers: readonly string[];
+  /** SHA-256 of the normalised OpenAPI document the manifest was generated from. */
+  readonly specSha256: string;
+  readonly routes: readonly RouteManifest[];
+}
