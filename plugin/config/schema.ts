@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import type { ApiManifest } from '../manifest/types.js';
+import { secretRefSchema } from './secret-ref.js';
+
+const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' });
+const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes (it becomes a URL segment)');
+
+/** Static endpoints, as SEB publishes them. */
+const staticServerSchema = z.strictObject({
+  kind: z.literal('static'),
+  issuer: httpsUrl,
+  authorizationEndpoint: httpsUrl,
+  tokenEndpoint: httpsUrl,
+  revocationEndpoint: httpsUrl.optional(),
+});
+
+/** OIDC / RFC 8414 discovery, as SG publishes it. */
+const discoveryServerSchema = z.strictObject({
+  kind: z.literal('discovery'),
+  issuer: httpsUrl,
+  /** Use the `mtls_endpoint_aliases` of the metadata (RFC 8705 §5): token calls go to the mTLS host. */
+  useMtlsEndpointAliases: z.boolean().default(false),
+});
+
+const clientAuthSchema = z.discriminatedUnion('method', [
+  z.strictObject({ method: z.literal('client_secret_post'), secret: secretRefSchema }),
+  z.strictObject({ method: z.literal('client_secret_basic'), secret: secretRefSchema }),
+  z.strictObject({ method: z.literal('tls_client_auth') }),
+]);
+
+const pemPairSchema = z.strictObject({
+  cert: secretRefSchema,
+  key: secretRefSchema,
+  /** The bank's CA (PEM) that its servers must chain to; the system roots when absent. */
+  ca: secretRefSchema.optional(),
+});
+
+const manifestSchema = z.custom<ApiManifest>(
+  (value) => typeof value === 'object' && value !== null && Array.isArray((value as ApiManifest).routes) && typeof (value as ApiManifest).bank === 'string',
+  'must be a route manifest imported from generated/<bank>/<api>/routes.ts',
+);
+
+const apiSchema = z.strictObject({
+  manifest: manifestSchema,
+  /** Base URL of this API at the bank (server URL including its path), overriding the spec's first server. */
+  baseUrl: httpsUrl.optional(),
+});
+
+export const bankSchema = z.strictObject({
+  displayName: z.string().optional(),
+  apis: z.record(name, apiSchema).refine((apis) => Object.keys(apis).length > 0, 'declare at least one API'),
+  authorizationServer: z.discriminatedUnion('kind', [staticServerSchema, discoveryServerSchema]),
+  client: z.strictObject({ clientId: z.string().min(1), auth: clientAuthSchema }),
+  consent: z
+    .strictObject({
+      /** Scopes asked for when a connection names none; default: every PSU scope of the bank's manifests. */
+      scopes: z.array(z.string().min(1)).optional(),
+      /** OpenID Connect: adds `openid`, sends a nonce and requires a valid id_token. */
+      openid: z.boolean().default(false),
+      /** Extra authorization request parameters, e.g. `{ acr_values: 'L1' }`. */
+      extraParams: z.record(z.string(), z.string()).default({}),
+    })
+    .default({ openid: false, extraParams: {} }),
+  /** The QWAC client certificate presented on every call to this bank (and its token endpoint). */
+  mtls: pemPairSchema,
+  /** draft-cavage request signing with the QSeal key, for banks that require `Signature`. */
+  signing: z.strictObject({ keyId: z.string().min(1), key: secretRefSchema }).optional(),
+  /** Refresh this many seconds before the access token expires (capped at a quarter of its lifetime). */
+  refreshSkewSeconds: z.number().int().min(0).max(3600).default(30),
+});
+
+export const configSchema = z.strictObject({
+  /** Public base URL of the gateway, for the OAuth redirect URI `<publicUrl>/callback/<bank>`. */
+  publicUrl: z.url().optional(),
+  callers: z
+    .strictObject({
+      /** Static development key; when absent, one is generated at start and printed. */
+      devKey: secretRefSchema.optional(),
+    })
+    .default({}),
+  /** Token store, `memory` for now (`BANKGATE_STORE`). */
+  store: z.enum(['memory']).default('memory'),
+  banks: z.record(name, bankSchema).refine((banks) => Object.keys(banks).length > 0, 'declare at least one bank'),
+});
+
+export type BankgateConfig = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type ParsedBankConfig = z.output<typeof bankSchema>;

@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { Hono } from 'hono';
+import type { ConfigInput } from './config/define-config.js';
+import { resolveConfig, type ResolvedBank, type ResolvedConfig } from './config/resolve-config.js';
+import { BankgateError } from './errors/bankgate-error.js';
+import { createJsonLogger, type Logger } from './log.js';
+import type { ConnectionStore } from './store/connection.js';
+import { createMemoryStore } from './store/memory-store.js';
+import { bankRoutes } from './surface/bank-routes.js';
+import { callerAuth, type CallerAuthVariables } from './surface/caller-auth.js';
+import { callbackRoute, connectionRoutes } from './surface/connection-routes.js';
+import { openApiDocument } from './surface/openapi-document.js';
+import { asBankgateError, problemResponse } from './surface/problem.js';
+import { RouteTable } from './surface/route-table.js';
+import { createTokenEngine, type TokenEngine } from './tokens/token-engine.js';
+import { createNodeTransport } from './transport/node-transport.js';
+import type { BankTransport } from './transport/types.js';
+
+export interface GatewayOptions {
+  /** Public base URL for OAuth redirects; default `config.publicUrl`, else `http://127.0.0.1:$PORT`. A function is read when a consent starts. */
+  readonly publicUrl?: string | (() => string);
+  /** One transport per bank; default: undici with the bank's mTLS certificate (and signing key). */
+  readonly transport?: (bank: ResolvedBank) => BankTransport;
+  readonly store?: ConnectionStore;
+  readonly log?: Logger;
+  readonly now?: () => number;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface Gateway {
+  /** The whole surface as a Hono app: mount it (`app.route('/', gateway.app)`) or serve it. */
+  readonly app: Hono;
+  readonly config: ResolvedConfig;
+  readonly engine: TokenEngine;
+  readonly routes: RouteTable;
+  readonly devKey: string;
+  /** True when no key was configured and one was generated: print it at start. */
+  readonly devKeyGenerated: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the gateway from `hono.config.ts`: validates the config (once), creates one transport per bank,
+ * the token engine and the Hono surface.
+ * @example
+ *   const gateway = await createGateway(config);
+ *   serve({ fetch: gateway.app.fetch, port: 3000 });
+ */
+export async function createGateway(input: ConfigInput | ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const env = options.env ?? process.env;
+  const config = isResolved(input) ? input : await resolveConfig(input, env);
+  const log = options.log ?? createJsonLogger();
+  const transports = new Map<string, BankTransport>();
+  for (const bank of config.banks.values()) {
+    transports.set(bank.name, options.transport ? options.transport(bank) : createNodeTransport({
+      bank: bank.name,
+      tls: { cert: bank.tls.cert, key: bank.tls.key, ...(bank.tls.ca ? { ca: bank.tls.ca } : {}) },
+      ...(bank.signing ? { signing: { keyId: bank.signing.keyId, key: bank.signing.key } } : {}),
+    }));
+  }
+  const store = options.store ?? createMemoryStore();
+  const engine = createTokenEngine({ banks: config.banks, transports, store, log, now: options.now });
+  const routes = new RouteTable(config.banks);
+  const devKeyGenerated = config.devKey === undefined;
+  const devKey = config.devKey ?? randomBytes(24).toString('base64url');
+  const publicUrl = (): string => {
+    const value = typeof options.publicUrl === 'function' ? options.publicUrl() : options.publicUrl ?? config.publicUrl ?? `http://127.0.0.1:${env.PORT ?? 3000}`;
+    return value.replace(/\/$/, '');
+  };
+
+  const app = new Hono<{ Variables: CallerAuthVariables }>();
+  app.onError((error, c) => {
+    const problem = asBankgateError(error);
+    if (problem.status >= 500) log.error('request.failed', { code: problem.code, detail: problem.message, path: c.req.path, cause: describeCause(problem.cause) });
+    return problemResponse(problem, c.req.path, problem.code === 'method_not_allowed' ? { allow: String((problem.extra?.allowed as string[]).join(', ')) } : undefined);
+  });
+  app.notFound((c) => problemResponse(new BankgateError('route_not_found', { status: 404, detail: `no declared operation at ${c.req.method} ${c.req.path.slice(0, 200)}; see GET /openapi.json` }), c.req.path));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok', banks: [...config.banks.keys()] }));
+  app.get('/openapi.json', (c) => c.json(openApiDocument(routes, publicUrl())));
+  app.route('/', callbackRoute(engine));
+  app.use('*', callerAuth({ devKey }));
+  app.route('/', connectionRoutes(engine, publicUrl));
+  app.use('*', bankRoutes({ table: routes, engine, transports, log }));
+
+  return {
+    app: app as unknown as Hono,
+    config,
+    engine,
+    routes,
+    devKey,
+    devKeyGenerated,
+    async close() {
+      await Promise.all([...transports.values()].map((t) => t.close()));
+      await store.close();
+    },
+  };
+}
+
+function isResolved(input: ConfigInput | ResolvedConfig): input is ResolvedConfig {
+  return typeof input === 'object' && input !== null && (input as ResolvedConfig).banks instanceof Map;
+}
+
+/** The code and class of a cause chain, for logs: never the message of an unknown error (it might echo a secret). */
+function describeCause(cause: unknown): string | undefined {
+  if (!cause) return undefined;
+  const error = cause as { name?: string; code?: string; message?: string };
+  return [error.name, error.code, error instanceof BankgateError ? error.message : undefined].filter(Boolean).join(' ');
+}

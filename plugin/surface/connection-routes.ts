@@ -1,0 +1,89 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { BankgateError } from '../errors/bankgate-error.js';
+import type { Connection } from '../store/connection.js';
+import type { TokenEngine } from '../tokens/token-engine.js';
+import type { CallerAuthVariables } from './caller-auth.js';
+
+const createBody = z.strictObject({
+  bank: z.string().min(1),
+  connectionId: z.string().optional(),
+  scopes: z.array(z.string().min(1)).optional(),
+  returnTo: z.string().optional(),
+});
+
+/** What a caller may see of a connection: never a token. */
+export function connectionView(connection: Connection) {
+  return {
+    connectionId: connection.id,
+    bank: connection.bank,
+    status: connection.status,
+    scopes: connection.scopes,
+    accessTokenExpiresAt: connection.tokens ? new Date(connection.tokens.expiresAt).toISOString() : null,
+    createdAt: new Date(connection.createdAt).toISOString(),
+    updatedAt: new Date(connection.updatedAt).toISOString(),
+    ...(connection.reason ? { reason: connection.reason } : {}),
+  };
+}
+
+/** `POST /connections`, `GET` and `DELETE /connections/{id}`: the consent lifecycle, per caller. */
+export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
+  const app = new Hono<{ Variables: CallerAuthVariables }>();
+
+  const owned = async (id: string, callerId: string) => {
+    const connection = await engine.store.get(id);
+    if (!connection || connection.owner !== callerId) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${id.slice(0, 128)} does not exist` });
+    return connection;
+  };
+
+  app.post('/connections', async (c) => {
+    let json: unknown;
+    try {
+      json = await c.req.json();
+    } catch {
+      throw new BankgateError('bad_request', { status: 400, detail: 'send a JSON body: { "bank": "<bank>", "connectionId"?: "...", "scopes"?: [...], "returnTo"?: "https://..." }' });
+    }
+    const parsed = createBody.safeParse(json);
+    if (!parsed.success) {
+      const violations = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
+      throw new BankgateError('bad_request', { status: 400, detail: violations.join('; '), extra: { violations } });
+    }
+    const { bank, connectionId, scopes, returnTo } = parsed.data;
+    const { connection, authorizeUrl } = await engine.beginConsent({
+      bank,
+      connectionId,
+      scopes,
+      returnTo,
+      owner: c.get('caller').id,
+      redirectUri: `${publicUrl()}/callback/${bank}`,
+    });
+    return c.json({ ...connectionView(connection), authorizeUrl }, 201, { location: `/connections/${encodeURIComponent(connection.id)}` });
+  });
+
+  app.get('/connections/:id', async (c) => c.json(connectionView(await owned(c.req.param('id'), c.get('caller').id))));
+
+  app.delete('/connections/:id', async (c) => {
+    const connection = await owned(c.req.param('id'), c.get('caller').id);
+    const revocation = await engine.revoke(connection);
+    await engine.store.delete(connection.id);
+    return c.json({ connectionId: connection.id, status: 'revoked', revocation });
+  });
+
+  return app;
+}
+
+/** `GET /callback/{bank}`: where the bank sends the PSU back. Authenticated by `state`, not by caller key. */
+export function callbackRoute(engine: TokenEngine) {
+  const app = new Hono();
+  app.get('/callback/:bank', async (c) => {
+    const { connection, returnTo } = await engine.completeConsent(c.req.param('bank'), new URL(c.req.url));
+    if (returnTo) {
+      const back = new URL(returnTo);
+      back.searchParams.set('connectionId', connection.id);
+      back.searchParams.set('status', connection.status);
+      return c.redirect(back.href, 303);
+    }
+    return c.json({ connectionId: connection.id, bank: connection.bank, status: connection.status });
+  });
+  return app;
+}

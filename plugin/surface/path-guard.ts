@@ -1,0 +1,39 @@
+import { BankgateError } from '../errors/bankgate-error.js';
+
+const ENCODED_SEPARATOR = /%(2f|5c|00)/i;
+
+/**
+ * Splits a raw request path into decoded segments, refusing anything that could steer the bank call to
+ * another path: dot segments in any spelling (`..`, `%2e%2e`, `.%2E`), empty segments (`//host`),
+ * backslashes, encoded separators and control characters. Takes the path as the client sent it, before
+ * any URL normalisation hid a `..`.
+ */
+export function safePathSegments(rawPath: string): string[] {
+  const reject = (why: string) => new BankgateError('path_rejected', { status: 400, detail: `request path rejected: ${why}` });
+  if (!rawPath.startsWith('/')) throw reject('it must start with "/" (absolute-form request targets are not accepted)');
+  if (rawPath.includes('\\')) throw reject('backslash');
+  if (ENCODED_SEPARATOR.test(rawPath)) throw reject('encoded "/", "\\" or NUL');
+  const trimmed = rawPath.length > 1 && rawPath.endsWith('/') ? rawPath.slice(0, -1) : rawPath;
+  const raw = trimmed.split('/').slice(1);
+  const segments: string[] = [];
+  for (const part of raw) {
+    if (part === '') throw reject('empty path segment ("//")');
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(part);
+    } catch {
+      throw reject('malformed percent-encoding');
+    }
+    if (decoded === '.' || decoded === '..') throw reject('dot segment');
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(decoded)) throw reject('control character');
+    segments.push(decoded);
+  }
+  return segments;
+}
+
+/** The path of a request target (`/a/b?x=1` → `/a/b`), as sent. */
+export function rawPathOf(target: string): string {
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
+}

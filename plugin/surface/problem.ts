@@ -1,0 +1,57 @@
+import { BankgateError } from '../errors/bankgate-error.js';
+import { redact } from '../log.js';
+
+export const PROBLEM_TYPE_BASE = 'https://bankgate.dev/problems/';
+
+const TITLES: Record<string, string> = {
+  unauthorized: 'Caller not authenticated',
+  forbidden: 'Caller not allowed',
+  route_not_found: 'No such operation',
+  method_not_allowed: 'Method not allowed',
+  bad_request: 'Bad request',
+  path_rejected: 'Path rejected',
+  missing_header: 'Required header missing',
+  connection_required: 'X-Connection-Id required',
+  connection_not_found: 'Connection not found',
+  connection_pending: 'Consent not finished',
+  connection_bank_mismatch: 'Connection belongs to another bank',
+  reconsent_required: 'PSU consent required again',
+  consent_failed: 'Consent failed',
+  unknown_bank: 'Unknown bank',
+  bank_tls_error: 'TLS handshake with the bank failed',
+  bank_certificate_untrusted: "The bank's server certificate is not trusted",
+  bank_unreachable: 'Bank unreachable',
+  bank_timeout: 'Bank timed out',
+  bank_response_too_large: 'Bank response too large',
+  bank_auth_error: "Error at the bank's authorization server",
+  token_refresh_failed: 'Token refresh failed',
+  config_invalid: 'Gateway misconfigured',
+  internal_error: 'Internal error',
+};
+
+/** An RFC 9457 problem document. `code` is stable; `detail` never carries a token or a secret. */
+export function problemBody(error: BankgateError, instance?: string): Record<string, unknown> {
+  return {
+    type: PROBLEM_TYPE_BASE + error.code.replace(/_/g, '-'),
+    title: TITLES[error.code] ?? error.code,
+    status: error.status,
+    code: error.code,
+    detail: redact(error.message),
+    ...(error.bank ? { bank: error.bank } : {}),
+    ...(instance ? { instance } : {}),
+    ...error.extra,
+  };
+}
+
+export function problemResponse(error: BankgateError, instance?: string, headers?: Record<string, string>): Response {
+  return new Response(JSON.stringify(problemBody(error, instance)), {
+    status: error.status,
+    headers: { 'content-type': 'application/problem+json', ...headers },
+  });
+}
+
+/** Anything thrown becomes a BankgateError: unknown errors are internal and say nothing of their content. */
+export function asBankgateError(error: unknown): BankgateError {
+  if (error instanceof BankgateError) return error;
+  return new BankgateError('internal_error', { status: 500, detail: 'the gateway failed unexpectedly; the request id in the logs has the details', cause: error });
+}

@@ -1,0 +1,65 @@
+import * as oauth from 'oauth4webapi';
+import type { ResolvedBank } from '../config/resolve-config.js';
+import type { BankTransport } from '../transport/types.js';
+import { toOAuthError } from './oauth-error.js';
+
+/**
+ * The OAuth side of one bank: its authorization server metadata (static or discovered, discovered once
+ * and cached, retried after a failure), the client, and how the client authenticates.
+ */
+export interface BankOAuth {
+  readonly bank: ResolvedBank;
+  readonly client: oauth.Client;
+  readonly clientAuth: oauth.ClientAuth;
+  /** Options for every oauth4webapi request: the bank's mTLS fetch. */
+  readonly requestOptions: { [oauth.customFetch]: typeof fetch };
+  metadata(): Promise<oauth.AuthorizationServer>;
+}
+
+export function createBankOAuth(bank: ResolvedBank, transport: BankTransport): BankOAuth {
+  const requestOptions = { [oauth.customFetch]: transport.fetch };
+  const server = bank.authorizationServer;
+  const client: oauth.Client = {
+    client_id: bank.client.clientId,
+    ...(server.kind === 'discovery' && server.useMtlsEndpointAliases ? { use_mtls_endpoint_aliases: true } : {}),
+  };
+  let discovered: Promise<oauth.AuthorizationServer> | undefined;
+
+  const metadata = (): Promise<oauth.AuthorizationServer> => {
+    if (server.kind === 'static') {
+      return Promise.resolve({
+        issuer: server.issuer,
+        authorization_endpoint: server.authorizationEndpoint,
+        token_endpoint: server.tokenEndpoint,
+        ...(server.revocationEndpoint ? { revocation_endpoint: server.revocationEndpoint } : {}),
+      });
+    }
+    discovered ??= discover(bank.name, new URL(server.issuer), bank.consent.openid, requestOptions).catch((error) => {
+      discovered = undefined; // a bank that was down at first use is asked again next time
+      throw error;
+    });
+    return discovered;
+  };
+
+  return { bank, client, clientAuth: clientAuthFor(bank), requestOptions, metadata };
+}
+
+async function discover(bankName: string, issuer: URL, openid: boolean, options: { [oauth.customFetch]: typeof fetch }) {
+  try {
+    const response = await oauth.discoveryRequest(issuer, { ...options, algorithm: openid ? 'oidc' : 'oauth2' });
+    return await oauth.processDiscoveryResponse(issuer, response);
+  } catch (error) {
+    throw toOAuthError(bankName, 'discovery request', error);
+  }
+}
+
+function clientAuthFor(bank: ResolvedBank): oauth.ClientAuth {
+  switch (bank.client.method) {
+    case 'client_secret_post':
+      return oauth.ClientSecretPost(bank.client.secret!);
+    case 'client_secret_basic':
+      return oauth.ClientSecretBasic(bank.client.secret!);
+    case 'tls_client_auth':
+      return oauth.TlsClientAuth();
+  }
+}

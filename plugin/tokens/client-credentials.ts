@@ -1,0 +1,48 @@
+import * as oauth from 'oauth4webapi';
+import type { TokenSet } from '../store/connection.js';
+import { bankOAuth, type TokenContext } from './context.js';
+import { toOAuthError } from './oauth-error.js';
+import type { SingleFlight } from './single-flight.js';
+import { refreshAt, toTokenSet } from './token-set.js';
+
+/**
+ * The TPP's own client-credentials token (RFC 6749 §4.4) for a bank and scope set, cached until the skew
+ * margin and fetched once however many calls ask at the same time.
+ */
+export class ClientCredentialsCache {
+  readonly #tokens = new Map<string, TokenSet>();
+  readonly #context: TokenContext;
+  readonly #flights: SingleFlight<TokenSet>;
+
+  constructor(context: TokenContext, flights: SingleFlight<TokenSet>) {
+    this.#context = context;
+    this.#flights = flights;
+  }
+
+  async accessToken(bank: string, scopes: readonly string[]): Promise<string> {
+    const key = `${bank}\u0000${[...scopes].sort().join(' ')}`;
+    const bankSide = bankOAuth(this.#context, bank);
+    const cached = this.#tokens.get(key);
+    if (cached && this.#context.now() < refreshAt(cached, bankSide.bank.refreshSkewSeconds)) return cached.accessToken;
+    const fresh = await this.#flights.run(key, async () => {
+      try {
+        const as = await bankSide.metadata();
+        const parameters = new URLSearchParams(scopes.length > 0 ? { scope: scopes.join(' ') } : {});
+        const response = await oauth.clientCredentialsGrantRequest(as, bankSide.client, bankSide.clientAuth, parameters, bankSide.requestOptions);
+        const result = await oauth.processClientCredentialsResponse(as, bankSide.client, response);
+        const tokens = toTokenSet(result, this.#context.now());
+        this.#tokens.set(key, tokens);
+        this.#context.log.info('token.client_credentials', { bank, scopes: scopes.join(' ') });
+        return tokens;
+      } catch (error) {
+        throw toOAuthError(bank, 'client credentials grant', error);
+      }
+    });
+    return fresh.accessToken;
+  }
+
+  /** Forgets every cached token of a bank (e.g. after the bank rejected one). */
+  forget(bank: string): void {
+    for (const key of this.#tokens.keys()) if (key.startsWith(`${bank}\u0000`)) this.#tokens.delete(key);
+  }
+}

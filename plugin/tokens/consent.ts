@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import * as oauth from 'oauth4webapi';
+import { BankgateError } from '../errors/bankgate-error.js';
+import type { Connection } from '../store/connection.js';
+import { bankOAuth, type TokenContext } from './context.js';
+import { toOAuthError } from './oauth-error.js';
+import { toTokenSet } from './token-set.js';
+
+const CONSENT_WINDOW_MS = 15 * 60_000;
+const CONNECTION_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export interface BeginConsentInput {
+  readonly bank: string;
+  readonly owner: string;
+  readonly connectionId?: string;
+  readonly scopes?: readonly string[];
+  readonly returnTo?: string;
+  /** `<publicUrl>/callback/<bank>`, registered at the bank. */
+  readonly redirectUri: string;
+}
+
+/**
+ * Starts the authorization-code redirect (RFC 6749 §4.1) with PKCE (RFC 7636), `state`, and for OIDC banks
+ * a nonce: stores the pending consent and returns the URL to send the PSU to.
+ */
+export async function beginConsent(context: TokenContext, input: BeginConsentInput): Promise<{ connection: Connection; authorizeUrl: string }> {
+  const bankSide = bankOAuth(context, input.bank);
+  const { bank } = bankSide;
+  if (input.connectionId !== undefined && !CONNECTION_ID.test(input.connectionId)) {
+    throw new BankgateError('bad_request', { status: 400, detail: 'connectionId must be 1–128 characters of A–Z, a–z, 0–9, ".", "_" or "-"' });
+  }
+  const scopes = input.scopes ?? bank.consent.scopes;
+  const known = new Set([...bank.consent.scopes, ...[...bank.apis.values()].flatMap((api) => api.manifest.routes.flatMap((r) => r.scopes))]);
+  const unknown = scopes.filter((scope) => !known.has(scope));
+  if (unknown.length > 0) {
+    throw new BankgateError('bad_request', { status: 400, bank: bank.name, detail: `bank ${bank.name} has no scope ${unknown.join(', ')}; its scopes are ${[...known].sort().join(', ')}` });
+  }
+  if (input.returnTo !== undefined && !/^https?:\/\//.test(input.returnTo)) {
+    throw new BankgateError('bad_request', { status: 400, detail: 'returnTo must be an absolute http(s) URL' });
+  }
+
+  const existing = input.connectionId ? await context.store.get(input.connectionId) : undefined;
+  if (existing && (existing.owner !== input.owner || existing.bank !== bank.name)) {
+    // Same answer whether the id belongs to another caller or another bank: nothing leaks about it.
+    throw new BankgateError('bad_request', { status: 409, detail: `connectionId ${input.connectionId} is already in use; choose another` });
+  }
+
+  const as = await bankSide.metadata();
+  const state = oauth.generateRandomState();
+  const codeVerifier = oauth.generateRandomCodeVerifier();
+  const nonce = bank.consent.openid ? oauth.generateRandomNonce() : undefined;
+  const now = context.now();
+  const connection: Connection = {
+    id: existing?.id ?? input.connectionId ?? `conn_${randomBytes(12).toString('base64url')}`,
+    bank: bank.name,
+    owner: input.owner,
+    status: existing?.status === 'active' ? 'active' : 'pending',
+    scopes,
+    createdAt: existing?.createdAt ?? now,
+    updatedAt: now,
+    tokens: existing?.tokens,
+    subject: existing?.subject,
+    pending: { state, codeVerifier, nonce, redirectUri: input.redirectUri, returnTo: input.returnTo, expiresAt: now + CONSENT_WINDOW_MS },
+  };
+
+  const url = new URL(as.authorization_endpoint!);
+  const scope = bank.consent.openid && !scopes.includes('openid') ? ['openid', ...scopes] : [...scopes];
+  url.searchParams.set('client_id', bankSide.client.client_id);
+  url.searchParams.set('redirect_uri', input.redirectUri);
+  url.searchParams.set('response_type', 'code');
+  url.searchParams.set('scope', scope.join(' '));
+  url.searchParams.set('state', state);
+  url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier));
+  url.searchParams.set('code_challenge_method', 'S256');
+  if (nonce) url.searchParams.set('nonce', nonce);
+  for (const [key, value] of Object.entries(bank.consent.extraParams)) url.searchParams.set(key, value);
+
+  await context.store.put(connection);
+  context.log.info('consent.started', { bank: bank.name, connectionId: connection.id });
+  return { connection, authorizeUrl: url.href };
+}
+
+/**
+ * Finishes the redirect at `GET /callback/{bank}`: checks `state`, the RFC 9207 `iss`, exchanges the code
+ * with the PKCE verifier, checks the id_token (nonce, and the acr asked for), and stores the token set.
+ */
+export async function completeConsent(context: TokenContext, bankName: string, callbackUrl: URL): Promise<{ connection: Connection; returnTo?: string }> {
+  const bankSide = bankOAuth(context, bankName);
+  const state = callbackUrl.searchParams.get('state');
+  const connection = state ? await context.store.findByState(state) : undefined;
+  const pending = connection?.pending;
+  if (!connection || !pending || connection.bank !== bankName) {
+    throw new BankgateError('consent_failed', { status: 400, bank: bankName, detail: 'unknown or already used state: start again with POST /connections' });
+  }
+  if (pending.expiresAt < context.now()) {
+    await context.store.put({ ...connection, pending: undefined, updatedAt: context.now(), reason: { code: 'consent_expired', detail: 'the PSU did not finish in time' } });
+    throw new BankgateError('consent_failed', { status: 400, bank: bankName, detail: 'the consent took too long and expired: start again with POST /connections' });
+  }
+
+  const as = await bankSide.metadata();
+  try {
+    const params = oauth.validateAuthResponse(as, bankSide.client, callbackUrl.searchParams, pending.state);
+    const response = await oauth.authorizationCodeGrantRequest(as, bankSide.client, bankSide.clientAuth, params, pending.redirectUri, pending.codeVerifier, bankSide.requestOptions);
+    const result = await oauth.processAuthorizationCodeResponse(as, bankSide.client, response, {
+      expectedNonce: pending.nonce ?? oauth.expectNoNonce,
+      requireIdToken: bankSide.bank.consent.openid,
+    });
+    const claims = oauth.getValidatedIdTokenClaims(result);
+    checkAcr(bankName, bankSide.bank.consent.extraParams.acr_values, claims?.acr);
+    const now = context.now();
+    const active: Connection = {
+      ...connection,
+      status: 'active',
+      pending: undefined,
+      reason: undefined,
+      tokens: toTokenSet(result, now),
+      scopes: result.scope ? result.scope.split(' ').filter((s) => s !== 'openid') : connection.scopes,
+      subject: claims?.sub ?? connection.subject,
+      updatedAt: now,
+    };
+    await context.store.put(active);
+    context.log.info('consent.completed', { bank: bankName, connectionId: connection.id });
+    return { connection: active, returnTo: pending.returnTo };
+  } catch (error) {
+    const failure = toOAuthError(bankName, 'authorization code exchange', error);
+    await context.store.put({ ...connection, pending: undefined, updatedAt: context.now(), reason: { code: failure.code, detail: failure.message } });
+    context.log.warn('consent.failed', { bank: bankName, connectionId: connection.id, code: failure.code, detail: failure.message });
+    if (failure.code === 'consent_failed') throw failure;
+    throw new BankgateError('consent_failed', { status: 502, bank: bankName, detail: failure.message, cause: failure, extra: failure.extra });
+  }
+}
+
+function checkAcr(bank: string, requested: string | undefined, acr: unknown) {
+  if (requested === undefined) return;
+  const allowed = requested.split(' ');
+  if (typeof acr !== 'string' || !allowed.includes(acr)) {
+    throw new BankgateError('consent_failed', { status: 502, bank, detail: `bank ${bank} issued an id_token with acr ${JSON.stringify(acr)}; asked for ${requested}` });
+  }
+}

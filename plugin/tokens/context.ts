@@ -1,0 +1,20 @@
+import { BankgateError } from '../errors/bankgate-error.js';
+import type { Logger } from '../log.js';
+import type { ConnectionStore } from '../store/connection.js';
+import type { BankOAuth } from './authorization-server.js';
+
+/** What the token operations share: each bank's OAuth side, the store, the clock and the log. */
+export interface TokenContext {
+  readonly banks: ReadonlyMap<string, BankOAuth>;
+  readonly store: ConnectionStore;
+  readonly now: () => number;
+  readonly log: Logger;
+}
+
+export function bankOAuth(context: TokenContext, bank: string): BankOAuth {
+  const found = context.banks.get(bank);
+  if (!found) {
+    throw new BankgateError('unknown_bank', { status: 404, detail: `no bank named ${JSON.stringify(bank).slice(0, 60)} is configured; known: ${[...context.banks.keys()].join(', ')}` });
+  }
+  return found;
+}
