@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    reporters: ['default', 'json'],
+    outputFile: { json: '.cache/vitest-report.json' },
     maxWorkers: 2,
     minWorkers: 1,
   },
