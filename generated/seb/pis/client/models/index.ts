@@ -1,0 +1,13 @@
+/* tslint:disable */
+/* eslint-disable */
+export * from './AccountReference';
+export * from './Amount';
+export * from './Error400';
+export * from './Href';
+export * from './PaymentInitiation';
+export * from './PaymentInitiationResponse';
+export * from './PaymentInitiationResponseLinks';
+export * from './PaymentInitiationWithStatus';
+export * from './PaymentStatusResponse';
+export * from './TppMessage';
+export * from './TransactionStatus';
