@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readSandboxFile } from '../sandbox/sandbox-file.js';
 import { loadDevKey } from './lib/dev-key-file.js';
-import { consentAsSandboxPsu } from './lib/sandbox-psu.js';
+import { consentHeadlessly } from '../sandbox/headless-consent.js';
 
 const { values } = parseArgs({
   options: { bank: { type: 'string' }, connection: { type: 'string' }, psu: { type: 'string' }, scopes: { type: 'string' } },
@@ -34,7 +34,7 @@ const createdBody = (await created.json()) as { connectionId?: string; authorize
 if (created.status !== 201 || !createdBody.authorizeUrl) fail(`POST /connections answered ${created.status}: ${createdBody.detail ?? JSON.stringify(createdBody)}`);
 console.log(`connection ${createdBody.connectionId}: PSU ${psuId} consents at ${new URL(createdBody.authorizeUrl!).origin}`);
 
-const callbackUrl = await consentAsSandboxPsu({ authorizeUrl: createdBody.authorizeUrl!, psuId, caPem: readFileSync(sandbox!.caFile, 'utf8') }).catch((error: Error) => fail(error.message));
+const { callbackUrl } = await consentHeadlessly(createdBody.authorizeUrl!, { psuId, ca: readFileSync(sandbox!.caFile, 'utf8') }).catch((error: Error) => fail(error.message));
 const callback = await fetch(callbackUrl, { redirect: 'manual' });
 const result = (await callback.json()) as { status?: string; detail?: string };
 if (callback.status !== 200 || result.status !== 'active') fail(`the gateway's callback answered ${callback.status}: ${result.detail ?? JSON.stringify(result)}`);

@@ -8,7 +8,7 @@ import { createGateway, type BankgateConfig, type Gateway } from '../../plugin/i
 import { silentLogger, type Logger } from '../../plugin/log.js';
 import { startSandbox } from '../../sandbox/index.js';
 import type { SandboxFile } from '../../sandbox/sandbox-file.js';
-import { consentAsSandboxPsu } from '../../scripts/lib/sandbox-psu.js';
+import { consentHeadlessly } from '../../sandbox/headless-consent.js';
 
 export const DEV_KEY = 'test-dev-key-0123456789abcdef';
 
@@ -79,7 +79,7 @@ export async function startHarness(options: { accessTtlSeconds?: number; adjust?
       const created = await call('/connections', { method: 'POST', body: { bank, connectionId } });
       const body = (await created.json()) as { authorizeUrl: string; detail?: string };
       if (created.status !== 201) throw new Error(`POST /connections: ${created.status} ${body.detail}`);
-      const callbackUrl = await consentAsSandboxPsu({ authorizeUrl: body.authorizeUrl, psuId: sandbox.file.banks[bank].psuIds[0]!, caPem });
+      const { callbackUrl } = await consentHeadlessly(body.authorizeUrl, { ca: caPem, psuId: sandbox.file.banks[bank].psuIds[0]! });
       const callback = await fetch(callbackUrl);
       const result = (await callback.json()) as { status: string; detail?: string };
       if (callback.status !== 200 || result.status !== 'active') throw new Error(`callback: ${callback.status} ${result.detail}`);
