@@ -1,0 +1,124 @@
+import { createPublicKey } from 'node:crypto';
+import httpSignature from 'http-signature';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { certificateThumbprint } from '../../sandbox/pki.js';
+import { BankgateError } from '../errors/bankgate-error.js';
+import { createFetchTransport } from './fetch-transport.js';
+import { createNodeTransport } from './node-transport.js';
+import type { BankTransport } from './types.js';
+import { createTestPki, startUpstream, type TestPki, type Upstream } from './upstream.fixture.js';
+
+// The "runtime binding" here is the Node transport's own fetch: a real fetch that presents the client
+// certificate, as a Workers mtls_certificates binding or a Deno HttpClient would.
+let pki: TestPki;
+let bank: Upstream;
+let binding: BankTransport;
+
+beforeAll(async () => {
+  pki = await createTestPki();
+  bank = await startUpstream({ cert: pki.server.certPem, key: pki.server.keyPem, ca: pki.caPem }, (request, res) => {
+    if (request.url === '/redirect') {
+      res.writeHead(302, { location: 'https://elsewhere.example/' }).end();
+    } else if (request.url === '/big') {
+      res.end('z'.repeat(5000));
+    } else if (request.url === '/slow') {
+      setTimeout(() => res.end('late'), 1000);
+    } else {
+      res.setHeader('connection', 'keep-alive');
+      res.setHeader('keep-alive', 'timeout=5');
+      res.setHeader('set-cookie', ['a=1', 'b=2']);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ url: request.url, thumbprint: request.thumbprint, headers: request.headers }));
+    }
+  });
+  binding = createNodeTransport({ bank: 'sg', tls: { ca: pki.caPem, cert: pki.client.certPem, key: pki.client.keyPem } });
+});
+afterAll(async () => {
+  await binding.close();
+  await bank.close();
+});
+
+async function failure(promise: Promise<unknown>): Promise<BankgateError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(BankgateError);
+  return error as BankgateError;
+}
+
+describe('createFetchTransport', () => {
+  it('sends over the injected fetch, signs, strips hop-by-hop headers', async () => {
+    const transport = createFetchTransport({
+      bank: 'sg',
+      fetch: binding.fetch,
+      signing: { keyId: 'qseal', key: pki.sealing.keyPem },
+    });
+    const res = await transport.send({
+      method: 'POST',
+      origin: bank.origin,
+      path: '/pisp/v1/payment-requests?x=1',
+      headers: { 'x-request-id': 'f-1', host: 'evil.example', 'content-type': 'application/json' },
+      body: Buffer.from('{"a":1}'),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.connection).toBeUndefined();
+    expect(res.headers['keep-alive']).toBeUndefined();
+    expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    const echoed = JSON.parse(Buffer.from(res.body).toString()) as { url: string; thumbprint: string; headers: Record<string, string> };
+    expect(echoed.url).toBe('/pisp/v1/payment-requests?x=1');
+    expect(echoed.thumbprint).toBe(certificateThumbprint(pki.client.certPem));
+    expect(echoed.headers.host).toBe(`127.0.0.1:${bank.port}`);
+    const parsed = httpSignature.parseRequest(bank.received.at(-1)!.raw as never, { headers: ['(request-target)', 'digest', 'x-request-id'] });
+    const publicKey = createPublicKey(pki.sealing.certPem).export({ type: 'spki', format: 'pem' }).toString();
+    expect(httpSignature.verifySignature(parsed, publicKey)).toBe(true);
+  });
+
+  it('returns redirects instead of following them', async () => {
+    const res = await createFetchTransport({ bank: 'sg', fetch: binding.fetch }).send({ method: 'GET', origin: bank.origin, path: '/redirect', headers: {} });
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe('https://elsewhere.example/');
+  });
+
+  it('oversize body → bank_response_too_large', async () => {
+    const transport = createFetchTransport({ bank: 'sg', fetch: binding.fetch, maxResponseBytes: 1000 });
+    const error = await failure(transport.send({ method: 'GET', origin: bank.origin, path: '/big', headers: {} }));
+    expect(error.code).toBe('bank_response_too_large');
+  });
+
+  it('no answer within timeoutMs → bank_timeout', async () => {
+    const transport = createFetchTransport({ bank: 'sg', fetch: binding.fetch, timeoutMs: 200 });
+    const error = await failure(transport.send({ method: 'GET', origin: bank.origin, path: '/slow', headers: {} }));
+    expect(error.code).toBe('bank_timeout');
+    expect(error.message).toContain('did not answer within 200 ms');
+    expect(error.message).toContain('banks.sg.timeoutMs');
+  });
+
+  it('transport failures keep their codes; a bare fetch TypeError is bank_unreachable', async () => {
+    const untrusted = createNodeTransport({ bank: 'sg', tls: { ca: pki.otherCaPem, cert: pki.client.certPem, key: pki.client.keyPem } });
+    const viaUntrusted = createFetchTransport({ bank: 'sg', fetch: untrusted.fetch });
+    expect((await failure(viaUntrusted.send({ method: 'GET', origin: bank.origin, path: '/', headers: {} }))).code).toBe('bank_certificate_untrusted');
+    await untrusted.close();
+
+    // What a Workers binding throws when the network fails: a TypeError with no code.
+    const edge = createFetchTransport({ bank: 'sg', fetch: async () => Promise.reject(new TypeError('Network connection lost.')) });
+    const error = await failure(edge.send({ method: 'GET', origin: bank.origin, path: '/', headers: {} }));
+    expect(error.code).toBe('bank_unreachable');
+    expect((await failure(edge.fetch(`${bank.origin}/token`))).code).toBe('bank_unreachable');
+  });
+
+  it('refuses a path that would read as another host', async () => {
+    const transport = createFetchTransport({ bank: 'sg', fetch: binding.fetch });
+    const error = await failure(transport.send({ method: 'GET', origin: bank.origin, path: '//evil.example/x', headers: {} }));
+    expect(error.code).toBe('internal_error');
+  });
+
+  it('close() runs the runtime hook; bad options fail at creation', async () => {
+    let closed = false;
+    await createFetchTransport({ bank: 'sg', fetch: binding.fetch, close: () => void (closed = true) }).close();
+    expect(closed).toBe(true);
+    expect(() => createFetchTransport({ bank: 'sg', fetch: binding.fetch, timeoutMs: -1 })).toThrow(
+      expect.objectContaining({ code: 'config_invalid', message: expect.stringContaining('banks.sg.timeoutMs') }),
+    );
+  });
+});

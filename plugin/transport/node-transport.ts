@@ -1,0 +1,127 @@
+/**
+ * The Node transport: undici's own `Agent.request()` on the forwarding path (WHATWG fetch costs several times
+ * the CPU per call), one Agent per bank holding the QWAC for mTLS and a pool per origin.
+ */
+import { Agent, buildConnector } from 'undici';
+import { classifyTransportError, originOf, type ClassifyContext } from './classify-error.js';
+import { outgoingHeaders, stripHopByHop } from './hop-by-hop.js';
+import { resolveNodeTransportOptions, type NodeTransportOptions, type ResolvedNodeTransportOptions } from './options.js';
+import { readBoundedBody } from './read-body.js';
+import { createRequestSigner } from './request-signer.js';
+import { checkedTarget } from './request-target.js';
+import { surfaceTlsRejection } from './tls-rejection.js';
+import type { BankRequest, BankResponse, BankTransport } from './types.js';
+
+export type { NodeTransportOptions } from './options.js';
+
+/**
+ * Creates the transport bankgate uses to call one bank from Node: mutual TLS with the bank's QWAC client
+ * certificate, the bank's CA pinned, bounded timeouts and response size, optional draft-cavage request
+ * signing. Options are validated (every PEM parsed, the key matched to the certificate) when this runs;
+ * a bad option throws `BankgateError('config_invalid')` naming its path (`banks.sg.mtls.key: …`).
+ *
+ * Options:
+ * - `bank`: the bank's config name, used in error details.
+ * - `tls.cert`, `tls.key` (PEM, `tls.passphrase` if encrypted): the client certificate presented to the bank.
+ * - `tls.ca` (PEM or list): pins the CA(s) of the bank's server certificate; absent, Node's root store is used.
+ *   Server certificates are always verified (`rejectUnauthorized` cannot be turned off).
+ * - `tls.servername`: SNI and certificate name, when it differs from the origin's host.
+ * - `timeouts.connectMs` (10 000), `timeouts.headersMs` (30 000), `timeouts.bodyMs` (30 000).
+ * - `maxResponseBytes` (10 MiB), `keepAliveMs` (10 000).
+ * - `signing: { keyId, key, passphrase?, headers? }`: adds `digest` and `signature` (rsa-sha256) to every
+ *   `send()`; default signed headers `(request-target) digest x-request-id`, plus `date` when present.
+ *
+ * `send()` buffers the response (hop-by-hop headers removed, names lower-case) and throws `BankgateError` with
+ * `bank_tls_error`, `bank_certificate_untrusted`, `bank_unreachable`, `bank_timeout` or
+ * `bank_response_too_large` (see classify-error.ts), `missing_header` (400) when a header to sign is absent,
+ * `internal_error` for a non-https origin; an aborted `signal` rethrows the abort as is. `fetch` is Node's
+ * fetch over the same Agent (same client certificate, same size limit), for oauth4webapi's `customFetch` and
+ * the generated SDKs' `fetchApi`; it accepts `(url, init)` and a `Request`, and throws the same codes.
+ * Signing follows draft-cavage-http-signatures-10 and RFC 3230 (`Digest`).
+ *
+ * @example
+ * const transport = createNodeTransport({
+ *   bank: 'sg',
+ *   tls: { cert: readFileSync('qwac.pem', 'utf8'), key: readFileSync('qwac.key', 'utf8'), ca: readFileSync('sg-ca.pem', 'utf8') },
+ *   signing: { keyId: 'https://tpp.example/qseal.pem', key: readFileSync('qseal.key', 'utf8') },
+ * });
+ * const res = await transport.send({
+ *   method: 'GET', origin: 'https://api.sg.example', path: '/accounts', headers: { 'x-request-id': randomUUID() },
+ * });
+ * await transport.close();
+ */
+export function createNodeTransport(options: NodeTransportOptions): BankTransport {
+  const config = resolveNodeTransportOptions(options);
+  const agent = createAgent(config);
+  const sign = config.signing && createRequestSigner(config.bank, config.signing);
+  const context: ClassifyContext = {
+    bank: config.bank,
+    timeouts: config.timeouts,
+    maxResponseBytes: config.maxResponseBytes,
+  };
+
+  async function send(request: BankRequest): Promise<BankResponse> {
+    checkedTarget(config.bank, request.origin, request.path);
+    const stripped = outgoingHeaders(request.headers);
+    const headers = sign ? sign({ method: request.method, path: request.path, headers: stripped, body: request.body }) : stripped;
+    try {
+      const response = await agent.request({
+        origin: request.origin,
+        path: request.path,
+        method: request.method as Agent.DispatchOptions['method'],
+        headers,
+        body: request.body,
+        signal: request.signal,
+      });
+      const body = await readBoundedBody(response.body, config.maxResponseBytes, response.headers['content-length'], () =>
+        response.body.destroy(),
+      );
+      return { status: response.statusCode, headers: stripHopByHop(response.headers), body };
+    } catch (error) {
+      if (request.signal?.aborted) throw error;
+      throw classifyTransportError(error, { ...context, origin: request.origin });
+    }
+  }
+
+  async function mtlsFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    try {
+      // Node's fetch takes undici's `dispatcher`; a Request input keeps its own method, headers and body.
+      return await fetch(input, { ...init, dispatcher: agent } as RequestInit);
+    } catch (error) {
+      const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
+      if (signal?.aborted) throw error;
+      throw classifyTransportError(error, { ...context, origin: originOf(input), fromFetch: true });
+    }
+  }
+
+  return {
+    send,
+    fetch: mtlsFetch as typeof fetch,
+    close: () => agent.close(),
+  };
+}
+
+function createAgent(config: ResolvedNodeTransportOptions): Agent {
+  const { tls, timeouts } = config;
+  const connector = buildConnector({
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    passphrase: tls.passphrase,
+    rejectUnauthorized: true,
+    timeout: timeouts.connectMs,
+  });
+  // undici derives SNI from the origin's host and only falls back to a configured name: override it here.
+  const connect: buildConnector.connector = tls.servername
+    ? (opts, callback) => connector({ ...opts, servername: tls.servername }, callback)
+    : connector;
+  return new Agent({
+    connect: surfaceTlsRejection(connect),
+    headersTimeout: timeouts.headersMs,
+    bodyTimeout: timeouts.bodyMs,
+    keepAliveTimeout: config.keepAliveMs,
+    // Also bounds `fetch` (token responses), whose bodies `send()`'s reader never sees.
+    maxResponseSize: config.maxResponseBytes,
+  });
+}
+

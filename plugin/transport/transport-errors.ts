@@ -1,0 +1,36 @@
+/**
+ * Errors the transport raises itself before `classifyTransportError` turns them into `BankgateError`s.
+ * Each carries a stable `code`, like undici's `UND_ERR_*`, so the classifier matches codes, never messages.
+ */
+
+/** The response body went over `maxResponseBytes` (declared by `content-length` or counted while reading). */
+export class ResponseTooLargeError extends Error {
+  readonly code = 'ERR_BANKGATE_RESPONSE_TOO_LARGE';
+  constructor(readonly limit: number) {
+    super(`response body larger than ${limit} bytes`);
+    this.name = 'ResponseTooLargeError';
+  }
+}
+
+/**
+ * The bank closed a fresh TLS connection before sending a single byte and without a session ticket: it
+ * rejected the handshake after the client thought it complete (TLS 1.3 verifies the client certificate after
+ * the client's Finished; some servers, Node's among them, close without an alert). `alert` holds the TLS
+ * alert error when one arrived.
+ */
+export class HandshakeRejectedError extends Error {
+  readonly code = 'ERR_BANKGATE_TLS_HANDSHAKE_REJECTED';
+  constructor(readonly protocol: string | null, cause?: Error) {
+    super(`the server closed the ${protocol ?? 'TLS'} connection right after the handshake`, cause ? { cause } : undefined);
+    this.name = 'HandshakeRejectedError';
+  }
+}
+
+/** A fetch-based transport gave up waiting for the bank (its own `timeoutMs`, not the caller's signal). */
+export class FetchTimeoutError extends Error {
+  readonly code = 'ERR_BANKGATE_FETCH_TIMEOUT';
+  constructor(readonly timeoutMs: number, cause: unknown) {
+    super(`no answer within ${timeoutMs} ms`, { cause });
+    this.name = 'FetchTimeoutError';
+  }
+}
