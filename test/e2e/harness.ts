@@ -91,7 +91,7 @@ export async function startHarness(options: { accessTtlSeconds?: number; adjust?
       await fetch(sandbox.file.resetUrl, { method: 'POST' });
     },
     async bankRequests(bank) {
-      return (await (await fetch(`${sandbox.file.controlUrl}/__sandbox/requests?bank=${bank}`)).json()) as SandboxRequestRecord[];
+      return (await (await fetch(`${sandbox.file.controlUrl}/requests?bank=${bank}`)).json()) as SandboxRequestRecord[];
     },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './harness.js';
+import { problemOf, startHarness, type Harness } from './harness.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -11,11 +11,30 @@ describe('tokens kept fresh (SANDBOX_ACCESS_TTL=2)', () => {
     h = await startHarness({ accessTtlSeconds: 2 });
     await h.connect('seb', 'seb-r');
     await h.connect('sg', 'sg-r');
+    await h.connect('sg', 'sg-storm');
   });
   afterAll(() => h?.close());
 
   const sebAccounts = () => h.call('/seb/ais/accounts', { headers: { 'x-connection-id': 'seb-r', 'psu-ip-address': '203.0.113.7' } });
-  const sgAccounts = () => h.call('/sg/aisp/accounts', { headers: { 'x-connection-id': 'sg-r' } });
+  const sgAccounts = (connection = 'sg-r') => h.call('/sg/aisp/accounts', { headers: { 'x-connection-id': connection } });
+  const refreshTokenOf = async (id: string) => (await h.gateway.engine.store.get(id))!.tokens!.refreshToken!;
+
+  /** Presents a refresh token to SG's mTLS token endpoint directly, with the gateway's own certificate. */
+  async function presentToSg(refreshToken: string) {
+    const sg = h.sandbox.banks.sg;
+    const agent = new Agent({ connect: { ca: readFileSync(h.sandbox.caFile), cert: readFileSync(sg.mtls.certFile), key: readFileSync(sg.mtls.keyFile) } });
+    try {
+      const response = await request(sg.authorizationServer.mtlsTokenEndpoint!, {
+        dispatcher: agent,
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: sg.client.clientId }).toString(),
+      });
+      return { status: response.statusCode, body: (await response.body.json()) as { error?: string } };
+    } finally {
+      await agent.close();
+    }
+  }
 
   it('a call after the access token expired triggers one refresh and succeeds', async () => {
     await h.resetStats();
@@ -27,35 +46,47 @@ describe('tokens kept fresh (SANDBOX_ACCESS_TTL=2)', () => {
     expect(stats.banks.seb.resourceCalls['401'] ?? 0).toBe(0);
   });
 
-  it("SG rotates the refresh token: the old one is dead at the bank, and the gateway keeps working", async () => {
-    const before = (await h.gateway.engine.store.get('sg-r'))!.tokens!.refreshToken!;
-    await sleep(2500);
-    expect((await sgAccounts()).status).toBe(200);
-    const after = (await h.gateway.engine.store.get('sg-r'))!.tokens!.refreshToken!;
-    expect(after).not.toBe(before);
-
-    // Present the old refresh token to SG's token endpoint ourselves, with the gateway's own certificate.
-    const sg = h.sandbox.banks.sg;
-    const agent = new Agent({ connect: { ca: readFileSync(h.sandbox.caFile), cert: readFileSync(sg.mtls.certFile), key: readFileSync(sg.mtls.keyFile) } });
-    const replay = await request(sg.authorizationServer.mtlsTokenEndpoint!, {
-      dispatcher: agent,
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: before, client_id: sg.client.clientId }).toString(),
-    });
-    expect(replay.statusCode).toBe(400);
-    expect(((await replay.body.json()) as { error: string }).error).toBe('invalid_grant');
-    await agent.close();
-
-    await sleep(2500);
-    expect((await sgAccounts()).status).toBe(200);
+  it('SG rotates the refresh token on every use; the gateway always uses the newest and keeps working', async () => {
+    await h.resetStats();
+    const seen = [await refreshTokenOf('sg-r')];
+    for (let round = 0; round < 2; round++) {
+      await sleep(2500);
+      expect((await sgAccounts()).status).toBe(200);
+      seen.push(await refreshTokenOf('sg-r'));
+    }
+    expect(new Set(seen).size).toBe(3);
+    const stats = await h.stats();
+    expect(stats.banks.sg.tokenRequests.refresh_token).toBe(2);
+    expect(stats.banks.sg.tokenErrors).toEqual({});
     expect((await h.gateway.engine.store.get('sg-r'))!.status).toBe('active');
+  });
+
+  it("SG's old refresh token is rejected after rotation; replaying it makes SG revoke the grant, which the gateway reports as reconsent_required", async () => {
+    const before = await refreshTokenOf('sg-r');
+    await sleep(2500);
+    expect((await sgAccounts()).status).toBe(200);
+    expect(await refreshTokenOf('sg-r')).not.toBe(before);
+
+    const replay = await presentToSg(before);
+    expect(replay.status).toBe(400);
+    expect(replay.body.error).toBe('invalid_grant');
+
+    // oidc-provider, like OAuth 2.1 reuse detection asks, revokes the whole grant on a replay. The gateway's
+    // next refresh then gets invalid_grant: the connection is marked, kept, and says so; nothing crashes.
+    await sleep(2500);
+    const after = await sgAccounts();
+    expect(after.status).toBe(409);
+    const problem = await problemOf(after);
+    expect(problem.code).toBe('reconsent_required');
+    expect(problem.bank).toBe('sg');
+    const status = (await (await h.call('/connections/sg-r')).json()) as { status: string; reason: { code: string } };
+    expect(status.status).toBe('reconsent_required');
   });
 
   it('50 concurrent calls on an expired token cause exactly one refresh at the authorization server', async () => {
     await sleep(2500);
     await h.resetStats();
-    const responses = await Promise.all(Array.from({ length: 50 }, () => sgAccounts()));
+    const responses = await Promise.all(Array.from({ length: 50 }, () => sgAccounts('sg-storm')));
     expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200));
     const stats = await h.stats();
     expect(stats.banks.sg.tokenRequests.refresh_token).toBe(1);

@@ -15,11 +15,10 @@ describe('client certificate problems are named, with the bank and the cause', (
         config.banks.seb!.mtls = { ...config.banks.seb!.mtls, cert: { file: sandbox.untrustedClientCert.certFile }, key: { file: sandbox.untrustedClientCert.keyFile } };
       },
     });
-    // The client-credentials-free path: a PSU call needs a connection, whose consent also needs the
-    // token endpoint; SEB's resource server is where the QWAC is checked, so use a token-less failure:
+    // SEB's resource server checks the QWAC at the handshake, before any token matters: a connection
+    // with a stored (unchecked) token is enough to reach it.
     const created = await h.call('/connections', { method: 'POST', body: { bank: 'seb', connectionId: 'x' } });
-    expect(created.status).toBe(201); // the authorize URL needs no TLS to the bank (static endpoints)
-    // Any resource call fails at the TLS layer before a token matters; force it with a stored token.
+    expect(created.status).toBe(201);
     await h.gateway.engine.store.put({ ...(await h.gateway.engine.store.get('x'))!, status: 'active', tokens: { accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 3_600_000, expiresIn: 3600 } });
     const response = await h.call('/seb/ais/accounts', { headers: { 'x-connection-id': 'x', 'psu-ip-address': '203.0.113.7' } });
     expect(response.status).toBe(502);
@@ -40,25 +39,19 @@ describe('client certificate problems are named, with the bank and the cause', (
     ).rejects.toSatisfy((error: unknown) => error instanceof ConfigError && error.problems.some((p) => p.includes('banks.sg.mtls.cert') && p.includes('not found')));
   });
 
-  it('SG token endpoint with the wrong certificate → the consent fails with a problem naming sg', async () => {
+  it('SG token endpoint with a certificate it does not know → 502 bank_auth_error invalid_client, naming sg', async () => {
     h = await startHarness({
       adjust: (config, sandbox) => {
         config.banks.sg!.mtls = { ...config.banks.sg!.mtls, cert: { file: sandbox.untrustedClientCert.certFile }, key: { file: sandbox.untrustedClientCert.keyFile } };
       },
     });
-    const created = await h.call('/connections', { method: 'POST', body: { bank: 'sg' } });
-    // Discovery is on the non-mTLS host and works; the failure shows when the token endpoint is used.
-    expect([201, 502]).toContain(created.status);
-    if (created.status === 502) {
-      const problem = await problemOf(created);
-      expect(problem.bank).toBe('sg');
-      return;
-    }
+    // SG's token host asks for a certificate without failing the handshake, and answers invalid_client
+    // (tls_client_auth: the subject does not match the registered client), as a real AS does.
     const payment = await h.call('/sg/pisp/payment-requests/abc');
     expect(payment.status).toBe(502);
     const problem = await problemOf(payment);
-    expect(problem.bank).toBe('sg');
-    expect(['bank_tls_error', 'bank_auth_error']).toContain(problem.code);
-    expect(problem.detail).toMatch(/sg/);
+    expect(problem).toMatchObject({ code: 'bank_auth_error', bank: 'sg', oauthError: 'invalid_client' });
+    expect(problem.detail).toMatch(/^bank sg refused the client credentials grant/);
+    expect((await h.stats()).banks.sg.resourceCalls).toEqual({});
   });
 });
