@@ -5,7 +5,7 @@ import { resolveConfig, type ResolvedBank, type ResolvedConfig } from './config/
 import { BankgateError } from './errors/bankgate-error.js';
 import { createJsonLogger, type Logger } from './log.js';
 import type { ConnectionStore } from './store/connection.js';
-import { createMemoryStore } from './store/memory-store.js';
+import { createStore } from './store/create-store.js';
 import { bankRoutes } from './surface/bank-routes.js';
 import { callerAuth, type CallerAuthVariables } from './surface/caller-auth.js';
 import { callbackRoute, connectionRoutes } from './surface/connection-routes.js';
@@ -13,7 +13,7 @@ import { openApiDocument } from './surface/openapi-document.js';
 import { asBankgateError, problemResponse } from './surface/problem.js';
 import { RouteTable } from './surface/route-table.js';
 import { createTokenEngine, type TokenEngine } from './tokens/token-engine.js';
-import { createNodeTransport } from './transport/node-transport.js';
+import { createBankTransport } from './transport/bank-transport.js';
 import type { BankTransport } from './transport/types.js';
 
 export interface GatewayOptions {
@@ -52,13 +52,9 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
   const log = options.log ?? createJsonLogger();
   const transports = new Map<string, BankTransport>();
   for (const bank of config.banks.values()) {
-    transports.set(bank.name, options.transport ? options.transport(bank) : createNodeTransport({
-      bank: bank.name,
-      tls: { cert: bank.tls.cert, key: bank.tls.key, ...(bank.tls.ca ? { ca: bank.tls.ca } : {}) },
-      ...(bank.signing ? { signing: { keyId: bank.signing.keyId, key: bank.signing.key } } : {}),
-    }));
+    transports.set(bank.name, (options.transport ?? createBankTransport)(bank));
   }
-  const store = options.store ?? createMemoryStore();
+  const store = options.store ?? createStore(config.store);
   const engine = createTokenEngine({ banks: config.banks, transports, store, log, now: options.now });
   const routes = new RouteTable(config.banks);
   const devKeyGenerated = config.devKey === undefined;

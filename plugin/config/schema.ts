@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import type { ApiManifest } from '../manifest/types.js';
+import { storeSchema } from '../store/config-schema.js';
+import { callersSchema } from '../surface/config-schema.js';
+import { mtlsSchema, signingSchema } from '../transport/config-schema.js';
 import { secretRefSchema } from './secret-ref.js';
 
 const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' });
@@ -28,13 +31,6 @@ const clientAuthSchema = z.discriminatedUnion('method', [
   z.strictObject({ method: z.literal('tls_client_auth') }),
 ]);
 
-const pemPairSchema = z.strictObject({
-  cert: secretRefSchema,
-  key: secretRefSchema,
-  /** The bank's CA (PEM) that its servers must chain to; the system roots when absent. */
-  ca: secretRefSchema.optional(),
-});
-
 const manifestSchema = z.custom<ApiManifest>(
   (value) => typeof value === 'object' && value !== null && Array.isArray((value as ApiManifest).routes) && typeof (value as ApiManifest).bank === 'string',
   'must be a route manifest imported from generated/<bank>/<api>/routes.ts',
@@ -62,9 +58,9 @@ export const bankSchema = z.strictObject({
     })
     .default({ openid: false, extraParams: {} }),
   /** The QWAC client certificate presented on every call to this bank (and its token endpoint). */
-  mtls: pemPairSchema,
+  mtls: mtlsSchema,
   /** draft-cavage request signing with the QSeal key, for banks that require `Signature`. */
-  signing: z.strictObject({ keyId: z.string().min(1), key: secretRefSchema }).optional(),
+  signing: signingSchema.optional(),
   /** Refresh this many seconds before the access token expires (capped at a quarter of its lifetime). */
   refreshSkewSeconds: z.number().int().min(0).max(3600).default(30),
 });
@@ -72,14 +68,8 @@ export const bankSchema = z.strictObject({
 export const configSchema = z.strictObject({
   /** Public base URL of the gateway, for the OAuth redirect URI `<publicUrl>/callback/<bank>`. */
   publicUrl: z.url().optional(),
-  callers: z
-    .strictObject({
-      /** Static development key; when absent, one is generated at start and printed. */
-      devKey: secretRefSchema.optional(),
-    })
-    .default({}),
-  /** Token store, `memory` for now (`BANKGATE_STORE`). */
-  store: z.enum(['memory']).default('memory'),
+  callers: callersSchema,
+  store: storeSchema,
   banks: z.record(name, bankSchema).refine((banks) => Object.keys(banks).length > 0, 'declare at least one bank'),
 });
 

@@ -32,3 +32,23 @@ export function readSecretRef(ref: SecretRef, path: string, env: NodeJS.ProcessE
   }
   return ref.value;
 }
+
+/** Reads references for one validation pass, collecting every problem instead of stopping at the first. */
+export class ProblemCollector {
+  readonly problems: string[] = [];
+  constructor(readonly env: NodeJS.ProcessEnv) {}
+
+  add(problem: string): void {
+    this.problems.push(problem);
+  }
+
+  /** The referenced value, or undefined after recording why it could not be read. */
+  read(ref: SecretRef, path: string): string | undefined {
+    try {
+      return readSecretRef(ref, path, this.env);
+    } catch (error) {
+      this.problems.push((error as Error).message);
+      return undefined;
+    }
+  }
+}

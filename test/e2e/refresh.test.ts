@@ -1,14 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createJsonLogger } from '../../plugin/log.js';
 import { problemOf, startHarness, type Harness } from './harness.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('tokens kept fresh (SANDBOX_ACCESS_TTL=2)', () => {
   let h: Harness;
+  const logLines: string[] = [];
+  const tokensSeen = new Set<string>();
   beforeAll(async () => {
-    h = await startHarness({ accessTtlSeconds: 2 });
+    h = await startHarness({ accessTtlSeconds: 2, log: createJsonLogger((line) => logLines.push(line)) });
     await h.connect('seb', 'seb-r');
     await h.connect('sg', 'sg-r');
     await h.connect('sg', 'sg-storm');
@@ -17,7 +20,11 @@ describe('tokens kept fresh (SANDBOX_ACCESS_TTL=2)', () => {
 
   const sebAccounts = () => h.call('/seb/ais/accounts', { headers: { 'x-connection-id': 'seb-r', 'psu-ip-address': '203.0.113.7' } });
   const sgAccounts = (connection = 'sg-r') => h.call('/sg/aisp/accounts', { headers: { 'x-connection-id': connection } });
-  const refreshTokenOf = async (id: string) => (await h.gateway.engine.store.get(id))!.tokens!.refreshToken!;
+  const refreshTokenOf = async (id: string) => {
+    const tokens = (await h.gateway.engine.store.get(id))!.tokens!;
+    tokensSeen.add(tokens.accessToken).add(tokens.refreshToken!);
+    return tokens.refreshToken!;
+  };
 
   /** Presents a refresh token to SG's mTLS token endpoint directly, with the gateway's own certificate. */
   async function presentToSg(refreshToken: string) {
@@ -91,5 +98,16 @@ describe('tokens kept fresh (SANDBOX_ACCESS_TTL=2)', () => {
     const stats = await h.stats();
     expect(stats.banks.sg.tokenRequests.refresh_token).toBe(1);
     expect(stats.banks.sg.resourceCalls['200']).toBe(50);
+  });
+
+  it('no access or refresh token ever appears in a log line', async () => {
+    for (const id of ['seb-r', 'sg-r', 'sg-storm']) {
+      const tokens = (await h.gateway.engine.store.get(id))?.tokens;
+      if (tokens) tokensSeen.add(tokens.accessToken).add(tokens.refreshToken!);
+    }
+    expect(logLines.some((line) => line.includes('token.refreshed'))).toBe(true);
+    expect(tokensSeen.size).toBeGreaterThan(4);
+    for (const token of tokensSeen) expect(logLines.filter((line) => line.includes(token))).toEqual([]);
+    expect(logLines.join('\n')).not.toMatch(/bearer\s+[A-Za-z0-9_-]{10,}/i);
   });
 });
