@@ -4,8 +4,10 @@
  *   POST /__sandbox/reset              zeroes the stats and forgets the recorded requests
  *   GET  /__sandbox/requests?bank=sg   the last 200 resource requests as the bank received them
  *   GET  /__sandbox/file               the sandbox file (the same as sandbox.json)
+ *   POST|GET|DELETE /__sandbox/faults  fault injection (see faults.ts)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FaultRegistry } from './faults.js';
 import type { SandboxFile } from './sandbox-file.js';
 import type { BankName, SandboxStats } from './stats.js';
 
@@ -16,8 +18,22 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-export function createControlHandler(stats: SandboxStats, file: () => SandboxFile | undefined) {
+export function createControlHandler(stats: SandboxStats, file: () => SandboxFile | undefined, faults: FaultRegistry) {
   return function handleControlRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method === 'POST' && req.url === '/__sandbox/faults') {
+      let text = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (text += chunk));
+      req.on('end', () => {
+        try {
+          faults.add(JSON.parse(text));
+          send(res, 200, faults.list());
+        } catch (error) {
+          send(res, 400, { error: (error as Error).message });
+        }
+      });
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const route = `${req.method} ${url.pathname}`;
     switch (route) {
@@ -33,10 +49,15 @@ export function createControlHandler(stats: SandboxStats, file: () => SandboxFil
       }
       case 'GET /__sandbox/file':
         return send(res, 200, file());
+      case 'GET /__sandbox/faults':
+        return send(res, 200, faults.list());
+      case 'DELETE /__sandbox/faults':
+        faults.clear();
+        return send(res, 200, []);
       default:
         return send(res, 404, {
           error: `no ${route}`,
-          routes: ['GET /__sandbox/stats', 'POST /__sandbox/reset', 'GET /__sandbox/requests?bank=seb|sg', 'GET /__sandbox/file'],
+          routes: ['GET /__sandbox/stats', 'POST /__sandbox/reset', 'GET /__sandbox/requests?bank=seb|sg', 'GET /__sandbox/file', 'POST|GET|DELETE /__sandbox/faults'],
         });
     }
   };

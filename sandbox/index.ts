@@ -9,6 +9,7 @@ import { manifests } from '../generated/index.js';
 import type { ApiManifest } from '../plugin/manifest/types.js';
 import { assertClientLoads, authorizationServerHandler } from './authorization-server.js';
 import { createControlHandler } from './control-server.js';
+import { FaultRegistry } from './faults.js';
 import { SEB_PSUS, SG_PSUS } from './data.js';
 import { bindServer, type BoundServer } from './listen.js';
 import { createResourceServer } from './resource-server.js';
@@ -82,6 +83,8 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
   await mkdir(dir, { recursive: true });
   const pki = await createSandboxPki(dir);
   const stats = new SandboxStats();
+  // Armed through the control plane; the authorization and resource servers consume them (see faults.ts).
+  const faults = new FaultRegistry();
   const servers: BoundServer[] = [];
   const tls = { cert: pki.server.certPem, key: pki.server.keyPem };
   // Resource servers refuse the handshake without a client certificate of the sandbox CA, as a bank does.
@@ -174,7 +177,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
       untrustedClientCert: { certFile: pki.untrusted.certFile, keyFile: pki.untrusted.keyFile },
     };
     const current = file;
-    control.handle(createControlHandler(stats, () => current));
+    control.handle(createControlHandler(stats, () => current, faults));
 
     const filePath = resolve(dir, 'sandbox.json');
     if (options.writeFile ?? true) {
