@@ -36,4 +36,10 @@ export interface BankTransport {
   readonly fetch: typeof fetch;
   /** Closes pooled connections. */
   close(): Promise<void>;
+  /**
+   * SHA-256 thumbprint (base64url, the `x5t#S256` of RFC 8705) of the client certificate new connections
+   * present now. It changes when the certificate is rotated; certificate-bound tokens obtained under another
+   * thumbprint must then be re-obtained. Absent when the transport has no client certificate of its own.
+   */
+  readonly clientCertificateThumbprint?: () => string | undefined;
 }
