@@ -4,6 +4,7 @@ import type { ConfigInput } from './config/define-config.js';
 import { resolveConfig, type ResolvedBank, type ResolvedConfig } from './config/resolve-config.js';
 import { BankgateError } from './errors/bankgate-error.js';
 import { createJsonLogger, type Logger } from './log.js';
+import { MetricsRegistry } from './observability/metrics.js';
 import type { ConnectionStore } from './store/connection.js';
 import { createStore } from './store/create-store.js';
 import { bankRoutes } from './surface/bank-routes.js';
@@ -20,11 +21,13 @@ export interface GatewayOptions {
   /** Public base URL for OAuth redirects; default `config.publicUrl`, else `http://127.0.0.1:$PORT`. A function is read when a consent starts. */
   readonly publicUrl?: string | (() => string);
   /** One transport per bank; default: undici with the bank's mTLS certificate (and signing key). */
-  readonly transport?: (bank: ResolvedBank) => BankTransport;
+  readonly transport?: (bank: ResolvedBank, context: { metrics: MetricsRegistry; log: Logger }) => BankTransport;
   readonly store?: ConnectionStore;
   readonly log?: Logger;
   readonly now?: () => number;
   readonly env?: NodeJS.ProcessEnv;
+  /** Where the engines count; served at `GET /metrics`. */
+  readonly metrics?: MetricsRegistry;
 }
 
 export interface Gateway {
@@ -33,6 +36,7 @@ export interface Gateway {
   readonly config: ResolvedConfig;
   readonly engine: TokenEngine;
   readonly routes: RouteTable;
+  readonly metrics: MetricsRegistry;
   readonly devKey: string;
   /** True when no key was configured and one was generated: print it at start. */
   readonly devKeyGenerated: boolean;
@@ -50,12 +54,13 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
   const env = options.env ?? process.env;
   const config = isResolved(input) ? input : await resolveConfig(input, env);
   const log = options.log ?? createJsonLogger();
+  const metrics = options.metrics ?? new MetricsRegistry();
   const transports = new Map<string, BankTransport>();
   for (const bank of config.banks.values()) {
-    transports.set(bank.name, (options.transport ?? createBankTransport)(bank));
+    transports.set(bank.name, (options.transport ?? createBankTransport)(bank, { metrics, log }));
   }
   const store = options.store ?? createStore(config.store);
-  const engine = createTokenEngine({ banks: config.banks, transports, store, log, now: options.now });
+  const engine = createTokenEngine({ banks: config.banks, transports, store, log, metrics, now: options.now });
   const routes = new RouteTable(config.banks);
   const devKeyGenerated = config.devKey === undefined;
   const devKey = config.devKey ?? randomBytes(24).toString('base64url');
@@ -74,6 +79,7 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
 
   app.get('/healthz', (c) => c.json({ status: 'ok', banks: [...config.banks.keys()] }));
   app.get('/openapi.json', (c) => c.json(openApiDocument(routes, publicUrl())));
+  app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
   app.route('/', callbackRoute(engine));
   app.use('*', callerAuth({ devKey }));
   app.route('/', connectionRoutes(engine, publicUrl));
@@ -84,6 +90,7 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
     config,
     engine,
     routes,
+    metrics,
     devKey,
     devKeyGenerated,
     async close() {

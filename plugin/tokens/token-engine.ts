@@ -1,5 +1,6 @@
 import type { ResolvedBank } from '../config/resolve-config.js';
 import type { Logger } from '../log.js';
+import type { MetricsRegistry } from '../observability/metrics.js';
 import type { Connection, ConnectionStore, TokenSet } from '../store/connection.js';
 import type { BankTransport } from '../transport/types.js';
 import { createBankOAuth, type BankOAuth } from './authorization-server.js';
@@ -27,6 +28,8 @@ export interface TokenEngineOptions {
   readonly transports: ReadonlyMap<string, BankTransport>;
   readonly store: ConnectionStore;
   readonly log: Logger;
+  /** Token refreshes and failures are counted here. */
+  readonly metrics?: MetricsRegistry;
   readonly now?: () => number;
 }
 
