@@ -4,12 +4,17 @@
  * bearer token valid (401) → token kind and scope cover the operation (403) → bank-specific checks (SG:
  * certificate binding, signature) → the operation's handler. Every request is recorded in the stats.
  * mTLS itself is enforced by the HTTPS server (`requestCert` + `rejectUnauthorized`), before any of this runs.
+ * Armed `target: 'resource'` faults (faults.ts) apply first: delay, status, close, drop-response, gzip.
+ * A closed or dropped call is not recorded in the stats: the bank never answered it.
  */
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import type Provider from 'oidc-provider';
 import type { RouteManifest } from '../plugin/manifest/types.js';
 import { resolveBearerToken, type BearerToken } from './bearer-token.js';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { FaultRegistry } from './faults.js';
 import type { RequestHandler } from './listen.js';
 import { createRouteTable, type ResourceApi, type RouteMatch } from './route-table.js';
 import type { BankName, SandboxStats } from './stats.js';
@@ -67,8 +72,10 @@ export function createResourceServer(options: {
   provider: Provider;
   stats: SandboxStats;
   origin: string;
+  /** Fault rules armed through the control plane; none when absent. */
+  faults?: FaultRegistry;
 }): RequestHandler {
-  const { profile, provider, stats, origin } = options;
+  const { profile, provider, stats, origin, faults } = options;
   const table = createRouteTable(options.apis);
   const app = new Hono<{ Bindings: HttpBindings }>();
 
@@ -115,12 +122,20 @@ export function createResourceServer(options: {
     const incoming = c.env.incoming;
     const target = incoming.url ?? '/';
     const thumbprint = peerThumbprint(incoming.socket);
+    const fault = faults?.take(profile.bank, 'resource', { path: target.split('?')[0], method: c.req.method });
+    if (fault?.action === 'close') return hangUp(incoming.socket);
+    if (fault?.action === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 1_000));
     let response: Response;
     try {
-      response = await run(c, target, thumbprint);
+      response =
+        fault?.action === 'status'
+          ? profile.error('internal', fault.status ?? 503, `sandbox fault: the bank answers ${fault.status ?? 503} without doing the work`, target)
+          : await run(c, target, thumbprint);
     } catch (error) {
       response = profile.error('internal', 500, `sandbox error: ${error instanceof Error ? error.message : String(error)}`, target);
     }
+    if (fault?.action === 'drop-response') return hangUp(incoming.socket);
+    if (fault?.action === 'gzip') response = await gzipped(response);
     stats.resourceCall({
       bank: profile.bank,
       method: c.req.method,
@@ -133,4 +148,22 @@ export function createResourceServer(options: {
   });
 
   return getRequestListener(app.fetch) as RequestHandler;
+}
+
+const gzipAsync = promisify(gzip);
+
+/** The same answer, compressed as a bank with compression switched on sends it (whatever the client asked). */
+async function gzipped(response: Response): Promise<Response> {
+  const body = await gzipAsync(new Uint8Array(await response.arrayBuffer()));
+  const headers = new Headers(response.headers);
+  headers.set('content-encoding', 'gzip');
+  headers.delete('content-length');
+  return new Response(body, { status: response.status, headers });
+}
+
+/** Ends the connection without an answer: the client sees the socket close mid-request. */
+function hangUp(socket: { destroy(): void }): Response {
+  socket.destroy();
+  // node-server writes this to a destroyed socket, which is a no-op.
+  return new Response(null, { status: 204 });
 }

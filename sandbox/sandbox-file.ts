@@ -33,6 +33,8 @@ export interface SandboxBank {
   readonly apis: Readonly<Record<string, string>>;
   /** The QWAC-like client certificate the gateway presents to this bank. */
   readonly mtls: SandboxPemPair;
+  /** A second certificate of the same subject from the same CA: for certificate rotation tests. */
+  readonly nextMtls?: SandboxPemPair;
   /** QSeal-like signing key and certificate, for banks that verify `Signature` (SG-like). */
   readonly signing?: SandboxPemPair & { readonly keyId: string };
   /** Sandbox PSU identities that can consent without a browser (like SEB's sandbox identity numbers). */

@@ -8,16 +8,20 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import type { SandboxPemPair } from './sandbox-file.js';
-import { createCertificateAuthority, type PemPair } from './pki.js';
+import { createCertificateAuthority, type CertificateAuthority, type PemPair } from './pki.js';
 
 export interface SandboxPki {
   readonly dir: string;
-  readonly ca: PemPair & { readonly certFile: string };
+  /** The CA (it can issue more certificates while the sandbox runs, e.g. for rotation tests). */
+  readonly ca: CertificateAuthority & { readonly certFile: string };
   readonly server: PemPair;
   readonly seb: PemPair & SandboxPemPair;
   readonly sg: PemPair & SandboxPemPair;
   readonly sgSeal: PemPair & SandboxPemPair & { readonly keyId: string };
   readonly untrusted: PemPair & SandboxPemPair;
+  /** A second QWAC-like certificate per bank, same subject, for certificate rotation tests. */
+  readonly sebNext: PemPair & SandboxPemPair;
+  readonly sgNext: PemPair & SandboxPemPair;
 }
 
 async function writePem(path: string, pem: string, secret: boolean): Promise<void> {
@@ -41,12 +45,16 @@ export async function createSandboxPki(baseDir: string): Promise<SandboxPki> {
     createCertificateAuthority('bankgate sandbox CA'),
     createCertificateAuthority('untrusted test CA'),
   ]);
-  const [server, seb, sg, sgSeal, untrusted] = await Promise.all([
+  const sebSubject = { commonName: 'bankgate-qwac-seb', organization: 'Bankgate Sandbox TPP AB', organizationIdentifier: 'PSDSE-FINA-44059', country: 'SE' };
+  const sgSubject = { commonName: 'bankgate-qwac-sg', organization: 'Bankgate Sandbox TPP SAS', organizationIdentifier: 'PSDFR-ACPR-12345', country: 'FR' };
+  const [server, seb, sg, sgSeal, untrusted, sebNext, sgNext] = await Promise.all([
     ca.issueServer(),
-    ca.issueClient({ commonName: 'bankgate-qwac-seb', organization: 'Bankgate Sandbox TPP AB', organizationIdentifier: 'PSDSE-FINA-44059', country: 'SE' }),
-    ca.issueClient({ commonName: 'bankgate-qwac-sg', organization: 'Bankgate Sandbox TPP SAS', organizationIdentifier: 'PSDFR-ACPR-12345', country: 'FR' }),
+    ca.issueClient(sebSubject),
+    ca.issueClient(sgSubject),
     ca.issueClient({ commonName: 'bankgate-qseal-sg', organization: 'Bankgate Sandbox TPP SAS', organizationIdentifier: 'PSDFR-ACPR-12345', country: 'FR', keyType: 'rsa' }),
     foreignCa.issueClient({ commonName: 'bankgate-untrusted', organization: 'Nobody Trusts Me Ltd', country: 'GB' }),
+    ca.issueClient(sebSubject),
+    ca.issueClient(sgSubject),
   ]);
   const caCertFile = join(dir, 'ca.pem');
   await writePem(caCertFile, ca.certPem, false);
@@ -62,5 +70,7 @@ export async function createSandboxPki(baseDir: string): Promise<SandboxPki> {
     sg: await save(dir, 'sg-qwac', sg),
     sgSeal: { ...seal, keyId },
     untrusted: await save(dir, 'untrusted-qwac', untrusted),
+    sebNext: await save(dir, 'seb-qwac-next', sebNext),
+    sgNext: await save(dir, 'sg-qwac-next', sgNext),
   };
 }

@@ -124,6 +124,7 @@ function rank(code: string): number {
   if (code === 'ERR_BANKGATE_TLS_HANDSHAKE_REJECTED') return 2;
   if (code in TIMEOUTS) return 3;
   if (TOO_LARGE.has(code)) return 4;
+  if (code === 'ERR_BANKGATE_UNDECODABLE_RESPONSE') return 4;
   if (UNREACHABLE.has(code)) return 5;
   return Number.POSITIVE_INFINITY;
 }
@@ -213,6 +214,11 @@ export function classifyTransportError(error: unknown, context: ClassifyContext)
       `bank ${bank} sent a response larger than ${limit === undefined ? 'the limit' : `${limit} bytes`}. ` +
         `Page the request, or raise banks.${bank}.maxResponseBytes if such responses are expected`,
     );
+  }
+
+  if (code === 'ERR_BANKGATE_UNDECODABLE_RESPONSE') {
+    const coding = (found as { coding?: string }).coding ?? 'its content-encoding';
+    return make('bank_response_undecodable', 502, `bank ${bank} sent a body that is not valid ${coding} although it declared that content-encoding`);
   }
 
   if (code !== undefined && UNREACHABLE.has(code)) {

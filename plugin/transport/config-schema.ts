@@ -1,13 +1,130 @@
+/**
+ * The transport's part of `hono.config.ts`: `banks.<bank>.mtls` (also `banks.<bank>.apis.<api>.mtls`),
+ * `banks.<bank>.signing` and `banks.<bank>.transport`. Checked once at start; every default lives here so
+ * that the transport reads resolved values without fallbacks.
+ */
 import { z } from 'zod';
 import { secretRefSchema } from '../config/secret-ref.js';
 
-/** `banks.<bank>.mtls`: the QWAC presented on every call and token request, and the bank's CA. */
-export const mtlsSchema = z.strictObject({
-  cert: secretRefSchema,
-  key: secretRefSchema,
-  /** The bank's CA (PEM) that its servers must chain to; the system roots when absent. */
-  ca: secretRefSchema.optional(),
-});
+/**
+ * `banks.<bank>.mtls`: the QWAC presented on every call and token request, and the bank's CA.
+ * Either `cert` + `key` (PEM: file, env var or value; `keyPassphrase` if the key is encrypted) or `pfx` +
+ * `passphrase` (PKCS#12: a file, or base64 in an env var). There is deliberately no switch that turns the
+ * server certificate check off: pin the bank's CA (or its self-signed certificate) with `ca`, and name the
+ * host its certificate is issued for with `servername`.
+ */
+export const mtlsSchema = z
+  .strictObject({
+    cert: secretRefSchema.optional(),
+    key: secretRefSchema.optional(),
+    /** Passphrase of an encrypted PEM `key`. */
+    keyPassphrase: secretRefSchema.optional(),
+    /** PKCS#12 (`.pfx`/`.p12`) holding the certificate, its key and optionally the chain. */
+    pfx: secretRefSchema.optional(),
+    passphrase: secretRefSchema.optional(),
+    /** Intermediate certificates (PEM) sent after the client certificate, when `cert` does not hold them. */
+    chain: secretRefSchema.optional(),
+    /** The bank's CA (PEM, one or more) that its servers must chain to: pins it. The system roots when absent. */
+    ca: secretRefSchema.optional(),
+    /** TLS SNI and the name the bank's server certificate must be issued for, when it differs from the URL's host. */
+    servername: z.string().min(1).optional(),
+    /** Warn (log + `bankgate_client_certificate_expiry_days`) when the certificate expires within this many days. */
+    warnDays: z.number().int().min(0).max(3650).default(30),
+    /** Watch the certificate files and switch to a new certificate without a restart. */
+    watch: z.boolean().default(true),
+    /** How long file changes must settle before the certificate is re-read. */
+    reloadDebounceMs: z.number().int().min(0).max(60_000).default(250),
+  })
+  .superRefine((mtls, ctx) => {
+    const pem = mtls.cert !== undefined || mtls.key !== undefined;
+    if (mtls.pfx !== undefined && pem) {
+      ctx.addIssue({ code: 'custom', message: 'give either cert + key (PEM) or pfx + passphrase (PKCS#12), not both' });
+    } else if (mtls.pfx === undefined && (mtls.cert === undefined || mtls.key === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [mtls.cert === undefined ? 'cert' : 'key'], message: 'required: the client certificate as cert + key (PEM), or pfx + passphrase (PKCS#12)' });
+    }
+    if (mtls.keyPassphrase !== undefined && mtls.key === undefined) ctx.addIssue({ code: 'custom', path: ['keyPassphrase'], message: 'only applies to a PEM key' });
+    if (mtls.passphrase !== undefined && mtls.pfx === undefined) ctx.addIssue({ code: 'custom', path: ['passphrase'], message: 'only applies to pfx (use keyPassphrase for an encrypted PEM key)' });
+  });
 
 /** `banks.<bank>.signing`: draft-cavage request signing with the QSeal key. */
-export const signingSchema = z.strictObject({ keyId: z.string().min(1), key: secretRefSchema });
+export const signingSchema = z.strictObject({
+  keyId: z.string().min(1),
+  key: secretRefSchema,
+  keyPassphrase: secretRefSchema.optional(),
+  /** The QSeal certificate (PEM): sent as `TPP-Signature-Certificate` (base64 DER) on every signed call. */
+  certificate: secretRefSchema.optional(),
+  /**
+   * Headers to sign, in order. Default `(request-target) digest x-request-id date` (bankgate adds `Date` when
+   * the request has none), plus `tpp-signature-certificate` when `certificate` is set.
+   */
+  headers: z
+    .array(z.string().trim().min(1).toLowerCase())
+    .min(1)
+    .refine((names) => !names.includes('signature'), 'cannot sign the signature header itself')
+    .optional(),
+});
+
+const positiveInt = z.number().int().positive();
+
+/** `banks.<bank>.transport`: how hard bankgate tries, and when it stops trying. */
+export const transportSchema = z
+  .strictObject({
+    timeouts: z
+      .strictObject({
+        /** TCP + TLS handshake. */
+        connectMs: positiveInt.default(10_000),
+        /** From the request sent to the response headers. */
+        headersMs: positiveInt.default(30_000),
+        /** Longest silence between two chunks of the response body. */
+        bodyMs: positiveInt.default(30_000),
+      })
+      .default({ connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 }),
+    /** Largest response body accepted, after decompression. */
+    maxResponseBytes: positiveInt.default(10 * 1024 * 1024),
+    /** How long an idle pooled connection is kept. */
+    keepAliveMs: positiveInt.default(10_000),
+    /**
+     * Retries of idempotent calls (GET, HEAD, PUT, DELETE, OPTIONS) on 502/503/504, connection errors and
+     * timeouts, with exponential backoff and full jitter. A POST is retried only when it carries
+     * `idempotencyKeyHeader`.
+     */
+    retries: z
+      .strictObject({
+        max: z.number().int().min(0).max(10).default(2),
+        baseDelayMs: positiveInt.default(100),
+        maxDelayMs: positiveInt.default(2_000),
+      })
+      .default({ max: 2, baseDelayMs: 100, maxDelayMs: 2_000 }),
+    /** A request header the bank documents as making a POST safe to repeat (e.g. `Idempotency-Key`). */
+    idempotencyKeyHeader: z.string().min(1).toLowerCase().optional(),
+    /**
+     * The circuit breaker: opens after `failureThreshold` consecutive failures, or when at least
+     * `failureRate` of the last `windowSize` calls failed; lets one probe through after `coolDownMs`.
+     */
+    breaker: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        failureThreshold: z.number().int().min(1).default(5),
+        failureRate: z.number().gt(0).max(1).default(0.5),
+        windowSize: z.number().int().min(2).max(10_000).default(20),
+        coolDownMs: positiveInt.default(30_000),
+      })
+      .default({ enabled: true, failureThreshold: 5, failureRate: 0.5, windowSize: 20, coolDownMs: 30_000 }),
+    /**
+     * Send `accept-encoding: gzip, deflate, br`. Off by default (banks' JSON is small and the gateway sits
+     * close to them); compressed answers are decoded either way, so a body and its headers always agree.
+     */
+    acceptCompressed: z.boolean().default(false),
+  })
+  .default({
+    timeouts: { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 },
+    maxResponseBytes: 10 * 1024 * 1024,
+    keepAliveMs: 10_000,
+    retries: { max: 2, baseDelayMs: 100, maxDelayMs: 2_000 },
+    breaker: { enabled: true, failureThreshold: 5, failureRate: 0.5, windowSize: 20, coolDownMs: 30_000 },
+    acceptCompressed: false,
+  });
+
+export type MtlsConfig = z.output<typeof mtlsSchema>;
+export type SigningConfig = z.output<typeof signingSchema>;
+export type TransportConfig = z.output<typeof transportSchema>;

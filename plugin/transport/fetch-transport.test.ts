@@ -1,4 +1,5 @@
 import { createPublicKey } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import httpSignature from 'http-signature';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateThumbprint } from '../../sandbox/pki.js';
@@ -21,6 +22,8 @@ beforeAll(async () => {
       res.writeHead(302, { location: 'https://elsewhere.example/' }).end();
     } else if (request.url === '/big') {
       res.end('z'.repeat(5000));
+    } else if (request.url === '/gzip') {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync('{"ok":true}'));
     } else if (request.url === '/slow') {
       setTimeout(() => res.end('late'), 1000);
     } else {
@@ -72,6 +75,16 @@ describe('createFetchTransport', () => {
     const parsed = httpSignature.parseRequest(bank.received.at(-1)!.raw as never, { headers: ['(request-target)', 'digest', 'x-request-id'] });
     const publicKey = createPublicKey(pki.sealing.certPem).export({ type: 'spki', format: 'pem' }).toString();
     expect(httpSignature.verifySignature(parsed, publicKey)).toBe(true);
+  });
+
+  it('a gzip answer: fetch decodes it, and content-encoding is dropped so body and headers agree', async () => {
+    const res = await createFetchTransport({ bank: 'sg', fetch: binding.fetch }).send({ method: 'GET', origin: bank.origin, path: '/gzip', headers: {} });
+    expect(Buffer.from(res.body).toString()).toBe('{"ok":true}');
+    expect(res.headers['content-encoding']).toBeUndefined();
+    // The Node transport's send() does the same on its own (it decodes, fetch is not involved).
+    const direct = await binding.send({ method: 'GET', origin: bank.origin, path: '/gzip', headers: {} });
+    expect(Buffer.from(direct.body).toString()).toBe('{"ok":true}');
+    expect(direct.headers['content-encoding']).toBeUndefined();
   });
 
   it('returns redirects instead of following them', async () => {

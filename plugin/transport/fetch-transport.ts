@@ -74,7 +74,14 @@ export function createFetchTransport(options: FetchTransportOptions): BankTransp
       const body = await readBoundedBody(chunksOf(response.body), maxResponseBytes, response.headers.get('content-length'), () =>
         void response.body?.cancel().catch(() => {}),
       );
-      return { status: response.status, headers: stripHopByHop(headerRecord(response.headers)), body };
+      const responseHeaders = stripHopByHop(headerRecord(response.headers));
+      // WHATWG fetch has already decoded gzip/deflate/br but keeps the header: drop it (and the encoded
+      // length) so that body and headers agree, as the Node transport's do.
+      if (responseHeaders['content-encoding'] !== undefined) {
+        delete responseHeaders['content-encoding'];
+        delete responseHeaders['content-length'];
+      }
+      return { status: response.status, headers: responseHeaders, body };
     } catch (error) {
       if (request.signal?.aborted) throw error;
       const cause = deadline.aborted ? new FetchTimeoutError(timeoutMs, error) : error;

@@ -2,7 +2,10 @@
  * The Node transport: undici's own `Agent.request()` on the forwarding path (WHATWG fetch costs several times
  * the CPU per call), one Agent per bank holding the QWAC for mTLS and a pool per origin.
  */
+import { createSecureContext } from 'node:tls';
 import { Agent, buildConnector } from 'undici';
+import type { ClientIdentity } from './client-identity.js';
+import { decodeBody } from './decode-body.js';
 import { classifyTransportError, originOf, type ClassifyContext } from './classify-error.js';
 import { outgoingHeaders, stripHopByHop } from './hop-by-hop.js';
 import { resolveNodeTransportOptions, type NodeTransportOptions, type ResolvedNodeTransportOptions } from './options.js';
@@ -22,14 +25,18 @@ export type { NodeTransportOptions } from './options.js';
  *
  * Options:
  * - `bank`: the bank's config name, used in error details.
- * - `tls.cert`, `tls.key` (PEM, `tls.passphrase` if encrypted): the client certificate presented to the bank.
+ * - `tls.cert`, `tls.key` (PEM, `tls.passphrase` if encrypted, `tls.chain` for intermediates), or `tls.pfx` +
+ *   `tls.passphrase` (PKCS#12), or `tls.identity` (from `loadClientIdentity`): the client certificate.
  * - `tls.ca` (PEM or list): pins the CA(s) of the bank's server certificate; absent, Node's root store is used.
  *   Server certificates are always verified (`rejectUnauthorized` cannot be turned off).
  * - `tls.servername`: SNI and certificate name, when it differs from the origin's host.
  * - `timeouts.connectMs` (10 000), `timeouts.headersMs` (30 000), `timeouts.bodyMs` (30 000).
  * - `maxResponseBytes` (10 MiB), `keepAliveMs` (10 000).
- * - `signing: { keyId, key, passphrase?, headers? }`: adds `digest` and `signature` (rsa-sha256) to every
- *   `send()`; default signed headers `(request-target) digest x-request-id`, plus `date` when present.
+ * - `signing: { keyId, key, passphrase?, certificate?, headers? }`: adds `digest`, `signature` (rsa-sha256) and
+ *   `tpp-signature-certificate` (when `certificate` is given) to every `send()`; default signed headers
+ *   `(request-target) digest x-request-id date` (`date` added when absent).
+ * - `acceptCompressed` (false): ask for gzip/deflate/br. Compressed answers are always decoded (under the
+ *   size limit) and `content-encoding` dropped, so body and headers agree.
  *
  * `send()` buffers the response (hop-by-hop headers removed, names lower-case) and throws `BankgateError` with
  * `bank_tls_error`, `bank_certificate_untrusted`, `bank_unreachable`, `bank_timeout` or
@@ -50,10 +57,12 @@ export type { NodeTransportOptions } from './options.js';
  * });
  * await transport.close();
  */
-export function createNodeTransport(options: NodeTransportOptions): BankTransport {
+export function createNodeTransport(options: NodeTransportOptions): NodeTransport {
   const config = resolveNodeTransportOptions(options);
-  const agent = createAgent(config);
+  let identity = config.tls.identity;
+  let agent = createAgent(config, identity);
   const sign = config.signing && createRequestSigner(config.bank, config.signing);
+  const acceptEncoding = config.acceptCompressed ? 'gzip, deflate, br' : undefined;
   const context: ClassifyContext = {
     bank: config.bank,
     timeouts: config.timeouts,
@@ -63,8 +72,10 @@ export function createNodeTransport(options: NodeTransportOptions): BankTranspor
   async function send(request: BankRequest): Promise<BankResponse> {
     checkedTarget(config.bank, request.origin, request.path);
     const stripped = outgoingHeaders(request.headers);
+    if (acceptEncoding !== undefined) stripped['accept-encoding'] = acceptEncoding;
     const headers = sign ? sign({ method: request.method, path: request.path, headers: stripped, body: request.body }) : stripped;
     try {
+      // `agent` is read in the same tick as the dispatch: a rotation never hands a request to a closing Agent.
       const response = await agent.request({
         origin: request.origin,
         path: request.path,
@@ -76,7 +87,10 @@ export function createNodeTransport(options: NodeTransportOptions): BankTranspor
       const body = await readBoundedBody(response.body, config.maxResponseBytes, response.headers['content-length'], () =>
         response.body.destroy(),
       );
-      return { status: response.statusCode, headers: stripHopByHop(response.headers), body };
+      const responseHeaders = stripHopByHop(response.headers);
+      if (responseHeaders['content-encoding'] === undefined) return { status: response.statusCode, headers: responseHeaders, body };
+      const decoded = await decodeBody(body, responseHeaders, config.maxResponseBytes);
+      return { status: response.statusCode, headers: decoded.headers, body: decoded.body };
     } catch (error) {
       if (request.signal?.aborted) throw error;
       throw classifyTransportError(error, { ...context, origin: request.origin });
@@ -98,19 +112,38 @@ export function createNodeTransport(options: NodeTransportOptions): BankTranspor
     send,
     fetch: mtlsFetch as typeof fetch,
     close: () => agent.close(),
+    clientCertificateThumbprint: () => identity.thumbprint,
+    useClientIdentity(next) {
+      const previous = agent;
+      agent = createAgent(config, next);
+      identity = next;
+      // Calls in flight finish on the old Agent: close() waits for them, then ends its connections.
+      return previous.close();
+    },
   };
 }
 
-function createAgent(config: ResolvedNodeTransportOptions): Agent {
+/** A Node transport whose client certificate can be replaced while it runs (hot rotation). */
+export interface NodeTransport extends BankTransport {
+  readonly clientCertificateThumbprint: () => string;
+  /**
+   * Presents `identity` on every new connection from now on; resolves when the previous connections, and
+   * the calls still running on them, are done.
+   */
+  useClientIdentity(identity: ClientIdentity): Promise<void>;
+}
+
+function createAgent(config: ResolvedNodeTransportOptions, identity: ClientIdentity): Agent {
   const { tls, timeouts } = config;
+  // One SecureContext per identity, built once: tls.connect would otherwise parse the PEMs on every handshake.
+  // A new Agent also means a new connector with an empty TLS session cache, so no resumed session (which
+  // carries the old client certificate) outlives a rotation.
+  const secureContext = createSecureContext({ ...identity.tlsOptions, ...(tls.ca ? { ca: tls.ca } : {}) });
   const connector = buildConnector({
-    ca: tls.ca,
-    cert: tls.cert,
-    key: tls.key,
-    passphrase: tls.passphrase,
+    secureContext,
     rejectUnauthorized: true,
     timeout: timeouts.connectMs,
-  });
+  } as buildConnector.BuildOptions);
   // undici derives SNI from the origin's host and only falls back to a configured name: override it here.
   const connect: buildConnector.connector = tls.servername
     ? (opts, callback) => connector({ ...opts, servername: tls.servername }, callback)
@@ -124,4 +157,3 @@ function createAgent(config: ResolvedNodeTransportOptions): Agent {
     maxResponseSize: config.maxResponseBytes,
   });
 }
-

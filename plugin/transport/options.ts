@@ -5,15 +5,23 @@
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { BankgateError } from '../errors/bankgate-error.js';
+import { ClientIdentityError, loadClientIdentity, type ClientIdentity } from './client-identity.js';
 
 export interface TlsOptions {
   /** PEM of the CA(s) that sign the bank's server certificate. Pins them; absent: the system roots are used. */
   readonly ca?: string | readonly string[];
   /** PEM of the client certificate (the QWAC), with its chain if the bank needs the intermediates. */
-  readonly cert: string;
+  readonly cert?: string;
   /** PEM of the client certificate's private key. */
-  readonly key: string;
+  readonly key?: string;
+  /** Passphrase of an encrypted `key`, or of `pfx`. */
   readonly passphrase?: string;
+  /** PEM intermediates sent after `cert`. */
+  readonly chain?: string;
+  /** A PKCS#12 holding certificate and key, instead of `cert` + `key`. */
+  readonly pfx?: Uint8Array;
+  /** An identity already loaded with `loadClientIdentity` (what the config resolution produces). */
+  readonly identity?: ClientIdentity;
   /** TLS SNI and the name the server certificate is checked against, when it differs from the origin's host. */
   readonly servername?: string;
 }
@@ -33,9 +41,11 @@ export interface SigningOptions {
   /** PEM of the RSA private key (the QSeal key): signatures are `rsa-sha256`. */
   readonly key: string;
   readonly passphrase?: string;
+  /** PEM of the QSeal certificate: sent as `TPP-Signature-Certificate` (base64 DER) when given. */
+  readonly certificate?: string;
   /**
-   * Headers to sign, in order. Default `['(request-target)', 'digest', 'x-request-id']`, plus `date` when the
-   * request carries one.
+   * Headers to sign, in order. Default `['(request-target)', 'digest', 'x-request-id', 'date']`; a `date`
+   * to sign that the request lacks is added (RFC 9110 IMF-fixdate, now).
    */
   readonly headers?: readonly string[];
 }
@@ -51,30 +61,34 @@ export interface NodeTransportOptions {
   readonly keepAliveMs?: number;
   /** Sign requests with draft-cavage HTTP Signatures (`Digest` + `Signature`), for banks that require it. */
   readonly signing?: SigningOptions;
+  /** Send `accept-encoding: gzip, deflate, br`. Default false; compressed answers are decoded either way. */
+  readonly acceptCompressed?: boolean;
 }
 
 export interface ResolvedSigning {
   readonly keyId: string;
   readonly key: KeyObject;
-  /** Explicit list, or undefined for the default (which depends on whether the request has a `date`). */
-  readonly headers?: readonly string[];
+  /** Names in signing order. */
+  readonly headers: readonly string[];
+  /** base64 DER of the QSeal certificate, the `TPP-Signature-Certificate` value. */
+  readonly certificateHeader?: string;
 }
 
 export interface ResolvedNodeTransportOptions {
   readonly bank: string;
   readonly tls: {
     readonly ca?: string[];
-    readonly cert: string;
-    readonly key: string;
-    readonly passphrase?: string;
+    readonly identity: ClientIdentity;
     readonly servername?: string;
   };
   readonly timeouts: { readonly connectMs: number; readonly headersMs: number; readonly bodyMs: number };
   readonly maxResponseBytes: number;
   readonly keepAliveMs: number;
   readonly signing?: ResolvedSigning;
+  readonly acceptCompressed: boolean;
 }
 
+export const DEFAULT_SIGNED_HEADERS = ['(request-target)', 'digest', 'x-request-id', 'date'] as const;
 export const DEFAULT_TIMEOUTS = { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 } as const;
 export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_KEEP_ALIVE_MS = 10_000;
@@ -143,10 +157,7 @@ export function resolveNodeTransportOptions(options: NodeTransportOptions): Reso
 
   const ca = tls.ca === undefined ? undefined : typeof tls.ca === 'string' ? [tls.ca] : [...tls.ca];
   ca?.forEach((text, i) => certificate(text, ca.length === 1 ? `${at}.mtls.ca` : `${at}.mtls.ca[${i}]`));
-  const cert = certificate(tls.cert, `${at}.mtls.cert`);
-  const key = privateKey(tls.key, tls.passphrase, `${at}.mtls.key`);
-  // Mismatched pairs otherwise fail on every handshake with an opaque OpenSSL error.
-  if (!cert.checkPrivateKey(key)) throw invalid(`${at}.mtls.key`, `does not belong to the certificate in ${at}.mtls.cert`);
+  const identity = resolveIdentity(tls, `${at}.mtls`);
   if (tls.servername !== undefined && (typeof tls.servername !== 'string' || tls.servername === '')) {
     throw invalid(`${at}.mtls.servername`, 'must be a host name');
   }
@@ -154,7 +165,7 @@ export function resolveNodeTransportOptions(options: NodeTransportOptions): Reso
   const timeouts = options.timeouts ?? {};
   const resolved: ResolvedNodeTransportOptions = {
     bank,
-    tls: { ca, cert: tls.cert, key: tls.key, passphrase: tls.passphrase, servername: tls.servername },
+    tls: { ca, identity, servername: tls.servername },
     timeouts: {
       connectMs: positiveInteger(timeouts.connectMs, `${at}.timeouts.connectMs`, DEFAULT_TIMEOUTS.connectMs),
       headersMs: positiveInteger(timeouts.headersMs, `${at}.timeouts.headersMs`, DEFAULT_TIMEOUTS.headersMs),
@@ -163,6 +174,7 @@ export function resolveNodeTransportOptions(options: NodeTransportOptions): Reso
     maxResponseBytes: positiveInteger(options.maxResponseBytes, `${at}.maxResponseBytes`, DEFAULT_MAX_RESPONSE_BYTES),
     keepAliveMs: positiveInteger(options.keepAliveMs, `${at}.keepAliveMs`, DEFAULT_KEEP_ALIVE_MS),
     signing: options.signing === undefined ? undefined : resolveSigning(options.signing, `${at}.signing`),
+    acceptCompressed: options.acceptCompressed === true,
   };
   return resolved;
 }
@@ -179,5 +191,34 @@ export function resolveSigning(signing: SigningOptions, path: string): ResolvedS
   if (key.asymmetricKeyType !== 'rsa') {
     throw invalid(`${path}.key`, `must be an RSA key for rsa-sha256 signatures, got ${key.asymmetricKeyType ?? 'unknown'}`);
   }
-  return { keyId, key, headers: signingHeaders(signing.headers, `${path}.headers`) };
+  let certificateHeader: string | undefined;
+  if (signing.certificate !== undefined) {
+    const x509 = certificate(signing.certificate, `${path}.certificate`);
+    if (!x509.checkPrivateKey(key)) throw invalid(`${path}.key`, `does not belong to the certificate in ${path}.certificate`);
+    certificateHeader = x509.raw.toString('base64');
+  }
+  return { keyId, key, headers: signingHeaders(signing.headers, `${path}.headers`) ?? DEFAULT_SIGNED_HEADERS, certificateHeader };
+}
+
+/**
+ * The client identity of the options: a ready `identity`, or `cert` + `key` (PEM) / `pfx`, loaded and
+ * checked (key matches certificate, PKCS#12 readable). `path` is `banks.<bank>.mtls`.
+ */
+function resolveIdentity(tls: TlsOptions, path: string): ClientIdentity {
+  if (tls.identity !== undefined) return tls.identity;
+  if (tls.pfx === undefined) {
+    pem(tls.cert, `${path}.cert`, 'a certificate');
+    pem(tls.key, `${path}.key`, 'a private key');
+  }
+  try {
+    return loadClientIdentity(
+      tls.pfx !== undefined
+        ? { pfx: tls.pfx, passphrase: tls.passphrase }
+        : { cert: tls.cert, key: tls.key, keyPassphrase: tls.passphrase, chain: tls.chain },
+    );
+  } catch (error) {
+    if (!(error instanceof ClientIdentityError)) throw error;
+    const problem = error.code === 'ERR_BANKGATE_KEY_MISMATCH' ? `does not belong to the certificate in ${path}.cert` : error.message;
+    throw invalid(`${path}.${error.field}`, problem, error);
+  }
 }

@@ -1,12 +1,13 @@
 /**
  * Applies the bank's signing configuration to one outgoing request: adds `digest` (always, so that the body
- * is bound to the signature) and `signature`. Shared by every transport so that Node and edge sign alike.
+ * is bound to the signature), `date` when it is to be signed and absent, `tpp-signature-certificate` when the
+ * QSeal certificate is configured, and `signature`. Shared by every transport and by `npm run sign`, so that
+ * Node, edge and the operator's tool sign alike.
  */
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { ResolvedSigning } from './options.js';
 import { digestHeader, MissingSignedHeaderError, signatureHeader } from './signing.js';
 
-const DEFAULT_SIGNED = ['(request-target)', 'digest', 'x-request-id'] as const;
 const EMPTY = new Uint8Array(0);
 
 export interface SignableRequest {
@@ -17,14 +18,17 @@ export interface SignableRequest {
   readonly body?: Uint8Array;
 }
 
-/** Returns the headers to send: the request's own plus `digest` and `signature`. */
+/** Returns the headers to send: the request's own plus `digest`, `signature` and what the config adds. */
 export type RequestSigner = (request: SignableRequest) => Record<string, string>;
 
-export function createRequestSigner(bank: string, signing: ResolvedSigning): RequestSigner {
+export function createRequestSigner(bank: string, signing: ResolvedSigning, now: () => Date = () => new Date()): RequestSigner {
+  const addDate = signing.headers.includes('date');
   return function signRequest(request) {
     // Our digest replaces any the caller sent: the bank must see the digest of the bytes we send.
     const headers: Record<string, string> = { ...request.headers, digest: digestHeader(request.body ?? EMPTY) };
-    const signedHeaders = signing.headers ?? (headers.date === undefined ? DEFAULT_SIGNED : [...DEFAULT_SIGNED, 'date']);
+    if (addDate && headers.date === undefined) headers.date = now().toUTCString();
+    // Ours replaces any the caller sent: the bank verifies with the certificate it names.
+    if (signing.certificateHeader !== undefined) headers['tpp-signature-certificate'] = signing.certificateHeader;
     try {
       headers.signature = signatureHeader({
         method: request.method,
@@ -32,7 +36,7 @@ export function createRequestSigner(bank: string, signing: ResolvedSigning): Req
         headers,
         keyId: signing.keyId,
         key: signing.key,
-        signedHeaders,
+        signedHeaders: signing.headers,
       });
     } catch (error) {
       if (!(error instanceof MissingSignedHeaderError)) throw error;

@@ -95,7 +95,9 @@ describe('createNodeTransport with signing', () => {
     const received = bank.received.at(-1)!;
     expect(received.headers.digest).toBe(`SHA-256=${createHash('sha256').update(body).digest('base64')}`);
     const sig = params(received.headers.signature as string);
-    expect(sig).toMatchObject({ keyId: 'https://tpp.example/qseal.pem', algorithm: 'rsa-sha256', headers: '(request-target) digest x-request-id' });
+    // `date` is signed by default, and added when the request has none.
+    expect(sig).toMatchObject({ keyId: 'https://tpp.example/qseal.pem', algorithm: 'rsa-sha256', headers: '(request-target) digest x-request-id date' });
+    expect(Date.parse(received.headers.date as string)).toBeGreaterThan(Date.now() - 60_000);
     const signed = reconstruct(received, sig.headers!.split(' '));
     expect(signed.split('\n')[0]).toBe('(request-target): post /pisp/v1/payment-requests?lang=fr');
     expect(verify('sha256', Buffer.from(signed), publicKeyPem, Buffer.from(sig.signature!, 'base64'))).toBe(true);

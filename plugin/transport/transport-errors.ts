@@ -34,3 +34,12 @@ export class FetchTimeoutError extends Error {
     this.name = 'FetchTimeoutError';
   }
 }
+
+/** The bank's body does not decode under the `content-encoding` it declared (corrupt gzip, truncated brotli…). */
+export class UndecodableResponseError extends Error {
+  readonly code = 'ERR_BANKGATE_UNDECODABLE_RESPONSE';
+  constructor(readonly coding: string, cause: unknown) {
+    super(`the response body is not valid ${coding}`, { cause });
+    this.name = 'UndecodableResponseError';
+  }
+}

@@ -5,7 +5,7 @@
  * of this connection (RFC 8705 `x5t#S256`), then the draft-cavage `Signature` and `Digest` with the TPP's QSeal.
  * Payment requests are kept in memory and approved at once by the sandbox (no payment SCA).
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { findPsu, SG_PSUS, type SandboxAccount } from '../data.js';
 import type { BankResourceProfile, ErrorKind, OperationRequest } from '../resource-server.js';
 import { createSignatureVerifier, type SigningKey } from '../signature-verifier.js';
@@ -97,6 +97,8 @@ interface StoredPaymentRequest {
 
 export function createSgResourceProfile(options: { signing: SigningKey }): BankResourceProfile {
   const verifySignature = createSignatureVerifier(options.signing);
+  // When the TPP sends its QSeal certificate (Berlin Group `TPP-Signature-Certificate`), it must be the registered one.
+  const sealCertificateB64 = new X509Certificate(options.signing.certPem).raw.toString('base64');
   const paymentRequests = new Map<string, StoredPaymentRequest>();
 
   return {
@@ -113,6 +115,10 @@ export function createSgResourceProfile(options: { signing: SigningKey }): BankR
       }
       const signature = verifySignature(request);
       if (!signature.ok) return sgError('signature', 401, `signature: ${signature.reason}`, request.target);
+      const certificate = request.headers.get('tpp-signature-certificate');
+      if (certificate !== null && certificate.replace(/\s+/g, '') !== sealCertificateB64) {
+        return sgError('signature', 401, 'signature: TPP-Signature-Certificate is not the QSeal certificate registered for this keyId', request.target);
+      }
       return undefined;
     },
     operations: {
