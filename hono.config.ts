@@ -4,7 +4,7 @@
  * replace the values with the bank's hosts and references to your own secrets and certificates
  * (`{ env: 'SEB_CLIENT_SECRET' }`, `{ file: '/etc/bankgate/qwac.pem' }`): see the README.
  */
-import { manifests } from './generated/index.js';
+import { documents, manifests } from './generated/index.js';
 import { defineConfig } from './plugin/index.js';
 import { readSandboxFile } from './sandbox/sandbox-file.js';
 
@@ -14,13 +14,16 @@ export default defineConfig(() => {
   const ca = { file: sandbox.caFile };
   return {
     publicUrl: process.env.BANKGATE_PUBLIC_URL,
-    store: (process.env.BANKGATE_STORE ?? 'memory') as 'memory',
+    // The sandbox checks the banks' answers against their specs too; production leaves `responses` off.
+    validation: { requests: true, responses: 'enforce' },
+    // memory | file:<dir> | redis://host:port/db; unset: file:./.bankgate/tokens, encrypted at rest (README: Token store).
+    store: process.env.BANKGATE_STORE,
     banks: {
       seb: {
         displayName: 'SEB (sandbox)',
         apis: {
-          ais: { manifest: manifests.seb.ais, baseUrl: seb.apis.ais },
-          pis: { manifest: manifests.seb.pis, baseUrl: seb.apis.pis },
+          ais: { manifest: manifests.seb.ais, document: documents.seb.ais, baseUrl: seb.apis.ais },
+          pis: { manifest: manifests.seb.pis, document: documents.seb.pis, baseUrl: seb.apis.pis },
         },
         // SEB publishes no discovery document: static endpoints, client_secret_post.
         authorizationServer: {
@@ -32,13 +35,15 @@ export default defineConfig(() => {
         // The sandbox generates this secret at start; production config uses { env: '…' } or { file: '…' }.
         client: { clientId: seb.client.clientId, auth: { method: 'client_secret_post', secret: { value: seb.client.clientSecret ?? '' } } },
         mtls: { cert: { file: seb.mtls.certFile }, key: { file: seb.mtls.keyFile }, ca },
+        // Where the bank sends the PSU after a payment's SCA: the TPP's (the gateway's) address, never a caller's.
+        headers: { 'TPP-Redirect-URI': `${process.env.BANKGATE_PUBLIC_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`}/sca/seb/done` },
       },
       sg: {
         displayName: 'Société Générale (sandbox)',
         apis: {
-          aisp: { manifest: manifests.sg.aisp, baseUrl: sg.apis.aisp },
-          pisp: { manifest: manifests.sg.pisp, baseUrl: sg.apis.pisp },
-          cbpii: { manifest: manifests.sg.cbpii, baseUrl: sg.apis.cbpii },
+          aisp: { manifest: manifests.sg.aisp, document: documents.sg.aisp, baseUrl: sg.apis.aisp },
+          pisp: { manifest: manifests.sg.pisp, document: documents.sg.pisp, baseUrl: sg.apis.pisp },
+          cbpii: { manifest: manifests.sg.cbpii, document: documents.sg.cbpii, baseUrl: sg.apis.cbpii },
         },
         // OIDC discovery; the token endpoint is on a separate mTLS host (mtls_endpoint_aliases).
         authorizationServer: { kind: 'discovery', issuer: sg.authorizationServer.issuer, useMtlsEndpointAliases: true },

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { httpInstrumentationMiddleware } from '@hono/otel';
+import type { TracerProvider } from '@opentelemetry/api';
 import { Hono } from 'hono';
+import type { JWTVerifyGetKey } from 'jose';
 import type { ConfigInput } from './config/define-config.js';
 import { resolveConfig, type ResolvedBank, type ResolvedConfig } from './config/resolve-config.js';
 import { BankgateError } from './errors/bankgate-error.js';
@@ -10,9 +13,12 @@ import { createStore } from './store/create-store.js';
 import { bankRoutes } from './surface/bank-routes.js';
 import { callerAuth, type CallerAuthVariables } from './surface/caller-auth.js';
 import { callbackRoute, connectionRoutes } from './surface/connection-routes.js';
-import { openApiDocument } from './surface/openapi-document.js';
+import { docsRoutes } from './surface/docs-routes.js';
+import { buildSurfaceDocument } from './surface/surface-document.js';
 import { asBankgateError, problemResponse } from './surface/problem.js';
 import { RouteTable } from './surface/route-table.js';
+import { requestId } from './surface/request-id.js';
+import { createSpecValidator } from './surface/validation/spec-validator.js';
 import { createTokenEngine, type TokenEngine } from './tokens/token-engine.js';
 import { createBankTransport } from './transport/bank-transport.js';
 import type { BankTransport } from './transport/types.js';
@@ -28,6 +34,10 @@ export interface GatewayOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Where the engines count; served at `GET /metrics`. */
   readonly metrics?: MetricsRegistry;
+  /** Overrides the JWKS lookup of `callers.jwt` (a key set already in memory). */
+  readonly jwks?: JWTVerifyGetKey;
+  /** OpenTelemetry tracer provider; default: the global one (a no-op until an SDK is registered). */
+  readonly tracerProvider?: TracerProvider;
 }
 
 export interface Gateway {
@@ -37,7 +47,8 @@ export interface Gateway {
   readonly engine: TokenEngine;
   readonly routes: RouteTable;
   readonly metrics: MetricsRegistry;
-  readonly devKey: string;
+  /** The dev caller's key, when there is one. */
+  readonly devKey?: string;
   /** True when no key was configured and one was generated: print it at start. */
   readonly devKeyGenerated: boolean;
   close(): Promise<void>;
@@ -59,11 +70,12 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
   for (const bank of config.banks.values()) {
     transports.set(bank.name, (options.transport ?? createBankTransport)(bank, { metrics, log }));
   }
-  const store = options.store ?? createStore(config.store);
-  const engine = createTokenEngine({ banks: config.banks, transports, store, log, metrics, now: options.now });
+  const store = options.store ?? (await createStore(config.store, { env, log }));
+  const engine = createTokenEngine({ banks: config.banks, transports, store, log, metrics, now: options.now, refreshLockTtlMs: config.store.lockTtlSeconds * 1000 });
   const routes = new RouteTable(config.banks);
-  const devKeyGenerated = config.devKey === undefined;
-  const devKey = config.devKey ?? randomBytes(24).toString('base64url');
+  // A dev key is generated only when nothing else authenticates callers (no keys, no JWT issuer).
+  const devKeyGenerated = config.devKey === undefined && config.callers.keys.length === 0 && !config.callers.jwt;
+  const devKey = config.devKey ?? (devKeyGenerated ? randomBytes(24).toString('base64url') : undefined);
   const publicUrl = (): string => {
     const value = typeof options.publicUrl === 'function' ? options.publicUrl() : options.publicUrl ?? config.publicUrl ?? `http://127.0.0.1:${env.PORT ?? 3000}`;
     return value.replace(/\/$/, '');
@@ -77,13 +89,25 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
   });
   app.notFound((c) => problemResponse(new BankgateError('route_not_found', { status: 404, detail: `no declared operation at ${c.req.method} ${c.req.path.slice(0, 200)}; see GET /openapi.json` }), c.req.path));
 
+  app.use('*', requestId());
+  // No request or response header is captured: Authorization and PSU-* headers never reach a span.
+  app.use('*', httpInstrumentationMiddleware({ serviceName: 'bankgate', ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}) }));
   app.get('/healthz', (c) => c.json({ status: 'ok', banks: [...config.banks.keys()] }));
-  app.get('/openapi.json', (c) => c.json(openApiDocument(routes, publicUrl())));
+  const surfaceApis = [...config.banks.values()].flatMap((bank) => [...bank.apis.values()].map((api) => ({ bank: bank.name, api: api.name, title: `${bank.displayName}: ${api.manifest.title}`, manifest: api.manifest, document: api.document })));
+  let surfaceDocument: string | undefined; // built once, on first request: the mounted APIs do not change while running
+  app.get('/openapi.json', (c) => {
+    surfaceDocument ??= JSON.stringify(buildSurfaceDocument(surfaceApis, { serverUrl: publicUrl() }));
+    return c.body(surfaceDocument, 200, { 'content-type': 'application/json' });
+  });
+  app.route('/', docsRoutes({ title: 'bankgate: bank APIs' }));
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
   app.route('/', callbackRoute(engine));
-  app.use('*', callerAuth({ devKey }));
+  app.use('*', callerAuth({ callers: config.callers, devKey, jwks: options.jwks }));
   app.route('/', connectionRoutes(engine, publicUrl));
-  app.use('*', bankRoutes({ table: routes, engine, transports, log }));
+  const documents = new Map([...config.banks.values()].flatMap((bank) => [...bank.apis.values()].flatMap((api) => (api.document ? [[`${bank.name}/${api.name}`, api.document as Record<string, unknown>] as const] : []))));
+  const validator = config.validation.requests || config.validation.responses !== 'off' ? createSpecValidator({ documents, responses: config.validation.responses, log, metrics }) : undefined;
+  const headerPolicies = new Map([...config.banks.values()].map((bank) => [bank.name, { static: bank.headers }]));
+  app.use('*', bankRoutes({ table: routes, engine, transports, log, metrics, validator: validator && (config.validation.requests ? validator : { checkRequest() {}, checkResponse: validator.checkResponse }), headerPolicy: (bank) => headerPolicies.get(bank)! }));
 
   return {
     app: app as unknown as Hono,

@@ -8,7 +8,7 @@ const sandbox = await startSandbox({ log: () => {} });
 process.env.BANKGATE_SANDBOX_FILE = sandbox.filePath;
 const running = await runGateway(config);
 const { devKey, devKeyGenerated } = running.gateway;
-if (devKeyGenerated) saveDevKey(devKey);
+if (devKeyGenerated) saveDevKey(devKey!);
 const auth = `-H 'Authorization: Bearer ${devKey}'`;
 console.log(`
 bankgate is running at ${running.url}, in front of the sandbox banks seb and sg.

@@ -2,6 +2,7 @@ import { BankgateError } from '../errors/bankgate-error.js';
 import type { ApiManifest } from '../manifest/types.js';
 import type { StoreConfig } from '../store/config-schema.js';
 import { resolveCallers, type ResolvedCallers } from '../surface/resolve-callers.js';
+import type { TransportConfig } from '../transport/config-schema.js';
 import { resolveSigning, resolveTls, type ResolvedSigning, type ResolvedTls } from '../transport/resolve-tls.js';
 import type { ConfigInput } from './define-config.js';
 import { configSchema, type ParsedBankConfig } from './schema.js';
@@ -12,6 +13,10 @@ export interface ResolvedApi {
   readonly manifest: ApiManifest;
   /** Where this API lives at the bank: origin plus the spec server's path. */
   readonly baseUrl: URL;
+  /** The bank's normalised OpenAPI document of this API, when configured: validation and /openapi.json use it. */
+  readonly document?: Readonly<Record<string, unknown>>;
+  /** This API's own QWAC, when `apis.<api>.mtls` overrides the bank's. */
+  readonly tls?: ResolvedTls;
 }
 
 export interface ResolvedBank {
@@ -23,7 +28,11 @@ export interface ResolvedBank {
   readonly consent: { readonly scopes: readonly string[]; readonly openid: boolean; readonly extraParams: Readonly<Record<string, string>> };
   readonly tls: ResolvedTls;
   readonly signing?: ResolvedSigning;
+  /** `banks.<bank>.transport`, defaults applied. */
+  readonly transport: TransportConfig;
   readonly refreshSkewSeconds: number;
+  /** Lower-case header name → value of the bank's owned headers (`tpp-redirect-uri`, …). */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 export interface ResolvedConfig {
@@ -32,6 +41,7 @@ export interface ResolvedConfig {
   readonly devKey?: string;
   readonly callers: ResolvedCallers;
   readonly store: StoreConfig;
+  readonly validation: { readonly requests: boolean; readonly responses: 'off' | 'report' | 'enforce' };
   readonly banks: ReadonlyMap<string, ResolvedBank>;
 }
 
@@ -68,7 +78,8 @@ export async function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv =
       }
       const baseUrl = new URL(base);
       if (baseUrl.protocol !== 'https:') collector.add(`${at}.apis.${apiName}.baseUrl: ${base} is not https; banks are only called over TLS`);
-      apis.set(apiName, { name: apiName, manifest: api.manifest, baseUrl });
+      const apiTls = api.mtls ? resolveTls(api.mtls, `${at}.apis.${apiName}`, collector, now) : undefined;
+      apis.set(apiName, { name: apiName, manifest: api.manifest, baseUrl, document: api.document, ...(apiTls ? { tls: apiTls } : {}) });
     }
     const auth = bank.client.auth;
     const secret = 'secret' in auth ? collector.read(auth.secret, `${at}.client.auth.secret`) : undefined;
@@ -82,12 +93,15 @@ export async function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv =
       authorizationServer: bank.authorizationServer,
       client: { clientId: bank.client.clientId, method: auth.method, secret },
       consent: { scopes: bank.consent.scopes ?? psuScopes, openid: bank.consent.openid, extraParams: bank.consent.extraParams },
-      tls: tls ?? { cert: '', key: '', certNotAfter: now },
+      // Undefined only after a problem was recorded: the ConfigError below is thrown before anyone reads it.
+      tls: tls as ResolvedTls,
       signing,
+      transport: bank.transport,
       refreshSkewSeconds: bank.refreshSkewSeconds,
+      headers: Object.fromEntries(Object.entries(bank.headers).map(([name, value]) => [name.toLowerCase(), value])),
     });
   }
   const callers = resolveCallers(parsed.data.callers, collector);
   if (collector.problems.length > 0) throw new ConfigError(collector.problems);
-  return { publicUrl: parsed.data.publicUrl, devKey: callers.devKey, callers, store: parsed.data.store, banks };
+  return { publicUrl: parsed.data.publicUrl, devKey: callers.devKey, callers, store: parsed.data.store, validation: parsed.data.validation, banks };
 }

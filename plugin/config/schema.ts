@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ApiManifest } from '../manifest/types.js';
 import { storeSchema } from '../store/config-schema.js';
 import { callersSchema } from '../surface/config-schema.js';
-import { mtlsSchema, signingSchema } from '../transport/config-schema.js';
+import { mtlsSchema, signingSchema, transportSchema } from '../transport/config-schema.js';
 import { secretRefSchema } from './secret-ref.js';
 
 const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' });
@@ -40,6 +40,10 @@ const apiSchema = z.strictObject({
   manifest: manifestSchema,
   /** Base URL of this API at the bank (server URL including its path), overriding the spec's first server. */
   baseUrl: httpsUrl.optional(),
+  /** A different QWAC for this API's calls (the bank's `mtls` otherwise); token requests keep the bank's. */
+  mtls: mtlsSchema.optional(),
+  /** The normalised OpenAPI document (`generated/<bank>/<api>/openapi.json`): enables validation and full schemas in /openapi.json. */
+  document: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const bankSchema = z.strictObject({
@@ -61,6 +65,10 @@ export const bankSchema = z.strictObject({
   mtls: mtlsSchema,
   /** draft-cavage request signing with the QSeal key, for banks that require `Signature`. */
   signing: signingSchema.optional(),
+  /** Timeouts, retries, circuit breaker, response size limit, compression (plugin/transport/config-schema.ts). */
+  transport: transportSchema,
+  /** Values of bank-mandated headers the gateway owns (`TPP-Redirect-URI`, …), sent where an operation declares them. */
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'), z.string()).default({}),
   /** Refresh this many seconds before the access token expires (capped at a quarter of its lifetime). */
   refreshSkewSeconds: z.number().int().min(0).max(3600).default(30),
 });
@@ -69,6 +77,10 @@ export const configSchema = z.strictObject({
   /** Public base URL of the gateway, for the OAuth redirect URI `<publicUrl>/callback/<bank>`. */
   publicUrl: z.url().optional(),
   callers: callersSchema,
+  /** Check calls against the bank's spec before calling it; check the bank's responses (`report` logs, `enforce` answers 502). */
+  validation: z
+    .strictObject({ requests: z.boolean().default(true), responses: z.enum(['off', 'report', 'enforce']).default('off') })
+    .default({ requests: true, responses: 'off' }),
   store: storeSchema,
   banks: z.record(name, bankSchema).refine((banks) => Object.keys(banks).length > 0, 'declare at least one bank'),
 });

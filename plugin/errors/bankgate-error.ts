@@ -25,9 +25,22 @@ export type BankgateErrorCode =
   | 'bank_unreachable'
   | 'bank_timeout'
   | 'bank_response_too_large'
+  | 'bank_response_undecodable'
+  | 'bank_circuit_open'
   | 'bank_auth_error'
   | 'token_refresh_failed'
+  // the bank answered, with an error of its own (its body kept under `bankError`)
+  | 'bank_bad_request'
+  | 'bank_unauthorized'
+  | 'bank_forbidden'
+  | 'bank_not_found'
+  | 'bank_conflict'
+  | 'bank_rate_limited'
+  | 'bank_client_error'
+  | 'bank_server_error'
+  | 'bank_response_invalid'
   // operator side
+  | 'store_unavailable'
   | 'config_invalid'
   | 'internal_error';
 

@@ -3,25 +3,35 @@ import { BankgateError } from '../errors/bankgate-error.js';
 import type { BankRequest } from '../transport/types.js';
 import type { RouteMatch } from './route-table.js';
 
-/** Headers the gateway owns: a caller can never set them, whatever the spec declares. */
-const OWNED_HEADERS = new Set(['authorization', 'x-request-id', 'signature', 'digest', 'tpp-signature-certificate', 'host', 'content-length']);
-const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Headers the gateway owns: a caller can never set them, whatever the spec declares. `TPP-*` headers speak
+ * for the TPP (the gateway), so they come from the bank's header policy, not from callers.
+ */
+export function isOwnedHeader(lowerName: string): boolean {
+  return OWNED.has(lowerName) || lowerName.startsWith('tpp-');
+}
+const OWNED = new Set(['authorization', 'x-request-id', 'signature', 'digest', 'date', 'host', 'content-length', 'x-connection-id']);
+
+export interface BankHeaderPolicy {
+  /** Lower-case header name → value, sent when an operation declares that header (e.g. `tpp-redirect-uri`). */
+  readonly static: Readonly<Record<string, string>>;
+}
 
 export interface InboundRequest {
-  readonly method: string;
   readonly query: URLSearchParams;
   header(name: string): string | undefined;
-  bytes(): Promise<Uint8Array>;
+  readonly body?: Uint8Array;
 }
 
 /**
  * Builds the bank call from a matched route and the caller's request. Only what the spec declares goes
  * through: declared path params (encoded), declared query params, declared headers; the bank's origin and
- * path prefix come from config, never from the request.
+ * path prefix come from config, never from the request. Bank-mandated headers come from policy:
+ * `X-Request-ID` (a new UUID per bank call), `Date`, `TPP-*` static values; `PSU-*` and the like from the caller.
  */
-export async function buildBankRequest(match: RouteMatch, inbound: InboundRequest, bearer: string | undefined): Promise<BankRequest & { requestId: string }> {
+export function buildBankRequest(match: RouteMatch, inbound: InboundRequest, bearer: string | undefined, policy: BankHeaderPolicy): BankRequest & { requestId: string } {
   const { mounted, params } = match;
-  const { route, api } = mounted;
+  const { route, api, bank } = mounted;
   const problems: string[] = [];
 
   let path = api.baseUrl.pathname.replace(/\/$/, '');
@@ -52,33 +62,30 @@ export async function buildBankRequest(match: RouteMatch, inbound: InboundReques
   if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
   for (const declared of route.params.header) {
     const name = declared.name.toLowerCase();
-    if (OWNED_HEADERS.has(name)) continue;
+    if (isOwnedHeader(name)) {
+      const value = name === 'date' ? new Date().toUTCString() : policy.static[name];
+      if (value !== undefined) headers[name] = value;
+      else if (declared.required && name.startsWith('tpp-')) {
+        throw new BankgateError('config_invalid', { status: 500, bank: bank.name, detail: `${route.operationId} requires header ${declared.name}: set banks.${bank.name}.headers["${declared.name}"] in hono.config.ts` });
+      }
+      continue;
+    }
     const value = inbound.header(name);
     if (value !== undefined) headers[name] = value;
-    else if (declared.required) problems.push(`header ${declared.name} is required by ${mounted.bank.name} for ${route.operationId}`);
+    else if (declared.required) problems.push(`header ${declared.name} is required by ${bank.name} for ${route.operationId}`);
   }
 
   let body: Uint8Array | undefined;
-  if (route.requestBody) {
-    body = await inbound.bytes();
-    if (body.byteLength > MAX_BODY_BYTES) problems.push(`request body is larger than ${MAX_BODY_BYTES} bytes`);
-    if (body.byteLength === 0) {
-      if (route.requestBody.required) problems.push(`${route.operationId} requires a request body (${route.requestBody.contentTypes.join(', ')})`);
-      body = undefined;
-    } else {
-      headers['content-type'] = inbound.header('content-type') ?? route.requestBody.contentTypes[0] ?? 'application/json';
-    }
+  if (route.requestBody && inbound.body && inbound.body.byteLength > 0) {
+    body = inbound.body;
+    headers['content-type'] = inbound.header('content-type') ?? route.requestBody.contentTypes[0] ?? 'application/json';
+  } else if (route.requestBody?.required) {
+    problems.push(`${route.operationId} requires a request body (${route.requestBody.contentTypes.join(', ')})`);
   }
 
   if (problems.length > 0) {
     const missingHeaderOnly = problems.every((p) => p.startsWith('header '));
-    throw new BankgateError(missingHeaderOnly ? 'missing_header' : 'bad_request', {
-      status: 400,
-      bank: mounted.bank.name,
-      detail: problems.join('; '),
-      extra: { violations: problems },
-    });
+    throw new BankgateError(missingHeaderOnly ? 'missing_header' : 'bad_request', { status: 400, bank: bank.name, detail: problems.join('; '), extra: { violations: problems } });
   }
-
   return { method: mounted.method, origin: api.baseUrl.origin, path: search ? `${path}?${search}` : path, headers, body, requestId };
 }

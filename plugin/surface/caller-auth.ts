@@ -1,33 +1,103 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { BankgateError } from '../errors/bankgate-error.js';
+import type { ResolvedCallers } from './resolve-callers.js';
 
 /** Who is calling the gateway: an internal service. Connections belong to it. */
 export interface Caller {
   readonly id: string;
+  readonly via: 'key' | 'jwt';
+  /** Permissions, see permissions.ts. */
+  readonly allow: readonly string[];
 }
 
 export interface CallerAuthVariables {
   caller: Caller;
 }
 
+export interface CallerAuthOptions {
+  readonly callers: ResolvedCallers;
+  /** The effective dev key (configured or generated), for the caller `dev` with every permission. */
+  readonly devKey?: string;
+  /** Overrides the JWKS lookup (tests, or a JWKS already in memory). */
+  readonly jwks?: JWTVerifyGetKey;
+}
+
+interface KeyEntry {
+  readonly digest: Buffer;
+  readonly caller: Caller;
+}
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
 /**
- * Internal caller authentication with a static key: `Authorization: Bearer <key>`. The inbound
- * Authorization header authenticates the caller only; it is never forwarded to a bank.
+ * Internal caller authentication, `Authorization: Bearer <credential>`: a JWT verified against the
+ * issuer's JWKS (RFC 7519: issuer, audience, expiry, algorithm allow-list; `alg: none` never), or a static
+ * key compared in constant time. The header authenticates the caller only; it never reaches a bank.
  */
-export function callerAuth(options: { devKey: string; callerId?: string }) {
-  if (options.devKey.length < 16) throw new Error('callerAuth: devKey must be at least 16 characters');
-  const expected = createHash('sha256').update(options.devKey).digest();
-  const caller: Caller = { id: options.callerId ?? 'dev' };
+export function callerAuth(options: CallerAuthOptions) {
+  const keys: KeyEntry[] = options.callers.keys.map((k) => ({ digest: sha256(k.key), caller: { id: k.id, via: 'key', allow: k.allow } }));
+  if (options.devKey !== undefined) {
+    if (options.devKey.length < 16) throw new Error('callerAuth: devKey must be at least 16 characters');
+    keys.push({ digest: sha256(options.devKey), caller: { id: 'dev', via: 'key', allow: ['*'] } });
+  }
+  const jwt = options.callers.jwt;
+  const jwks = jwt ? (options.jwks ?? createRemoteJWKSet(new URL(jwt.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 600_000 })) : undefined;
+  if (keys.length === 0 && !jwt) throw new Error('callerAuth: configure callers.keys, callers.jwt or a dev key');
+
   return createMiddleware<{ Variables: CallerAuthVariables }>(async function bankgateCallerAuth(c, next) {
     const header = c.req.header('authorization');
-    const match = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
-    if (!match) {
-      throw new BankgateError('unauthorized', { status: 401, detail: 'send the internal credential as "Authorization: Bearer <key>"' });
+    const match = header ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header) : null;
+    if (!match) throw unauthorized('send the internal credential as "Authorization: Bearer <credential>"', 'missing');
+    const credential = match[1]!;
+
+    if (jwt && jwks && JWT_SHAPE.test(credential)) {
+      c.set('caller', await verifyJwt(credential, jwt, jwks));
+      return next();
     }
-    const given = createHash('sha256').update(match[1]!.trim()).digest();
-    if (!timingSafeEqual(given, expected)) throw new BankgateError('unauthorized', { status: 401, detail: 'the internal credential is not valid' });
-    c.set('caller', caller);
-    await next();
+    const digest = sha256(credential);
+    let found: Caller | undefined;
+    for (const entry of keys) if (timingSafeEqual(digest, entry.digest)) found = entry.caller; // no early exit: same time for every key
+    if (!found) throw unauthorized('the internal credential is not valid', 'invalid_key');
+    c.set('caller', found);
+    return next();
   });
+}
+
+async function verifyJwt(token: string, jwt: NonNullable<ResolvedCallers['jwt']>, jwks: JWTVerifyGetKey): Promise<Caller> {
+  try {
+    const { payload } = await jwtVerify(token, jwks, {
+      issuer: jwt.issuer,
+      audience: jwt.audience,
+      algorithms: jwt.algorithms,
+      clockTolerance: jwt.clockToleranceSeconds,
+      requiredClaims: ['exp', jwt.callerClaim],
+    });
+    const id = payload[jwt.callerClaim];
+    if (typeof id !== 'string' || id.length === 0 || id.length > 128) throw unauthorized(`the token's ${jwt.callerClaim} claim does not name a caller`, 'jwt_caller_claim');
+    return { id, via: 'jwt', allow: jwt.allow[id] ?? jwt.defaultAllow };
+  } catch (error) {
+    if (error instanceof BankgateError) throw error;
+    throw unauthorized(`the token was rejected: ${jwtReason(error)}`, (error as { code?: string }).code ?? 'jwt_invalid');
+  }
+}
+
+/** Why a token failed, in words that name the check and never echo the token. */
+function jwtReason(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'it has expired';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim ${error.claim} is not valid (${error.reason})`;
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'its algorithm is not allowed';
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'its signature does not verify';
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return 'no key of the issuer matches it';
+  if (error instanceof joseErrors.JWKSTimeout || !(error instanceof joseErrors.JOSEError)) return 'the issuer keys could not be fetched';
+  return (error as { code?: string }).code ?? 'it is not a valid JWT';
+}
+
+function unauthorized(detail: string, reason: string): BankgateError {
+  return new BankgateError('unauthorized', { status: 401, detail, extra: { reason } });
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
 }

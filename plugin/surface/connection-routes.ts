@@ -4,6 +4,7 @@ import { BankgateError } from '../errors/bankgate-error.js';
 import type { Connection } from '../store/connection.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
 import type { CallerAuthVariables } from './caller-auth.js';
+import { allowsBank } from './permissions.js';
 
 const createBody = z.strictObject({
   bank: z.string().min(1),
@@ -49,6 +50,8 @@ export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
       throw new BankgateError('bad_request', { status: 400, detail: violations.join('; '), extra: { violations } });
     }
     const { bank, connectionId, scopes, returnTo } = parsed.data;
+    const caller = c.get('caller');
+    if (!allowsBank(caller.allow, bank)) throw new BankgateError('forbidden', { status: 403, bank, detail: `caller ${caller.id} may not use bank ${bank.slice(0, 60)}` });
     const { connection, authorizeUrl } = await engine.beginConsent({
       bank,
       connectionId,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import config from '../../hono.config.js';
 import { createGateway, type BankgateConfig, type Gateway } from '../../plugin/index.js';
-import { silentLogger, type Logger } from '../../plugin/log.js';
+import { createJsonLogger, type Logger } from '../../plugin/log.js';
 import { startSandbox } from '../../sandbox/index.js';
 import type { SandboxFile } from '../../sandbox/sandbox-file.js';
 import { consentHeadlessly } from '../../sandbox/headless-consent.js';
@@ -23,6 +23,8 @@ export interface Harness {
   stats(): Promise<SandboxStats>;
   resetStats(): Promise<void>;
   bankRequests(bank: 'seb' | 'sg'): Promise<SandboxRequestRecord[]>;
+  /** Every log line the gateway wrote. */
+  readonly logLines: string[];
   close(): Promise<void>;
 }
 
@@ -49,11 +51,17 @@ export async function startHarness(options: { accessTtlSeconds?: number; adjust?
   process.env.BANKGATE_SANDBOX_FILE = sandbox.filePath;
   const built = await (config as () => Promise<BankgateConfig> | BankgateConfig)();
   options.adjust?.(built, sandbox.file);
+  // The persistent default store, in this run's own directory (its key is generated there too).
+  built.store ??= `file:${join(dir, 'tokens')}`;
 
   let port = 0;
+  // Every harness captures its gateway's log, and on close proves no secret reached it (see assertLogsClean).
+  const logLines: string[] = [];
+  const capture = createJsonLogger((line) => logLines.push(line));
+  const log: Logger = options.log ? fanOut(options.log, capture) : capture;
   const gateway = await createGateway(built, {
     publicUrl: () => `http://127.0.0.1:${port}`,
-    log: options.log ?? silentLogger,
+    log,
     env: { ...process.env, BANKGATE_DEV_KEY: DEV_KEY },
   });
   const server: ServerType = await new Promise((resolve) => {
@@ -93,7 +101,9 @@ export async function startHarness(options: { accessTtlSeconds?: number; adjust?
     async bankRequests(bank) {
       return (await (await fetch(`${sandbox.file.controlUrl}/requests?bank=${bank}`)).json()) as SandboxRequestRecord[];
     },
+    logLines,
     async close() {
+      await assertLogsClean(logLines, sandbox.file, await (await fetch(`${sandbox.file.controlUrl}/requests`)).json() as SandboxRequestRecord[]);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gateway.close();
       await sandbox.stop();
@@ -107,4 +117,39 @@ export async function problemOf(response: Response): Promise<{ code: string; det
   const type = response.headers.get('content-type') ?? '';
   if (!type.startsWith('application/problem+json')) throw new Error(`expected problem+json, got ${type}: ${await response.text()}`);
   return (await response.json()) as { code: string; detail: string; status: number };
+}
+
+function fanOut(...loggers: Logger[]): Logger {
+  return {
+    info: (event, fields) => loggers.forEach((l) => l.info(event, fields)),
+    warn: (event, fields) => loggers.forEach((l) => l.warn(event, fields)),
+    error: (event, fields) => loggers.forEach((l) => l.error(event, fields)),
+  };
+}
+
+/** PSU data the tests send: it must never be logged. */
+export const PSU_IP = '203.0.113.7';
+
+/**
+ * The log of a whole harness run holds no token the bank received, no client secret, no private key and no
+ * PSU identifier (sandbox PSU ids, the PSU's IP address).
+ */
+async function assertLogsClean(lines: readonly string[], sandbox: SandboxFile, bankRequests: SandboxRequestRecord[]): Promise<void> {
+  const secrets = new Set<string>();
+  for (const request of bankRequests) {
+    const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    if (bearer) secrets.add(bearer);
+    if (request.headers.signature) secrets.add(/signature="([^"]+)"/.exec(request.headers.signature)?.[1] ?? request.headers.signature);
+  }
+  for (const bank of Object.values(sandbox.banks)) {
+    if (bank.client.clientSecret) secrets.add(bank.client.clientSecret);
+    for (const psu of bank.psuIds) secrets.add(psu);
+  }
+  secrets.add(PSU_IP);
+  const text = lines.join('\n');
+  const leaked = [...secrets].filter((secret) => secret.length >= 6 && text.includes(secret));
+  const pem = /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text);
+  if (leaked.length > 0 || pem) {
+    throw new Error(`the gateway log leaked ${leaked.length} secret value(s)${pem ? ' and a private key' : ''}: ${leaked.map((s) => s.slice(0, 4) + '…').join(', ')}`);
+  }
 }

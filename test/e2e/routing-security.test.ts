@@ -107,8 +107,8 @@ describe('the surface: routing, caller auth, and no open proxy', () => {
     expect((await problemOf(noConnection)).code).toBe('connection_required');
     const noPsuIp = await h.call('/seb/ais/accounts', { headers: { 'x-connection-id': 'seb-sec' } });
     const problem = await problemOf(noPsuIp);
-    expect(problem.code).toBe('missing_header');
-    expect(problem.detail).toContain('PSU-IP-Address');
+    expect(problem.code).toBe('bad_request');
+    expect(problem.violations).toEqual([{ in: 'header', at: 'header.PSU-IP-Address', message: 'is required' }]);
     const undeclared = await h.call('/seb/ais/accounts?redirect=https://evil.example', { headers: psu });
     expect((await problemOf(undeclared)).code).toBe('bad_request');
     const badEnum = await h.call('/seb/ais/accounts/x/transactions?bookingStatus=all', { headers: psu });

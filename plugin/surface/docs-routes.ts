@@ -1,0 +1,34 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { Scalar } from '@scalar/hono-api-reference';
+import { Hono } from 'hono';
+
+/**
+ * `GET /docs`: an interactive reference (Scalar) for `/openapi.json`. The Scalar bundle is served by the
+ * gateway itself, not from a CDN: gateways run where the public internet is not reachable, and the docs
+ * page should not depend on a third party's uptime.
+ */
+export function docsRoutes(options: { title: string }) {
+  const app = new Hono();
+  let bundle: Promise<string> | undefined;
+  app.get('/docs/scalar.js', async (c) => {
+    bundle ??= readFile(createRequire(import.meta.url).resolve('@scalar/api-reference/browser/standalone.js'), 'utf8');
+    return c.body(await bundle, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=3600' });
+  });
+  app.get(
+    '/docs',
+    Scalar({
+      url: '/openapi.json',
+      cdn: '/docs/scalar.js',
+      pageTitle: options.title,
+      defaultOpenAllTags: true,
+      // Nothing leaves the network the gateway runs in: no web fonts, no telemetry, no hosted tools.
+      withDefaultFonts: false,
+      telemetry: false,
+      showDeveloperTools: 'never',
+      hideClientButton: true,
+      persistAuth: false,
+    }),
+  );
+  return app;
+}

@@ -1,0 +1,21 @@
+import { randomUUID } from 'node:crypto';
+import { createMiddleware } from 'hono/factory';
+import { requestContext } from '../observability/request-context.js';
+
+export interface RequestIdVariables {
+  /** The caller's own `X-Request-ID` when it sent a sane one, else a new UUID; echoed on the response. */
+  requestId: string;
+}
+
+const SANE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Correlation id of the inbound request (not the one sent to the bank: each bank call gets its own UUID). */
+export function requestId() {
+  return createMiddleware<{ Variables: RequestIdVariables }>(async function bankgateRequestId(c, next) {
+    const given = c.req.header('x-request-id');
+    const id = given !== undefined && SANE.test(given) ? given : randomUUID();
+    c.set('requestId', id);
+    await requestContext.run({ requestId: id }, next);
+    c.res.headers.set('x-request-id', id);
+  });
+}

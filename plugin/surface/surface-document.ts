@@ -1,0 +1,195 @@
+import type { ApiManifest, RouteManifest } from '../manifest/types.js';
+import { isOwnedHeader } from './bank-request.js';
+
+type Json = Record<string, unknown>;
+
+export interface SurfaceApi {
+  readonly bank: string;
+  readonly api: string;
+  /** Shown as the tag of the API's operations. */
+  readonly title: string;
+  readonly manifest: ApiManifest;
+  /** The bank's normalised OpenAPI 3.0/3.1 document; without it operations are described from the manifest alone. */
+  readonly document?: Readonly<Json>;
+}
+
+const PROBLEM_REF = { $ref: '#/components/responses/Problem' };
+
+/**
+ * One OpenAPI 3.1 document of every mounted operation under its gateway path `/{bank}/{api}{path}`: the bank's
+ * parameters, bodies and responses with their schemas (component names prefixed per bank and API so that two
+ * banks' `Amount` do not collide), the headers the gateway owns removed, the bank's security replaced by the
+ * internal bearer scheme and, for PSU operations, `X-Connection-Id`. Deterministic: same input, same bytes.
+ */
+export function buildSurfaceDocument(apis: readonly SurfaceApi[], options: { serverUrl?: string; title?: string; version?: string } = {}): Json {
+  const paths: Record<string, Json> = {};
+  const schemas: Json = {};
+  const tags: Json[] = [];
+  for (const entry of [...apis].sort((a, b) => `${a.bank}/${a.api}`.localeCompare(`${b.bank}/${b.api}`))) {
+    const prefix = componentPrefix(entry.bank, entry.api);
+    const tag = `${entry.bank}/${entry.api}`;
+    tags.push({ name: tag, description: entry.title });
+    const document = entry.document as Json | undefined;
+    const rewrite = (value: unknown) => toOas31(rewriteRefs(value, prefix, document));
+    for (const [name, schema] of Object.entries(((document?.components as Json | undefined)?.schemas ?? {}) as Json)) schemas[prefix + name] = rewrite(schema);
+    for (const route of entry.manifest.routes) {
+      const gatewayPath = `/${entry.bank}/${entry.api}${route.path}`;
+      const source = ((document?.paths as Json | undefined)?.[route.path] as Json | undefined)?.[route.method] as Json | undefined;
+      (paths[gatewayPath] ??= {})[route.method] = operation(entry, route, tag, source, document, rewrite);
+    }
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: options.title ?? 'bankgate',
+      version: options.version ?? '1.0.0',
+      description: 'Every bank API this gateway mounts, under one internal surface: one URL, one credential, one error format.',
+    },
+    ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
+    security: [{ internalBearer: [] }],
+    tags,
+    paths: sortKeys(paths),
+    components: {
+      securitySchemes: { internalBearer: { type: 'http', scheme: 'bearer', description: 'The internal credential of the calling service: a JWT from the internal issuer, or a static key.' } },
+      parameters: {
+        ConnectionId: { name: 'X-Connection-Id', in: 'header', required: true, description: "The PSU's connection to act for (from POST /connections).", schema: { type: 'string' } },
+        RequestId: { name: 'X-Request-ID', in: 'header', required: false, description: "The caller's correlation id, echoed back; the bank gets a request id of its own.", schema: { type: 'string' } },
+      },
+      responses: {
+        Problem: { description: 'An RFC 9457 problem with a stable `code`.', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+      },
+      schemas: {
+        Problem: {
+          type: 'object',
+          required: ['type', 'title', 'status', 'code'],
+          properties: {
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            code: { type: 'string' },
+            detail: { type: 'string' },
+            bank: { type: 'string' },
+            instance: { type: 'string' },
+            violations: { type: 'array', items: {} },
+            bankStatus: { type: 'integer' },
+            bankMessages: { type: 'array', items: { type: 'object', properties: { code: { type: 'string' }, text: { type: 'string' }, path: { type: 'string' } } } },
+            bankError: {},
+          },
+        },
+        ...sortKeys(schemas),
+      },
+    },
+  };
+}
+
+function operation(entry: SurfaceApi, route: RouteManifest, tag: string, source: Json | undefined, document: Json | undefined, rewrite: (v: unknown) => unknown): Json {
+  const parameters: unknown[] = [];
+  const params = (source ? [...asArray(source.parameters), ...asArray(pathItemParameters(document, route))] : []).map((p) => resolveLocal(document, p) as Json);
+  const seen = new Set<string>();
+  for (const p of params) {
+    if (!p || typeof p.name !== 'string' || typeof p.in !== 'string') continue;
+    const key = `${p.in}:${p.name.toLowerCase()}`;
+    if (seen.has(key) || (p.in === 'header' && isOwnedHeader(p.name.toLowerCase())) || p.in === 'cookie') continue;
+    seen.add(key);
+    parameters.push(rewrite(p));
+  }
+  if (!source) {
+    for (const p of route.params.path) parameters.push({ name: p.name, in: 'path', required: true, schema: paramSchema(p) });
+    for (const p of route.params.query) parameters.push({ name: p.name, in: 'query', required: p.required, schema: paramSchema(p) });
+    for (const p of route.params.header) if (!isOwnedHeader(p.name.toLowerCase())) parameters.push({ name: p.name, in: 'header', required: p.required, schema: paramSchema(p) });
+  }
+  if (route.tokenKind === 'psu') parameters.push({ $ref: '#/components/parameters/ConnectionId' });
+  parameters.push({ $ref: '#/components/parameters/RequestId' });
+
+  const responses: Json = {};
+  for (const [status, response] of Object.entries((source?.responses ?? {}) as Json)) {
+    const resolved = resolveLocal(document, response) as Json;
+    // Bank errors reach callers as problems: keep the bank's success answers only.
+    if (/^[45]/.test(status)) continue;
+    const { headers: _headers, links: _links, ...kept } = resolved ?? {};
+    responses[status] = rewrite({ description: 'description' in kept ? kept.description : '', ...kept });
+  }
+  if (Object.keys(responses).length === 0) responses.default = { description: "The bank's answer." };
+  responses['4XX'] = PROBLEM_REF;
+  responses['5XX'] = PROBLEM_REF;
+
+  const requestBody = source?.requestBody ? rewrite(resolveLocal(document, source.requestBody)) : route.requestBody ? { required: route.requestBody.required, content: Object.fromEntries(route.requestBody.contentTypes.map((t) => [t, {}])) } : undefined;
+  return {
+    operationId: `${entry.bank}_${entry.api}_${route.operationId}`,
+    tags: [tag],
+    summary: route.summary ?? (typeof source?.summary === 'string' ? source.summary : route.operationId),
+    ...(typeof source?.description === 'string' ? { description: source.description } : {}),
+    ...(route.tokenKind === 'client' ? { 'x-bankgate-token': 'client' } : route.tokenKind === 'psu' ? { 'x-bankgate-token': 'psu' } : {}),
+    parameters,
+    ...(requestBody ? { requestBody } : {}),
+    responses,
+  };
+}
+
+function pathItemParameters(document: Json | undefined, route: RouteManifest): unknown {
+  return ((document?.paths as Json | undefined)?.[route.path] as Json | undefined)?.parameters;
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function paramSchema(p: { type?: string; enum?: readonly string[] }): Json {
+  return { type: p.type ?? 'string', ...(p.enum ? { enum: [...p.enum] } : {}) };
+}
+
+/** Parameters, request bodies and responses are inlined; only schemas stay components. */
+function resolveLocal(document: Json | undefined, value: unknown): unknown {
+  let node = value as Json | undefined;
+  for (let hops = 0; hops < 10 && node && typeof node.$ref === 'string' && (node.$ref as string).startsWith('#/components/') && !(node.$ref as string).startsWith('#/components/schemas/'); hops++) {
+    node = (node.$ref as string)
+      .slice(2)
+      .split('/')
+      .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'))
+      .reduce<unknown>((n, t) => (n as Json | undefined)?.[t], document) as Json | undefined;
+  }
+  return node;
+}
+
+function componentPrefix(bank: string, api: string): string {
+  const pascal = (s: string) => s.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+  return `${pascal(bank)}${pascal(api)}_`;
+}
+
+/** `#/components/schemas/X` → `#/components/schemas/<Prefix>X`; other local refs are inlined. */
+function rewriteRefs(value: unknown, prefix: string, document: Json | undefined, depth = 0): unknown {
+  if (depth > 64) return value;
+  if (Array.isArray(value)) return value.map((v) => rewriteRefs(v, prefix, document, depth + 1));
+  if (typeof value !== 'object' || value === null) return value;
+  const node = value as Json;
+  if (typeof node.$ref === 'string') {
+    const ref = node.$ref;
+    if (ref.startsWith('#/components/schemas/')) return { ...node, $ref: `#/components/schemas/${prefix}${ref.slice('#/components/schemas/'.length)}` };
+    if (ref.startsWith('#/components/')) return rewriteRefs(resolveLocal(document, node), prefix, document, depth + 1);
+  }
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, rewriteRefs(v, prefix, document, depth + 1)]));
+}
+
+/** OpenAPI 3.0 schema dialect → 3.1 (JSON Schema 2020-12): `nullable`, boolean exclusive bounds, `example`. */
+function toOas31(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(toOas31);
+  if (typeof value !== 'object' || value === null) return value;
+  const node: Json = {};
+  for (const [k, v] of Object.entries(value as Json)) node[k] = toOas31(v);
+  if (node.nullable === true) {
+    delete node.nullable;
+    if (typeof node.type === 'string') node.type = [node.type, 'null'];
+    else if (node.$ref || node.allOf || node.oneOf || node.anyOf) return { anyOf: [node, { type: 'null' }] };
+  } else if (node.nullable === false) delete node.nullable;
+  for (const [flag, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+    if (node[flag] === true && typeof node[bound] === 'number') {
+      node[flag] = node[bound];
+      delete node[bound];
+    } else if (node[flag] === false) delete node[flag];
+  }
+  return node;
+}
+
+function sortKeys<T extends Json>(object: T): T {
+  return Object.fromEntries(Object.entries(object).sort(([a], [b]) => a.localeCompare(b))) as T;
+}

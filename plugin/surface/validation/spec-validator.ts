@@ -1,0 +1,207 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { BankgateError } from '../../errors/bankgate-error.js';
+import type { Logger } from '../../log.js';
+import type { MetricsRegistry } from '../../observability/metrics.js';
+import type { BankResponse } from '../../transport/types.js';
+import { isOwnedHeader } from '../bank-request.js';
+import type { RouteMatch } from '../route-table.js';
+import { operationSchemaPointers, type OperationSchemaPointers } from './operation-schemas.js';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+/** One violation, with where it is: `query.bookingStatus`, `header.PSU-IP-Address`, `body/instructedAmount/amount`. */
+export interface Violation {
+  readonly in: 'path' | 'query' | 'header' | 'body' | 'response';
+  readonly at: string;
+  readonly message: string;
+}
+
+export type ResponseValidation = 'off' | 'report' | 'enforce';
+
+export interface SpecValidator {
+  /** Throws a 400 `bad_request` listing every violation, before the bank is called. */
+  checkRequest(match: RouteMatch, request: { query: URLSearchParams; header(name: string): string | undefined; body?: Uint8Array; contentType?: string }): void;
+  /** Per mode: nothing, a log line and a metric, or a 502 `bank_response_invalid`. */
+  checkResponse(match: RouteMatch, response: BankResponse): void;
+}
+
+interface CompiledOperation {
+  readonly pointers: OperationSchemaPointers;
+  readonly params: Record<'path' | 'query' | 'header', ValidateFunction | undefined>;
+  readonly body?: ValidateFunction;
+  readonly responses: Map<string, ValidateFunction>;
+}
+
+/**
+ * Validates calls against the bank's own OpenAPI document (the normalised `generated/<bank>/<api>/openapi.json`):
+ * path, query and header parameters (coerced from strings) and JSON bodies. Operations are compiled on first
+ * use; `$ref`s resolve inside the bank's document.
+ */
+export function createSpecValidator(options: { documents: ReadonlyMap<string, Record<string, unknown>>; responses: ResponseValidation; log: Logger; metrics: MetricsRegistry }): SpecValidator {
+  const ajvOptions = { strict: false, allErrors: true, validateSchema: false, discriminator: false, logger: false } as const;
+  const bodies = addFormats(new Ajv(ajvOptions));
+  const parameters = addFormats(new Ajv({ ...ajvOptions, coerceTypes: 'array' }));
+  for (const [key, document] of options.documents) {
+    bodies.addSchema(document, idOf(key));
+    parameters.addSchema(document, idOf(key));
+  }
+  const compiled = new Map<string, CompiledOperation | null>();
+  options.metrics.describe('bankgate_response_violations_total', 'counter', 'Bank responses that do not match the bank spec, by bank, API and operation.');
+
+  const compile = (match: RouteMatch): CompiledOperation | undefined => {
+    const { bank, api, route } = match.mounted;
+    const key = `${bank.name}/${api.name} ${route.method} ${route.path}`;
+    if (compiled.has(key)) return compiled.get(key) ?? undefined;
+    const document = options.documents.get(`${bank.name}/${api.name}`);
+    const pointers = document && operationSchemaPointers(document, route);
+    let result: CompiledOperation | null = null;
+    if (pointers) {
+      const id = idOf(`${bank.name}/${api.name}`);
+      const ref = (pointer: string) => ({ $ref: `${id}#${pointer}` });
+      const tryCompile = (ajv: Ajv, schema: object, what: string): ValidateFunction | undefined => {
+        try {
+          return ajv.compile(schema);
+        } catch (error) {
+          options.log.warn('validation.schema_unusable', { bank: bank.name, api: api.name, operationId: route.operationId, what, reason: (error as Error).message.slice(0, 200) });
+          return undefined;
+        }
+      };
+      // Header names are case-insensitive, so they are validated lower-case; path and query names are not.
+      const paramSchema = (list: OperationSchemaPointers['params']['query'], lower = false) => {
+        const key = (name: string) => (lower ? name.toLowerCase() : name);
+        return list.length === 0 ? undefined : tryCompile(parameters, { type: 'object', properties: Object.fromEntries(list.map((p) => [key(p.name), ref(p.pointer)])), required: list.filter((p) => p.required).map((p) => key(p.name)) }, 'parameters');
+      };
+      const ownHeaders = pointers.params.header.filter((p) => !isOwnedHeader(p.name.toLowerCase()));
+      result = {
+        pointers,
+        params: { path: paramSchema(pointers.params.path), query: paramSchema(pointers.params.query), header: paramSchema(ownHeaders, true) },
+        body: pointers.body?.pointer ? tryCompile(bodies, ref(pointers.body.pointer), 'request body') : undefined,
+        responses: new Map(Object.entries(pointers.responses).flatMap(([status, pointer]) => {
+          const fn = pointer ? tryCompile(bodies, ref(pointer), `response ${status}`) : undefined;
+          return fn ? [[status, fn] as const] : [];
+        })),
+      };
+    }
+    compiled.set(key, result);
+    return result ?? undefined;
+  };
+
+  return {
+    checkRequest(match, request) {
+      const op = compile(match);
+      if (!op) return;
+      const violations: Violation[] = [];
+      const { pointers } = op;
+
+      const path: Record<string, string> = {};
+      for (const p of pointers.params.path) if (match.params[p.name] !== undefined) path[p.name] = match.params[p.name]!;
+      collect(op.params.path, path, 'path', violations);
+
+      const known = new Set(pointers.params.query.map((p) => p.name));
+      const query: Record<string, string | string[]> = {};
+      for (const name of new Set(request.query.keys())) {
+        if (!known.has(name)) {
+          violations.push({ in: 'query', at: `query.${name}`, message: `is not a parameter of ${match.mounted.route.operationId}` });
+          continue;
+        }
+        const all = request.query.getAll(name);
+        query[name] = all.length === 1 ? all[0]! : all;
+      }
+      collect(op.params.query, query, 'query', violations);
+
+      const headers: Record<string, string> = {};
+      for (const p of pointers.params.header) {
+        const value = request.header(p.name);
+        if (value !== undefined && !isOwnedHeader(p.name.toLowerCase())) headers[p.name.toLowerCase()] = value;
+      }
+      collect(op.params.header, headers, 'header', violations, pointers.params.header);
+
+      if (pointers.body) {
+        const empty = !request.body || request.body.byteLength === 0;
+        if (empty) {
+          if (pointers.body.required) violations.push({ in: 'body', at: 'body', message: `is required (${pointers.body.mediaTypes.join(', ')})` });
+        } else {
+          const type = (request.contentType ?? '').split(';')[0]!.trim().toLowerCase();
+          const declared = pointers.body.mediaTypes.map((t) => t.split(';')[0]!.trim().toLowerCase());
+          if (type && !declared.includes(type)) violations.push({ in: 'body', at: 'header.Content-Type', message: `must be one of ${declared.join(', ')}` });
+          else if (op.body) {
+            let json: unknown;
+            try {
+              json = JSON.parse(new TextDecoder().decode(request.body));
+            } catch {
+              violations.push({ in: 'body', at: 'body', message: 'is not valid JSON' });
+            }
+            if (json !== undefined && !op.body(json)) violations.push(...op.body.errors!.map((e) => toViolation('body', e)));
+          }
+        }
+      }
+
+      if (violations.length > 0) {
+        const { bank, route } = match.mounted;
+        throw new BankgateError('bad_request', {
+          status: 400,
+          bank: bank.name,
+          detail: `the request does not match ${bank.name}'s spec for ${route.operationId}: ${violations.map((v) => `${v.at} ${v.message}`).join('; ')}`,
+          extra: { operationId: route.operationId, violations },
+        });
+      }
+    },
+
+    checkResponse(match, response) {
+      if (options.responses === 'off') return;
+      const op = compile(match);
+      const type = String(response.headers['content-type'] ?? '');
+      if (!op || !/json/i.test(type) || response.body.byteLength === 0) return;
+      const status = String(response.status);
+      const validate = op.responses.get(status) ?? op.responses.get(`${status[0]}XX`) ?? op.responses.get('default');
+      if (!validate) return;
+      let json: unknown;
+      try {
+        json = JSON.parse(new TextDecoder().decode(response.body));
+      } catch {
+        return report([{ in: 'response', at: 'response', message: 'is not valid JSON' }]);
+      }
+      if (!validate(json)) report(validate.errors!.map((e) => toViolation('response', e)));
+
+      function report(violations: Violation[]) {
+        const { bank, api, route } = match.mounted;
+        options.metrics.inc('bankgate_response_violations_total', { bank: bank.name, api: api.name, operation: route.operationId });
+        options.log.warn('validation.response_invalid', { bank: bank.name, api: api.name, operationId: route.operationId, violations: violations.map((v) => `${v.at} ${v.message}`) });
+        if (options.responses === 'enforce') {
+          throw new BankgateError('bank_response_invalid', { status: 502, bank: bank.name, detail: `bank ${bank.name} answered ${route.operationId} with a body its spec does not allow: ${violations.map((v) => `${v.at} ${v.message}`).join('; ').slice(0, 500)}`, extra: { violations } });
+        }
+      }
+    },
+  };
+}
+
+function idOf(key: string): string {
+  return `https://bankgate.invalid/specs/${key}.json`;
+}
+
+function collect(validate: ValidateFunction | undefined, data: Record<string, unknown>, where: 'path' | 'query' | 'header', out: Violation[], declared?: { name: string }[]) {
+  if (!validate || validate(data)) return;
+  for (const error of validate.errors!) {
+    const violation = toViolation(where, error);
+    // Report headers under the spec's spelling (PSU-IP-Address), not the lower-case key used to validate.
+    const name = violation.at.slice(where.length + 1).split(/[./]/)[0]!;
+    const spelled = declared?.find((d) => d.name.toLowerCase() === name)?.name;
+    out.push(spelled ? { ...violation, at: violation.at.replace(`${where}.${name}`, `${where}.${spelled}`) } : violation);
+  }
+}
+
+function toViolation(where: Violation['in'], error: ErrorObject): Violation {
+  const segments = error.instancePath.split('/').slice(1).map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (error.keyword === 'required') segments.push((error.params as { missingProperty: string }).missingProperty);
+  let at: string;
+  if (where === 'body' || where === 'response') at = segments.length > 0 ? `${where}/${segments.join('/')}` : where;
+  else at = `${where}.${segments.join('.')}`;
+  const message =
+    error.keyword === 'enum'
+      ? `must be one of ${((error.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String).join(', ')}`
+      : error.keyword === 'required'
+        ? 'is required'
+        : (error.message ?? 'is not valid');
+  return { in: where, at, message };
+}
