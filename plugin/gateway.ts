@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { httpInstrumentationMiddleware } from '@hono/otel';
 import type { TracerProvider } from '@opentelemetry/api';
 import { Hono } from 'hono';
 import type { JWTVerifyGetKey } from 'jose';
@@ -8,6 +7,7 @@ import { resolveConfig, type ResolvedBank, type ResolvedConfig } from './config/
 import { BankgateError } from './errors/bankgate-error.js';
 import { createJsonLogger, type Logger } from './log.js';
 import { MetricsRegistry } from './observability/metrics.js';
+import { tracing } from './observability/tracing.js';
 import type { ConnectionStore } from './store/connection.js';
 import { createStore } from './store/create-store.js';
 import { bankRoutes } from './surface/bank-routes.js';
@@ -90,8 +90,7 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
   app.notFound((c) => problemResponse(new BankgateError('route_not_found', { status: 404, detail: `no declared operation at ${c.req.method} ${c.req.path.slice(0, 200)}; see GET /openapi.json` }), c.req.path));
 
   app.use('*', requestId());
-  // No request or response header is captured: Authorization and PSU-* headers never reach a span.
-  app.use('*', httpInstrumentationMiddleware({ serviceName: 'bankgate', ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}) }));
+  app.use('*', tracing({ serviceName: 'bankgate', ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}) }));
   app.get('/healthz', (c) => c.json({ status: 'ok', banks: [...config.banks.keys()] }));
   const surfaceApis = [...config.banks.values()].flatMap((bank) => [...bank.apis.values()].map((api) => ({ bank: bank.name, api: api.name, title: `${bank.displayName}: ${api.manifest.title}`, manifest: api.manifest, document: api.document })));
   let surfaceDocument: string | undefined; // built once, on first request: the mounted APIs do not change while running

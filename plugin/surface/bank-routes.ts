@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { trace } from '@opentelemetry/api';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { BankgateError } from '../errors/bankgate-error.js';
@@ -9,6 +8,7 @@ import type { TokenEngine } from '../tokens/token-engine.js';
 import type { BankResponse, BankTransport } from '../transport/types.js';
 import { bankErrorToProblem } from './bank-error.js';
 import { buildBankRequest, type BankHeaderPolicy } from './bank-request.js';
+import type { TracingVariables } from '../observability/tracing.js';
 import type { CallerAuthVariables } from './caller-auth.js';
 import { rawPathOf, safePathSegments } from './path-guard.js';
 import { allowsOperation } from './permissions.js';
@@ -32,7 +32,7 @@ export interface BankRoutesOptions {
   readonly validator?: SpecValidator;
 }
 
-type Env = { Variables: CallerAuthVariables & RequestIdVariables };
+type Env = { Variables: CallerAuthVariables & RequestIdVariables & TracingVariables };
 
 /**
  * The bank-call middleware: matches `/{bank}/{api}{path}` against the declared operations, checks the
@@ -55,7 +55,7 @@ export function bankRoutes(options: BankRoutesOptions) {
     }
     const { bank, api, route } = found.mounted;
     const labels = { bank: bank.name, api: api.name, operation: route.operationId };
-    const span = trace.getActiveSpan();
+    const span = c.get('span');
     span?.updateName(`${found.mounted.method} ${found.mounted.gatewayPath}`);
     span?.setAttributes({ 'http.route': found.mounted.gatewayPath, 'bankgate.bank': bank.name, 'bankgate.api': api.name, 'bankgate.operation': route.operationId });
     const started = performance.now();
