@@ -47,6 +47,11 @@ export interface RouteManifest {
   readonly tokenKind: TokenKind;
   /** Name of the security scheme chosen, when there is one. */
   readonly securityScheme?: string;
+  /**
+   * What bankgate cannot type or check for this operation, with the reason (e.g. a request body only as
+   * `application/xml`). The route is still mounted and forwards the bytes as sent; the generator also warns.
+   */
+  readonly unsupported?: string;
 }
 
 export interface ApiManifest {

@@ -5,6 +5,9 @@ export type GenerateErrorCode =
   | 'SPEC_PARSE'
   | 'SPEC_VERSION'
   | 'SPEC_SHAPE'
+  | 'SPEC_TOO_LARGE'
+  | 'OVERLAY_INVALID'
+  | 'ROUTE_COLLISION'
   | 'REF_UNRESOLVED'
   | 'REF_EXTERNAL'
   | 'OPERATION_ID_DUPLICATE'
@@ -13,6 +16,7 @@ export type GenerateErrorCode =
   | 'TYPESCRIPT_FAILED'
   | 'SDK_FAILED'
   | 'CHECK_DIFF'
+  | 'BREAKING_CHANGE'
   | 'INTERNAL';
 
 /**

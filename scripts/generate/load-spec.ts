@@ -1,9 +1,12 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { GenerateError, GenerateErrors } from './errors.js';
 
 export type SpecDocument = Record<string, unknown>;
+
+/** Far above any real bank spec (the largest known is ~0.6 MB); beyond it a file is a mistake, not a spec. */
+export const MAX_SPEC_BYTES = 64 * 1024 * 1024;
 
 /**
  * Reads and parses one spec file. JSON files go through `JSON.parse`; YAML through the YAML 1.2 core schema, so
@@ -13,11 +16,19 @@ export type SpecDocument = Record<string, unknown>;
 export async function loadSpec(path: string, file: string): Promise<SpecDocument> {
   let text: string;
   try {
+    const { size } = await stat(path);
+    if (size > MAX_SPEC_BYTES) {
+      throw new GenerateError('SPEC_TOO_LARGE', `${(size / 1024 / 1024).toFixed(1)} MB is more than the ${MAX_SPEC_BYTES / 1024 / 1024} MB a spec may have`, { file, pointer: '#' });
+    }
     text = await readFile(path, 'utf8');
   } catch (error) {
+    if (error instanceof GenerateError) throw error;
     throw new GenerateError('SPEC_READ', `cannot read spec: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { file, cause: error });
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const nul = text.indexOf('\u0000');
+  if (nul !== -1) throw new GenerateError('SPEC_PARSE', 'a binary file (NUL byte), not YAML or JSON text', { file, pointer: lineColumn(text, nul) });
+  if (text.trim() === '') throw new GenerateError('SPEC_SHAPE', 'the file is empty (expected an OpenAPI or Swagger document)', { file, pointer: '#' });
   const doc = extname(path).toLowerCase() === '.json' ? parseJson(text, file) : parseYaml(text, file);
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new GenerateError('SPEC_SHAPE', 'the document is not an object (expected an OpenAPI or Swagger document)', { file, pointer: '#' });

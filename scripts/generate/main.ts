@@ -1,32 +1,29 @@
 #!/usr/bin/env tsx
 /**
- * `npm run generate`: bank specs → `generated/<bank>/<api>/{openapi.json,schema.ts,client/,routes.ts}` + `index.ts`.
+ * `npm run generate`: bank specs → `generated/<bank>/<api>/{openapi.json,schema.ts,client/,routes.ts,.generation.json}` + `index.ts`.
  *
- *   npm run generate                         all of openapi/<bank>/<api>.(yaml|yml|json) → generated/ (atomically)
- *   npm run generate -- --check              regenerate into a temp dir; fail listing every difference with generated/
- *   npm run generate -- --spec FILE --bank NAME --api NAME --out DIR
- *                                            one spec → DIR (same layout as generated/<bank>/<api>/)
+ *   npm run generate                         openapi/<bank>/<api>.(yaml|yml|json) (+ <api>.overlay.yaml) → generated/;
+ *                                            only specs whose inputs changed are regenerated; writes generated/CHANGES.md
+ *                                            and generated/changes.json when anything changed
+ *   npm run generate -- --check              regenerate everything into a temp dir; fail listing every difference with generated/
+ *   npm run generate -- --spec FILE --bank NAME --api NAME --out DIR [--overlay FILE]…
+ *                                            one spec (overlays applied in order) → DIR (same layout as generated/<bank>/<api>/,
+ *                                            plus DIR/CHANGES.md and DIR/changes.json)
+ *   --force                                  regenerate even what is up to date
+ *   --fail-on-breaking                       exit 3 when the change report has a breaking change (the output is still written)
  *   --root DIR                               use DIR/openapi and DIR/generated instead of this checkout's (tests)
  *
- * Exit codes: 0 success, 1 a spec or the check failed (one line per problem on stderr), 2 bad invocation.
+ * Exit codes: 0 success, 1 a spec or the check failed (one line per problem on stderr), 2 bad invocation,
+ * 3 breaking changes with --fail-on-breaking.
+ *
+ * Kept light on purpose: the generators are imported only when something has to be regenerated, so that an
+ * up-to-date tree is confirmed in a fraction of a second.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compareTrees } from './check.js';
-import { discoverSpecs, NAME_PATTERN } from './discover.js';
-import { GenerateError, toProblems } from './errors.js';
-import { makeStagingDir, swapIn } from './output-dir.js';
-import { generate, type SpecJob } from './pipeline.js';
-
-/** This checkout: its node_modules and openapitools.json run the generators. */
-const toolRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The project generated for: openapi/ in, generated/ out. The checkout itself unless --root says otherwise. */
-let projectRoot = toolRoot;
-let generatedDir = join(projectRoot, 'generated');
+import { NAME_PATTERN } from './discover.js';
+import { check, fail, generateAll, generateOne, type RunContext } from './run.js';
 
 /** Staging and temp dirs to remove when the run is interrupted (Ctrl-C), so no half-written tree is left behind. */
 const pendingDirs = new Set<string>();
@@ -38,8 +35,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const USAGE = `usage: npm run generate [-- [--check] [--root DIR]]
-       npm run generate -- --spec FILE --bank NAME --api NAME --out DIR`;
+const USAGE = `usage: npm run generate [-- [--check] [--force] [--fail-on-breaking] [--root DIR]]
+       npm run generate -- --spec FILE --bank NAME --api NAME --out DIR [--overlay FILE]... [--force] [--fail-on-breaking]`;
 
 async function main(argv: readonly string[]): Promise<number> {
   let values;
@@ -52,6 +49,9 @@ async function main(argv: readonly string[]): Promise<number> {
         bank: { type: 'string' },
         api: { type: 'string' },
         out: { type: 'string' },
+        overlay: { type: 'string', multiple: true },
+        force: { type: 'boolean', default: false },
+        'fail-on-breaking': { type: 'boolean', default: false },
         root: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -65,10 +65,12 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (values.root !== undefined) {
-    projectRoot = resolve(values.root);
-    generatedDir = join(projectRoot, 'generated');
-  }
+  const context: RunContext = {
+    projectRoot: values.root !== undefined ? resolve(values.root) : undefined,
+    force: values.force,
+    failOnBreaking: values['fail-on-breaking'],
+    pendingDirs,
+  };
   const oneOff = [values.spec, values.bank, values.api, values.out];
   if (oneOff.some((value) => value !== undefined)) {
     if (values.check) return usage('--check compares generated/ and cannot be combined with --spec');
@@ -76,105 +78,11 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const [flag, name] of [['--bank', values.bank!], ['--api', values.api!]] as const) {
       if (!NAME_PATTERN.test(name)) return usage(`${flag} ${JSON.stringify(name)} must match ${NAME_PATTERN.source}`);
     }
-    return generateOne(resolve(values.spec!), values.bank!, values.api!, resolve(values.out!));
+    return generateOne(context, { specPath: resolve(values.spec!), bank: values.bank!, api: values.api!, out: resolve(values.out!), overlays: (values.overlay ?? []).map((path) => resolve(path)) });
   }
-  return values.check ? check() : generateAll();
-}
-
-async function generateAll(): Promise<number> {
-  const staging = await makeStagingDir(generatedDir);
-  pendingDirs.add(staging);
-  try {
-    await generate({ ...tools(), jobs: await jobsFor(staging), indexDir: staging, warn });
-    await swapIn(staging, generatedDir);
-    process.stderr.write(`generate: wrote ${display(generatedDir)}/\n`);
-    return 0;
-  } catch (error) {
-    return fail(error, `${display(generatedDir)}/ left unchanged`);
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
-}
-
-async function check(): Promise<number> {
-  const fresh = await mkdtemp(join(tmpdir(), 'bankgate-check-'));
-  pendingDirs.add(fresh);
-  try {
-    await generate({ ...tools(), jobs: await jobsFor(fresh), indexDir: fresh, warn: () => {} });
-    const differences = await compareTrees(fresh, generatedDir);
-    if (differences.length === 0) {
-      process.stderr.write(`generate --check: ${display(generatedDir)}/ is up to date\n`);
-      return 0;
-    }
-    const label = { changed: 'differs', missing: 'missing (the generator writes it)', unexpected: 'unexpected (the generator no longer writes it)' };
-    for (const { kind, path } of differences) process.stderr.write(`error: ${display(join(generatedDir, path))}: ${label[kind]} [CHECK_DIFF]\n`);
-    process.stderr.write(`generate --check: ${differences.length} file(s) out of date; run npm run generate\n`);
-    return 1;
-  } catch (error) {
-    return fail(error, 'check not completed');
-  } finally {
-    await rm(fresh, { recursive: true, force: true });
-  }
-}
-
-async function generateOne(specPath: string, bank: string, api: string, out: string): Promise<number> {
-  if (!existsSync(specPath)) return fail(new GenerateError('SPEC_READ', 'no such file', { file: display(specPath) }), `${display(out)} left unchanged`);
-  // --out is replaced wholesale: refuse a directory that is not a previous generation (a typo must not wipe `.`).
-  if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(join(out, 'routes.ts'))) {
-    return usage(`--out ${display(out)} exists and is not a previous generation (no routes.ts); choose an empty or new directory`);
-  }
-  const staging = await makeStagingDir(out);
-  pendingDirs.add(staging);
-  try {
-    const job: SpecJob = { bank, api, specPath, file: display(specPath), source: fromRepoRoot(specPath), outDir: staging, finalDir: out };
-    await generate({ ...tools(), jobs: [job], warn });
-    await swapIn(staging, out);
-    process.stderr.write(`generate: wrote ${display(out)}\n`);
-    return 0;
-  } catch (error) {
-    return fail(error, `${display(out)} left unchanged`);
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
-}
-
-async function jobsFor(root: string): Promise<SpecJob[]> {
-  return (await discoverSpecs(join(projectRoot, 'openapi'))).map(({ bank, api, specPath }) => ({
-    bank,
-    api,
-    specPath,
-    file: display(specPath),
-    source: fromRepoRoot(specPath),
-    outDir: join(root, bank, api),
-    finalDir: join(generatedDir, bank, api),
-  }));
-}
-
-/** Names a path as the user would type it: relative to the working directory unless that climbs far. */
-function display(path: string): string {
-  const rel = relative(process.cwd(), path);
-  if (rel === '') return '.';
-  return rel.startsWith(`..${sep}..`) || isAbsolute(rel) ? path : rel.split(sep).join('/');
-}
-
-function tools(): { toolRoot: string; typesModule: string } {
-  return { toolRoot, typesModule: join(projectRoot, 'plugin', 'manifest', 'types.js') };
-}
-
-function fromRepoRoot(path: string): string {
-  return relative(projectRoot, path).split(sep).join('/');
-}
-
-function warn(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
-
-function fail(error: unknown, outcome: string): number {
-  const problems = toProblems(error);
-  for (const problem of problems) process.stderr.write(`error: ${problem.format()}\n`);
-  if (process.env['BANKGATE_DEBUG'] && !(error instanceof GenerateError)) console.error(error);
-  process.stderr.write(`generate: failed with ${problems.length} problem(s); ${outcome}\n`);
-  return 1;
+  if (values.overlay !== undefined) return usage('--overlay goes with --spec; for openapi/<bank>/<api>.yaml put the overlay beside it as <api>.overlay.yaml');
+  if (values.check && (values.force || values['fail-on-breaking'])) return usage('--check regenerates everything and writes nothing; --force and --fail-on-breaking do not apply');
+  return values.check ? check(context) : generateAll(context);
 }
 
 function usage(message: string): number {

@@ -1,6 +1,7 @@
 import type { ApiManifest, ParamManifest, RouteManifest, TokenKind } from '../../plugin/manifest/types.js';
 import { deref } from './json-pointer.js';
 import { listOperations } from './operations.js';
+import { unsupportedReason } from './unsupported.js';
 import type { SpecDocument } from './load-spec.js';
 
 type Json = Record<string, unknown>;
@@ -25,6 +26,7 @@ export function buildManifest({ bank, api, doc, specSha256, derived }: ManifestI
     const security = chooseSecurity(doc, operation['security'] ?? doc['security']);
     const requestBody = deref(doc, operation['requestBody']) as Json | undefined;
     const summary = operation['summary'];
+    const unsupported = unsupportedReason(doc, operation);
     return {
       operationId: String(operation['operationId']),
       ...(derived.has(site.pointer) ? { operationIdDerived: true } : {}),
@@ -38,6 +40,7 @@ export function buildManifest({ bank, api, doc, specSha256, derived }: ManifestI
       scopes: security.scopes,
       tokenKind: security.tokenKind,
       ...(security.scheme !== undefined ? { securityScheme: security.scheme } : {}),
+      ...(unsupported !== undefined ? { unsupported } : {}),
     };
   });
   return {

@@ -1,16 +1,33 @@
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import type { ApiManifest } from '../../plugin/manifest/types.js';
+import { describeCollision, findRouteCollisions } from '../../plugin/surface/route-table.js';
+import { diffApis, type ApiChanges, type Generation } from './changes.js';
 import { toOpenApi3 } from './convert.js';
 import { fillOperationIds } from './derive-operation-id.js';
 import { GenerateError, GenerateErrors, toProblems } from './errors.js';
+import { GENERATION_FILE, renderGenerationRecord, type GenerationRecord } from './incremental.js';
+import { pointerOf } from './json-pointer.js';
 import { loadSpec, type SpecDocument } from './load-spec.js';
 import { buildManifest } from './manifest.js';
 import { listOperations } from './operations.js';
-import { renderIndexTs, renderRoutesTs } from './render-routes.js';
+import { applyOverlays, loadOverlay } from './overlay.js';
+import { dropRefSiblings } from './ref-siblings.js';
+import { renderRoutesTs } from './render-routes.js';
 import { validateSpec } from './validate.js';
 import { generateSdks } from './write-sdk.js';
 import { renderSchemaTs } from './write-typescript.js';
+
+export interface SpecInput {
+  /** Absolute path. */
+  readonly path: string;
+  /** As named in messages (relative to the working directory when that is shorter). */
+  readonly file: string;
+  /** As named in headers and `.generation.json`: relative to the project root, `/`-separated. */
+  readonly source: string;
+}
 
 export interface SpecJob {
   readonly bank: string;
@@ -21,10 +38,14 @@ export interface SpecJob {
   readonly file: string;
   /** The spec as named in headers: relative to the repository root, `/`-separated, so output is machine-independent. */
   readonly source: string;
+  /** Overlays applied to the spec, in order, before anything else reads it. */
+  readonly overlays: readonly SpecInput[];
   /** Where this spec's files are written now (a temp dir) … */
   readonly outDir: string;
   /** … and where they will live, which decides the relative import of the manifest types. */
   readonly finalDir: string;
+  /** The incremental key and inputs recorded in `.generation.json`. */
+  readonly generation: { readonly key: string; readonly inputs: GenerationRecord['inputs'] };
 }
 
 export interface GenerateOptions {
@@ -33,29 +54,40 @@ export interface GenerateOptions {
   /** Absolute path of `plugin/manifest/types.js`, which every routes.ts imports (relatively). */
   readonly typesModule: string;
   readonly jobs: readonly SpecJob[];
-  /** When set, also write `index.ts` and `README.md` into this directory (the `generated/` layout). */
-  readonly indexDir?: string;
+  /** Compare each API with the generation in its `finalDir` (the change report); off for `--check`. */
+  readonly compare: boolean;
   readonly warn: (line: string) => void;
+}
+
+export interface GeneratedApi {
+  readonly job: SpecJob;
+  readonly manifest: ApiManifest;
+  /** Against the previous generation in `finalDir`, when `compare` was on. */
+  readonly changes?: ApiChanges;
 }
 
 interface Prepared {
   readonly job: SpecJob;
+  readonly doc: SpecDocument;
+  readonly manifest: ApiManifest;
   readonly openapiJson: string;
   readonly schemaTs: string;
   readonly routesTs: string;
 }
 
 /**
- * The whole pipeline for a set of specs: validate every spec first (reporting all problems of all specs), then
- * convert, derive missing operationIds, render `openapi.json`, `schema.ts`, `routes.ts`, and finally the SDKs in one
- * generator run. Writes only under each job's `outDir` (and `indexDir`); callers make the result visible atomically.
+ * The whole pipeline for a set of specs: apply overlays and validate every spec first (reporting all problems of all
+ * specs), then convert, normalise, derive missing operationIds, render `openapi.json`, `schema.ts`, `routes.ts`, then
+ * the SDKs in one generator run, and last `.generation.json`. Writes only under each job's `outDir`; callers make the
+ * result visible atomically.
  */
-export async function generate({ toolRoot, typesModule, jobs, indexDir, warn }: GenerateOptions): Promise<void> {
+export async function generate({ toolRoot, typesModule, jobs, compare, warn }: GenerateOptions): Promise<GeneratedApi[]> {
   const loaded: { job: SpecJob; doc: SpecDocument; flavour: 'swagger2' | 'openapi3' }[] = [];
   const problems: GenerateError[] = [];
   for (const job of jobs) {
     try {
-      const doc = await loadSpec(job.specPath, job.file);
+      let doc = await loadSpec(job.specPath, job.file);
+      if (job.overlays.length > 0) doc = applyOverlays(doc, await Promise.all(job.overlays.map((overlay) => loadOverlay(overlay.path, overlay.file))), warn);
       const result = validateSpec(doc, job.file);
       problems.push(...result.problems);
       if (result.problems.length === 0 && result.flavour !== undefined) loaded.push({ job, doc, flavour: result.flavour });
@@ -85,15 +117,42 @@ export async function generate({ toolRoot, typesModule, jobs, indexDir, warn }: 
     toolRoot,
     prepared.map(({ job }) => ({ file: job.file, inputSpec: join(job.outDir, 'openapi.json'), outputDir: join(job.outDir, 'client') })),
   );
-  if (indexDir !== undefined) {
-    await mkdir(indexDir, { recursive: true });
-    await writeFile(join(indexDir, 'index.ts'), renderIndexTs(jobs));
-    await writeFile(join(indexDir, 'README.md'), README);
+  const results: GeneratedApi[] = [];
+  for (const { job, doc, manifest } of prepared) {
+    await writeFile(join(job.outDir, GENERATION_FILE), await renderGenerationRecord(job.outDir, job.generation.key, job.generation.inputs));
+    const changes = compare ? diffApis(job.bank, job.api, await previousGeneration(job.finalDir, job.bank, job.api), { manifest, doc }) : undefined;
+    results.push({ job, manifest, ...(changes ? { changes } : {}) });
   }
+  return results;
+}
+
+/**
+ * The generation committed in `dir` (its `openapi.json`, already normalised), re-read into a manifest with this
+ * generator so that both sides are described the same way. Undefined when there is none (a new API).
+ */
+export async function previousGeneration(dir: string, bank: string, api: string): Promise<Generation | undefined> {
+  const path = join(dir, 'openapi.json');
+  if (!existsSync(path)) return undefined;
+  const text = await readFile(path, 'utf8');
+  let doc: SpecDocument;
+  try {
+    doc = JSON.parse(text) as SpecDocument;
+  } catch {
+    // A hand-mangled previous generation is no baseline: report everything as new rather than fail.
+    return undefined;
+  }
+  fillOperationIds(listOperations(doc));
+  const specSha256 = createHash('sha256').update(text).digest('hex');
+  return { manifest: buildManifest({ bank, api, doc, specSha256, derived: new Set() }), doc };
 }
 
 async function prepare(typesModule: string, job: SpecJob, source: SpecDocument, flavour: 'swagger2' | 'openapi3', warn: (line: string) => void): Promise<Prepared> {
   const doc = await toOpenApi3(source, flavour, job.file);
+  const siblings = dropRefSiblings(doc);
+  for (const { pointer, dropped } of siblings.slice(0, 10)) {
+    warn(`warning: ${job.file}: ${pointer}: ${dropped.join(', ')} beside $ref ignored (OpenAPI 3.0 ignores siblings of $ref)`);
+  }
+  if (siblings.length > 10) warn(`warning: ${job.file}: ${siblings.length - 10} more $ref(s) with ignored siblings`);
   const derived = fillOperationIds(listOperations(doc));
   for (const { pointer, operationId } of derived) {
     warn(`warning: ${job.file}: ${pointer}: no operationId; using the derived name "${operationId}"`);
@@ -101,9 +160,23 @@ async function prepare(typesModule: string, job: SpecJob, source: SpecDocument, 
   const openapiJson = `${JSON.stringify(doc, null, 2)}\n`;
   const specSha256 = createHash('sha256').update(openapiJson).digest('hex');
   const manifest = buildManifest({ bank: job.bank, api: job.api, doc, specSha256, derived: new Set(derived.map((d) => d.pointer)) });
+  for (const route of manifest.routes) {
+    if (route.unsupported !== undefined) warn(`warning: ${job.file}: ${pointerOf(['paths', route.path, route.method])}: ${route.operationId}: ${route.unsupported}`);
+  }
+  const collisions = findRouteCollisions(manifest.routes);
+  if (collisions.length > 0) {
+    // Reported on each operation involved, so every colliding operation is named where it is declared.
+    throw new GenerateErrors(
+      collisions.flatMap((collision) =>
+        [collision.a, collision.b].map(
+          (route) => new GenerateError('ROUTE_COLLISION', describeCollision(collision), { file: job.file, pointer: pointerOf(['paths', route.path, route.method]) }),
+        ),
+      ),
+    );
+  }
   const schemaTs = await renderSchemaTs(doc, job.source, job.file);
   const routesTs = renderRoutesTs(manifest, job.source, typesImport(typesModule, job.finalDir));
-  return { job, openapiJson, schemaTs, routesTs };
+  return { job, doc, manifest, openapiJson, schemaTs, routesTs };
 }
 
 /** `../../../plugin/manifest/types.js` from `generated/<bank>/<api>/`; computed, so `--out` anywhere works. */
@@ -111,17 +184,3 @@ function typesImport(typesModule: string, finalDir: string): string {
   const rel = relative(finalDir, typesModule).split(sep).join('/');
   return rel.startsWith('.') ? rel : `./${rel}`;
 }
-
-const README = `# generated/ — build output, do not edit
-
-Everything here is written by \`npm run generate\` (\`scripts/generate/\`) from the bank specs in \`openapi/<bank>/<api>.(yaml|yml|json)\`:
-
-- \`<bank>/<api>/openapi.json\`: the normalised OpenAPI 3.0 document (Swagger 2.0 converted, derived operationIds filled in)
-- \`<bank>/<api>/schema.ts\`: openapi-typescript types (\`paths\`, \`operations\`, \`components\`)
-- \`<bank>/<api>/client/\`: openapi-generator typescript-fetch SDK
-- \`<bank>/<api>/routes.ts\`: the route manifest the gateway mounts (\`plugin/manifest/types.ts\`)
-- \`index.ts\`: every manifest, by bank and API
-
-Change a spec, then run \`npm run generate\`; \`npm run generate -- --check\` (part of \`npm test\`) fails when this directory is stale.
-`;
-

@@ -21,22 +21,35 @@ export interface IndexEntry {
   readonly api: string;
 }
 
-/** Renders `generated/index.ts`: every API's manifest, grouped by bank, sorted. */
+/**
+ * Renders `generated/index.ts`: every API's manifest and normalised OpenAPI document, grouped by bank, sorted.
+ * The documents are JSON imports (with the `type: 'json'` attribute, so plain Node ESM loads them as well as tsx,
+ * vitest and tsc do); the gateway serves and merges them without reading files at run time.
+ */
 export function renderIndexTs(entries: readonly IndexEntry[]): string {
   const sorted = [...entries].sort((a, b) => a.bank.localeCompare(b.bank, 'en') || a.api.localeCompare(b.api, 'en'));
-  const imports = sorted.map((entry) => `import ${identifier(entry)} from './${entry.bank}/${entry.api}/routes.js';`);
-  const banks = [...new Set(sorted.map((entry) => entry.bank))].map((bank) => {
-    const apis = sorted.filter((entry) => entry.bank === bank).map((entry) => `${key(entry.api)}: ${identifier(entry)}`);
-    return `  ${key(bank)}: { ${apis.join(', ')} },`;
-  });
+  const imports = sorted.flatMap((entry) => [
+    `import ${identifier(entry)} from './${entry.bank}/${entry.api}/routes.js';`,
+    `import ${identifier(entry)}Doc from './${entry.bank}/${entry.api}/openapi.json' with { type: 'json' };`,
+  ]);
+  const group = (suffix: string): string[] =>
+    [...new Set(sorted.map((entry) => entry.bank))].map((bank) => {
+      const apis = sorted.filter((entry) => entry.bank === bank).map((entry) => `${key(entry.api)}: ${identifier(entry)}${suffix}`);
+      return `  ${key(bank)}: { ${apis.join(', ')} },`;
+    });
   return [
     doNotEditHeader('openapi/<bank>/<api>.(yaml|yml|json)'),
     ...imports,
     '',
     'export const manifests = {',
-    ...banks,
+    ...group(''),
     '} as const;',
     'export default manifests;',
+    '',
+    '/** The normalised OpenAPI 3 documents (`<bank>/<api>/openapi.json`), keyed like `manifests`. */',
+    'export const documents = {',
+    ...group('Doc'),
+    '} as const;',
     '',
   ].join('\n');
 }

@@ -130,4 +130,16 @@ ${okOperation}
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('[USAGE]');
   });
+
+  it('refuses an overlay without its spec, and --overlay without --spec', { timeout: TIMEOUT }, async () => {
+    const root = join(dir, 'orphan-overlay');
+    await mkdir(join(root, 'openapi', 'bank'), { recursive: true });
+    await writeFile(join(root, 'openapi', 'bank', 'ais.overlay.yaml'), 'overlay: 1.0.0\nactions: []\n');
+    const orphan = await runGenerate(['--root', root], root);
+    expect(orphan.code).toBe(1);
+    expect(errorLines(orphan)).toEqual(['error: openapi/bank/ais.overlay.yaml: an overlay without a spec (expected openapi/bank/ais.yaml, .yml or .json) [USAGE]']);
+    const flag = await runGenerate(['--overlay', 'x.overlay.yaml']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('--overlay goes with --spec');
+  });
 });

@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { listFiles } from './check.js';
+
+/**
+ * Incremental generation. Each API's output holds `.generation.json`: the key it was generated for (a hash of the
+ * spec, its overlays and every generator's version, bankgate's own generator code included) and the hash of every
+ * file written. An API is up to date when the key matches AND its files still hash as recorded, so a hand edit is
+ * regenerated away rather than trusted. Kept free of heavy imports: an unchanged tree must cost almost nothing.
+ */
+export const GENERATION_FILE = '.generation.json';
+
+export interface GenerationRecord {
+  readonly generator: 'bankgate';
+  readonly key: string;
+  readonly inputs: {
+    readonly spec: { readonly source: string; readonly sha256: string };
+    readonly overlays: readonly { readonly source: string; readonly sha256: string }[];
+    readonly tools: Tools;
+  };
+  /** Every other file of the API's output (`/`-separated, sorted) → SHA-256. */
+  readonly files: Readonly<Record<string, string>>;
+}
+
+export interface Tools {
+  readonly openapiGenerator: string;
+  readonly openapiTypescript: string;
+  readonly swagger2openapi: string;
+  /** SHA-256 over bankgate's generator code (scripts/generate and what it renders with). */
+  readonly bankgate: string;
+}
+
+export interface InputFile {
+  /** Absolute path. */
+  readonly path: string;
+  /** As recorded: relative to the project root, `/`-separated. */
+  readonly source: string;
+}
+
+let toolsCache: Promise<Tools> | undefined;
+
+/** The versions that decide the output, read from the tool checkout (memoised per process). */
+export function toolVersions(toolRoot: string): Promise<Tools> {
+  toolsCache ??= (async () => {
+    const version = async (pkg: string) => (JSON.parse(await readFile(join(toolRoot, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+    const generatorConfig = JSON.parse(await readFile(join(toolRoot, 'openapitools.json'), 'utf8')) as { 'generator-cli': { version: string } };
+    return {
+      openapiGenerator: generatorConfig['generator-cli'].version,
+      openapiTypescript: await version('openapi-typescript'),
+      swagger2openapi: await version('swagger2openapi'),
+      bankgate: await codeHash(toolRoot),
+    };
+  })();
+  return toolsCache;
+}
+
+/** Hash of the generator's sources; line endings normalised, so a Windows checkout hashes the same. */
+async function codeHash(toolRoot: string): Promise<string> {
+  const dir = join(toolRoot, 'scripts', 'generate');
+  const files = (await readdir(dir)).filter((name) => name.endsWith('.ts')).sort().map((name) => join(dir, name));
+  files.push(join(toolRoot, 'plugin', 'manifest', 'types.ts'), join(toolRoot, 'plugin', 'surface', 'route-table.ts'));
+  const hash = createHash('sha256');
+  for (const file of files) {
+    hash.update(`${file.slice(toolRoot.length).replaceAll('\\', '/')}\0`);
+    hash.update((await readFile(file, 'utf8')).replaceAll('\r\n', '\n'));
+  }
+  return hash.digest('hex');
+}
+
+export async function sha256File(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex');
+}
+
+/** The inputs and key of one API's generation. */
+export async function generationInputs(spec: InputFile, overlays: readonly InputFile[], tools: Tools): Promise<{ key: string; inputs: GenerationRecord['inputs'] }> {
+  const inputs = {
+    spec: { source: spec.source, sha256: await sha256File(spec.path) },
+    overlays: await Promise.all(overlays.map(async (overlay) => ({ source: overlay.source, sha256: await sha256File(overlay.path) }))),
+    tools,
+  };
+  return { key: createHash('sha256').update(JSON.stringify(inputs)).digest('hex'), inputs };
+}
+
+/**
+ * True when `dir` holds a generation for `key` whose files are all present, unmodified and nothing else. Files
+ * `ignored` (the change report) are not part of the generation.
+ */
+export async function isUpToDate(dir: string, key: string, ignored: ReadonlySet<string> = new Set()): Promise<boolean> {
+  let record: GenerationRecord;
+  try {
+    record = JSON.parse(await readFile(join(dir, GENERATION_FILE), 'utf8')) as GenerationRecord;
+  } catch {
+    return false;
+  }
+  if (record.key !== key || typeof record.files !== 'object' || record.files === null) return false;
+  const present = (await listFiles(dir)).filter((path) => path !== GENERATION_FILE && !ignored.has(path));
+  const expected = Object.keys(record.files);
+  if (present.length !== expected.length || present.some((path) => !Object.hasOwn(record.files, path))) return false;
+  for (const path of present) if ((await sha256File(join(dir, path))) !== record.files[path]) return false;
+  return true;
+}
+
+/** Writes nothing: returns the `.generation.json` text for the files now in `dir`. */
+export async function renderGenerationRecord(dir: string, key: string, inputs: GenerationRecord['inputs'], ignored: ReadonlySet<string> = new Set()): Promise<string> {
+  const files: Record<string, string> = {};
+  for (const path of await listFiles(dir)) {
+    if (path === GENERATION_FILE || ignored.has(path)) continue;
+    files[path] = await sha256File(join(dir, path));
+  }
+  const record: GenerationRecord = { generator: 'bankgate', key, inputs, files };
+  return `${JSON.stringify(record, null, 2)}\n`;
+}
