@@ -40,6 +40,8 @@ export interface RunningSandbox {
   readonly file: SandboxFile;
   /** Absolute path of sandbox.json (also when `writeFile` is false: where it would be). */
   readonly filePath: string;
+  /** Issues another client certificate from the sandbox CA (which the resource servers trust): for rotation tests. */
+  issueClientCertificate(options: { commonName: string; keyType?: 'ec' | 'rsa'; notAfter?: Date }): Promise<{ certPem: string; keyPem: string }>;
   /** Closes every server and drops every token; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -111,11 +113,11 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
       bind(PORT_OFFSETS.sgRs, mtls),
     ]);
 
-    const sebAs = createSebAuthorizationServer({ origin: sebAsHost.origin, accessTtlSeconds, stats });
+    const sebAs = createSebAuthorizationServer({ origin: sebAsHost.origin, accessTtlSeconds, stats, faults });
     sebAsHost.handle(authorizationServerHandler(sebAs.provider, { bankTitle: 'SEB-like bank', psus: SEB_PSUS }));
     const sebApis = resourceApis(manifests.seb);
     sebRsHost.handle(
-      createResourceServer({ profile: createSebResourceProfile(), apis: sebApis, provider: sebAs.provider, stats, origin: sebRsHost.origin }),
+      createResourceServer({ profile: createSebResourceProfile(), apis: sebApis, provider: sebAs.provider, stats, origin: sebRsHost.origin, faults }),
     );
 
     const sgAs = createSgAuthorizationServer({
@@ -124,6 +126,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
       clientCertPem: pki.sg.certPem,
       accessTtlSeconds,
       stats,
+      faults,
     });
     await Promise.all([assertClientLoads(sebAs.provider, sebAs.clientId, 'seb'), assertClientLoads(sgAs.provider, sgAs.clientId, 'sg')]);
     const sgAsHandler = authorizationServerHandler(sgAs.provider, { bankTitle: 'SG-like bank', psus: SG_PSUS, acrValues: SG_ACR_VALUES });
@@ -137,6 +140,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
         provider: sgAs.provider,
         stats,
         origin: sgRsHost.origin,
+        faults,
       }),
     );
 
@@ -156,6 +160,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
           client: { clientId: sebAs.clientId, clientSecret: sebAs.clientSecret, authMethod: 'client_secret_post' },
           apis: apiUrls(sebRsHost.origin, sebApis),
           mtls: { certFile: pki.seb.certFile, keyFile: pki.seb.keyFile },
+          nextMtls: { certFile: pki.sebNext.certFile, keyFile: pki.sebNext.keyFile },
           psuIds: SEB_PSUS.map((psu) => psu.id),
         },
         sg: {
@@ -170,6 +175,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
           client: { clientId: sgAs.clientId, authMethod: 'tls_client_auth' },
           apis: apiUrls(sgRsHost.origin, sgApis),
           mtls: { certFile: pki.sg.certFile, keyFile: pki.sg.keyFile },
+          nextMtls: { certFile: pki.sgNext.certFile, keyFile: pki.sgNext.keyFile },
           signing: { certFile: pki.sgSeal.certFile, keyFile: pki.sgSeal.keyFile, keyId: pki.sgSeal.keyId },
           psuIds: SG_PSUS.map((psu) => psu.id),
         },
@@ -186,7 +192,8 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
       await chmod(filePath, 0o600);
     }
     log(`sandbox ready (${filePath})`);
-    return { file, filePath, stop };
+    const issueClientCertificate: RunningSandbox['issueClientCertificate'] = (opts) => pki.ca.issueClient(opts);
+    return { file, filePath, issueClientCertificate, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -78,7 +78,7 @@ describe('resolveConfig', () => {
     const expired = await problemsOf({ banks: { b: { ...good.banks.b!, mtls: { cert: { file: join(dir, 'expired.pem') }, key: { file: join(dir, 'expired-key.pem') } } } } }, { B_SECRET: 's' });
     expect(expired.some((p) => p.startsWith('banks.b.mtls.cert: certificate') && p.includes('expired'))).toBe(true);
     const mismatch = await problemsOf({ banks: { b: { ...good.banks.b!, mtls: { cert: { file: join(dir, 'cert.pem') }, key: { file: join(dir, 'other-key.pem') } } } } }, { B_SECRET: 's' });
-    expect(mismatch).toContain('banks.b.mtls.key: the key does not belong to the certificate in banks.b.mtls.cert');
+    expect(mismatch.some((p) => p.startsWith('banks.b.mtls.key: ') && p.includes('does not belong to the certificate'))).toBe(true);
   });
 
   it('refuses unknown keys and bad names instead of ignoring them', async () => {

@@ -9,6 +9,12 @@ export interface TokenSet {
   /** Lifetime the bank granted, seconds: bounds the refresh skew. */
   readonly expiresIn: number;
   readonly scope?: string;
+  /**
+   * `x5t#S256` of the client certificate the bank's transport presented when this set was obtained. A
+   * certificate-bound token is useless once the transport presents another certificate: such a set is
+   * treated as expired and refreshed over the current one.
+   */
+  readonly certificateThumbprint?: string;
 }
 
 export interface PendingConsent {
@@ -36,17 +42,34 @@ export interface Connection {
   readonly subject?: string;
   /** Why the connection is not active (no secret in it). */
   readonly reason?: { readonly code: string; readonly detail: string };
+  /**
+   * Set by the store: incremented on every write, compared by `compareAndSet`. Absent on a connection that
+   * was never stored; a value given to `put` is ignored.
+   */
+  readonly revision?: number;
 }
 
 /**
- * Where connections live. The in-memory store is enough for one process; persistent and Redis stores
- * implement the same interface.
+ * Where connections live, and the locks that keep one refresh per connection across replicas.
+ * Implementations: memory (tests), file (the persistent single-node default), Redis (several replicas).
+ * Every method may throw `BankgateError('store_unavailable')` (503) when the backing store cannot be reached.
  */
 export interface ConnectionStore {
+  /** The stored connection, with its `revision`. */
   get(id: string): Promise<Connection | undefined>;
-  put(connection: Connection): Promise<void>;
+  /** Writes unconditionally (creation, consent); returns what was stored, with its new `revision`. */
+  put(connection: Connection): Promise<Connection>;
+  /**
+   * Writes only when the stored revision is still `expectedRevision` (compare-and-set); returns the stored
+   * connection, or undefined when it changed or was deleted meanwhile. Never creates a deleted connection again.
+   */
+  compareAndSet(connection: Connection, expectedRevision: number): Promise<Connection | undefined>;
   delete(id: string): Promise<void>;
   /** The connection whose pending consent carries this `state`. */
   findByState(state: string): Promise<Connection | undefined>;
+  /** Takes the lock `name` for `owner` when nobody holds it; it expires by itself after `ttlMs`. */
+  acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Releases the lock only when `owner` still holds it (compare-and-delete); false when it did not. */
+  releaseLock(name: string, owner: string): Promise<boolean>;
   close(): Promise<void>;
 }

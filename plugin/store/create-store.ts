@@ -1,11 +1,49 @@
+import { resolve } from 'node:path';
+import { ConfigError } from '../config/resolve-config.js';
+import type { Logger } from '../log.js';
+import { DEFAULT_STORE_URL, type StoreConfig } from './config-schema.js';
 import type { ConnectionStore } from './connection.js';
-import type { StoreConfig } from './config-schema.js';
+import { createFileStore } from './file-store.js';
 import { createMemoryStore } from './memory-store.js';
+import { createRedisStore, describeRedis } from './redis-store.js';
+import { resolveStoreKeys } from './store-keys.js';
 
-/** The store the config names. */
-export function createStore(config: StoreConfig): ConnectionStore {
-  switch (config) {
-    case 'memory':
-      return createMemoryStore();
+export interface CreateStoreOptions {
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: Logger;
+}
+
+/** The store URL in force: the config's, else `BANKGATE_STORE`, else the persistent default. */
+export function storeUrlOf(config: StoreConfig, env: NodeJS.ProcessEnv): string {
+  return config.url ?? (env.BANKGATE_STORE || undefined) ?? DEFAULT_STORE_URL;
+}
+
+/**
+ * Opens the store the config (or `BANKGATE_STORE`) names: `memory`, `file:<dir>` (the default,
+ * `file:./.bankgate/tokens`) or `redis://host:port/db`. Problems are thrown as a `ConfigError` whose lines
+ * start with `store`.
+ * @example const store = await createStore({ url: 'redis://127.0.0.1:6379/0', lockTtlSeconds: 30 }, { env, log });
+ */
+export async function createStore(config: StoreConfig, options: CreateStoreOptions): Promise<ConnectionStore> {
+  const url = storeUrlOf(config, options.env);
+  try {
+    if (url === 'memory') return createMemoryStore();
+    if (url.startsWith('file:')) {
+      const dir = resolve(url.slice('file:'.length));
+      const keys = resolveStoreKeys(config, { ...options, devKeyFile: `${dir}.key` });
+      const store = await createFileStore({ dir: url.slice('file:'.length), keys, log: options.log });
+      options.log.info('store.opened', { store: `file:${dir}`, keyId: keys.current.id });
+      return store;
+    }
+    if (/^rediss?:\/\/[^/]+/.test(url)) {
+      const keys = resolveStoreKeys(config, options);
+      const store = await createRedisStore({ url, keys, log: options.log });
+      options.log.info('store.opened', { store: describeRedis(url), keyId: keys.current.id });
+      return store;
+    }
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('store')) throw new ConfigError([error.message]);
+    throw error;
   }
+  throw new ConfigError(['store: BANKGATE_STORE must be memory, file:<directory> or redis://host:port/db']);
 }

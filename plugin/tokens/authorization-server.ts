@@ -14,6 +14,8 @@ export interface BankOAuth {
   /** Options for every oauth4webapi request: the bank's mTLS fetch. */
   readonly requestOptions: { [oauth.customFetch]: typeof fetch };
   metadata(): Promise<oauth.AuthorizationServer>;
+  /** The transport's client certificate thumbprint now (undefined when it exposes none): recorded on token sets. */
+  certificateThumbprint(): string | undefined;
 }
 
 export function createBankOAuth(bank: ResolvedBank, transport: BankTransport): BankOAuth {
@@ -41,7 +43,8 @@ export function createBankOAuth(bank: ResolvedBank, transport: BankTransport): B
     return discovered;
   };
 
-  return { bank, client, clientAuth: clientAuthFor(bank), requestOptions, metadata };
+  const certificateThumbprint = () => transport.clientCertificateThumbprint?.();
+  return { bank, client, clientAuth: clientAuthFor(bank), requestOptions, metadata, certificateThumbprint };
 }
 
 async function discover(bankName: string, issuer: URL, openid: boolean, options: { [oauth.customFetch]: typeof fetch }) {

@@ -3,11 +3,13 @@ import type { TokenSet } from '../store/connection.js';
 import { bankOAuth, type TokenContext } from './context.js';
 import { toOAuthError } from './oauth-error.js';
 import type { SingleFlight } from './single-flight.js';
-import { refreshAt, toTokenSet } from './token-set.js';
+import { TOKEN_METRICS } from './token-metrics.js';
+import { freshnessOf, toTokenSet } from './token-set.js';
 
 /**
  * The TPP's own client-credentials token (RFC 6749 §4.4) for a bank and scope set, cached until the skew
- * margin and fetched once however many calls ask at the same time.
+ * margin (or until the bank's transport presents another client certificate) and fetched once however many
+ * calls ask at the same time. Per process: any replica can get its own, nothing is shared or stored.
  */
 export class ClientCredentialsCache {
   readonly #tokens = new Map<string, TokenSet>();
@@ -19,22 +21,27 @@ export class ClientCredentialsCache {
     this.#flights = flights;
   }
 
-  async accessToken(bank: string, scopes: readonly string[]): Promise<string> {
+  /** `forceNew`: the bank refused the cached token; fetch another (once, however many ask). */
+  async accessToken(bank: string, scopes: readonly string[], forceNew = false): Promise<string> {
     const key = `${bank}\u0000${[...scopes].sort().join(' ')}`;
     const bankSide = bankOAuth(this.#context, bank);
     const cached = this.#tokens.get(key);
-    if (cached && this.#context.now() < refreshAt(cached, bankSide.bank.refreshSkewSeconds)) return cached.accessToken;
+    if (forceNew && cached) this.#tokens.delete(key);
+    else if (cached && freshnessOf(cached, this.#context.now(), bankSide.bank.refreshSkewSeconds, bankSide.certificateThumbprint()) === 'fresh') return cached.accessToken;
     const fresh = await this.#flights.run(key, async () => {
+      const thumbprint = bankSide.certificateThumbprint();
       try {
         const as = await bankSide.metadata();
         const parameters = new URLSearchParams(scopes.length > 0 ? { scope: scopes.join(' ') } : {});
         const response = await oauth.clientCredentialsGrantRequest(as, bankSide.client, bankSide.clientAuth, parameters, bankSide.requestOptions);
         const result = await oauth.processClientCredentialsResponse(as, bankSide.client, response);
-        const tokens = toTokenSet(result, this.#context.now());
+        const tokens = toTokenSet(result, this.#context.now(), undefined, thumbprint);
         this.#tokens.set(key, tokens);
+        this.#context.metrics.inc(TOKEN_METRICS.clientCredentials, { bank, outcome: 'obtained' });
         this.#context.log.info('token.client_credentials', { bank, scopes: scopes.join(' ') });
         return tokens;
       } catch (error) {
+        this.#context.metrics.inc(TOKEN_METRICS.clientCredentials, { bank, outcome: 'failed' });
         throw toOAuthError(bank, 'client credentials grant', error);
       }
     });

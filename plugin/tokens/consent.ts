@@ -5,6 +5,7 @@ import type { Connection } from '../store/connection.js';
 import { bankOAuth, type TokenContext } from './context.js';
 import { toOAuthError } from './oauth-error.js';
 import { toTokenSet } from './token-set.js';
+import { updateConnection } from './update-connection.js';
 
 const CONSENT_WINDOW_MS = 15 * 60_000;
 const CONNECTION_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -75,9 +76,13 @@ export async function beginConsent(context: TokenContext, input: BeginConsentInp
   if (nonce) url.searchParams.set('nonce', nonce);
   for (const [key, value] of Object.entries(bank.consent.extraParams)) url.searchParams.set(key, value);
 
-  await context.store.put(connection);
+  // An existing connection keeps whatever a concurrent refresh stored; only the pending consent is added.
+  const stored = existing
+    ? await updateConnection(context.store, existing.id, (latest) => ({ ...latest, status: latest.status === 'active' ? 'active' : 'pending', scopes, updatedAt: now, pending: connection.pending }))
+    : await context.store.put(connection);
+  if (!stored) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connection.id} was deleted meanwhile; start again` });
   context.log.info('consent.started', { bank: bank.name, connectionId: connection.id });
-  return { connection, authorizeUrl: url.href };
+  return { connection: stored, authorizeUrl: url.href };
 }
 
 /**
@@ -93,13 +98,14 @@ export async function completeConsent(context: TokenContext, bankName: string, c
     throw new BankgateError('consent_failed', { status: 400, bank: bankName, detail: 'unknown or already used state: start again with POST /connections' });
   }
   if (pending.expiresAt < context.now()) {
-    await context.store.put({ ...connection, pending: undefined, updatedAt: context.now(), reason: { code: 'consent_expired', detail: 'the PSU did not finish in time' } });
+    await endPending(context, connection.id, pending.state, (latest) => ({ ...latest, pending: undefined, updatedAt: context.now(), reason: { code: 'consent_expired', detail: 'the PSU did not finish in time' } }));
     throw new BankgateError('consent_failed', { status: 400, bank: bankName, detail: 'the consent took too long and expired: start again with POST /connections' });
   }
 
   const as = await bankSide.metadata();
   try {
     const params = oauth.validateAuthResponse(as, bankSide.client, callbackUrl.searchParams, pending.state);
+    const thumbprint = bankSide.certificateThumbprint();
     const response = await oauth.authorizationCodeGrantRequest(as, bankSide.client, bankSide.clientAuth, params, pending.redirectUri, pending.codeVerifier, bankSide.requestOptions);
     const result = await oauth.processAuthorizationCodeResponse(as, bankSide.client, response, {
       expectedNonce: pending.nonce ?? oauth.expectNoNonce,
@@ -108,26 +114,32 @@ export async function completeConsent(context: TokenContext, bankName: string, c
     const claims = oauth.getValidatedIdTokenClaims(result);
     checkAcr(bankName, bankSide.bank.consent.extraParams.acr_values, claims?.acr);
     const now = context.now();
-    const active: Connection = {
-      ...connection,
+    const fields: Partial<Connection> = {
       status: 'active',
       pending: undefined,
       reason: undefined,
-      tokens: toTokenSet(result, now),
+      tokens: toTokenSet(result, now, undefined, thumbprint),
       scopes: result.scope ? result.scope.split(' ').filter((s) => s !== 'openid') : connection.scopes,
       subject: claims?.sub ?? connection.subject,
       updatedAt: now,
     };
-    await context.store.put(active);
+    // Written only onto the connection that still waits for this state: a connection deleted (or whose
+    // consent was restarted) during the exchange is not brought back.
+    const active = await endPending(context, connection.id, pending.state, (latest) => ({ ...latest, ...fields }));
+    if (!active) throw new BankgateError('consent_failed', { status: 409, bank: bankName, detail: `connection ${connection.id} was deleted or its consent restarted meanwhile: start again with POST /connections` });
     context.log.info('consent.completed', { bank: bankName, connectionId: connection.id });
     return { connection: active, returnTo: pending.returnTo };
   } catch (error) {
     const failure = toOAuthError(bankName, 'authorization code exchange', error);
-    await context.store.put({ ...connection, pending: undefined, updatedAt: context.now(), reason: { code: failure.code, detail: failure.message } });
+    await endPending(context, connection.id, pending.state, (latest) => ({ ...latest, pending: undefined, updatedAt: context.now(), reason: { code: failure.code, detail: failure.message } }));
     context.log.warn('consent.failed', { bank: bankName, connectionId: connection.id, code: failure.code, detail: failure.message });
     if (failure.code === 'consent_failed') throw failure;
     throw new BankgateError('consent_failed', { status: 502, bank: bankName, detail: failure.message, cause: failure, extra: failure.extra });
   }
+}
+
+function endPending(context: TokenContext, id: string, state: string, change: (latest: Connection) => Connection): Promise<Connection | undefined> {
+  return updateConnection(context.store, id, (latest) => (latest.pending?.state === state ? change(latest) : undefined));
 }
 
 function checkAcr(bank: string, requested: string | undefined, acr: unknown) {

@@ -1,14 +1,20 @@
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { Logger } from '../log.js';
+import type { MetricsRegistry } from '../observability/metrics.js';
 import type { ConnectionStore } from '../store/connection.js';
 import type { BankOAuth } from './authorization-server.js';
 
-/** What the token operations share: each bank's OAuth side, the store, the clock and the log. */
+/** What the token operations share: each bank's OAuth side, the store, the clock, the log and the metrics. */
 export interface TokenContext {
   readonly banks: ReadonlyMap<string, BankOAuth>;
   readonly store: ConnectionStore;
   readonly now: () => number;
   readonly log: Logger;
+  readonly metrics: MetricsRegistry;
+  /** How long a refresh lock is held at most: a replica that dies holding it delays the others this long. */
+  readonly lockTtlMs: number;
+  /** Names this process in lock owners (`host:pid:random`), so an operator can tell who holds a lock. */
+  readonly replicaId: string;
 }
 
 export function bankOAuth(context: TokenContext, bank: string): BankOAuth {

@@ -1,23 +1,36 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { ResolvedBank } from '../config/resolve-config.js';
 import type { Logger } from '../log.js';
-import type { MetricsRegistry } from '../observability/metrics.js';
+import { MetricsRegistry } from '../observability/metrics.js';
+import { DEFAULT_LOCK_TTL_SECONDS } from '../store/config-schema.js';
 import type { Connection, ConnectionStore, TokenSet } from '../store/connection.js';
-import type { BankTransport } from '../transport/types.js';
+import type { BankResponse, BankTransport } from '../transport/types.js';
 import { createBankOAuth, type BankOAuth } from './authorization-server.js';
+import { callWithClientToken, callWithPsuToken, type SendWithToken } from './call-with-token.js';
 import { ClientCredentialsCache } from './client-credentials.js';
 import { beginConsent, completeConsent, type BeginConsentInput } from './consent.js';
 import type { TokenContext } from './context.js';
 import { psuAccessToken } from './psu-access-token.js';
 import { revokeAtBank, type RevocationOutcome } from './revoke.js';
 import { SingleFlight } from './single-flight.js';
+import { describeTokenMetrics } from './token-metrics.js';
 
 export interface TokenEngine {
   beginConsent(input: BeginConsentInput): Promise<{ connection: Connection; authorizeUrl: string }>;
   completeConsent(bank: string, callbackUrl: URL): Promise<{ connection: Connection; returnTo?: string }>;
-  /** A fresh access token for a PSU connection, refreshed (once) when needed. */
+  /** A fresh access token for a PSU connection, refreshed (once, across replicas) when needed. */
   psuAccessToken(connection: Connection): Promise<string>;
+  /**
+   * Sends a bank call with the connection's token; on a 401 refreshes once and, when `idempotent`
+   * (GET, HEAD, PUT, DELETE, OPTIONS), retries once. Never loops.
+   * @example const response = await engine.callWithPsuToken(connection, true, (token) => transport.send(build(token)));
+   */
+  callWithPsuToken(connection: Connection, idempotent: boolean, send: SendWithToken): Promise<BankResponse>;
   /** The TPP's client-credentials token for a bank and scopes. */
   clientAccessToken(bank: string, scopes: readonly string[]): Promise<string>;
+  /** Like `callWithPsuToken` with the client-credentials token: a 401 fetches a new one once. */
+  callWithClientToken(bank: string, scopes: readonly string[], idempotent: boolean, send: SendWithToken): Promise<BankResponse>;
   revoke(connection: Connection): Promise<RevocationOutcome>;
   readonly store: ConnectionStore;
 }
@@ -31,13 +44,25 @@ export interface TokenEngineOptions {
   /** Token refreshes and failures are counted here. */
   readonly metrics?: MetricsRegistry;
   readonly now?: () => number;
+  /** TTL of a connection's refresh lock in the store, ms. Default 30 000 (`store.lockTtlSeconds`). */
+  readonly refreshLockTtlMs?: number;
 }
 
 /** The OAuth engine of the gateway, on oauth4webapi. Transport and store are injected. */
 export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
   const oauthByBank = new Map<string, BankOAuth>();
   for (const [name, bank] of options.banks) oauthByBank.set(name, createBankOAuth(bank, options.transports.get(name)!));
-  const context: TokenContext = { banks: oauthByBank, store: options.store, log: options.log, now: options.now ?? Date.now };
+  const metrics = options.metrics ?? new MetricsRegistry();
+  describeTokenMetrics(metrics);
+  const context: TokenContext = {
+    banks: oauthByBank,
+    store: options.store,
+    log: options.log,
+    now: options.now ?? Date.now,
+    metrics,
+    lockTtlMs: options.refreshLockTtlMs ?? DEFAULT_LOCK_TTL_SECONDS * 1000,
+    replicaId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+  };
   const refreshes = new SingleFlight<Connection>();
   const clientTokens = new ClientCredentialsCache(context, new SingleFlight<TokenSet>());
   return {
@@ -45,7 +70,10 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     beginConsent: (input) => beginConsent(context, input),
     completeConsent: (bank, url) => completeConsent(context, bank, url),
     psuAccessToken: (connection) => psuAccessToken(context, refreshes, connection),
+    callWithPsuToken: (connection, idempotent, send) => callWithPsuToken(context, refreshes, connection, idempotent, send),
     clientAccessToken: (bank, scopes) => clientTokens.accessToken(bank, scopes),
+    callWithClientToken: (bank, scopes, idempotent, send) =>
+      callWithClientToken(context, (forceNew) => clientTokens.accessToken(bank, scopes, forceNew), bank, idempotent, send),
     revoke: (connection) => revokeAtBank(context, connection),
   };
 }

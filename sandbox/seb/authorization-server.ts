@@ -8,7 +8,9 @@ import { randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 import { baseConfiguration, countTokenRequests, sandboxRedirectUris } from '../authorization-server.js';
 import { SEB_PSUS } from '../data.js';
+import type { FaultRegistry } from '../faults.js';
 import type { SandboxStats } from '../stats.js';
+import { consumeTokenFaults } from '../token-faults.js';
 
 export const SEB_SCOPES = ['psd2_accounts', 'psd2_payments'] as const;
 export const SEB_ACCESS_TTL_SECONDS = 3599;
@@ -28,6 +30,8 @@ export function createSebAuthorizationServer(options: {
   origin: string;
   accessTtlSeconds?: number;
   stats: SandboxStats;
+  /** `target: 'token'` fault rules armed on the control plane (see token-faults.ts). */
+  faults?: FaultRegistry;
 }): SebAuthorizationServer {
   const issuer = options.origin;
   const clientId = `bankgate-${randomBytes(4).toString('hex')}`;
@@ -54,6 +58,7 @@ export function createSebAuthorizationServer(options: {
     rotateRefreshToken: false,
   });
   countTokenRequests(provider, 'seb', options.stats);
+  if (options.faults) consumeTokenFaults(provider, 'seb', options.faults, SEB_TOKEN_PATH);
   return {
     provider,
     issuer,

@@ -9,7 +9,9 @@ import { randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 import { baseConfiguration, countTokenRequests, sandboxRedirectUris } from '../authorization-server.js';
 import { SG_PSUS } from '../data.js';
+import type { FaultRegistry } from '../faults.js';
 import type { SandboxStats } from '../stats.js';
+import { consumeTokenFaults } from '../token-faults.js';
 import { peerAuthorized, peerCertificate, subjectDn } from '../tls.js';
 
 export const SG_SCOPES = ['openid', 'aisp', 'pisp', 'cbpii'] as const;
@@ -38,6 +40,8 @@ export function createSgAuthorizationServer(options: {
   clientCertPem: string;
   accessTtlSeconds?: number;
   stats: SandboxStats;
+  /** `target: 'token'` fault rules armed on the control plane (see token-faults.ts). */
+  faults?: FaultRegistry;
 }): SgAuthorizationServer {
   const issuer = options.origin;
   const clientId = `PSDFR-ACPR-SANDBOX-${randomBytes(4).toString('hex').toUpperCase()}`;
@@ -96,6 +100,7 @@ export function createSgAuthorizationServer(options: {
     },
   });
   countTokenRequests(provider, 'sg', options.stats);
+  if (options.faults) consumeTokenFaults(provider, 'sg', options.faults, ROUTES.token);
   return {
     provider,
     issuer,

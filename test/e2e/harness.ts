@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import config from '../../hono.config.js';
-import { createGateway, type BankgateConfig, type Gateway } from '../../plugin/index.js';
+import { createGateway, type BankgateConfig, type Gateway, type GatewayOptions } from '../../plugin/index.js';
 import { createJsonLogger, type Logger } from '../../plugin/log.js';
 import { startSandbox } from '../../sandbox/index.js';
 import type { SandboxFile } from '../../sandbox/sandbox-file.js';
@@ -45,7 +45,7 @@ export interface SandboxRequestRecord {
  * The sandbox banks and the gateway configured by the project's own hono.config.ts, both on loopback
  * sockets. `adjust` edits the config before the gateway validates it (e.g. to present a wrong certificate).
  */
-export async function startHarness(options: { accessTtlSeconds?: number; adjust?: (config: BankgateConfig, sandbox: SandboxFile) => void; log?: Logger } = {}): Promise<Harness> {
+export async function startHarness(options: { accessTtlSeconds?: number; adjust?: (config: BankgateConfig, sandbox: SandboxFile) => void; log?: Logger; gateway?: Partial<GatewayOptions> } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'bankgate-e2e-'));
   const sandbox = await startSandbox({ dir, accessTtlSeconds: options.accessTtlSeconds, log: () => {} });
   process.env.BANKGATE_SANDBOX_FILE = sandbox.filePath;
@@ -63,6 +63,7 @@ export async function startHarness(options: { accessTtlSeconds?: number; adjust?
     publicUrl: () => `http://127.0.0.1:${port}`,
     log,
     env: { ...process.env, BANKGATE_DEV_KEY: DEV_KEY },
+    ...options.gateway,
   });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: gateway.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));

@@ -1,0 +1,20 @@
+import type { Connection } from './connection.js';
+import type { KeyRing } from './key-ring.js';
+
+/** What a persistent store keeps per connection: the revision in clear (for compare-and-set), the rest sealed. */
+export interface SealedConnection {
+  readonly revision: number;
+  readonly sealed: string;
+}
+
+const aad = (id: string) => `bankgate:connection:${id}`;
+
+export function sealConnection(keys: KeyRing, connection: Connection, revision: number): SealedConnection {
+  const { revision: _ignored, ...rest } = connection;
+  return { revision, sealed: keys.seal(JSON.stringify(rest), aad(connection.id)) };
+}
+
+export function openConnection(keys: KeyRing, id: string, record: SealedConnection): Connection {
+  const connection = JSON.parse(keys.open(record.sealed, aad(id))) as Connection;
+  return { ...connection, revision: record.revision };
+}

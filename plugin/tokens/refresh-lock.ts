@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import { BankgateError } from '../errors/bankgate-error.js';
+import type { Connection } from '../store/connection.js';
+import type { TokenContext } from './context.js';
+import { TOKEN_METRICS } from './token-metrics.js';
+
+export type LockResult = { readonly held: true; readonly owner: string } | { readonly held: false; readonly connection: Connection };
+
+const POLL_MS = 40;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Takes the connection's refresh lock, or waits until another replica's refresh shows in the store.
+ * While the lock is held elsewhere, the store is re-read every ~40 ms: as soon as `stillNeeded` says the
+ * stored connection no longer needs a refresh, that connection is used and no request goes to the bank.
+ * A holder that died frees the lock when its TTL runs out, so the wait is bounded by the lock TTL (a
+ * BankgateError after twice that, in case a holder keeps renewing by mistake).
+ */
+export async function acquireRefreshLock(context: TokenContext, connection: Connection, stillNeeded: (latest: Connection) => boolean): Promise<LockResult> {
+  const name = `refresh:${connection.id}`;
+  const owner = `${context.replicaId}:${randomUUID()}`;
+  const started = performance.now();
+  const deadline = context.now() + 2 * context.lockTtlMs;
+  const waited = () => context.metrics.observe(TOKEN_METRICS.lockWait, { bank: connection.bank }, (performance.now() - started) / 1000);
+  for (;;) {
+    if (await context.store.acquireLock(name, owner, context.lockTtlMs)) {
+      waited();
+      return { held: true, owner };
+    }
+    await sleep(POLL_MS / 2 + Math.random() * POLL_MS);
+    const latest = await context.store.get(connection.id);
+    if (!latest) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connection.id} does not exist (deleted during its refresh)` });
+    if (!stillNeeded(latest)) {
+      waited();
+      return { held: false, connection: latest };
+    }
+    if (context.now() > deadline) {
+      waited();
+      throw new BankgateError('token_refresh_failed', {
+        status: 503,
+        bank: connection.bank,
+        detail: `connection ${connection.id} is being refreshed by another replica that has not finished; retry shortly`,
+        extra: { connectionId: connection.id, retryable: true },
+      });
+    }
+  }
+}
+
+export async function releaseRefreshLock(context: TokenContext, connection: Connection, owner: string): Promise<void> {
+  try {
+    const released = await context.store.releaseLock(`refresh:${connection.id}`, owner);
+    // Not ours any more: the TTL ran out while we refreshed. The result is stored anyway (compare-and-set).
+    if (!released) context.log.warn('token.lock_expired', { bank: connection.bank, connectionId: connection.id, lockTtlMs: context.lockTtlMs });
+  } catch {
+    // The store is down: the lock expires by itself.
+    context.log.warn('token.lock_release_failed', { bank: connection.bank, connectionId: connection.id });
+  }
+}

@@ -1,0 +1,40 @@
+import * as oauth from 'oauth4webapi';
+import { BankgateError } from '../errors/bankgate-error.js';
+
+/**
+ * What a refresh attempt tells about the refresh token:
+ * - `invalid_grant`: the bank says it is dead;
+ * - `unknown`: the bank may have rotated it and we never saw the answer (timeout, connection lost after the
+ *   request was sent, 5xx, an unreadable 200);
+ * - `failed`: the request provably did not reach the token logic (connection refused, TLS handshake
+ *   rejected, client authentication refused): the token is as good as before.
+ */
+export type AttemptFailure = 'invalid_grant' | 'unknown' | 'failed';
+
+/** Transport reasons that mean the request never left: nothing at the bank can have changed. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+export function classifyAttemptFailure(error: unknown): AttemptFailure {
+  if (error instanceof oauth.ResponseBodyError) {
+    if (error.error === 'invalid_grant') return 'invalid_grant';
+    return error.status >= 500 ? 'unknown' : 'failed';
+  }
+  if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'unknown';
+  if (error instanceof BankgateError) {
+    if (error.code === 'bank_timeout') return 'unknown';
+    if (error.code === 'bank_unreachable') return NOT_SENT.has(String(error.extra?.reason)) ? 'failed' : 'unknown';
+    return 'failed';
+  }
+  // A 200 oauth4webapi cannot read: the bank did the work (and may have rotated) but we lost the result.
+  if (error instanceof oauth.OperationProcessingError) return 'unknown';
+  return 'unknown';
+}
+
+/** Thrown by a refresh attempt when the bank answered 5xx: the outcome is unknown. */
+export class BankServerError extends Error {
+  readonly code = 'ERR_BANKGATE_TOKEN_ENDPOINT_5XX';
+  constructor(readonly status: number) {
+    super(`token endpoint answered HTTP ${status}`);
+    this.name = 'BankServerError';
+  }
+}

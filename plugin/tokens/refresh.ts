@@ -1,0 +1,184 @@
+import * as oauth from 'oauth4webapi';
+import { BankgateError } from '../errors/bankgate-error.js';
+import type { Connection, TokenSet } from '../store/connection.js';
+import { bankOAuth, type TokenContext } from './context.js';
+import { toOAuthError } from './oauth-error.js';
+import { acquireRefreshLock, releaseRefreshLock } from './refresh-lock.js';
+import { BankServerError, classifyAttemptFailure, type AttemptFailure } from './refresh-outcome.js';
+import { TOKEN_METRICS, type RefreshOutcome } from './token-metrics.js';
+import { freshnessOf, toTokenSet } from './token-set.js';
+import { updateConnection } from './update-connection.js';
+import { usableTokens } from './usable-tokens.js';
+
+export interface RefreshReason {
+  /** The bank answered 401 to this access token: refresh even though it looks fresh, unless already replaced. */
+  readonly rejectedAccessToken?: string;
+}
+
+/** True when the stored connection's token must be replaced (throws when it cannot be used at all). */
+export function needsRefresh(context: TokenContext, connection: Connection, reason: RefreshReason = {}): boolean {
+  const tokens = usableTokens(connection);
+  if (reason.rejectedAccessToken !== undefined && tokens.accessToken === reason.rejectedAccessToken) return true;
+  const bankSide = bankOAuth(context, connection.bank);
+  return freshnessOf(tokens, context.now(), bankSide.bank.refreshSkewSeconds, bankSide.certificateThumbprint()) !== 'fresh';
+}
+
+/**
+ * Refreshes a PSU connection's token set once across every replica sharing the store (DESIGN §5):
+ * re-read, take the connection's refresh lock (or wait for the holder's result), re-read under the lock,
+ * refresh at the bank, store the new set (compare-and-set) and only then release the lock.
+ * An unknown outcome (timeout, lost response, 5xx) is retried once with the stored refresh token; if that
+ * does not succeed either, or the bank says `invalid_grant`, the connection is marked `reconsent_required`
+ * (kept, with its reason), never deleted. In-process single-flight sits in front of this (token-engine.ts).
+ */
+export async function refreshConnection(context: TokenContext, connectionId: string, reason: RefreshReason = {}): Promise<Connection> {
+  const current = await readConnection(context, connectionId);
+  if (!needsRefresh(context, current, reason)) return current;
+  const lock = await acquireRefreshLock(context, current, (latest) => needsRefresh(context, latest, reason));
+  if (!lock.held) {
+    count(context, current.bank, 'shared');
+    return lock.connection;
+  }
+  try {
+    const latest = await readConnection(context, connectionId);
+    if (!needsRefresh(context, latest, reason)) {
+      count(context, current.bank, 'shared');
+      return latest;
+    }
+    return await refreshHoldingLock(context, latest);
+  } finally {
+    await releaseRefreshLock(context, current, lock.owner);
+  }
+}
+
+async function readConnection(context: TokenContext, id: string): Promise<Connection> {
+  const connection = await context.store.get(id);
+  if (!connection) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${id} does not exist` });
+  return connection;
+}
+
+async function refreshHoldingLock(context: TokenContext, connection: Connection): Promise<Connection> {
+  const tokens = usableTokens(connection);
+  if (!tokens.refreshToken) return markReconsent(context, connection, 'the bank issued no refresh token and the access token expired');
+
+  const first = await attempt(context, connection, tokens.refreshToken);
+  if (first.ok) return persist(context, connection, tokens.refreshToken, first.tokens, 'refreshed');
+  if (first.failure === 'invalid_grant') return markReconsent(context, connection, 'the bank rejected the refresh token (invalid_grant)');
+  if (first.failure === 'failed') {
+    count(context, connection.bank, 'failed');
+    const failure = toOAuthError(connection.bank, 'token refresh', first.error);
+    context.log.warn('token.refresh_failed', { bank: connection.bank, connectionId: connection.id, code: failure.code, detail: failure.message });
+    throw new BankgateError('token_refresh_failed', { status: 502, bank: connection.bank, detail: failure.message, cause: failure, extra: { connectionId: connection.id } });
+  }
+
+  // Unknown outcome: the bank may have rotated the refresh token and lost the answer. Re-read (a refresh
+  // stored meanwhile wins), then try once more with the stored refresh token.
+  unknownOutcome(context, connection, first.error, 1);
+  const reread = await readConnection(context, connection.id);
+  if (reread.revision !== connection.revision && !needsRefresh(context, reread)) {
+    count(context, connection.bank, 'shared');
+    return reread;
+  }
+  const retryToken = reread.tokens?.refreshToken ?? tokens.refreshToken;
+  const second = await attempt(context, reread, retryToken);
+  if (second.ok) return persist(context, reread, retryToken, second.tokens, 'refreshed_after_retry');
+  if (second.failure === 'unknown') unknownOutcome(context, connection, second.error, 2);
+  return markReconsent(
+    context,
+    reread,
+    second.failure === 'invalid_grant'
+      ? 'a refresh got no answer and the retry was refused (invalid_grant): the bank had most likely rotated the refresh token'
+      : `two refresh attempts got no usable answer (${describe(first.error)}, then ${describe(second.error)}); the refresh token may have been rotated`,
+  );
+}
+
+type Attempt = { ok: true; tokens: TokenSet } | { ok: false; failure: AttemptFailure; error: unknown };
+
+async function attempt(context: TokenContext, connection: Connection, refreshToken: string): Promise<Attempt> {
+  const bankSide = bankOAuth(context, connection.bank);
+  // Discovery failing means nothing was sent: a definite failure, thrown as it is.
+  const as = await bankSide.metadata();
+  const thumbprint = bankSide.certificateThumbprint();
+  try {
+    // Both attempts fit in the lock TTL, so the result is stored while this replica still holds the lock.
+    const signal = AbortSignal.timeout(Math.max(1000, Math.floor(context.lockTtlMs / 3)));
+    const response = await oauth.refreshTokenGrantRequest(as, bankSide.client, bankSide.clientAuth, refreshToken, { ...bankSide.requestOptions, signal });
+    if (response.status >= 500) {
+      await response.body?.cancel().catch(() => {});
+      throw new BankServerError(response.status);
+    }
+    const result = await oauth.processRefreshTokenResponse(as, bankSide.client, response);
+    return { ok: true, tokens: toTokenSet(result, context.now(), refreshToken, thumbprint) };
+  } catch (error) {
+    return { ok: false, failure: classifyAttemptFailure(error), error };
+  }
+}
+
+/**
+ * Stores the new token set before the lock is released. A store hiccup is retried for a moment: with a
+ * rotating bank, losing this write loses the consent. The write merges onto the latest stored connection
+ * and is skipped when the connection was deleted meanwhile (revoked: never written back).
+ */
+async function persist(context: TokenContext, connection: Connection, usedRefreshToken: string, tokens: TokenSet, outcome: RefreshOutcome): Promise<Connection> {
+  const started = context.now();
+  for (let tries = 1; ; tries++) {
+    try {
+      const stored = await updateConnection(context.store, connection.id, (latest) =>
+        // A newer consent replaced the grant meanwhile: its tokens win over a refresh of the old one.
+        latest.tokens?.refreshToken !== usedRefreshToken && latest.tokens?.refreshToken !== connection.tokens?.refreshToken
+          ? undefined
+          : { ...latest, tokens, updatedAt: context.now() },
+      );
+      if (!stored) {
+        const latest = await context.store.get(connection.id);
+        if (!latest) {
+          context.log.warn('token.refresh_discarded', { bank: connection.bank, connectionId: connection.id, detail: 'the connection was deleted during its refresh' });
+          throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connection.id} does not exist` });
+        }
+        return latest;
+      }
+      count(context, connection.bank, outcome);
+      context.log.info('token.refreshed', { bank: connection.bank, connectionId: connection.id, outcome, ms: context.now() - started });
+      return stored;
+    } catch (error) {
+      if (!(error instanceof BankgateError) || error.code !== 'store_unavailable' || tries >= 4) {
+        if (error instanceof BankgateError && error.code === 'store_unavailable') {
+          context.log.error('token.persist_failed', { bank: connection.bank, connectionId: connection.id, detail: 'the refreshed token set could not be stored; the PSU may have to consent again' });
+        }
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250 * tries));
+    }
+  }
+}
+
+async function markReconsent(context: TokenContext, connection: Connection, detail: string): Promise<never> {
+  const marked = await updateConnection(context.store, connection.id, (latest) => ({
+    ...latest,
+    status: 'reconsent_required',
+    updatedAt: context.now(),
+    reason: { code: 'reconsent_required', detail },
+  }));
+  if (!marked) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connection.id} does not exist` });
+  count(context, connection.bank, 'reconsent_required');
+  context.log.warn('connection.reconsent_required', { bank: connection.bank, connectionId: connection.id, detail });
+  return usableTokens(marked) as never;
+}
+
+function unknownOutcome(context: TokenContext, connection: Connection, error: unknown, attemptNumber: number): void {
+  context.metrics.inc(TOKEN_METRICS.unknownOutcomes, { bank: connection.bank });
+  context.log.warn('token.refresh_outcome_unknown', { bank: connection.bank, connectionId: connection.id, attempt: attemptNumber, reason: describe(error) });
+}
+
+function count(context: TokenContext, bank: string, outcome: RefreshOutcome): void {
+  context.metrics.inc(TOKEN_METRICS.refreshes, { bank, outcome });
+}
+
+/** An error's class and code for logs and reasons: never its message, which could echo a response body. */
+function describe(error: unknown): string {
+  if (error instanceof BankServerError) return `HTTP ${error.status}`;
+  if (error instanceof BankgateError) return `${error.code}${error.extra?.reason ? ` ${String(error.extra.reason)}` : ''}`;
+  if (error instanceof oauth.ResponseBodyError) return `HTTP ${error.status} ${error.error}`;
+  const code = (error as { code?: unknown })?.code;
+  return [(error as Error)?.name ?? typeof error, typeof code === 'string' ? code : undefined].filter(Boolean).join(' ');
+}
