@@ -7,15 +7,16 @@ import { resolveConfig, type ResolvedBank, type ResolvedConfig } from './config/
 import { BankgateError } from './errors/bankgate-error.js';
 import { createJsonLogger, type Logger } from './log.js';
 import { MetricsRegistry } from './observability/metrics.js';
-import { tracing } from './observability/tracing.js';
+import { serverSpanStarter, tracing } from './observability/tracing.js';
 import type { ConnectionStore } from './store/connection.js';
 import { createStore } from './store/create-store.js';
+import { createBankCalls, type BankCalls } from './surface/bank-call.js';
 import { bankRoutes } from './surface/bank-routes.js';
-import { callerAuth, type CallerAuthVariables } from './surface/caller-auth.js';
+import { createCallerAuthenticator, type Authenticate, type CallerAuthVariables } from './surface/caller-auth.js';
 import { callbackRoute, connectionRoutes } from './surface/connection-routes.js';
 import { docsRoutes } from './surface/docs-routes.js';
 import { buildSurfaceDocument } from './surface/surface-document.js';
-import { asBankgateError, problemResponse } from './surface/problem.js';
+import { problemReply, problemResponse } from './surface/problem.js';
 import { RouteTable } from './surface/route-table.js';
 import { requestId } from './surface/request-id.js';
 import { createSpecValidator } from './surface/validation/spec-validator.js';
@@ -51,7 +52,17 @@ export interface Gateway {
   readonly devKey?: string;
   /** True when no key was configured and one was generated: print it at start. */
   readonly devKeyGenerated: boolean;
+  /** The framing-free pipeline the Hono app is built from; the Node fast path (`plugin/node/`) serves bank calls with it. */
+  readonly pipeline: GatewayPipeline;
   close(): Promise<void>;
+}
+
+/** The pieces of one request's pipeline, shared by every framing so that none forks the logic. */
+export interface GatewayPipeline {
+  readonly bankCalls: BankCalls;
+  readonly authenticate: Authenticate;
+  readonly startSpan: ReturnType<typeof serverSpanStarter>;
+  readonly log: Logger;
 }
 
 /**
@@ -59,7 +70,8 @@ export interface Gateway {
  * the token engine and the Hono surface.
  * @example
  *   const gateway = await createGateway(config);
- *   serve({ fetch: gateway.app.fetch, port: 3000 });
+ *   http.createServer(createNodeHandler(gateway)).listen(3000); // Node: bank calls on the fast path (plugin/node/)
+ *   serve({ fetch: gateway.app.fetch, port: 3000 });           // or the Hono app anywhere Hono runs
  */
 export async function createGateway(input: ConfigInput | ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const env = options.env ?? process.env;
@@ -81,16 +93,23 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
     return value.replace(/\/$/, '');
   };
 
+  const authenticate = createCallerAuthenticator({ callers: config.callers, devKey, jwks: options.jwks });
+  const documents = new Map([...config.banks.values()].flatMap((bank) => [...bank.apis.values()].flatMap((api) => (api.document ? [[`${bank.name}/${api.name}`, api.document as Record<string, unknown>] as const] : []))));
+  const validator = config.validation.requests || config.validation.responses !== 'off' ? createSpecValidator({ documents, responses: config.validation.responses, log, metrics }) : undefined;
+  const headerPolicies = new Map([...config.banks.values()].map((bank) => [bank.name, { static: bank.headers }]));
+  const bankCalls = createBankCalls({ table: routes, engine, transports, log, metrics, validator: validator && (config.validation.requests ? validator : { checkRequest() {}, checkResponse: validator.checkResponse }), headerPolicy: (bank) => headerPolicies.get(bank)! });
+  const tracingOptions = { serviceName: 'bankgate', ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}) };
+  const pipeline: GatewayPipeline = { bankCalls, authenticate, startSpan: serverSpanStarter(tracingOptions), log };
+
   const app = new Hono<{ Variables: CallerAuthVariables }>();
   app.onError((error, c) => {
-    const problem = asBankgateError(error);
-    if (problem.status >= 500) log.error('request.failed', { code: problem.code, detail: problem.message, path: c.req.path, cause: describeCause(problem.cause) });
-    return problemResponse(problem, c.req.path, problem.code === 'method_not_allowed' ? { allow: String((problem.extra?.allowed as string[]).join(', ')) } : undefined);
+    const reply = problemReply(error, c.req.path, log);
+    return new Response(reply.body, { status: reply.status, headers: reply.headers });
   });
   app.notFound((c) => problemResponse(new BankgateError('route_not_found', { status: 404, detail: `no declared operation at ${c.req.method} ${c.req.path.slice(0, 200)}; see GET /openapi.json` }), c.req.path));
 
   app.use('*', requestId());
-  app.use('*', tracing({ serviceName: 'bankgate', ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}) }));
+  app.use('*', tracing(tracingOptions));
   app.get('/healthz', (c) => c.json({ status: 'ok', banks: [...config.banks.keys()] }));
   const surfaceApis = [...config.banks.values()].flatMap((bank) => [...bank.apis.values()].map((api) => ({ bank: bank.name, api: api.name, title: `${bank.displayName}: ${api.manifest.title}`, manifest: api.manifest, document: api.document })));
   let surfaceDocument: string | undefined; // built once, on first request: the mounted APIs do not change while running
@@ -101,12 +120,12 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
   app.route('/', docsRoutes({ title: 'bankgate: bank APIs' }));
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
   app.route('/', callbackRoute(engine));
-  app.use('*', callerAuth({ callers: config.callers, devKey, jwks: options.jwks }));
+  app.use('*', async function bankgateCallerAuth(c, next) {
+    c.set('caller', await authenticate(c.req.header('authorization')));
+    return next();
+  });
   app.route('/', connectionRoutes(engine, publicUrl));
-  const documents = new Map([...config.banks.values()].flatMap((bank) => [...bank.apis.values()].flatMap((api) => (api.document ? [[`${bank.name}/${api.name}`, api.document as Record<string, unknown>] as const] : []))));
-  const validator = config.validation.requests || config.validation.responses !== 'off' ? createSpecValidator({ documents, responses: config.validation.responses, log, metrics }) : undefined;
-  const headerPolicies = new Map([...config.banks.values()].map((bank) => [bank.name, { static: bank.headers }]));
-  app.use('*', bankRoutes({ table: routes, engine, transports, log, metrics, validator: validator && (config.validation.requests ? validator : { checkRequest() {}, checkResponse: validator.checkResponse }), headerPolicy: (bank) => headerPolicies.get(bank)! }));
+  app.use('*', bankRoutes({ calls: bankCalls }));
 
   return {
     app: app as unknown as Hono,
@@ -116,6 +135,7 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
     metrics,
     devKey,
     devKeyGenerated,
+    pipeline,
     async close() {
       await Promise.all([...transports.values()].map((t) => t.close()));
       await store.close();
@@ -125,11 +145,4 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
 
 function isResolved(input: ConfigInput | ResolvedConfig): input is ResolvedConfig {
   return typeof input === 'object' && input !== null && (input as ResolvedConfig).banks instanceof Map;
-}
-
-/** The code and class of a cause chain, for logs: never the message of an unknown error (it might echo a secret). */
-function describeCause(cause: unknown): string | undefined {
-  if (!cause) return undefined;
-  const error = cause as { name?: string; code?: string; message?: string };
-  return [error.name, error.code, error instanceof BankgateError ? error.message : undefined].filter(Boolean).join(' ');
 }

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import pino from 'pino';
 import { requestContext } from './observability/request-context.js';
 
@@ -11,6 +12,8 @@ export interface Logger {
   info(event: string, fields?: Record<string, unknown>): void;
   warn(event: string, fields?: Record<string, unknown>): void;
   error(event: string, fields?: Record<string, unknown>): void;
+  /** Detail an operator turns on with `BANKGATE_LOG_LEVEL=debug` (e.g. one line per successful bank call). Optional for custom loggers. */
+  debug?(event: string, fields?: Record<string, unknown>): void;
 }
 
 const SECRET_PATTERN = /(bearer\s+)[A-Za-z0-9._~+/=-]+|-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----|\b(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)/gi;
@@ -21,11 +24,16 @@ export function redact(text: string): string {
   return text.replace(SECRET_PATTERN, (_match, bearer?: string) => (bearer ? `${bearer}[redacted]` : '[redacted]'));
 }
 
+/** Cheap first look: only strings that could hold a bearer token, a JWT or a PEM go through the full pattern. */
+const MAYBE_SECRET = /bearer|eyJ|-----BEGIN/i;
+
 function scrub(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return redact(value);
+  if (typeof value === 'string') return MAYBE_SECRET.test(value) ? redact(value) : value;
   if (depth > 6 || typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? '[redacted]' : scrub(v, depth + 1)]));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? '[redacted]' : scrub(v, depth + 1);
+  return out;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -34,13 +42,13 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
  * The gateway's logger: pino, JSON lines to stderr (or to `write`, for tests), level from `BANKGATE_LOG_LEVEL`.
  */
 export function createJsonLogger(write?: (line: string) => void, level: LogLevel = (process.env.BANKGATE_LOG_LEVEL as LogLevel | undefined) ?? 'info'): Logger {
-  const destination = write ? { write: (line: string) => write(line.endsWith('\n') ? line.slice(0, -1) : line) } : pino.destination({ dest: 2, sync: false });
+  const destination = write ? { write: (line: string) => write(line.endsWith('\n') ? line.slice(0, -1) : line) } : batchedStderr();
   const base = pino(
     {
       level,
       base: undefined,
       messageKey: 'event',
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTime,
       formatters: { level: (label) => ({ level: label }) },
       mixin: () => {
         const context = requestContext.getStore();
@@ -49,11 +57,47 @@ export function createJsonLogger(write?: (line: string) => void, level: LogLevel
     },
     destination,
   );
-  const emit = (lvl: 'info' | 'warn' | 'error') => (event: string, fields?: Record<string, unknown>) => {
+  const emit = (lvl: 'debug' | 'info' | 'warn' | 'error') => (event: string, fields?: Record<string, unknown>) => {
     if (!base.isLevelEnabled(lvl)) return;
     base[lvl](fields ? (scrub(fields) as Record<string, unknown>) : {}, event);
   };
-  return { info: emit('info'), warn: emit('warn'), error: emit('error') };
+  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+}
+
+/**
+ * stderr, written once per event-loop turn: a busy gateway logs a line per bank call, and a write per line
+ * (a thread-pool round trip each) costs more than formatting the line. Nothing waits longer than the turn.
+ */
+function batchedStderr(): { write(line: string): void } {
+  const stream = pino.destination({ dest: 2, sync: false });
+  let pending = '';
+  const flush = () => {
+    const out = pending;
+    pending = '';
+    if (out) stream.write(out);
+  };
+  // pino flushes its stream at exit; lines of the last turn are written synchronously after it.
+  process.once('exit', () => {
+    if (pending) writeSync(2, pending);
+  });
+  return {
+    write(line) {
+      if (pending === '') setImmediate(flush);
+      pending += line;
+    },
+  };
+}
+
+/** pino's ISO time, formatted once per millisecond rather than once per line. */
+let lastMs = 0;
+let lastTime = '';
+function isoTime(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastTime;
 }
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

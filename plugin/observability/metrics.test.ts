@@ -25,4 +25,22 @@ describe('MetricsRegistry', () => {
     m.inc('x_total', { v: 'a"b\\c\nd' });
     expect(m.render()).toContain('x_total{v="a\\"b\\\\c\\nd"} 1');
   });
+
+  it('resolved series (counter(), histogram()) count into the same series as inc() and observe()', () => {
+    const m = new MetricsRegistry();
+    m.describe('lat_seconds', 'histogram', 'Latency.', [0.1, 1, 5]);
+    const histogram = m.histogram('lat_seconds', { route: 'a' });
+    histogram.observe(0.05);
+    histogram.observe(1);
+    m.observe('lat_seconds', { route: 'a' }, 7);
+    const text = m.render();
+    expect(text).toContain('lat_seconds_bucket{route="a",le="0.1"} 1');
+    expect(text).toContain('lat_seconds_bucket{route="a",le="1"} 2');
+    expect(text).toContain('lat_seconds_bucket{route="a",le="5"} 2');
+    expect(text).toContain('lat_seconds_bucket{route="a",le="+Inf"} 3');
+    const counter = m.counter('calls_total', { status: '200' });
+    counter.inc();
+    m.inc('calls_total', { status: '200' });
+    expect(m.value('calls_total', { status: '200' })).toBe(2);
+  });
 });

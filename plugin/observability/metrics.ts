@@ -38,14 +38,35 @@ export class MetricsRegistry {
   }
 
   observe(name: string, labels: Labels, value: number): void {
+    this.histogram(name, labels).observe(value);
+  }
+
+  /**
+   * One counter series, resolved once: the hot path keeps the handle and `inc()`s it without building and
+   * sorting a label key on every call.
+   */
+  counter(name: string, labels: Labels): { inc(by?: number): void } {
+    const series = this.#series(name, 'counter', labels);
+    return { inc: (by = 1) => void (series.value += by) };
+  }
+
+  /** One histogram series, resolved once (see `counter`). */
+  histogram(name: string, labels: Labels): { observe(value: number): void } {
     const metric = this.#metric(name, 'histogram');
-    if (metric.kind !== 'histogram') return;
+    if (metric.kind !== 'histogram') return { observe() {} };
     const key = keyOf(labels);
     let series = metric.series.get(key);
     if (!series) metric.series.set(key, (series = { labels, buckets: metric.bounds.map(() => 0), sum: 0, count: 0 }));
-    for (let i = 0; i < metric.bounds.length; i++) if (value <= metric.bounds[i]!) series.buckets[i]!++;
-    series.sum += value;
-    series.count++;
+    const { bounds } = metric;
+    const target = series;
+    return {
+      observe(value) {
+        // Buckets are cumulative: every bound at or above the value counts it; the first one found ends the scan.
+        for (let i = bounds.length - 1; i >= 0 && value <= bounds[i]!; i--) target.buckets[i]!++;
+        target.sum += value;
+        target.count++;
+      },
+    };
   }
 
   /** Declares a metric's help text (and a histogram's buckets) before use; optional for counters and gauges. */

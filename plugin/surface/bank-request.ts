@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { BankRequest } from '../transport/types.js';
-import type { RouteMatch } from './route-table.js';
+import type { ParamManifest } from '../manifest/types.js';
+import type { MountedRoute, RouteMatch } from './route-table.js';
 
 /**
  * Headers the gateway owns: a caller can never set them, whatever the spec declares. `TPP-*` headers speak
@@ -31,25 +32,25 @@ export interface InboundRequest {
  */
 export function buildBankRequest(match: RouteMatch, inbound: InboundRequest, bearer: string | undefined, policy: BankHeaderPolicy): BankRequest & { requestId: string } {
   const { mounted, params } = match;
-  const { route, api, bank } = mounted;
+  const { route, bank } = mounted;
+  const plan = planOf(mounted);
   const problems: string[] = [];
 
-  let path = api.baseUrl.pathname.replace(/\/$/, '');
+  let path = plan.basePath;
   for (const segment of mounted.segments) {
     if (typeof segment === 'string') {
       path += '/' + segment;
       continue;
     }
     const value = params[segment.param]!;
-    const declared = route.params.path.find((p) => p.name === segment.param);
+    const declared = plan.pathParams.get(segment.param);
     if (declared?.enum && !declared.enum.includes(value)) problems.push(`path parameter ${segment.param} must be one of ${declared.enum.join(', ')}`);
     path += '/' + encodeURIComponent(value);
   }
 
   const query = new URLSearchParams();
-  const declaredQuery = new Map(route.params.query.map((p) => [p.name, p]));
   for (const [key, value] of inbound.query) {
-    const declared = declaredQuery.get(key);
+    const declared = plan.queryParams.get(key);
     if (!declared) problems.push(`query parameter ${key} is not declared by ${route.operationId}`);
     else if (declared.enum && !declared.enum.includes(value)) problems.push(`query parameter ${key} must be one of ${declared.enum.join(', ')}`);
     else query.append(key, value);
@@ -87,5 +88,38 @@ export function buildBankRequest(match: RouteMatch, inbound: InboundRequest, bea
     const missingHeaderOnly = problems.every((p) => p.startsWith('header '));
     throw new BankgateError(missingHeaderOnly ? 'missing_header' : 'bad_request', { status: 400, bank: bank.name, detail: problems.join('; '), extra: { violations: problems } });
   }
-  return { method: mounted.method, origin: api.baseUrl.origin, path: search ? `${path}?${search}` : path, headers, body, requestId };
+  return { method: mounted.method, origin: plan.origin, path: search ? `${path}?${search}` : path, headers, body, requestId };
+}
+
+/** What `buildBankRequest` reads of a route on every call, worked out once per route. */
+interface RoutePlan {
+  /** The API's base path at the bank, without a trailing slash. */
+  readonly basePath: string;
+  readonly origin: string;
+  readonly pathParams: ReadonlyMap<string, ParamManifest>;
+  readonly queryParams: ReadonlyMap<string, ParamManifest>;
+}
+
+const plans = new WeakMap<MountedRoute, RoutePlan>();
+
+function planOf(mounted: MountedRoute): RoutePlan {
+  let plan = plans.get(mounted);
+  if (!plan) {
+    const { api, route } = mounted;
+    plan = {
+      basePath: api.baseUrl.pathname.replace(/\/$/, ''),
+      origin: api.baseUrl.origin,
+      pathParams: byName(route.params.path),
+      queryParams: byName(route.params.query),
+    };
+    plans.set(mounted, plan);
+  }
+  return plan;
+}
+
+/** Name → declaration; the first declaration of a name wins, as a search of the list would find it. */
+function byName(list: readonly ParamManifest[]): ReadonlyMap<string, ParamManifest> {
+  const map = new Map<string, ParamManifest>();
+  for (const p of list) if (!map.has(p.name)) map.set(p.name, p);
+  return map;
 }

@@ -31,12 +31,19 @@ interface KeyEntry {
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
+/** Authenticates one `Authorization` header value; throws a 401 `BankgateError`. */
+export type Authenticate = (authorization: string | undefined) => Caller | Promise<Caller>;
+
+/** How many accepted static keys are remembered (credential → caller), so that a known key costs no hash. */
+const KEY_CACHE_SIZE = 256;
+
 /**
  * Internal caller authentication, `Authorization: Bearer <credential>`: a JWT verified against the
  * issuer's JWKS (RFC 7519: issuer, audience, expiry, algorithm allow-list; `alg: none` never), or a static
  * key compared in constant time. The header authenticates the caller only; it never reaches a bank.
+ * Framing-free: the Hono middleware below and the Node fast path (`plugin/node/`) both call it.
  */
-export function callerAuth(options: CallerAuthOptions) {
+export function createCallerAuthenticator(options: CallerAuthOptions): Authenticate {
   const keys: KeyEntry[] = options.callers.keys.map((k) => ({ digest: sha256(k.key), caller: { id: k.id, via: 'key', allow: k.allow } }));
   if (options.devKey !== undefined) {
     if (options.devKey.length < 16) throw new Error('callerAuth: devKey must be at least 16 characters');
@@ -45,22 +52,33 @@ export function callerAuth(options: CallerAuthOptions) {
   const jwt = options.callers.jwt;
   const jwks = jwt ? (options.jwks ?? createRemoteJWKSet(new URL(jwt.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 600_000 })) : undefined;
   if (keys.length === 0 && !jwt) throw new Error('callerAuth: configure callers.keys, callers.jwt or a dev key');
+  // Accepted static keys only (a miss never enters), bounded: an attacker's guesses cannot grow it. The cache
+  // holds what the config holds anyway; a hit says only that this exact string is a valid key.
+  const accepted = new Map<string, Caller>();
 
-  return createMiddleware<{ Variables: CallerAuthVariables }>(async function bankgateCallerAuth(c, next) {
-    const header = c.req.header('authorization');
+  return function authenticate(header) {
     const match = header ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header) : null;
     if (!match) throw unauthorized('send the internal credential as "Authorization: Bearer <credential>"', 'missing');
     const credential = match[1]!;
+    const known = accepted.get(credential);
+    if (known) return known;
 
-    if (jwt && jwks && JWT_SHAPE.test(credential)) {
-      c.set('caller', await verifyJwt(credential, jwt, jwks));
-      return next();
-    }
+    if (jwt && jwks && JWT_SHAPE.test(credential)) return verifyJwt(credential, jwt, jwks);
     const digest = sha256(credential);
     let found: Caller | undefined;
     for (const entry of keys) if (timingSafeEqual(digest, entry.digest)) found = entry.caller; // no early exit: same time for every key
     if (!found) throw unauthorized('the internal credential is not valid', 'invalid_key');
-    c.set('caller', found);
+    if (accepted.size >= KEY_CACHE_SIZE) accepted.clear();
+    accepted.set(credential, found);
+    return found;
+  };
+}
+
+/** The Hono middleware: sets `c.var.caller`. */
+export function callerAuth(options: CallerAuthOptions) {
+  const authenticate = createCallerAuthenticator(options);
+  return createMiddleware<{ Variables: CallerAuthVariables }>(async function bankgateCallerAuth(c, next) {
+    c.set('caller', await authenticate(c.req.header('authorization')));
     return next();
   });
 }

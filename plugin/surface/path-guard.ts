@@ -1,6 +1,8 @@
 import { BankgateError } from '../errors/bankgate-error.js';
 
 const ENCODED_SEPARATOR = /%(2f|5c|00)/i;
+// eslint-disable-next-line no-control-regex
+const NEEDS_DECODING = /[%\u0000-\u001f\u007f]/;
 
 /**
  * Splits a raw request path into decoded segments, refusing anything that could steer the bank call to
@@ -15,6 +17,14 @@ export function safePathSegments(rawPath: string): string[] {
   if (ENCODED_SEPARATOR.test(rawPath)) throw reject('encoded "/", "\\" or NUL');
   const trimmed = rawPath.length > 1 && rawPath.endsWith('/') ? rawPath.slice(0, -1) : rawPath;
   const raw = trimmed.split('/').slice(1);
+  // The common case, a plain path: nothing to decode, so only empty and dot segments are left to refuse.
+  if (!NEEDS_DECODING.test(trimmed)) {
+    for (const part of raw) {
+      if (part === '') throw reject('empty path segment ("//")');
+      if (part === '.' || part === '..') throw reject('dot segment');
+    }
+    return raw;
+  }
   const segments: string[] = [];
   for (const part of raw) {
     if (part === '') throw reject('empty path segment ("//")');

@@ -1,5 +1,5 @@
 import { BankgateError } from '../errors/bankgate-error.js';
-import { redact } from '../log.js';
+import { redact, type Logger } from '../log.js';
 
 export const PROBLEM_TYPE_BASE = 'https://bankgate.dev/problems/';
 
@@ -60,6 +60,33 @@ export function problemResponse(error: BankgateError, instance?: string, headers
     status: error.status,
     headers: { 'content-type': 'application/problem+json', ...headers },
   });
+}
+
+/** A problem answer without framing: status, headers and the JSON text. */
+export interface ProblemReply {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/**
+ * What any request that failed answers, on every framing (Hono's `onError`, the Node fast path): anything
+ * thrown becomes a problem; server-side failures are logged with their code and the class of their cause
+ * (never an unknown error's message, which might echo a secret); a 405 lists the allowed methods.
+ */
+export function problemReply(thrown: unknown, instance: string, log: Logger): ProblemReply {
+  const problem = asBankgateError(thrown);
+  if (problem.status >= 500) log.error('request.failed', { code: problem.code, detail: problem.message, path: instance, cause: describeCause(problem.cause) });
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
+  if (problem.code === 'method_not_allowed') headers.allow = (problem.extra?.allowed as string[]).join(', ');
+  return { status: problem.status, headers, body: JSON.stringify(problemBody(problem, instance)) };
+}
+
+/** The code and class of a cause chain, for logs: never the message of an unknown error (it might echo a secret). */
+function describeCause(cause: unknown): string | undefined {
+  if (!cause) return undefined;
+  const error = cause as { name?: string; code?: string; message?: string };
+  return [error.name, error.code, error instanceof BankgateError ? error.message : undefined].filter(Boolean).join(' ');
 }
 
 /** Anything thrown becomes a BankgateError: unknown errors are internal and say nothing of their content. */

@@ -9,11 +9,15 @@ export interface RequestIdVariables {
 
 const SANE = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The correlation id of an inbound request: the caller's `X-Request-ID` when it is sane, else a new UUID. */
+export function requestIdFor(given: string | undefined): string {
+  return given !== undefined && SANE.test(given) ? given : randomUUID();
+}
+
 /** Correlation id of the inbound request (not the one sent to the bank: each bank call gets its own UUID). */
 export function requestId() {
   return createMiddleware<{ Variables: RequestIdVariables }>(async function bankgateRequestId(c, next) {
-    const given = c.req.header('x-request-id');
-    const id = given !== undefined && SANE.test(given) ? given : randomUUID();
+    const id = requestIdFor(c.req.header('x-request-id'));
     c.set('requestId', id);
     await requestContext.run({ requestId: id }, next);
     c.res.headers.set('x-request-id', id);

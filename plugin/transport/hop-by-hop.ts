@@ -20,9 +20,11 @@ function isHopByHop(name: string): boolean {
   return HOP_BY_HOP.has(name) || name.startsWith('proxy-');
 }
 
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
 /** Extra names a `Connection` header declares hop-by-hop (`Connection: close, x-foo`). */
-function connectionTokens(value: string | string[] | undefined): Set<string> {
-  if (value === undefined) return new Set();
+function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> {
+  if (value === undefined) return NO_TOKENS;
   const list = Array.isArray(value) ? value.join(',') : value;
   return new Set(list.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean));
 }

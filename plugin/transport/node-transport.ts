@@ -5,6 +5,7 @@
 import { createSecureContext } from 'node:tls';
 import { Agent, buildConnector } from 'undici';
 import type { ClientIdentity } from './client-identity.js';
+import { dispatchBuffered, type BufferedAnswer } from './buffered-dispatch.js';
 import { decodeBody } from './decode-body.js';
 import { classifyTransportError, originOf, type ClassifyContext } from './classify-error.js';
 import { outgoingHeaders, stripHopByHop } from './hop-by-hop.js';
@@ -75,18 +76,11 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
     if (acceptEncoding !== undefined) stripped['accept-encoding'] = acceptEncoding;
     const headers = sign ? sign({ method: request.method, path: request.path, headers: stripped, body: request.body }) : stripped;
     try {
+      const options = { origin: request.origin, path: request.path, method: request.method as Agent.DispatchOptions['method'], headers, body: request.body };
       // `agent` is read in the same tick as the dispatch: a rotation never hands a request to a closing Agent.
-      const response = await agent.request({
-        origin: request.origin,
-        path: request.path,
-        method: request.method as Agent.DispatchOptions['method'],
-        headers,
-        body: request.body,
-        signal: request.signal,
-      });
-      const body = await readBoundedBody(response.body, config.maxResponseBytes, response.headers['content-length'], () =>
-        response.body.destroy(),
-      );
+      // Without a signal to follow, the answer is buffered by a bare dispatch handler (no stream per answer).
+      const response = request.signal ? await requestStreamed(agent, { ...options, signal: request.signal }) : await dispatchBuffered(agent, options, config.maxResponseBytes);
+      const { body } = response;
       const responseHeaders = stripHopByHop(response.headers);
       if (responseHeaders['content-encoding'] === undefined) return { status: response.statusCode, headers: responseHeaders, body };
       const decoded = await decodeBody(body, responseHeaders, config.maxResponseBytes);
@@ -95,6 +89,13 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
       if (request.signal?.aborted) throw error;
       throw classifyTransportError(error, { ...context, origin: request.origin });
     }
+  }
+
+  /** `agent.request()`, which follows an AbortSignal, read under the size limit. */
+  async function requestStreamed(dispatcher: Agent, options: Parameters<Agent['request']>[0]): Promise<BufferedAnswer> {
+    const response = await dispatcher.request(options);
+    const body = await readBoundedBody(response.body, config.maxResponseBytes, response.headers['content-length'], () => response.body.destroy());
+    return { statusCode: response.statusCode, headers: response.headers, body };
   }
 
   async function mtlsFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {

@@ -17,6 +17,7 @@ export async function readBoundedBody(
     discard();
     throw new ResponseTooLargeError(limit);
   }
+  if (isNodeReadable(body)) return readNodeStream(body, limit);
   const chunks: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of body) {
@@ -26,6 +27,29 @@ export async function readBoundedBody(
   }
   if (chunks.length === 1) return asUint8Array(chunks[0]!);
   return asUint8Array(Buffer.concat(chunks, total));
+}
+
+/** Node streams (undici's body) are read with events: `for await` costs a promise per chunk and an iterator per body. */
+function isNodeReadable(body: AsyncIterable<Uint8Array>): body is AsyncIterable<Uint8Array> & NodeJS.ReadableStream & { destroy(error?: Error): void } {
+  return typeof (body as { on?: unknown }).on === 'function' && typeof (body as { destroy?: unknown }).destroy === 'function';
+}
+
+function readNodeStream(body: NodeJS.ReadableStream & { destroy(error?: Error): void }, limit: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    body.on('data', (chunk: Uint8Array) => {
+      total += chunk.byteLength;
+      if (total > limit) {
+        body.destroy(); // frees the connection, as leaving a `for await` early does
+        reject(new ResponseTooLargeError(limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.once('end', () => resolve(asUint8Array(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total))));
+    body.once('error', reject);
+  });
 }
 
 /** A WHATWG body as an async iterable; leaving early cancels the stream. */

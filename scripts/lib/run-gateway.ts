@@ -1,14 +1,19 @@
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
 import { ConfigError, createGateway, type ConfigInput, type Gateway } from '../../plugin/index.js';
+import { createNodeHandler } from '../../plugin/node/index.js';
 
 export interface RunningGateway {
   readonly gateway: Gateway;
-  readonly server: ServerType;
+  readonly server: Server;
   readonly url: string;
   stop(): Promise<void>;
 }
 
-/** Validates the config, then serves the gateway on HOST:PORT. A bad config exits with every problem listed. */
+/**
+ * Validates the config, then serves the gateway on HOST:PORT with the Node fast path (plugin/node/): bank
+ * calls straight from Node's request to the bank, everything else through the Hono app. A bad config exits
+ * with every problem listed.
+ */
 export async function runGateway(config: ConfigInput, port = Number(process.env.PORT ?? 3000), host = process.env.HOST ?? '127.0.0.1'): Promise<RunningGateway> {
   let gateway: Gateway;
   try {
@@ -20,9 +25,10 @@ export async function runGateway(config: ConfigInput, port = Number(process.env.
     }
     throw error;
   }
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: gateway.app.fetch, port, hostname: host }, () => resolve(s));
-    s.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: set PORT to a free port`) : error));
+  const server = createServer(createNodeHandler(gateway));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: set PORT to a free port`) : error));
+    server.listen(port, host, () => resolve());
   });
   const url = `http://${host}:${port}`;
   return {

@@ -2,10 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
 import config from '../../hono.config.js';
 import { createGateway, type BankgateConfig, type Gateway, type GatewayOptions } from '../../plugin/index.js';
 import { createJsonLogger, type Logger } from '../../plugin/log.js';
+import { createNodeHandler } from '../../plugin/node/index.js';
 import { startSandbox } from '../../sandbox/index.js';
 import type { SandboxFile } from '../../sandbox/sandbox-file.js';
 import { consentHeadlessly } from '../../sandbox/headless-consent.js';
@@ -65,9 +66,10 @@ export async function startHarness(options: { accessTtlSeconds?: number; adjust?
     env: { ...process.env, BANKGATE_DEV_KEY: DEV_KEY },
     ...options.gateway,
   });
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: gateway.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-  });
+  // Served as `npm start` serves it: the Node fast path for bank calls, the Hono app for the rest.
+  // (test/e2e/generated-sdk.test.ts and test/e2e/app-fetch.test.ts drive `gateway.app.fetch` itself.)
+  const server: Server = createServer(createNodeHandler(gateway));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
   const caPem = readFileSync(sandbox.file.caFile, 'utf8');

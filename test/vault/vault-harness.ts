@@ -6,10 +6,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
 import config from '../../hono.config.js';
 import { createGateway, type BankgateConfig, type Gateway, type GatewayOptions } from '../../plugin/index.js';
 import { createJsonLogger } from '../../plugin/log.js';
+import { createNodeHandler } from '../../plugin/node/index.js';
 import { consentHeadlessly } from '../../sandbox/headless-consent.js';
 import { startSandbox } from '../../sandbox/index.js';
 import type { FaultRule } from '../../sandbox/faults.js';
@@ -47,9 +48,9 @@ export async function startVaultHarness(options: { accessTtlSeconds?: number; st
     env: { ...process.env, BANKGATE_DEV_KEY: DEV_KEY, BANKGATE_STORE_KEY: STORE_KEY, ...options.env },
     ...options.gateway,
   });
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: gateway.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-  });
+  // The Node fast path, as `npm start` serves the gateway.
+  const server: Server = createServer(createNodeHandler(gateway));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
   const call: VaultHarness['call'] = (path, init = {}) =>

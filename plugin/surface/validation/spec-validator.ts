@@ -28,6 +28,8 @@ export interface SpecValidator {
 
 interface CompiledOperation {
   readonly pointers: OperationSchemaPointers;
+  /** Names of the declared query parameters. */
+  readonly queryNames: ReadonlySet<string>;
   readonly params: Record<'path' | 'query' | 'header', ValidateFunction | undefined>;
   readonly body?: ValidateFunction;
   readonly responses: Map<string, ValidateFunction>;
@@ -47,9 +49,19 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
     parameters.addSchema(document, idOf(key));
   }
   const compiled = new Map<string, CompiledOperation | null>();
+  // The same operation, by its mounted route: no key string to build on every call.
+  const byRoute = new WeakMap<RouteMatch['mounted'], CompiledOperation | null>();
   options.metrics.describe('bankgate_response_violations_total', 'counter', 'Bank responses that do not match the bank spec, by bank, API and operation.');
 
   const compile = (match: RouteMatch): CompiledOperation | undefined => {
+    const known = byRoute.get(match.mounted);
+    if (known !== undefined) return known ?? undefined;
+    const result = compileOperation(match);
+    byRoute.set(match.mounted, result ?? null);
+    return result;
+  };
+
+  const compileOperation = (match: RouteMatch): CompiledOperation | undefined => {
     const { bank, api, route } = match.mounted;
     const key = `${bank.name}/${api.name} ${route.method} ${route.path}`;
     if (compiled.has(key)) return compiled.get(key) ?? undefined;
@@ -75,6 +87,7 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
       const ownHeaders = pointers.params.header.filter((p) => !isOwnedHeader(p.name.toLowerCase()));
       result = {
         pointers,
+        queryNames: new Set(pointers.params.query.map((p) => p.name)),
         params: { path: paramSchema(pointers.params.path), query: paramSchema(pointers.params.query), header: paramSchema(ownHeaders, true) },
         body: pointers.body?.pointer ? tryCompile(bodies, ref(pointers.body.pointer), 'request body') : undefined,
         responses: new Map(Object.entries(pointers.responses).flatMap(([status, pointer]) => {
@@ -94,14 +107,15 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
       const violations: Violation[] = [];
       const { pointers } = op;
 
-      const path: Record<string, string> = {};
-      for (const p of pointers.params.path) if (match.params[p.name] !== undefined) path[p.name] = match.params[p.name]!;
-      collect(op.params.path, path, 'path', violations);
+      if (op.params.path) {
+        const path: Record<string, string> = {};
+        for (const p of pointers.params.path) if (match.params[p.name] !== undefined) path[p.name] = match.params[p.name]!;
+        collect(op.params.path, path, 'path', violations);
+      }
 
-      const known = new Set(pointers.params.query.map((p) => p.name));
       const query: Record<string, string | string[]> = {};
-      for (const name of new Set(request.query.keys())) {
-        if (!known.has(name)) {
+      for (const name of request.query.size === 0 ? [] : new Set(request.query.keys())) {
+        if (!op.queryNames.has(name)) {
           violations.push({ in: 'query', at: `query.${name}`, message: `is not a parameter of ${match.mounted.route.operationId}` });
           continue;
         }
@@ -110,12 +124,14 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
       }
       collect(op.params.query, query, 'query', violations);
 
-      const headers: Record<string, string> = {};
-      for (const p of pointers.params.header) {
-        const value = request.header(p.name);
-        if (value !== undefined && !isOwnedHeader(p.name.toLowerCase())) headers[p.name.toLowerCase()] = value;
+      if (op.params.header) {
+        const headers: Record<string, string> = {};
+        for (const p of pointers.params.header) {
+          const value = request.header(p.name);
+          if (value !== undefined && !isOwnedHeader(p.name.toLowerCase())) headers[p.name.toLowerCase()] = value;
+        }
+        collect(op.params.header, headers, 'header', violations, pointers.params.header);
       }
-      collect(op.params.header, headers, 'header', violations, pointers.params.header);
 
       if (pointers.body) {
         const empty = !request.body || request.body.byteLength === 0;

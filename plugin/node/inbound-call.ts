@@ -1,0 +1,28 @@
+import type { IncomingMessage } from 'node:http';
+import type { InboundCall } from '../surface/bank-call.js';
+
+/**
+ * A Node request as the bank-call pipeline reads it: headers straight from `IncomingMessage` (Node already
+ * lower-cased the names and joined repeated values), the body as one Buffer when an operation declares one.
+ */
+export function inboundCall(req: IncomingMessage): InboundCall {
+  const { headers } = req;
+  return {
+    method: req.method!,
+    target: req.url!,
+    header(name) {
+      const value = headers[name] ?? headers[name.toLowerCase()];
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+    body: () => readBody(req),
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}

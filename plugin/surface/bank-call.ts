@@ -1,0 +1,193 @@
+/**
+ * The bank-call pipeline, without framing: routing, permission, spec validation, token (and the 401
+ * refresh-and-retry), bank headers, the transport, bank errors as problems, metrics and the `bank.call` log
+ * line. The Hono middleware (bank-routes.ts) and the Node fast path (plugin/node/) are two thin adapters
+ * around it, so both run exactly this logic.
+ */
+import type { Span } from '@opentelemetry/api';
+import { BankgateError } from '../errors/bankgate-error.js';
+import type { Logger } from '../log.js';
+import type { MetricsRegistry } from '../observability/metrics.js';
+import type { TokenEngine } from '../tokens/token-engine.js';
+import type { BankResponse, BankTransport } from '../transport/types.js';
+import { bankErrorToProblem } from './bank-error.js';
+import { buildBankRequest, type BankHeaderPolicy, type InboundRequest } from './bank-request.js';
+import type { Caller } from './caller-auth.js';
+import { rawPathOf, safePathSegments } from './path-guard.js';
+import { allowsOperation } from './permissions.js';
+import type { MountedRoute, RouteMatch, RouteTable } from './route-table.js';
+import type { SpecValidator } from './validation/spec-validator.js';
+
+/** Bank response headers that mean nothing to an internal caller, or that the runtime sets itself. */
+const DROPPED_RESPONSE_HEADERS = new Set(['set-cookie', 'content-length', 'www-authenticate', 'strict-transport-security', 'alt-svc', 'server', 'x-request-id']);
+const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+
+export interface BankCallOptions {
+  readonly table: RouteTable;
+  readonly engine: TokenEngine;
+  readonly transports: ReadonlyMap<string, BankTransport>;
+  readonly log: Logger;
+  readonly metrics: MetricsRegistry;
+  /** Per bank: static values for bank-mandated headers the gateway owns (`TPP-Redirect-URI`, …). */
+  readonly headerPolicy: (bank: string) => BankHeaderPolicy;
+  /** Checks requests (and, when asked, responses) against the bank's spec. */
+  readonly validator?: SpecValidator;
+}
+
+/** The caller's request, as any framing sees it. */
+export interface InboundCall {
+  /** Upper-case method. */
+  readonly method: string;
+  /** The request target as the client sent it (path and query), before any normalisation. */
+  readonly target: string;
+  /** A request header by (case-insensitive) name. */
+  header(name: string): string | undefined;
+  /** The request body; only read for operations that declare one. */
+  body(): Promise<Uint8Array>;
+}
+
+/** What the caller gets back: the bank's status and body, its headers minus the dropped ones, and `x-bank-request-id`. */
+export interface BankReply {
+  readonly status: number;
+  readonly headers: Record<string, string | string[]>;
+  /** Null for statuses that carry no body (204, 304, …). */
+  readonly body: Uint8Array | null;
+}
+
+export type BankMatch = RouteMatch | { allowed: string[] } | undefined;
+
+export interface BankCalls {
+  /**
+   * The declared operation at `method target`: a match, the methods the path allows (405), or nothing
+   * (not a bank route). Throws `path_rejected` (400) for a path that could steer the call elsewhere.
+   */
+  match(method: string, target: string): BankMatch;
+  /** Runs a matched call for an authenticated caller; throws `BankgateError` (or anything, for a 500). */
+  call(found: RouteMatch, inbound: InboundCall, caller: Caller, span?: Span): Promise<BankReply>;
+}
+
+/** Per route, what every call would otherwise rebuild: metric series, span attributes. */
+interface RouteInstruments {
+  readonly duration: { observe(seconds: number): void };
+  readonly byStatus: Map<number, { inc(): void }>;
+  readonly spanName: string;
+  readonly spanAttributes: Record<string, string>;
+}
+
+export function createBankCalls(options: BankCallOptions): BankCalls {
+  const { table, engine, transports, log, metrics, validator } = options;
+  metrics.describe('bankgate_requests_total', 'counter', 'Bank calls through the gateway, by bank, API, operation and the status returned to the caller.');
+  metrics.describe('bankgate_request_duration_seconds', 'histogram', 'Time from receiving a bank call to answering it, by bank, API and operation.');
+  const instruments = new Map<MountedRoute, RouteInstruments>();
+  const instrumentsOf = (mounted: MountedRoute): RouteInstruments => {
+    let found = instruments.get(mounted);
+    if (!found) {
+      const labels = { bank: mounted.bank.name, api: mounted.api.name, operation: mounted.route.operationId };
+      found = {
+        duration: metrics.histogram('bankgate_request_duration_seconds', labels),
+        byStatus: new Map(),
+        spanName: `${mounted.method} ${mounted.gatewayPath}`,
+        spanAttributes: { 'http.route': mounted.gatewayPath, 'bankgate.bank': mounted.bank.name, 'bankgate.api': mounted.api.name, 'bankgate.operation': mounted.route.operationId },
+      };
+      instruments.set(mounted, found);
+    }
+    return found;
+  };
+  const count = (mounted: MountedRoute, into: RouteInstruments, status: number) => {
+    let counter = into.byStatus.get(status);
+    if (!counter) {
+      counter = metrics.counter('bankgate_requests_total', { bank: mounted.bank.name, api: mounted.api.name, operation: mounted.route.operationId, status: String(status) });
+      into.byStatus.set(status, counter);
+    }
+    counter.inc();
+  };
+
+  return {
+    match(method, target) {
+      return table.match(method, safePathSegments(rawPathOf(target)));
+    },
+
+    async call(found, inbound, caller, span) {
+      const { bank, api, route } = found.mounted;
+      const instrumented = instrumentsOf(found.mounted);
+      span?.updateName(instrumented.spanName);
+      span?.setAttributes(instrumented.spanAttributes);
+      const started = performance.now();
+      let status = 500;
+      try {
+        if (!allowsOperation(caller.allow, bank.name, api.name, route.operationId)) {
+          throw new BankgateError('forbidden', { status: 403, bank: bank.name, detail: `caller ${caller.id} may not use ${bank.name}/${api.name}/${route.operationId}` });
+        }
+        const body = route.requestBody ? await inbound.body() : undefined;
+        const request: InboundRequest = { query: queryOf(inbound.target), header: inbound.header, body };
+        validator?.checkRequest(found, { ...request, contentType: inbound.header('content-type') });
+
+        // The token engine may send twice: once more with a refreshed token after a 401 (idempotent calls only).
+        let bankRequestId = '';
+        const transport = transports.get(bank.name)!;
+        const policy = options.headerPolicy(bank.name);
+        const response = await callWithToken(found, inbound, caller, engine, (bearer) => {
+          const bankRequest = buildBankRequest(found, request, bearer, policy);
+          bankRequestId = bankRequest.requestId;
+          return transport.send(bankRequest);
+        });
+        status = response.status;
+        // One line per call: at info when the bank refused it, at debug when it answered well (a line per
+        // successful call costs a busy gateway more than the rest of its logging: BANKGATE_LOG_LEVEL=debug shows it).
+        const line = { bank: bank.name, api: api.name, operationId: route.operationId, status: response.status, ms: Math.round(performance.now() - started), bankRequestId };
+        if (response.status >= 400) log.info('bank.call', line);
+        else log.debug?.('bank.call', line);
+        if (response.status >= 400) {
+          const problem = bankErrorToProblem(bank.name, route.operationId, response);
+          status = problem.status;
+          throw problem;
+        }
+        validator?.checkResponse(found, response);
+        return toReply(response, bankRequestId);
+      } catch (error) {
+        status = error instanceof BankgateError ? error.status : 500;
+        throw error;
+      } finally {
+        count(found.mounted, instrumented, status);
+        instrumented.duration.observe((performance.now() - started) / 1000);
+      }
+    },
+  };
+}
+
+/** The query of a request target; a shared empty one when there is none (nothing here writes to it). */
+function queryOf(target: string): URLSearchParams {
+  const at = target.indexOf('?');
+  return at === -1 || at === target.length - 1 ? EMPTY_QUERY : new URLSearchParams(target.slice(at + 1));
+}
+const EMPTY_QUERY = new URLSearchParams();
+
+function toReply(response: BankResponse, bankRequestId: string): BankReply {
+  const headers: Record<string, string | string[]> = {};
+  for (const name in response.headers) {
+    if (!DROPPED_RESPONSE_HEADERS.has(name)) headers[name] = response.headers[name]!;
+  }
+  headers['x-bank-request-id'] = bankRequestId;
+  return { status: response.status, headers, body: NULL_BODY_STATUS.has(response.status) ? null : response.body };
+}
+
+async function callWithToken(found: RouteMatch, inbound: InboundCall, caller: Caller, engine: TokenEngine, send: (bearer: string | undefined) => Promise<BankResponse>): Promise<BankResponse> {
+  const { route, bank } = found.mounted;
+  const idempotent = IDEMPOTENT.has(inbound.method.toUpperCase());
+  if (route.tokenKind === 'none') return send(undefined);
+  if (route.tokenKind === 'client') return engine.callWithClientToken(bank.name, route.scopes, idempotent, send);
+  const connectionId = inbound.header('x-connection-id');
+  if (!connectionId) {
+    throw new BankgateError('connection_required', { status: 400, bank: bank.name, detail: `${route.operationId} acts for a PSU: send X-Connection-Id with a connection from POST /connections` });
+  }
+  const connection = await engine.store.get(connectionId);
+  // A connection of another caller answers exactly like one that does not exist.
+  if (!connection || connection.owner !== caller.id) {
+    throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connectionId.slice(0, 128)} does not exist` });
+  }
+  if (connection.bank !== bank.name) {
+    throw new BankgateError('connection_bank_mismatch', { status: 409, bank: bank.name, detail: `connection ${connection.id} is with bank ${connection.bank}, not ${bank.name}` });
+  }
+  return engine.callWithPsuToken(connection, idempotent, send);
+}
