@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SG_PAYMENT } from '../fixtures/sg-payment.js';
 import { problemOf, startHarness, type Harness } from './harness.js';
 
 describe('consent flow through the gateway, both banks', () => {
@@ -39,19 +40,7 @@ describe('consent flow through the gateway, both banks', () => {
   });
 
   it('SG-like: a client-credentials operation needs no connection (payment request + status)', async () => {
-    const payment = {
-      paymentInformationId: 'pi-1',
-      creationDateTime: '2026-11-22T10:00:00Z',
-      numberOfTransactions: 1,
-      initiatingParty: { name: 'Treasury' },
-      paymentTypeInformation: { serviceLevel: 'SEPA' },
-      debtor: { name: 'ACME' },
-      creditTransferTransaction: [
-        { paymentId: { instructionId: 'i-1', endToEndId: 'e-1' }, instructedAmount: { currency: 'EUR', amount: '12.50' }, beneficiary: { creditor: { name: 'Supplier' }, creditorAccount: { iban: 'FR7630006000011234567890189' } }, remittanceInformation: ['invoice 42'] },
-      ],
-      supplementaryData: { acceptedAuthenticationApproach: ['REDIRECT'], successfulReportUrl: 'https://treasury.example/ok' },
-    };
-    const created = await h.call('/sg/pisp/payment-requests', { method: 'POST', body: payment });
+    const created = await h.call('/sg/pisp/payment-requests', { method: 'POST', body: SG_PAYMENT });
     expect(created.status).toBe(201);
     const location = created.headers.get('location');
     expect(location).toBeTruthy();

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consentHeadlessly } from '../../sandbox/headless-consent.js';
 import { PSU_IP, problemOf, startHarness, type Harness } from '../e2e/harness.js';
 import { readFileSync } from 'node:fs';
+import { SG_PAYMENT } from '../fixtures/sg-payment.js';
 import { startTestIssuer, type TestIssuer } from './jwks-server.js';
 
 const KEY_B = 'static-key-of-service-b-0123456789';
@@ -93,16 +94,10 @@ describe('callers: JWTs against a JWKS, static keys, permissions, and isolation 
 
   it("caller-supplied Authorization, Signature and TPP-* headers never reach the bank", async () => {
     await h.call('/connections', { method: 'POST', headers: as(KEY_SG_ONLY), body: { bank: 'sg' } });
-    const payment = {
-      paymentInformationId: 'pi-2', creationDateTime: '2026-11-22T10:00:00Z', numberOfTransactions: 1, initiatingParty: { name: 'Treasury' },
-      paymentTypeInformation: { serviceLevel: 'SEPA' }, debtor: { name: 'ACME' },
-      creditTransferTransaction: [{ paymentId: { instructionId: 'i', endToEndId: 'e' }, instructedAmount: { currency: 'EUR', amount: '1.00' }, beneficiary: { creditor: { name: 'S' }, creditorAccount: { iban: 'FR7630006000011234567890189' } }, remittanceInformation: ['x'] }],
-      supplementaryData: { acceptedAuthenticationApproach: ['REDIRECT'], successfulReportUrl: 'https://treasury.example/ok' },
-    };
     const response = await h.call('/sg/pisp/payment-requests', {
       method: 'POST',
       headers: { ...as(KEY_SG_ONLY), signature: 'keyId="forged",algorithm="rsa-sha256",headers="x",signature="AAAA"', digest: 'SHA-256=forged', 'tpp-signature-certificate': 'forged', 'tpp-redirect-uri': 'https://evil.example/steal', date: 'Thu, 01 Jan 1970 00:00:00 GMT' },
-      body: payment,
+      body: SG_PAYMENT,
     });
     expect(response.status).toBe(201);
     const seen = (await h.bankRequests('sg')).at(-1)!;

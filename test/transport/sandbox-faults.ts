@@ -29,21 +29,4 @@ export function bankPath(sandbox: SandboxFile, bank: 'seb' | 'sg', api: string):
   return new URL(sandbox.banks[bank].apis[api]!).pathname.replace(/\/$/, '');
 }
 
-/** A valid SG-like payment request body. */
-export const SG_PAYMENT = {
-  paymentInformationId: 'pi-1',
-  creationDateTime: '2026-11-22T10:00:00Z',
-  numberOfTransactions: 1,
-  initiatingParty: { name: 'Treasury' },
-  paymentTypeInformation: { serviceLevel: 'SEPA' },
-  debtor: { name: 'ACME' },
-  creditTransferTransaction: [
-    {
-      paymentId: { instructionId: 'i-1', endToEndId: 'e-1' },
-      instructedAmount: { currency: 'EUR', amount: '12.50' },
-      beneficiary: { creditor: { name: 'Supplier' }, creditorAccount: { iban: 'FR7630006000011234567890189' } },
-      remittanceInformation: ['invoice 42'],
-    },
-  ],
-  supplementaryData: { acceptedAuthenticationApproach: ['REDIRECT'], successfulReportUrl: 'https://treasury.example/ok' },
-};
+export { SG_PAYMENT } from '../fixtures/sg-payment.js';
