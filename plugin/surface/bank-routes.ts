@@ -21,12 +21,13 @@ type Env = { Variables: CallerAuthVariables & RequestIdVariables & TracingVariab
 export function bankRoutes(options: BankRoutesOptions | { calls: BankCalls }) {
   const calls = 'calls' in options ? options.calls : createBankCalls(options);
   return createMiddleware<Env>(async function bankgateRoutes(c, next) {
-    const found = calls.match(c.req.method, rawTarget(c));
+    const target = rawTarget(c);
+    const found = calls.match(c.req.method, target);
     if (!found) return next();
     if ('allowed' in found) {
       throw new BankgateError('method_not_allowed', { status: 405, detail: `${c.req.method} is not declared for this path; allowed: ${found.allowed.join(', ')}`, extra: { allowed: found.allowed } });
     }
-    const reply = await calls.call(found, { method: c.req.method, target: rawTarget(c), header: (name) => c.req.header(name), body: async () => new Uint8Array(await c.req.arrayBuffer()) }, c.get('caller'), c.get('span'));
+    const reply = await calls.call(found, { method: c.req.method, target, header: (name) => c.req.header(name), body: async () => new Uint8Array(await c.req.arrayBuffer()) }, c.get('caller'), c.get('span'));
     return toResponse(reply);
   });
 }

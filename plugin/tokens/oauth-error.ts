@@ -34,9 +34,3 @@ export function toOAuthError(bank: string, step: string, error: unknown): Bankga
   }
   return new BankgateError('bank_auth_error', { status: 502, bank, detail: `${step} at bank ${bank} failed: ${(error as Error)?.message ?? String(error)}`, cause: error });
 }
-
-/** True when the authorization server said the grant (code or refresh token) is dead. */
-export function isInvalidGrant(error: unknown): boolean {
-  const cause = error instanceof BankgateError ? error.cause : error;
-  return cause instanceof oauth.ResponseBodyError && cause.error === 'invalid_grant';
-}
