@@ -85,5 +85,8 @@ describe('createSpecValidator against the generated documents', () => {
     const v = violationsOf(() => validator.checkResponse(match('GET', '/seb/ais/accounts'), response({ accounts: [{ currency: 'SEK' }] })));
     expect(v).toEqual(expect.arrayContaining([{ in: 'response', at: 'response/accounts/0/resourceId', message: 'is required' }]));
     expect(metrics.value('bankgate_response_violations_total', { bank: 'seb', api: 'ais', operation: 'getAccountList' })).toBe(1);
+    // A bank that answers garbage under a JSON media type is refused, not passed on.
+    const garbage = { status: 200, headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode('<html>maintenance</html>') };
+    expect(violationsOf(() => validator.checkResponse(match('GET', '/seb/ais/accounts'), garbage))).toEqual([{ in: 'response', at: 'response', message: 'is not valid JSON' }]);
   });
 });
