@@ -18,7 +18,7 @@ import { docsRoutes } from './surface/docs-routes.js';
 import { buildSurfaceDocument } from './surface/surface-document.js';
 import { problemReply, problemResponse } from './surface/problem.js';
 import { RouteTable } from './surface/route-table.js';
-import { requestId } from './surface/request-id.js';
+import { requestId, type RequestIdVariables } from './surface/request-id.js';
 import { createSpecValidator } from './surface/validation/spec-validator.js';
 import { createTokenEngine, type TokenEngine } from './tokens/token-engine.js';
 import { createBankTransport } from './transport/bank-transport.js';
@@ -101,9 +101,9 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
   const tracingOptions = { serviceName: 'bankgate', ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}) };
   const pipeline: GatewayPipeline = { bankCalls, authenticate, startSpan: serverSpanStarter(tracingOptions), log };
 
-  const app = new Hono<{ Variables: CallerAuthVariables }>();
+  const app = new Hono<{ Variables: CallerAuthVariables & RequestIdVariables }>();
   app.onError((error, c) => {
-    const reply = problemReply(error, c.req.path, log);
+    const reply = problemReply(error, c.req.path, log, c.get('requestId') as string | undefined);
     return new Response(reply.body, { status: reply.status, headers: reply.headers });
   });
   app.notFound((c) => problemResponse(new BankgateError('route_not_found', { status: 404, detail: `no declared operation at ${c.req.method} ${c.req.path.slice(0, 200)}; see GET /openapi.json` }), c.req.path));

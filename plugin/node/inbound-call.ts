@@ -5,9 +5,10 @@ import type { InboundCall } from '../surface/bank-call.js';
  * A Node request as the bank-call pipeline reads it: headers straight from `IncomingMessage` (Node already
  * lower-cased the names and joined repeated values), the body as one Buffer when an operation declares one.
  */
-export function inboundCall(req: IncomingMessage): InboundCall {
+export function inboundCall(req: IncomingMessage, requestId: string): InboundCall {
   const { headers } = req;
   return {
+    requestId,
     method: req.method!,
     target: req.url!,
     header(name) {

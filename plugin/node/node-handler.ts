@@ -4,7 +4,6 @@ import { getRequestListener } from '@hono/node-server';
 import type { Gateway, GatewayPipeline } from '../gateway.js';
 import type { BankReply } from '../surface/bank-call.js';
 import { endServerSpan } from '../observability/tracing.js';
-import { requestContext } from '../observability/request-context.js';
 import { rawPathOf } from '../surface/path-guard.js';
 import type { RouteMatch } from '../surface/route-table.js';
 import { problemReply } from '../surface/problem.js';
@@ -47,21 +46,19 @@ function matchBankCall(gateway: Gateway, req: IncomingMessage): RouteMatch | und
 }
 
 function serveBankCall(gateway: Gateway, found: RouteMatch, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const requestId = requestIdFor(single(req.headers['x-request-id']));
-  // Every log line of this call, however deep, carries the request id (see log.ts).
-  return requestContext.run({ requestId }, respond, gateway.pipeline, found, req, res, requestId);
+  return respond(gateway.pipeline, found, req, res, requestIdFor(single(req.headers['x-request-id'])));
 }
 
 async function respond(pipeline: GatewayPipeline, found: RouteMatch, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
   const { span, context: active } = pipeline.startSpan(req.method!, rawPathOf(req.url!), 'bank call', req.headers);
   let status: number;
   try {
-    const reply = await context.with(active, answer, undefined, pipeline, found, req, span);
+    const reply = await context.with(active, answer, undefined, pipeline, found, req, span, requestId);
     status = reply.status;
     reply.headers['x-request-id'] = requestId;
     writeReply(res, reply.status, reply.headers, reply.body);
   } catch (error) {
-    const problem = problemReply(error, displayPath(req.url!), pipeline.log);
+    const problem = problemReply(error, displayPath(req.url!), pipeline.log, requestId);
     status = problem.status;
     if (res.headersSent) res.destroy();
     else writeReply(res, problem.status, { ...problem.headers, 'x-request-id': requestId }, problem.body);
@@ -70,10 +67,10 @@ async function respond(pipeline: GatewayPipeline, found: RouteMatch, req: Incomi
 }
 
 /** Authenticates the caller, then runs the bank call (a known key answers synchronously: nothing to await). */
-function answer(pipeline: GatewayPipeline, found: RouteMatch, req: IncomingMessage, span: Span): Promise<BankReply> {
+function answer(pipeline: GatewayPipeline, found: RouteMatch, req: IncomingMessage, span: Span, requestId: string): Promise<BankReply> {
   const caller = pipeline.authenticate(single(req.headers.authorization));
-  if (caller instanceof Promise) return caller.then((resolved) => pipeline.bankCalls.call(found, inboundCall(req), resolved, span));
-  return pipeline.bankCalls.call(found, inboundCall(req), caller, span);
+  if (caller instanceof Promise) return caller.then((resolved) => pipeline.bankCalls.call(found, inboundCall(req, requestId), resolved, span));
+  return pipeline.bankCalls.call(found, inboundCall(req, requestId), caller, span);
 }
 
 function single(value: string | string[] | undefined): string | undefined {

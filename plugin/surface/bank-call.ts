@@ -37,6 +37,8 @@ export interface BankCallOptions {
 
 /** The caller's request, as any framing sees it. */
 export interface InboundCall {
+  /** The inbound request's correlation id (`X-Request-ID`): carried by every log line of the call. */
+  readonly requestId: string;
   /** Upper-case method. */
   readonly method: string;
   /** The request target as the client sent it (path and query), before any normalisation. */
@@ -135,7 +137,7 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         status = response.status;
         // One line per call: at info when the bank refused it, at debug when it answered well (a line per
         // successful call costs a busy gateway more than the rest of its logging: BANKGATE_LOG_LEVEL=debug shows it).
-        const line = { bank: bank.name, api: api.name, operationId: route.operationId, status: response.status, ms: Math.round(performance.now() - started), bankRequestId };
+        const line = { requestId: inbound.requestId, bank: bank.name, api: api.name, operationId: route.operationId, status: response.status, ms: Math.round(performance.now() - started), bankRequestId };
         if (response.status >= 400) log.info('bank.call', line);
         else log.debug?.('bank.call', line);
         if (response.status >= 400) {
@@ -143,7 +145,7 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
           status = problem.status;
           throw problem;
         }
-        validator?.checkResponse(found, response);
+        validator?.checkResponse(found, response, inbound.requestId);
         return toReply(response, bankRequestId);
       } catch (error) {
         status = error instanceof BankgateError ? error.status : 500;
@@ -176,7 +178,7 @@ async function callWithToken(found: RouteMatch, inbound: InboundCall, caller: Ca
   const { route, bank } = found.mounted;
   const idempotent = IDEMPOTENT.has(inbound.method.toUpperCase());
   if (route.tokenKind === 'none') return send(undefined);
-  if (route.tokenKind === 'client') return engine.callWithClientToken(bank.name, route.scopes, idempotent, send);
+  if (route.tokenKind === 'client') return engine.callWithClientToken(bank.name, route.scopes, idempotent, send, inbound.requestId);
   const connectionId = inbound.header('x-connection-id');
   if (!connectionId) {
     throw new BankgateError('connection_required', { status: 400, bank: bank.name, detail: `${route.operationId} acts for a PSU: send X-Connection-Id with a connection from POST /connections` });
@@ -189,5 +191,5 @@ async function callWithToken(found: RouteMatch, inbound: InboundCall, caller: Ca
   if (connection.bank !== bank.name) {
     throw new BankgateError('connection_bank_mismatch', { status: 409, bank: bank.name, detail: `connection ${connection.id} is with bank ${connection.bank}, not ${bank.name}` });
   }
-  return engine.callWithPsuToken(connection, idempotent, send);
+  return engine.callWithPsuToken(connection, idempotent, send, inbound.requestId);
 }

@@ -27,7 +27,7 @@ export function bankRoutes(options: BankRoutesOptions | { calls: BankCalls }) {
     if ('allowed' in found) {
       throw new BankgateError('method_not_allowed', { status: 405, detail: `${c.req.method} is not declared for this path; allowed: ${found.allowed.join(', ')}`, extra: { allowed: found.allowed } });
     }
-    const reply = await calls.call(found, { method: c.req.method, target, header: (name) => c.req.header(name), body: async () => new Uint8Array(await c.req.arrayBuffer()) }, c.get('caller'), c.get('span'));
+    const reply = await calls.call(found, { requestId: c.get('requestId'), method: c.req.method, target, header: (name) => c.req.header(name), body: async () => new Uint8Array(await c.req.arrayBuffer()) }, c.get('caller'), c.get('span'));
     return toResponse(reply);
   });
 }

@@ -4,6 +4,7 @@ import { BankgateError } from '../errors/bankgate-error.js';
 import type { Connection } from '../store/connection.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
 import type { CallerAuthVariables } from './caller-auth.js';
+import type { RequestIdVariables } from './request-id.js';
 import { allowsBank } from './permissions.js';
 
 const createBody = z.strictObject({
@@ -29,7 +30,7 @@ export function connectionView(connection: Connection) {
 
 /** `POST /connections`, `GET` and `DELETE /connections/{id}`: the consent lifecycle, per caller. */
 export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
-  const app = new Hono<{ Variables: CallerAuthVariables }>();
+  const app = new Hono<{ Variables: CallerAuthVariables & RequestIdVariables }>();
 
   const owned = async (id: string, callerId: string) => {
     const connection = await engine.store.get(id);
@@ -59,7 +60,7 @@ export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
       returnTo,
       owner: c.get('caller').id,
       redirectUri: `${publicUrl()}/callback/${bank}`,
-    });
+    }, c.get('requestId'));
     return c.json({ ...connectionView(connection), authorizeUrl }, 201, { location: `/connections/${encodeURIComponent(connection.id)}` });
   });
 
@@ -67,7 +68,7 @@ export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
 
   app.delete('/connections/:id', async (c) => {
     const connection = await owned(c.req.param('id'), c.get('caller').id);
-    const revocation = await engine.revoke(connection);
+    const revocation = await engine.revoke(connection, c.get('requestId'));
     await engine.store.delete(connection.id);
     return c.json({ connectionId: connection.id, status: 'revoked', revocation });
   });
@@ -77,9 +78,9 @@ export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
 
 /** `GET /callback/{bank}`: where the bank sends the PSU back. Authenticated by `state`, not by caller key. */
 export function callbackRoute(engine: TokenEngine) {
-  const app = new Hono();
+  const app = new Hono<{ Variables: RequestIdVariables }>();
   app.get('/callback/:bank', async (c) => {
-    const { connection, returnTo } = await engine.completeConsent(c.req.param('bank'), new URL(c.req.url));
+    const { connection, returnTo } = await engine.completeConsent(c.req.param('bank'), new URL(c.req.url), c.get('requestId'));
     if (returnTo) {
       const back = new URL(returnTo);
       back.searchParams.set('connectionId', connection.id);

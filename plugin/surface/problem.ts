@@ -74,9 +74,9 @@ export interface ProblemReply {
  * thrown becomes a problem; server-side failures are logged with their code and the class of their cause
  * (never an unknown error's message, which might echo a secret); a 405 lists the allowed methods.
  */
-export function problemReply(thrown: unknown, instance: string, log: Logger): ProblemReply {
+export function problemReply(thrown: unknown, instance: string, log: Logger, requestId?: string): ProblemReply {
   const problem = asBankgateError(thrown);
-  if (problem.status >= 500) log.error('request.failed', { code: problem.code, detail: problem.message, path: instance, cause: describeCause(problem.cause) });
+  if (problem.status >= 500) log.error('request.failed', { requestId, code: problem.code, detail: problem.message, path: instance, cause: describeCause(problem.cause) });
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
   if (problem.code === 'method_not_allowed') headers.allow = (problem.extra?.allowed as string[]).join(', ');
   return { status: problem.status, headers, body: JSON.stringify(problemBody(problem, instance)) };

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
-import { requestContext } from '../observability/request-context.js';
 
 export interface RequestIdVariables {
   /** The caller's own `X-Request-ID` when it sent a sane one, else a new UUID; echoed on the response. */
@@ -19,7 +18,7 @@ export function requestId() {
   return createMiddleware<{ Variables: RequestIdVariables }>(async function bankgateRequestId(c, next) {
     const id = requestIdFor(c.req.header('x-request-id'));
     c.set('requestId', id);
-    await requestContext.run({ requestId: id }, next);
+    await next();
     c.res.headers.set('x-request-id', id);
   });
 }

@@ -16,13 +16,13 @@ export type SendWithToken = (token: string) => Promise<BankResponse>;
  * is the bank's answer. A non-idempotent call is not repeated (the bank may have acted on it); its 401 is
  * returned, and the next call uses the refreshed token.
  */
-export async function callWithPsuToken(context: TokenContext, refreshes: SingleFlight<Connection>, connection: Connection, idempotent: boolean, send: SendWithToken): Promise<BankResponse> {
-  const token = await psuAccessToken(context, refreshes, connection);
+export async function callWithPsuToken(context: TokenContext, refreshes: SingleFlight<Connection>, connection: Connection, idempotent: boolean, send: SendWithToken, requestId?: string): Promise<BankResponse> {
+  const token = await psuAccessToken(context, refreshes, connection, requestId);
   const response = await send(token);
   if (response.status !== 401) return response;
   context.metrics.inc(TOKEN_METRICS.rejected, { bank: connection.bank, kind: 'psu' });
-  context.log.warn('token.rejected_by_bank', { bank: connection.bank, connectionId: connection.id, retry: idempotent });
-  const refreshing = refreshOnce(context, refreshes, connection.id, { rejectedAccessToken: token });
+  context.log.warn('token.rejected_by_bank', { requestId, bank: connection.bank, connectionId: connection.id, retry: idempotent });
+  const refreshing = refreshOnce(context, refreshes, connection.id, { rejectedAccessToken: token, requestId });
   if (!idempotent) {
     refreshing.catch(() => {}); // reported by the refresh itself; this call returns the bank's answer
     return response;
@@ -39,12 +39,13 @@ export async function callWithClientToken(
   bank: string,
   idempotent: boolean,
   send: SendWithToken,
+  requestId?: string,
 ): Promise<BankResponse> {
   const first = await token(false);
   const response = await send(first);
   if (response.status !== 401) return response;
   context.metrics.inc(TOKEN_METRICS.rejected, { bank, kind: 'client' });
-  context.log.warn('token.rejected_by_bank', { bank, kind: 'client', retry: idempotent });
+  context.log.warn('token.rejected_by_bank', { requestId, bank, kind: 'client', retry: idempotent });
   const fresh = token(true);
   if (!idempotent) {
     fresh.catch(() => {});

@@ -1,5 +1,5 @@
 import { BankgateError } from '../errors/bankgate-error.js';
-import type { Logger } from '../log.js';
+import { withFields, type Logger } from '../log.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import type { ConnectionStore } from '../store/connection.js';
 import type { BankOAuth } from './authorization-server.js';
@@ -15,6 +15,11 @@ export interface TokenContext {
   readonly lockTtlMs: number;
   /** Names this process in lock owners (`host:pid:random`), so an operator can tell who holds a lock. */
   readonly replicaId: string;
+}
+
+/** The context for work done on behalf of one inbound request: its log lines carry `requestId`. */
+export function forRequest(context: TokenContext, requestId: string | undefined): TokenContext {
+  return requestId === undefined ? context : { ...context, log: withFields(context.log, { requestId }) };
 }
 
 export function bankOAuth(context: TokenContext, bank: string): BankOAuth {

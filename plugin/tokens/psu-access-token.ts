@@ -11,12 +11,12 @@ import { usableTokens } from './usable-tokens.js';
  * under another client certificate) waits for the refresh. One refresh per connection at a time in this
  * process (single-flight) and across replicas (the store's lock, see refresh.ts).
  */
-export async function psuAccessToken(context: TokenContext, refreshes: SingleFlight<Connection>, connection: Connection): Promise<string> {
+export async function psuAccessToken(context: TokenContext, refreshes: SingleFlight<Connection>, connection: Connection, requestId?: string): Promise<string> {
   const tokens = usableTokens(connection);
   const bankSide = bankOAuth(context, connection.bank);
   const freshness = freshnessOf(tokens, context.now(), bankSide.bank.refreshSkewSeconds, bankSide.certificateThumbprint());
   if (freshness === 'fresh') return tokens.accessToken;
-  const refreshing = refreshOnce(context, refreshes, connection.id);
+  const refreshing = refreshOnce(context, refreshes, connection.id, { requestId });
   if (freshness === 'refresh_soon') {
     refreshing.catch(() => {}); // a failed early refresh is retried on the next call; the token is still good
     return tokens.accessToken;

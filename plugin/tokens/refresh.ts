@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { Connection, TokenSet } from '../store/connection.js';
-import { bankOAuth, type TokenContext } from './context.js';
+import { bankOAuth, forRequest, type TokenContext } from './context.js';
 import { toOAuthError } from './oauth-error.js';
 import { acquireRefreshLock, releaseRefreshLock } from './refresh-lock.js';
 import { BankServerError, classifyAttemptFailure, type AttemptFailure } from './refresh-outcome.js';
@@ -13,6 +13,8 @@ import { usableTokens } from './usable-tokens.js';
 export interface RefreshReason {
   /** The bank answered 401 to this access token: refresh even though it looks fresh, unless already replaced. */
   readonly rejectedAccessToken?: string;
+  /** The inbound request that needed the refresh: the refresh's log lines carry it (a joined refresh keeps the first). */
+  readonly requestId?: string | undefined;
 }
 
 /** True when the stored connection's token must be replaced (throws when it cannot be used at all). */
@@ -31,7 +33,8 @@ export function needsRefresh(context: TokenContext, connection: Connection, reas
  * does not succeed either, or the bank says `invalid_grant`, the connection is marked `reconsent_required`
  * (kept, with its reason), never deleted. In-process single-flight sits in front of this (token-engine.ts).
  */
-export async function refreshConnection(context: TokenContext, connectionId: string, reason: RefreshReason = {}): Promise<Connection> {
+export async function refreshConnection(base: TokenContext, connectionId: string, reason: RefreshReason = {}): Promise<Connection> {
+  const context = forRequest(base, reason.requestId);
   const current = await readConnection(context, connectionId);
   if (!needsRefresh(context, current, reason)) return current;
   const lock = await acquireRefreshLock(context, current, (latest) => needsRefresh(context, latest, reason));

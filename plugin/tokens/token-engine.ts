@@ -10,28 +10,32 @@ import { createBankOAuth, type BankOAuth } from './authorization-server.js';
 import { callWithClientToken, callWithPsuToken, type SendWithToken } from './call-with-token.js';
 import { ClientCredentialsCache } from './client-credentials.js';
 import { beginConsent, completeConsent, type BeginConsentInput } from './consent.js';
-import type { TokenContext } from './context.js';
+import { forRequest, type TokenContext } from './context.js';
 import { psuAccessToken } from './psu-access-token.js';
 import { revokeAtBank, type RevocationOutcome } from './revoke.js';
 import { SingleFlight } from './single-flight.js';
 import { describeTokenMetrics } from './token-metrics.js';
 
+/**
+ * Every method that serves an inbound request takes that request's id last (optional): the log lines it
+ * causes (a refresh it starts, a consent it completes) carry it as `requestId`.
+ */
 export interface TokenEngine {
-  beginConsent(input: BeginConsentInput): Promise<{ connection: Connection; authorizeUrl: string }>;
-  completeConsent(bank: string, callbackUrl: URL): Promise<{ connection: Connection; returnTo?: string }>;
+  beginConsent(input: BeginConsentInput, requestId?: string): Promise<{ connection: Connection; authorizeUrl: string }>;
+  completeConsent(bank: string, callbackUrl: URL, requestId?: string): Promise<{ connection: Connection; returnTo?: string }>;
   /** A fresh access token for a PSU connection, refreshed (once, across replicas) when needed. */
-  psuAccessToken(connection: Connection): Promise<string>;
+  psuAccessToken(connection: Connection, requestId?: string): Promise<string>;
   /**
    * Sends a bank call with the connection's token; on a 401 refreshes once and, when `idempotent`
    * (GET, HEAD, PUT, DELETE, OPTIONS), retries once. Never loops.
    * @example const response = await engine.callWithPsuToken(connection, true, (token) => transport.send(build(token)));
    */
-  callWithPsuToken(connection: Connection, idempotent: boolean, send: SendWithToken): Promise<BankResponse>;
+  callWithPsuToken(connection: Connection, idempotent: boolean, send: SendWithToken, requestId?: string): Promise<BankResponse>;
   /** The TPP's client-credentials token for a bank and scopes. */
   clientAccessToken(bank: string, scopes: readonly string[]): Promise<string>;
   /** Like `callWithPsuToken` with the client-credentials token: a 401 fetches a new one once. */
-  callWithClientToken(bank: string, scopes: readonly string[], idempotent: boolean, send: SendWithToken): Promise<BankResponse>;
-  revoke(connection: Connection): Promise<RevocationOutcome>;
+  callWithClientToken(bank: string, scopes: readonly string[], idempotent: boolean, send: SendWithToken, requestId?: string): Promise<BankResponse>;
+  revoke(connection: Connection, requestId?: string): Promise<RevocationOutcome>;
   readonly store: ConnectionStore;
 }
 
@@ -67,13 +71,13 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
   const clientTokens = new ClientCredentialsCache(context, new SingleFlight<TokenSet>());
   return {
     store: options.store,
-    beginConsent: (input) => beginConsent(context, input),
-    completeConsent: (bank, url) => completeConsent(context, bank, url),
-    psuAccessToken: (connection) => psuAccessToken(context, refreshes, connection),
-    callWithPsuToken: (connection, idempotent, send) => callWithPsuToken(context, refreshes, connection, idempotent, send),
+    beginConsent: (input, requestId) => beginConsent(forRequest(context, requestId), input),
+    completeConsent: (bank, url, requestId) => completeConsent(forRequest(context, requestId), bank, url),
+    psuAccessToken: (connection, requestId) => psuAccessToken(context, refreshes, connection, requestId),
+    callWithPsuToken: (connection, idempotent, send, requestId) => callWithPsuToken(context, refreshes, connection, idempotent, send, requestId),
     clientAccessToken: (bank, scopes) => clientTokens.accessToken(bank, scopes),
-    callWithClientToken: (bank, scopes, idempotent, send) =>
-      callWithClientToken(context, (forceNew) => clientTokens.accessToken(bank, scopes, forceNew), bank, idempotent, send),
-    revoke: (connection) => revokeAtBank(context, connection),
+    callWithClientToken: (bank, scopes, idempotent, send, requestId) =>
+      callWithClientToken(context, (forceNew) => clientTokens.accessToken(bank, scopes, forceNew), bank, idempotent, send, requestId),
+    revoke: (connection, requestId) => revokeAtBank(forRequest(context, requestId), connection),
   };
 }

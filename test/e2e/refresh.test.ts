@@ -100,6 +100,18 @@ describe('tokens kept fresh (SANDBOX_ACCESS_TTL=2)', () => {
     expect(stats.banks.sg.resourceCalls['200']).toBe(50);
   });
 
+  it('a refresh logs the request id of the call that needed it (no AsyncLocalStorage: passed explicitly)', async () => {
+    await sleep(2500); // seb-r's access token has expired: this call waits for its refresh
+    const response = await h.call('/seb/ais/accounts', { headers: { 'x-connection-id': 'seb-r', 'psu-ip-address': '203.0.113.7', 'x-request-id': 'probe-refresh-1' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-request-id')).toBe('probe-refresh-1');
+    const refreshed = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'token.refreshed' && line.connectionId === 'seb-r');
+    expect(refreshed.at(-1)?.requestId).toBe('probe-refresh-1');
+    // The consent that created the connection logged the callback request's own id.
+    const completed = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.event === 'consent.completed' && line.connectionId === 'seb-r');
+    expect(completed?.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('no access or refresh token ever appears in a log line', async () => {
     for (const id of ['seb-r', 'sg-r', 'sg-storm']) {
       const tokens = (await h.gateway.engine.store.get(id))?.tokens;

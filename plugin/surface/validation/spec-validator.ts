@@ -23,7 +23,7 @@ export interface SpecValidator {
   /** Throws a 400 `bad_request` listing every violation, before the bank is called. */
   checkRequest(match: RouteMatch, request: { query: URLSearchParams; header(name: string): string | undefined; body?: Uint8Array; contentType?: string }): void;
   /** Per mode: nothing, a log line and a metric, or a 502 `bank_response_invalid`. */
-  checkResponse(match: RouteMatch, response: BankResponse): void;
+  checkResponse(match: RouteMatch, response: BankResponse, requestId?: string): void;
 }
 
 interface CompiledOperation {
@@ -164,7 +164,7 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
       }
     },
 
-    checkResponse(match, response) {
+    checkResponse(match, response, requestId) {
       if (options.responses === 'off') return;
       const op = compile(match);
       const type = String(response.headers['content-type'] ?? '');
@@ -183,7 +183,7 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
       function report(violations: Violation[]) {
         const { bank, api, route } = match.mounted;
         options.metrics.inc('bankgate_response_violations_total', { bank: bank.name, api: api.name, operation: route.operationId });
-        options.log.warn('validation.response_invalid', { bank: bank.name, api: api.name, operationId: route.operationId, violations: violations.map((v) => `${v.at} ${v.message}`) });
+        options.log.warn('validation.response_invalid', { requestId, bank: bank.name, api: api.name, operationId: route.operationId, violations: violations.map((v) => `${v.at} ${v.message}`) });
         if (options.responses === 'enforce') {
           throw new BankgateError('bank_response_invalid', { status: 502, bank: bank.name, detail: `bank ${bank.name} answered ${route.operationId} with a body its spec does not allow: ${violations.map((v) => `${v.at} ${v.message}`).join('; ').slice(0, 500)}`, extra: { violations } });
         }
