@@ -57,7 +57,8 @@ export function createJsonLogger(write?: (line: string) => void, level: LogLevel
     if (!base.isLevelEnabled(lvl)) return;
     base[lvl](fields ? (scrub(fields) as Record<string, unknown>) : {}, event);
   };
-  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+  // No `debug` at all below debug level: callers skip building the line (`log.debug?.(…)`).
+  return { ...(base.isLevelEnabled('debug') ? { debug: emit('debug') } : {}), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
 
 /**

@@ -122,8 +122,8 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
           throw new BankgateError('forbidden', { status: 403, bank: bank.name, detail: `caller ${caller.id} may not use ${bank.name}/${api.name}/${route.operationId}` });
         }
         const body = route.requestBody ? await inbound.body() : undefined;
-        const request: InboundRequest = { query: queryOf(inbound.target), header: inbound.header, body };
-        validator?.checkRequest(found, { ...request, contentType: inbound.header('content-type') });
+        const request: InboundRequest & { contentType?: string | undefined } = { query: queryOf(inbound.target), header: inbound.header, body, contentType: body && inbound.header('content-type') };
+        validator?.checkRequest(found, request);
 
         // The token engine may send twice: once more with a refreshed token after a 401 (idempotent calls only).
         let bankRequestId = '';
@@ -137,9 +137,8 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         status = response.status;
         // One line per call: at info when the bank refused it, at debug when it answered well (a line per
         // successful call costs a busy gateway more than the rest of its logging: BANKGATE_LOG_LEVEL=debug shows it).
-        const line = { requestId: inbound.requestId, bank: bank.name, api: api.name, operationId: route.operationId, status: response.status, ms: Math.round(performance.now() - started), bankRequestId };
-        if (response.status >= 400) log.info('bank.call', line);
-        else log.debug?.('bank.call', line);
+        const logCall = response.status >= 400 ? log.info : log.debug;
+        logCall?.call(log, 'bank.call', { requestId: inbound.requestId, bank: bank.name, api: api.name, operationId: route.operationId, status: response.status, ms: Math.round(performance.now() - started), bankRequestId });
         if (response.status >= 400) {
           const problem = bankErrorToProblem(bank.name, route.operationId, response);
           status = problem.status;

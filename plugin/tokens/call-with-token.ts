@@ -17,7 +17,8 @@ export type SendWithToken = (token: string) => Promise<BankResponse>;
  * returned, and the next call uses the refreshed token.
  */
 export async function callWithPsuToken(context: TokenContext, refreshes: SingleFlight<Connection>, connection: Connection, idempotent: boolean, send: SendWithToken, requestId?: string): Promise<BankResponse> {
-  const token = await psuAccessToken(context, refreshes, connection, requestId);
+  const current = psuAccessToken(context, refreshes, connection, requestId);
+  const token = typeof current === 'string' ? current : await current;
   const response = await send(token);
   if (response.status !== 401) return response;
   context.metrics.inc(TOKEN_METRICS.rejected, { bank: connection.bank, kind: 'psu' });

@@ -9,9 +9,10 @@ import { usableTokens } from './usable-tokens.js';
  * A usable access token for a PSU connection. Fresh tokens are returned as they are; within the skew
  * margin a background refresh starts and the still-valid token is used; an expired token (or one obtained
  * under another client certificate) waits for the refresh. One refresh per connection at a time in this
- * process (single-flight) and across replicas (the store's lock, see refresh.ts).
+ * process (single-flight) and across replicas (the store's lock, see refresh.ts). A token in hand is
+ * returned as is, not as a promise: the common case of every bank call costs no microtask.
  */
-export async function psuAccessToken(context: TokenContext, refreshes: SingleFlight<Connection>, connection: Connection, requestId?: string): Promise<string> {
+export function psuAccessToken(context: TokenContext, refreshes: SingleFlight<Connection>, connection: Connection, requestId?: string): string | Promise<string> {
   const tokens = usableTokens(connection);
   const bankSide = bankOAuth(context, connection.bank);
   const freshness = freshnessOf(tokens, context.now(), bankSide.bank.refreshSkewSeconds, bankSide.certificateThumbprint());
@@ -21,7 +22,7 @@ export async function psuAccessToken(context: TokenContext, refreshes: SingleFli
     refreshing.catch(() => {}); // a failed early refresh is retried on the next call; the token is still good
     return tokens.accessToken;
   }
-  return usableTokens(await refreshing).accessToken;
+  return refreshing.then((refreshed) => usableTokens(refreshed).accessToken);
 }
 
 /** The in-process single-flight in front of the cross-replica refresh. */

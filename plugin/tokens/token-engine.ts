@@ -73,7 +73,7 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     store: options.store,
     beginConsent: (input, requestId) => beginConsent(forRequest(context, requestId), input),
     completeConsent: (bank, url, requestId) => completeConsent(forRequest(context, requestId), bank, url),
-    psuAccessToken: (connection, requestId) => psuAccessToken(context, refreshes, connection, requestId),
+    psuAccessToken: async (connection, requestId) => psuAccessToken(context, refreshes, connection, requestId),
     callWithPsuToken: (connection, idempotent, send, requestId) => callWithPsuToken(context, refreshes, connection, idempotent, send, requestId),
     clientAccessToken: (bank, scopes) => clientTokens.accessToken(bank, scopes),
     callWithClientToken: (bank, scopes, idempotent, send, requestId) =>

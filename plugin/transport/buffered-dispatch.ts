@@ -16,45 +16,60 @@ export interface BufferedAnswer {
 
 export function dispatchBuffered(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, limit: number): Promise<BufferedAnswer> {
   return new Promise((resolve, reject) => {
-    let abort: (reason?: Error) => void = () => {};
-    let statusCode = 0;
-    let headers: Record<string, string | string[] | undefined> = {};
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const handler: Dispatcher.DispatchHandler = {
-      onConnect(abortRequest) {
-        abort = abortRequest;
-      },
-      onHeaders(status, rawHeaders) {
-        if (status < 200) return true; // 1xx: the real answer follows
-        statusCode = status;
-        headers = util.parseHeaders(rawHeaders as Buffer[]);
-        const declared = typeof headers['content-length'] === 'string' ? Number(headers['content-length']) : NaN;
-        if (declared > limit) {
-          abort(new ResponseTooLargeError(limit));
-          return false;
-        }
-        return true;
-      },
-      onData(chunk) {
-        total += chunk.byteLength;
-        if (total > limit) {
-          abort(new ResponseTooLargeError(limit));
-          return false;
-        }
-        chunks.push(chunk);
-        return true;
-      },
-      onComplete() {
-        const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
-        resolve({ statusCode, headers, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) });
-      },
-      onError: reject,
-    };
     try {
-      dispatcher.dispatch(options, handler);
+      dispatcher.dispatch(options, new BufferingHandler(limit, resolve, reject));
     } catch (error) {
       reject(error);
     }
   });
+}
+
+const NOT_CONNECTED = (): void => {};
+
+/** A class rather than an object of closures: one allocation per call, methods shared. */
+class BufferingHandler implements Dispatcher.DispatchHandler {
+  private abort: (reason?: Error) => void = NOT_CONNECTED;
+  private statusCode = 0;
+  private headers: Record<string, string | string[] | undefined> = {};
+  private readonly chunks: Buffer[] = [];
+  private total = 0;
+
+  constructor(
+    private readonly limit: number,
+    private readonly resolve: (answer: BufferedAnswer) => void,
+    readonly onError: (error: Error) => void,
+  ) {}
+
+  onConnect(abort: (reason?: Error) => void): void {
+    this.abort = abort;
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[] | string[] | null): boolean {
+    if (status < 200) return true; // 1xx: the real answer follows
+    this.statusCode = status;
+    this.headers = util.parseHeaders(rawHeaders as Buffer[]);
+    const length = this.headers['content-length'];
+    if (typeof length === 'string' && Number(length) > this.limit) {
+      this.abort(new ResponseTooLargeError(this.limit));
+      return false;
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.total += chunk.byteLength;
+    if (this.total > this.limit) {
+      this.abort(new ResponseTooLargeError(this.limit));
+      return false;
+    }
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    const { chunks } = this;
+    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.total);
+    // A plain Uint8Array, as every transport answers (a Buffer's toString and equality differ).
+    this.resolve({ statusCode: this.statusCode, headers: this.headers, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) });
+  }
 }
