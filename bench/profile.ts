@@ -1,9 +1,9 @@
 #!/usr/bin/env tsx
 /**
  * `npm run bench:profile`: bankgate under wrk with `--cpu-prof`, summarised into
- * bench/results/profile-bankgate.md: the top functions by self time, and self time by package / source file,
- * so that what a request costs can be read without opening DevTools. The raw `.cpuprofile` is left in
- * `.cache/bench-profile/` (open it in Chrome DevTools or speedscope for the flame graph).
+ * bench/results/profile-bankgate.md (inclusive time, self time by package / source file, top functions) and
+ * drawn as bench/results/flame-bankgate.svg, so that what a request costs can be read without opening
+ * DevTools. The raw `.cpuprofile` is left in `.cache/bench-profile/` (Chrome DevTools, speedscope).
  *
  * Usage: npm run bench:profile [-- --seconds 10 --label fast-path --script bench/candidates/node-undici.ts]
  */
@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { renderFlameGraph, type CpuProfile } from './lib/flame-graph.js';
 import { NODE_TS, repoRoot, startProcess } from './lib/processes.js';
 import { CALLER_HEADERS, freePort, GATEWAY_PATH, startUpstream } from './lib/setup.js';
 import { runWrk } from './lib/wrk.js';
@@ -31,19 +32,16 @@ try {
   await gateway.stop();
   const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no .cpuprofile written');
-  const summary = summarise(JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile);
+  const profile = JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile;
+  const heading = `${new Date().toISOString()}, node ${process.version}, wrk 50 connections, ${values.seconds} s (after a 3 s warm-up): ${result.rps.toFixed(0)} req/s under the profiler`;
+  const flame = join(repoRoot, `bench/results/flame-${values.label}.svg`);
+  writeFileSync(flame, renderFlameGraph(profile, `${values.label}: ${heading}`, placeOf));
   const out = join(repoRoot, `bench/results/profile-${values.label}.md`);
-  writeFileSync(out, `# CPU profile: ${values.label}\n\n${new Date().toISOString()}, node ${process.version}, wrk 50 connections, ${values.seconds} s (after a 3 s warm-up): ${result.rps.toFixed(0)} req/s under the profiler.\nRaw profile: \`.cache/bench-profile/${file}\` (not committed).\n\n${summary}`);
-  console.log(`written to ${out}`);
+  writeFileSync(out, `# CPU profile: ${values.label}\n\n${heading}.\nFlame graph: [flame-${values.label}.svg](flame-${values.label}.svg). Raw profile: \`.cache/bench-profile/${file}\` (not committed).\n\n${summarise(profile)}`);
+  console.log(`written to ${out} and ${flame}`);
 } finally {
   await upstream.process.stop();
   rmSync(dir, { recursive: true, force: true });
-}
-
-interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }>;
-  samples: number[];
-  timeDeltas: number[];
 }
 
 function summarise(profile: CpuProfile): string {
