@@ -12,7 +12,7 @@ export function inboundCall(req: IncomingMessage, requestId: string): InboundCal
     method: req.method!,
     target: req.url!,
     header(name) {
-      const value = headers[name] ?? headers[name.toLowerCase()];
+      const value = headers[name.toLowerCase()];
       return Array.isArray(value) ? value.join(', ') : value;
     },
     body: () => readBody(req),

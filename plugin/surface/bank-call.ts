@@ -177,7 +177,8 @@ async function callWithToken(found: RouteMatch, inbound: InboundCall, caller: Ca
   const { route, bank } = found.mounted;
   const idempotent = IDEMPOTENT.has(inbound.method.toUpperCase());
   if (route.tokenKind === 'none') return send(undefined);
-  if (route.tokenKind === 'client') return engine.callWithClientToken(bank.name, route.scopes, idempotent, send, inbound.requestId);
+  // `return await`: an async function returning a promise costs two more microtask turns than awaiting it.
+  if (route.tokenKind === 'client') return await engine.callWithClientToken(bank.name, route.scopes, idempotent, send, inbound.requestId);
   const connectionId = inbound.header('x-connection-id');
   if (!connectionId) {
     throw new BankgateError('connection_required', { status: 400, bank: bank.name, detail: `${route.operationId} acts for a PSU: send X-Connection-Id with a connection from POST /connections` });
@@ -190,5 +191,5 @@ async function callWithToken(found: RouteMatch, inbound: InboundCall, caller: Ca
   if (connection.bank !== bank.name) {
     throw new BankgateError('connection_bank_mismatch', { status: 409, bank: bank.name, detail: `connection ${connection.id} is with bank ${connection.bank}, not ${bank.name}` });
   }
-  return engine.callWithPsuToken(connection, idempotent, send, inbound.requestId);
+  return await engine.callWithPsuToken(connection, idempotent, send, inbound.requestId);
 }

@@ -12,7 +12,7 @@ import { outgoingHeaders, stripHopByHop } from './hop-by-hop.js';
 import { resolveNodeTransportOptions, type NodeTransportOptions, type ResolvedNodeTransportOptions } from './options.js';
 import { readBoundedBody } from './read-body.js';
 import { createRequestSigner } from './request-signer.js';
-import { checkedTarget } from './request-target.js';
+import { assertTarget } from './request-target.js';
 import { surfaceTlsRejection } from './tls-rejection.js';
 import type { BankRequest, BankResponse, BankTransport } from './types.js';
 
@@ -71,7 +71,7 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
   };
 
   async function send(request: BankRequest): Promise<BankResponse> {
-    checkedTarget(config.bank, request.origin, request.path);
+    assertTarget(config.bank, request.origin, request.path);
     const stripped = outgoingHeaders(request.headers);
     if (acceptEncoding !== undefined) stripped['accept-encoding'] = acceptEncoding;
     const headers = sign ? sign({ method: request.method, path: request.path, headers: stripped, body: request.body }) : stripped;

@@ -7,8 +7,15 @@ import { BankgateError } from '../errors/bankgate-error.js';
 
 const checkedOrigins = new Set<string>();
 
+/** The URL of the request, once `assertTarget` let it through. */
 export function checkedTarget(bank: string, origin: string, path: string): string {
-  if (path.startsWith('/') && !path.startsWith('//') && checkedOrigins.has(origin)) return origin + path;
+  assertTarget(bank, origin, path);
+  return origin + path;
+}
+
+/** Throws `internal_error` (500) unless `origin` + `path` is an https URL at exactly that origin. */
+export function assertTarget(bank: string, origin: string, path: string): void {
+  if (path.startsWith('/') && !path.startsWith('//') && checkedOrigins.has(origin)) return;
   let url: URL | undefined;
   try {
     url = new URL(origin + path);
@@ -25,5 +32,4 @@ export function checkedTarget(bank: string, origin: string, path: string): strin
   // An origin that parsed as exactly itself stays so: once its authority is closed by the path's single
   // leading "/", no path can open another one. Origins come from config, so the set stays small.
   if (checkedOrigins.size < 1024) checkedOrigins.add(origin);
-  return origin + path;
 }
