@@ -122,7 +122,7 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
           throw new BankgateError('forbidden', { status: 403, bank: bank.name, detail: `caller ${caller.id} may not use ${bank.name}/${api.name}/${route.operationId}` });
         }
         const body = route.requestBody ? await inbound.body() : undefined;
-        const request: InboundRequest & { contentType?: string | undefined } = { query: queryOf(inbound.target), header: inbound.header, body, contentType: body && inbound.header('content-type') };
+        const request = new CallRequest(inbound, queryOf(inbound.target), body);
         validator?.checkRequest(found, request);
 
         // The token engine may send twice: once more with a refreshed token after a 401 (idempotent calls only).
@@ -155,6 +155,23 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
       }
     },
   };
+}
+
+/** What validation and the bank request read of the caller's request: one object per call, methods shared. */
+class CallRequest implements InboundRequest {
+  readonly contentType: string | undefined;
+
+  constructor(
+    private readonly inbound: InboundCall,
+    readonly query: URLSearchParams,
+    readonly body: Uint8Array | undefined,
+  ) {
+    this.contentType = body && inbound.header('content-type');
+  }
+
+  header(name: string): string | undefined {
+    return this.inbound.header(name);
+  }
 }
 
 /** The query of a request target; a shared empty one when there is none (nothing here writes to it). */

@@ -1,5 +1,9 @@
 import { BankgateError } from '../errors/bankgate-error.js';
 
+function reject(why: string): BankgateError {
+  return new BankgateError('path_rejected', { status: 400, detail: `request path rejected: ${why}` });
+}
+
 const ENCODED_SEPARATOR = /%(2f|5c|00)/i;
 // eslint-disable-next-line no-control-regex
 const NEEDS_DECODING = /[%\u0000-\u001f\u007f]/;
@@ -11,7 +15,6 @@ const NEEDS_DECODING = /[%\u0000-\u001f\u007f]/;
  * any URL normalisation hid a `..`.
  */
 export function safePathSegments(rawPath: string): string[] {
-  const reject = (why: string) => new BankgateError('path_rejected', { status: 400, detail: `request path rejected: ${why}` });
   if (!rawPath.startsWith('/')) throw reject('it must start with "/" (absolute-form request targets are not accepted)');
   if (rawPath.includes('\\')) throw reject('backslash');
   if (ENCODED_SEPARATOR.test(rawPath)) throw reject('encoded "/", "\\" or NUL');
