@@ -2,16 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { BankRequest } from '../transport/types.js';
 import type { ParamManifest } from '../manifest/types.js';
+import { isOwnedHeader } from './owned-headers.js';
 import type { MountedRoute, RouteMatch } from './route-table.js';
-
-/**
- * Headers the gateway owns: a caller can never set them, whatever the spec declares. `TPP-*` headers speak
- * for the TPP (the gateway), so they come from the bank's header policy, not from callers.
- */
-export function isOwnedHeader(lowerName: string): boolean {
-  return OWNED.has(lowerName) || lowerName.startsWith('tpp-');
-}
-const OWNED = new Set(['authorization', 'x-request-id', 'signature', 'digest', 'date', 'host', 'content-length', 'x-connection-id']);
 
 export interface BankHeaderPolicy {
   /** Lower-case header name → value, sent when an operation declares that header (e.g. `tpp-redirect-uri`). */

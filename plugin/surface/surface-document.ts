@@ -1,5 +1,5 @@
 import type { ApiManifest, RouteManifest } from '../manifest/types.js';
-import { isOwnedHeader } from './bank-request.js';
+import { isOwnedHeader } from './owned-headers.js';
 
 type Json = Record<string, unknown>;
 

@@ -4,7 +4,7 @@ import { BankgateError } from '../../errors/bankgate-error.js';
 import type { Logger } from '../../log.js';
 import type { MetricsRegistry } from '../../observability/metrics.js';
 import type { BankResponse } from '../../transport/types.js';
-import { isOwnedHeader } from '../bank-request.js';
+import { isOwnedHeader } from '../owned-headers.js';
 import type { RouteMatch } from '../route-table.js';
 import { operationSchemaPointers, type OperationSchemaPointers } from './operation-schemas.js';
 
