@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { renderFlameGraph, type CpuProfile } from './lib/flame-graph.js';
+import { renderFlameGraph, selfTimeById, type CpuProfile } from './lib/flame-graph.js';
 import { NODE_TS, repoRoot, startProcess } from './lib/processes.js';
 import { CALLER_HEADERS, freePort, GATEWAY_PATH, startUpstream } from './lib/setup.js';
 import { runWrk } from './lib/wrk.js';
@@ -46,8 +46,7 @@ try {
 
 function summarise(profile: CpuProfile): string {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const self = selfTimeById(profile);
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const functions = new Map<string, number>();
   const places = new Map<string, number>();

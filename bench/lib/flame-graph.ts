@@ -10,6 +10,13 @@ export interface CpuProfile {
   readonly timeDeltas: readonly number[];
 }
 
+/** µs spent in each profile node itself (its samples' time deltas). */
+export function selfTimeById(profile: CpuProfile): Map<number, number> {
+  const self = new Map<number, number>();
+  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  return self;
+}
+
 interface Frame {
   readonly name: string;
   readonly place: string;
@@ -63,8 +70,7 @@ export function renderFlameGraph(profile: CpuProfile, title: string, placeOf: (u
 
 function mergedTree(profile: CpuProfile, placeOf: (url: string) => string): Frame {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const self = selfTimeById(profile);
   const root: Frame = { name: 'all busy time', place: '', self: 0, total: 0, children: new Map() };
   const visit = (id: number, into: Frame) => {
     const node = byId.get(id)!;
