@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createJsonLogger, withFields } from './log.js';
+import { createJsonLogger, logLevelFrom, withFields } from './log.js';
 
 function capture(level: 'debug' | 'info' = 'info') {
   const lines: Array<Record<string, unknown>> = [];
@@ -53,5 +53,19 @@ describe('withFields', () => {
 
   it('has no debug when the logger has none', () => {
     expect(withFields({ info() {}, warn() {}, error() {} }, { requestId: 'r' }).debug).toBeUndefined();
+  });
+});
+
+describe('logLevelFrom (BANKGATE_LOG_LEVEL)', () => {
+  it('defaults to info and accepts the levels in any case', () => {
+    expect(logLevelFrom(undefined)).toBe('info');
+    expect(logLevelFrom('')).toBe('info');
+    expect(logLevelFrom('DEBUG')).toBe('debug');
+    expect(logLevelFrom(' warn ')).toBe('warn');
+  });
+
+  it('refuses an unknown level, naming the variable and the levels there are', () => {
+    expect(() => logLevelFrom('verbose')).toThrow(/BANKGATE_LOG_LEVEL="verbose" is not a log level: set it to one of debug, info, warn, error, silent/);
+    expect(() => logLevelFrom('verbose')).toThrow(expect.objectContaining({ code: 'config_invalid' }));
   });
 });

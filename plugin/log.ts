@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
 import pino from 'pino';
+import { BankgateError } from './errors/bankgate-error.js';
 
 /**
  * Structured JSON log lines (pino). Callers pass only names, ids and codes, never a token, a secret or a
@@ -37,11 +38,13 @@ function scrub(value: unknown, depth = 0): unknown {
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+const LOG_LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 /**
  * The gateway's logger: pino, JSON lines to stderr (or to `write`, for tests), level from `BANKGATE_LOG_LEVEL`.
+ * An unknown level throws `config_invalid` naming the variable and the levels there are.
  */
-export function createJsonLogger(write?: (line: string) => void, level: LogLevel = (process.env.BANKGATE_LOG_LEVEL as LogLevel | undefined) ?? 'info'): Logger {
+export function createJsonLogger(write?: (line: string) => void, level: LogLevel = logLevelFrom(process.env.BANKGATE_LOG_LEVEL)): Logger {
   const destination = write ? { write: (line: string) => write(line.endsWith('\n') ? line.slice(0, -1) : line) } : batchedStderr();
   const base = pino(
     {
@@ -95,6 +98,14 @@ function isoTime(): string {
     lastTime = `,"time":"${new Date(now).toISOString()}"`;
   }
   return lastTime;
+}
+
+/** `BANKGATE_LOG_LEVEL` as a level (`info` when unset). */
+export function logLevelFrom(value: string | undefined): LogLevel {
+  if (value === undefined || value === '') return 'info';
+  const level = value.trim().toLowerCase();
+  if (LOG_LEVELS.includes(level)) return level as LogLevel;
+  throw new BankgateError('config_invalid', { status: 500, detail: `BANKGATE_LOG_LEVEL=${JSON.stringify(value).slice(0, 40)} is not a log level: set it to one of ${LOG_LEVELS.join(', ')}, or unset it (info)` });
 }
 
 /** A logger that adds `fields` (e.g. `{ requestId }`) to every line; the line's own fields win on a clash. */

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { ConfigError, createGateway, type ConfigInput, type Gateway } from '../../plugin/index.js';
+import { BankgateError, createGateway, type ConfigInput, type Gateway } from '../../plugin/index.js';
 import { createNodeHandler } from '../../plugin/node/index.js';
 
 export interface RunningGateway {
@@ -19,7 +19,8 @@ export async function runGateway(config: ConfigInput, port = Number(process.env.
   try {
     gateway = await createGateway(config);
   } catch (error) {
-    if (error instanceof ConfigError || (error instanceof Error && /sandbox/.test(error.message))) {
+    // A config mistake (hono.config.ts, an env variable) is the operator's to fix: the message, no stack.
+    if ((error instanceof BankgateError && error.code === 'config_invalid') || (error instanceof Error && /sandbox/.test(error.message))) {
       console.error(`bankgate: ${error.message}`);
       process.exit(1);
     }

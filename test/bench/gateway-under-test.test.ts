@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -22,9 +23,10 @@ describe('bench/gateway-under-test', () => {
   let upstream: https.Server;
   let gateway: Started;
   let url: string;
+  let pki: Awaited<ReturnType<typeof writePkiFiles>>;
 
   beforeAll(async () => {
-    const pki = await writePkiFiles(dir);
+    pki = await writePkiFiles(dir);
     upstream = https.createServer({ cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey), ca: readFileSync(pki.caCert), requestCert: true, rejectUnauthorized: true }, (req, res) => {
       received.push({ url: req.url!, headers: req.headers, clientCert: (req.socket as TLSSocket).getPeerCertificate().subject !== undefined });
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
@@ -63,6 +65,17 @@ describe('bench/gateway-under-test', () => {
     expect(JSON.stringify(call!.headers)).not.toContain(devKey);
     expect(call!.headers['x-connection-id']).toBeUndefined();
     expect(call!.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('a wrong BANKGATE_LOG_LEVEL stops it at start-up with one line naming the variable and its levels', async () => {
+    const run = spawnSync(join(repoRoot, 'bench/gateway-under-test'), [], {
+      env: { ...process.env, PORT: String(await freePort()), UPSTREAM_URL: 'https://127.0.0.1:1', CLIENT_CERT: pki.clientCert, CLIENT_KEY: pki.clientKey, CA_CERT: pki.caCert, BEARER_TOKEN: 't', BANKGATE_DEV_KEY: devKey, BANKGATE_LOG_LEVEL: 'verbose' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('bankgate: BANKGATE_LOG_LEVEL="verbose" is not a log level: set it to one of debug, info, warn, error, silent');
+    expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
   it('refuses a caller without the dev key and never calls the upstream', async () => {
