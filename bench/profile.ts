@@ -30,6 +30,7 @@ try {
   await runWrk({ url, headers: CALLER_HEADERS, connections: 50, threads: 2, seconds: 3 }); // warm-up (JIT)
   const result = await runWrk({ url, headers: CALLER_HEADERS, connections: 50, threads: 2, seconds: Number(values.seconds) });
   await gateway.stop();
+  if (result.requests === 0) throw new Error(`${values.script}: wrk got no answer from ${url} in ${values.seconds} s: nothing to profile (is the candidate serving that path?)`);
   const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no .cpuprofile written');
   const profile = JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile;

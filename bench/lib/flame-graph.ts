@@ -34,6 +34,10 @@ const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;
 /** `placeOf` turns a frame's URL into what the colour and the tooltip show (a package, a project file, `node:x`). */
 export function renderFlameGraph(profile: CpuProfile, title: string, placeOf: (url: string) => string): string {
   const root = mergedTree(profile, placeOf);
+  if (root.total === 0) {
+    // A process that never left idle (wrk reached nothing?): say so rather than draw NaN-wide boxes.
+    return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="60" font-family="sans-serif"><text x="10" y="24" font-size="12">${escape(title)}</text><text x="10" y="44" font-size="12">no busy samples in this profile: the process was idle the whole time</text></svg>\n`;
+  }
   const rows = depthOf(root, root.total * (MIN_WIDTH_PX / WIDTH));
   const height = (rows + 1) * ROW + 50;
   const parts: string[] = [];

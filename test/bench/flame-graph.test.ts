@@ -54,4 +54,11 @@ describe('renderFlameGraph', () => {
     expect(svg).toContain('test &lt;profile&gt;');
     expect(svg.startsWith('<svg ')).toBe(true);
   });
+
+  it('a profile with only idle samples says so instead of drawing', () => {
+    const idle: CpuProfile = { nodes: [frame(1, '(root)', '', [2]), frame(2, '(idle)', '')], samples: [2, 2], timeDeltas: [100, 100] };
+    const drawn = renderFlameGraph(idle, 'idle run', placeOf);
+    expect(drawn).toContain('no busy samples');
+    expect(drawn).not.toContain('NaN');
+  });
 });
