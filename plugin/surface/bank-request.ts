@@ -28,8 +28,8 @@ export function buildBankRequest(match: RouteMatch, inbound: InboundRequest, bea
   const plan = planOf(mounted);
   const problems: string[] = [];
 
-  let path = plan.fixedPath ?? plan.basePath;
-  if (plan.fixedPath === undefined) for (const segment of mounted.segments) {
+  let path = plan.basePath;
+  for (const segment of mounted.segments) {
     if (typeof segment === 'string') {
       path += '/' + segment;
       continue;
@@ -87,8 +87,6 @@ export function buildBankRequest(match: RouteMatch, inbound: InboundRequest, bea
 interface RoutePlan {
   /** The API's base path at the bank, without a trailing slash. */
   readonly basePath: string;
-  /** The whole path at the bank, for a route without path parameters. */
-  readonly fixedPath: string | undefined;
   readonly origin: string;
   readonly pathParams: ReadonlyMap<string, ParamManifest>;
   readonly queryParams: ReadonlyMap<string, ParamManifest>;
@@ -100,10 +98,8 @@ function planOf(mounted: MountedRoute): RoutePlan {
   let plan = plans.get(mounted);
   if (!plan) {
     const { api, route } = mounted;
-    const basePath = api.baseUrl.pathname.replace(/\/$/, '');
     plan = {
-      basePath,
-      fixedPath: mounted.segments.every((s) => typeof s === 'string') ? basePath + mounted.segments.map((s) => `/${s as string}`).join('') : undefined,
+      basePath: api.baseUrl.pathname.replace(/\/$/, ''),
       origin: api.baseUrl.origin,
       pathParams: byName(route.params.path),
       queryParams: byName(route.params.query),
