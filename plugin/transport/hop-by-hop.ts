@@ -16,21 +16,21 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
-export function isHopByHop(name: string): boolean {
+function isHopByHop(name: string): boolean {
   return HOP_BY_HOP.has(name) || name.startsWith('proxy-');
 }
 
 const NO_TOKENS: ReadonlySet<string> = new Set();
 
 /** Extra names a `Connection` header declares hop-by-hop (`Connection: close, x-foo`); most declare none. */
-export function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> {
+function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> {
   if (value === undefined || value === 'keep-alive' || value === 'close') return NO_TOKENS; // what nearly every answer says
   const list = Array.isArray(value) ? value.join(',') : value;
   const tokens = list.split(',').map((t) => t.trim().toLowerCase()).filter((t) => t && t !== 'keep-alive' && t !== 'close');
   return tokens.length === 0 ? NO_TOKENS : new Set(tokens);
 }
 
-// Both run on every bank call: plain `for…in` loops, no entries arrays, no Set unless `Connection` names one.
+// Both run on every bank call: no [name, value] pair per header, no Set unless `Connection` names one.
 
 /** Response headers with lower-case names, hop-by-hop ones removed. */
 export function stripHopByHop(
@@ -38,7 +38,7 @@ export function stripHopByHop(
 ): Record<string, string | string[]> {
   const declared = connectionTokens(headers.connection ?? headers.Connection);
   const out: Record<string, string | string[]> = {};
-  for (const rawName in headers) {
+  for (const rawName of Object.keys(headers)) {
     const value = headers[rawName];
     if (value === undefined) continue;
     const name = rawName.toLowerCase();
@@ -52,7 +52,7 @@ export function stripHopByHop(
 export function outgoingHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
   const declared = connectionTokens(headers.connection);
   const out: Record<string, string> = {};
-  for (const rawName in headers) {
+  for (const rawName of Object.keys(headers)) {
     const name = rawName.toLowerCase();
     if (isHopByHop(name) || declared.has(name) || name === 'host' || name === 'content-length') continue;
     out[name] = headers[rawName]!;
