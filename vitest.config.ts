@@ -10,6 +10,5 @@ export default defineConfig({
     reporters: ['default', 'json'],
     outputFile: { json: '.cache/vitest-report.json' },
     maxWorkers: 2,
-    minWorkers: 1,
   },
 });

@@ -7,7 +7,7 @@
  *
  * and returns the final redirect (the client's callback URL) without following it.
  */
-import { Agent } from 'undici';
+import { Agent, fetch } from 'undici';
 
 export interface HeadlessConsentOptions {
   /** PEM of the CA that signed the bank's server certificate (sandbox.json `caFile`'s content). */
@@ -33,7 +33,7 @@ export interface HeadlessConsentResult {
 class CookieJar {
   readonly #cookies = new Map<string, string>();
 
-  store(response: Response): void {
+  store(response: { headers: { getSetCookie(): string[] } }): void {
     for (const line of response.headers.getSetCookie()) {
       const [pair = '', ...attributes] = line.split(';');
       const index = pair.indexOf('=');
@@ -81,7 +81,7 @@ export async function consentHeadlessly(authorizeUrl: string | URL, options: Hea
       headers: { cookie: jar.header(), ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
       body,
       dispatcher,
-    } as RequestInit);
+    });
     jar.store(response);
     const location = response.headers.get('location') ?? undefined;
     steps.push({ method, url, status: response.status, location });

@@ -1,11 +1,25 @@
-// Prints the closing "N passed, N failed" line of the last vitest run (its JSON report), for CI.
+// Prints the closing "N passed, N failed" line of vitest runs (their JSON reports), for CI.
+// Usage: node scripts/test-summary.mjs [--label TEXT] [report.json ...]   (default .cache/vitest-report.json)
 import { readFileSync } from 'node:fs';
 
-try {
-  const report = JSON.parse(readFileSync('.cache/vitest-report.json', 'utf8'));
-  const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-  console.log(`${report.numPassedTests} passed, ${report.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`);
-} catch {
-  console.log('0 passed, 1 failed');
-  process.exitCode = 1;
+const args = process.argv.slice(2);
+const labelAt = args.indexOf('--label');
+const label = labelAt === -1 ? '' : `${args.splice(labelAt, 2)[1]}: `;
+const files = args.length > 0 ? args : ['.cache/vitest-report.json'];
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const file of files) {
+  try {
+    const report = JSON.parse(readFileSync(file, 'utf8'));
+    passed += report.numPassedTests;
+    failed += report.numFailedTests;
+    skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+    // A suite that failed to load (a syntax error, a failed import) runs no test but must count.
+    failed += (report.testResults ?? []).filter((suite) => suite.status === 'failed' && (suite.assertionResults ?? []).length === 0).length;
+  } catch {
+    failed += 1;
+  }
 }
+console.log(`${label}${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+if (failed > 0) process.exitCode = 1;

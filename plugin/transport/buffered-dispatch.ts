@@ -4,7 +4,7 @@
  * transport would only read to the end anyway. Same limits as `readBoundedBody`: an announced oversize body
  * is refused at the headers, a body that grows past the limit is aborted there.
  */
-import { util, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ResponseTooLargeError } from './transport-errors.js';
 
 export interface BufferedAnswer {
@@ -24,11 +24,8 @@ export function dispatchBuffered(dispatcher: Dispatcher, options: Dispatcher.Dis
   });
 }
 
-const NOT_CONNECTED = (): void => {};
-
 /** A class rather than an object of closures: one allocation per call, methods shared. */
 class BufferingHandler implements Dispatcher.DispatchHandler {
-  private abort: (reason?: Error) => void = NOT_CONNECTED;
   private statusCode = 0;
   private headers: Record<string, string | string[] | undefined> = {};
   private readonly chunks: Buffer[] = [];
@@ -37,39 +34,36 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
   constructor(
     private readonly limit: number,
     private readonly resolve: (answer: BufferedAnswer) => void,
-    readonly onError: (error: Error) => void,
+    private readonly reject: (error: Error) => void,
   ) {}
 
-  onConnect(abort: (reason?: Error) => void): void {
-    this.abort = abort;
-  }
+  onRequestStart(): void {} // required by undici 8's handler check; nothing to do before the answer
 
-  onHeaders(status: number, rawHeaders: Buffer[] | string[] | null): boolean {
-    if (status < 200) return true; // 1xx: the real answer follows
+  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+    if (status < 200) return; // 1xx: the real answer follows
     this.statusCode = status;
-    this.headers = util.parseHeaders(rawHeaders as Buffer[]);
-    const length = this.headers['content-length'];
-    if (typeof length === 'string' && Number(length) > this.limit) {
-      this.abort(new ResponseTooLargeError(this.limit));
-      return false;
-    }
-    return true;
+    this.headers = headers;
+    const length = headers['content-length'];
+    if (typeof length === 'string' && Number(length) > this.limit) controller.abort(new ResponseTooLargeError(this.limit));
   }
 
-  onData(chunk: Buffer): boolean {
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.total += chunk.byteLength;
     if (this.total > this.limit) {
-      this.abort(new ResponseTooLargeError(this.limit));
-      return false;
+      controller.abort(new ResponseTooLargeError(this.limit));
+      return;
     }
     this.chunks.push(chunk);
-    return true;
   }
 
-  onComplete(): void {
+  onResponseEnd(): void {
     const { chunks } = this;
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.total);
     // A plain Uint8Array, as every transport answers (a Buffer's toString and equality differ).
     this.resolve({ statusCode: this.statusCode, headers: this.headers, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.reject(error);
   }
 }

@@ -3,7 +3,7 @@
  * the CPU per call), one Agent per bank holding the QWAC for mTLS and a pool per origin.
  */
 import { createSecureContext } from 'node:tls';
-import { Agent, buildConnector } from 'undici';
+import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
 import type { ClientIdentity } from './client-identity.js';
 import { dispatchBuffered, type BufferedAnswer } from './buffered-dispatch.js';
 import { decodeBody } from './decode-body.js';
@@ -100,8 +100,10 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
 
   async function mtlsFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     try {
-      // Node's fetch takes undici's `dispatcher`; a Request input keeps its own method, headers and body.
-      return await fetch(input, { ...init, dispatcher: agent } as RequestInit);
+      // undici's own fetch (Node's global one bundles another undici, whose handlers this Agent refuses); a Request input keeps its own method, headers and body.
+      // A global Request is not undici's Request class: its parts are handed over instead.
+      const [url, options] = input instanceof Request ? [input.url, { method: input.method, headers: input.headers, body: input.body, duplex: 'half', signal: input.signal, redirect: input.redirect, ...init }] : [input, init];
+      return (await undiciFetch(url as string | URL, { ...options, dispatcher: agent } as Parameters<typeof undiciFetch>[1])) as unknown as Response;
     } catch (error) {
       const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
       if (signal?.aborted) throw error;

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oauth from 'oauth4webapi';
-import { Agent } from 'undici';
+import { Agent, fetch } from 'undici';
 import { startSandbox, type StartSandboxOptions } from '../../sandbox/index.js';
 import type { SandboxFile, SandboxPemPair } from '../../sandbox/sandbox-file.js';
 import { consentHeadlessly } from '../../sandbox/headless-consent.js';
@@ -42,7 +42,8 @@ export async function startTestSandbox(options: Omit<StartSandboxOptions, 'dir'>
     none: await agent(),
   };
   const viaAgent = (agentToUse: Agent, url: string | URL, init: RequestInit = {}) =>
-    fetch(url, { ...init, dispatcher: agentToUse } as RequestInit);
+    // undici's own fetch: Node's global fetch bundles another undici, whose handlers this Agent refuses.
+    fetch(url, { ...init, dispatcher: agentToUse } as Parameters<typeof fetch>[1]) as unknown as Promise<Response>;
   return {
     file,
     ca,

@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { Agent } from 'undici';
+import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateThumbprint, createCertificateAuthority, type CertificateAuthority, type PemPair } from '../../sandbox/pki.js';
 
@@ -44,7 +44,7 @@ describe('sandbox PKI', () => {
   it('mutual TLS handshake succeeds with a client certificate of the CA', async () => {
     const dispatcher = new Agent({ connect: { ca: ca.certPem, cert: client.certPem, key: client.keyPem } });
     try {
-      const res = await fetch(url, { dispatcher } as RequestInit);
+      const res = await fetch(url, { dispatcher });
       expect(res.status).toBe(200);
       const body = (await res.json()) as { subject: Record<string, string>; raw: string };
       expect(body.subject.CN).toBe('bankgate');
@@ -60,7 +60,7 @@ describe('sandbox PKI', () => {
   it('the handshake fails without a client certificate', async () => {
     const dispatcher = new Agent({ connect: { ca: ca.certPem } });
     try {
-      await expect(fetch(url, { dispatcher } as RequestInit)).rejects.toThrow();
+      await expect(fetch(url, { dispatcher })).rejects.toThrow();
     } finally {
       await dispatcher.close();
     }
@@ -70,7 +70,7 @@ describe('sandbox PKI', () => {
     const stranger = await other.issueClient({ commonName: 'stranger' });
     const dispatcher = new Agent({ connect: { ca: ca.certPem, cert: stranger.certPem, key: stranger.keyPem } });
     try {
-      await expect(fetch(url, { dispatcher } as RequestInit)).rejects.toThrow();
+      await expect(fetch(url, { dispatcher })).rejects.toThrow();
     } finally {
       await dispatcher.close();
     }
@@ -79,7 +79,7 @@ describe('sandbox PKI', () => {
   it('the client does not trust a server certificate of another CA', async () => {
     const dispatcher = new Agent({ connect: { ca: other.certPem, cert: client.certPem, key: client.keyPem } });
     try {
-      const error = await fetch(url, { dispatcher } as RequestInit).catch((e: unknown) => e);
+      const error = await fetch(url, { dispatcher }).catch((e: unknown) => e);
       // OpenSSL sends the chain it can build, so the client sees the foreign CA in it.
       expect(['SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']).toContain(
         (error as { cause?: { code?: string } }).cause?.code,

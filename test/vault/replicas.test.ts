@@ -1,6 +1,6 @@
 /**
  * Acceptance (issue 3): three gateway PROCESSES sharing a real Redis, in front of the SG-like sandbox
- * (rotating refresh tokens, SANDBOX_ACCESS_TTL=2).
+ * (rotating refresh tokens, 4 s access tokens).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,8 +15,12 @@ import { startRedis, type RedisServer } from './redis-server.js';
 import { connectThrough, DEV_KEY, sleep, STORE_KEY } from './vault-harness.js';
 
 const LOCK_TTL_SECONDS = 3;
+// Long enough that 300 calls on two shared cores finish well inside one token's life (refreshed a quarter
+// before expiry): a second refresh within the burst would then be right, not a race.
+const ACCESS_TTL_SECONDS = 4;
+const AFTER_EXPIRY_MS = ACCESS_TTL_SECONDS * 1000 + 300;
 
-describe('three gateway processes sharing Redis, SG sandbox with 2 s access tokens', () => {
+describe('three gateway processes sharing Redis, SG sandbox with 4 s access tokens', () => {
   let dir: string;
   let sandbox: RunningSandbox;
   let redis: RedisServer;
@@ -25,7 +29,7 @@ describe('three gateway processes sharing Redis, SG sandbox with 2 s access toke
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bankgate-replicas-'));
-    [sandbox, redis] = await Promise.all([startSandbox({ dir, accessTtlSeconds: 2 }), startRedis()]);
+    [sandbox, redis] = await Promise.all([startSandbox({ dir, accessTtlSeconds: ACCESS_TTL_SECONDS }), startRedis()]);
     const env = {
       BANKGATE_STORE: redis.url,
       BANKGATE_STORE_KEY: STORE_KEY,
@@ -65,10 +69,9 @@ describe('three gateway processes sharing Redis, SG sandbox with 2 s access toke
   });
 
   it('300 concurrent calls spread over the three replicas after expiry: all succeed, exactly one refresh at the bank', async () => {
-    // Warm-up while the token is valid: JIT and the replicas' mTLS pools to the bank. Cold, 300 calls take
-    // longer than the sandbox's 2 s token lives, and a second refresh would then be right, not a race.
+    // Warm-up while the token is valid: JIT and the replicas' mTLS pools to the bank.
     expect((await Promise.all(Array.from({ length: 300 }, (_, i) => accounts(replicas[i % 3]!, 'storm')))).every((r) => r.status === 200)).toBe(true);
-    await sleep(2300);
+    await sleep(AFTER_EXPIRY_MS);
     await resetStats();
     const responses = await Promise.all(Array.from({ length: 300 }, (_, i) => accounts(replicas[i % 3]!, 'storm')));
     const statuses = responses.map((r) => r.status);
@@ -81,7 +84,7 @@ describe('three gateway processes sharing Redis, SG sandbox with 2 s access toke
   });
 
   it('kill -9 of the replica holding the lock mid-refresh: the others serve again within the lock TTL; the consent survives', async () => {
-    await sleep(2300);
+    await sleep(AFTER_EXPIRY_MS);
     await resetStats();
     // The bank holds the holder's refresh request; the holder dies before an answer.
     await faults([{ bank: 'sg', target: 'token', action: 'delay', grantType: 'refresh_token', delayMs: 20_000 }]);
