@@ -1,5 +1,7 @@
-import { readdir } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, extname, join, resolve } from 'node:path';
+import { parse } from 'yaml';
 import { GenerateError } from './errors.js';
 
 export interface DiscoveredSpec {
@@ -10,6 +12,16 @@ export interface DiscoveredSpec {
   /** Absolute path of `<api>.overlay.(yaml|yml|json)` beside the spec, when there is one. */
   readonly overlayPath?: string;
 }
+
+/**
+ * `openapi/<bank>/<api>.source.yaml`: a spec kept outside this repository (a shared corpus, a vendored
+ * standard), generated as if it were `openapi/<bank>/<api>.yaml`. `source` is relative to the pointer file;
+ * `sha256` pins the bytes, so a changed upstream file is a visible edit here, not a silent regeneration.
+ *
+ *     source: ../../../shared/specs/berlin-group/psd2-api 1.3.9 2021-05-04v1.yaml
+ *     sha256: d31433a8e26d63d2e1bf91ef0eb7fad371a6951408e2371acfebec2ed8dc24a9
+ */
+const SOURCE_SUFFIX = /\.source\.(yaml|yml|json)$/i;
 
 const SPEC_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 /** Bank and API names become directories, identifiers and URL segments: keep them plain. */
@@ -36,15 +48,16 @@ export async function discoverSpecs(openapiDir: string): Promise<DiscoveredSpec[
       .map((entry) => entry.name)
       .sort();
     const overlays = new Map(files.filter((name) => OVERLAY_SUFFIX.test(name)).map((name) => [name.replace(OVERLAY_SUFFIX, ''), name]));
+    const apiOf = (name: string) => (SOURCE_SUFFIX.test(name) ? name.replace(SOURCE_SUFFIX, '') : name.slice(0, -extname(name).length));
     for (const name of files) {
       if (OVERLAY_SUFFIX.test(name)) {
         const api = name.replace(OVERLAY_SUFFIX, '');
-        if (!files.some((other) => !OVERLAY_SUFFIX.test(other) && other.slice(0, -extname(other).length) === api)) {
-          problems.push(`openapi/${bank}/${name}: an overlay without a spec (expected openapi/${bank}/${api}.yaml, .yml or .json)`);
+        if (!files.some((other) => !OVERLAY_SUFFIX.test(other) && apiOf(other) === api)) {
+          problems.push(`openapi/${bank}/${name}: an overlay without a spec (expected openapi/${bank}/${api}.yaml, .yml, .json or .source.yaml)`);
         }
         continue;
       }
-      const api = name.slice(0, -extname(name).length);
+      const api = apiOf(name);
       if (bank === 'surface') {
         problems.push(`openapi/${bank}/${name}: "surface" is reserved (generated/surface/ is the gateway's merged document); rename the bank`);
         continue;
@@ -58,9 +71,45 @@ export async function discoverSpecs(openapiDir: string): Promise<DiscoveredSpec[
         continue;
       }
       const overlay = overlays.get(api);
-      specs.push({ bank, api, specPath: join(openapiDir, bank, name), ...(overlay ? { overlayPath: join(openapiDir, bank, overlay) } : {}) });
+      let specPath = join(openapiDir, bank, name);
+      if (SOURCE_SUFFIX.test(name)) {
+        try {
+          specPath = await followSource(specPath, `openapi/${bank}/${name}`);
+        } catch (error) {
+          problems.push((error as Error).message);
+          continue;
+        }
+      }
+      specs.push({ bank, api, specPath, ...(overlay ? { overlayPath: join(openapiDir, bank, overlay) } : {}) });
     }
   }
   if (problems.length > 0) throw new GenerateError('USAGE', problems.join('; '));
   return specs;
+}
+
+/** The spec a `.source.yaml` pointer names, after checking that its bytes are the pinned ones. */
+async function followSource(pointerPath: string, shown: string): Promise<string> {
+  let pointer: unknown;
+  try {
+    // failsafe: every scalar a string, so a digest that looks like a number (`1e5…`) stays as written.
+    pointer = parse(await readFile(pointerPath, 'utf8'), { schema: 'failsafe' });
+  } catch (error) {
+    throw new Error(`${shown}: not readable YAML (${(error as Error).message.split('\n')[0]})`);
+  }
+  const { source, sha256 } = (pointer ?? {}) as { source?: unknown; sha256?: unknown };
+  if (typeof source !== 'string' || source === '' || typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) {
+    throw new Error(`${shown}: must hold \`source: <path relative to this file>\` and \`sha256: <64 hex digits of that file>\``);
+  }
+  const specPath = resolve(dirname(pointerPath), source);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(specPath);
+  } catch (error) {
+    throw new Error(`${shown}: source ${source} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); it resolves to ${specPath}`);
+  }
+  const actual = createHash('sha256').update(bytes).digest('hex');
+  if (actual !== sha256) {
+    throw new Error(`${shown}: source ${source} has sha256 ${actual}, not the pinned ${sha256}; review the new file, then set sha256 to the new value`);
+  }
+  return specPath;
 }

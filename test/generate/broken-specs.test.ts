@@ -137,7 +137,7 @@ ${okOperation}
     await writeFile(join(root, 'openapi', 'bank', 'ais.overlay.yaml'), 'overlay: 1.0.0\nactions: []\n');
     const orphan = await runGenerate(['--root', root], root);
     expect(orphan.code).toBe(1);
-    expect(errorLines(orphan)).toEqual(['error: openapi/bank/ais.overlay.yaml: an overlay without a spec (expected openapi/bank/ais.yaml, .yml or .json) [USAGE]']);
+    expect(errorLines(orphan)).toEqual(['error: openapi/bank/ais.overlay.yaml: an overlay without a spec (expected openapi/bank/ais.yaml, .yml, .json or .source.yaml) [USAGE]']);
     const flag = await runGenerate(['--overlay', 'x.overlay.yaml']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('--overlay goes with --spec');

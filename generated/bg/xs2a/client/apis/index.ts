@@ -1,0 +1,7 @@
+/* tslint:disable */
+/* eslint-disable */
+export * from './AccountInformationServiceAISApi';
+export * from './ConfirmationOfFundsServicePIISApi';
+export * from './ListOfTrustedBeneficiariesApi';
+export * from './PaymentInitiationServicePISApi';
+export * from './SigningBasketsServiceSBSApi';
