@@ -50,9 +50,10 @@ function pounds(value: number): string {
   return (value / 100).toFixed(2);
 }
 
-function daysAgo(days: number, hour: number): string {
-  const date = new Date(Date.now() - days * 86_400_000);
-  date.setUTCHours(hour, 0, 0, 0);
+/** `days` days and `hours` hours before the start, to the minute: never in the future. */
+function ago(days: number, hours: number): string {
+  const date = new Date(Date.now() - days * 86_400_000 - hours * 3_600_000);
+  date.setUTCSeconds(0, 0);
   return date.toISOString();
 }
 
@@ -72,7 +73,7 @@ interface AccountSeed {
 function account(seed: AccountSeed): UkobAccount {
   const transactions = seed.movements.map(([days, amount, counterparty, reference, pending], index) => ({
     id: `${seed.accountId}-t${String(index + 1).padStart(3, '0')}`,
-    bookingDateTime: daysAgo(days, 9 + (index % 8)),
+    bookingDateTime: ago(days, index + 1),
     amount,
     counterparty,
     reference,
