@@ -125,9 +125,10 @@ export async function signJws(t: UkobTestSandbox, body: string, options: JwsOpti
   const protectedB64 = base64url.encode(JSON.stringify(header));
   const payload = options.unencoded ? body : base64url.encode(body);
   const signingInput = new TextEncoder().encode(`${protectedB64}.${payload}`);
-  const key = options.key ?? t.signingKey;
-  const saltLength = 32;
-  const signature = new Uint8Array(await crypto.subtle.sign({ name: 'RSA-PSS', saltLength }, key as unknown as globalThis.CryptoKey, signingInput));
+  const key = (options.key ?? t.signingKey) as unknown as globalThis.CryptoKey;
+  // PS256: RSASSA-PSS, SHA-256, 32-byte salt; an RS256 key (for refusal tests) signs PKCS#1 v1.5.
+  const algorithm = key.algorithm.name === 'RSA-PSS' ? { name: 'RSA-PSS', saltLength: 32 } : { name: key.algorithm.name };
+  const signature = new Uint8Array(await crypto.subtle.sign(algorithm, key, signingInput));
   return `${protectedB64}..${base64url.encode(signature)}`;
 }
 
