@@ -42,11 +42,11 @@ describe('UK-OB-like sandbox bank: account information', () => {
   }
 
   /** An authorised consent and the PSU's access token. */
-  async function authorisedConsent(data: Record<string, unknown>, form: Record<string, string> = {}, psuId = 'ukob-psu-1') {
+  async function authorisedConsent(data: Record<string, unknown>, accounts?: string[], psuId = 'ukob-psu-1') {
     const created = await createConsent(data);
     expect(created.status).toBe(201);
     const consent = (await created.json()) as ConsentResponse;
-    const { tokens } = await authoriseFapi2(t, consent.Data.ConsentId, 'openid accounts', { form, psuId });
+    const { tokens } = await authoriseFapi2(t, consent.Data.ConsentId, 'openid accounts', { accounts, psuId });
     return { consentId: consent.Data.ConsentId, tokens };
   }
 
@@ -62,7 +62,7 @@ describe('UK-OB-like sandbox bank: account information', () => {
     const consent = (await created.json()) as ConsentResponse;
     assertSpecResponse('aisp', 'CreateAccountAccessConsents', 201, consent);
     expect(consent.Data.Status).toBe('AWAU');
-    const { tokens } = await authoriseFapi2(t, consent.Data.ConsentId, 'openid accounts', { form: { accounts: 'acc-ukob1-current' } });
+    const { tokens } = await authoriseFapi2(t, consent.Data.ConsentId, 'openid accounts', { accounts: ['acc-ukob1-current'] });
 
     const interactionId = randomUUID();
     const accounts = await call(t, `${aisp}/accounts`, { token: tokens.access_token, headers: { 'x-fapi-interaction-id': interactionId } });
@@ -113,7 +113,7 @@ describe('UK-OB-like sandbox bank: account information', () => {
   });
 
   it('limits a PSU token to its consent: its accounts, its permissions, Basic or Detail, credits or debits', async () => {
-    const { tokens } = await authorisedConsent({ Permissions: ['ReadAccountsBasic', 'ReadTransactionsBasic', 'ReadTransactionsCredits'] }, { accounts: 'acc-ukob1-current' });
+    const { tokens } = await authorisedConsent({ Permissions: ['ReadAccountsBasic', 'ReadTransactionsBasic', 'ReadTransactionsCredits'] }, ['acc-ukob1-current']);
     const other = await call(t, `${aisp}/accounts/acc-ukob1-savings`, { token: tokens.access_token });
     expect((await obError(other, 403, 'U042')).Message).toContain('not in consent');
     const otherPsu = await call(t, `${aisp}/accounts/acc-ukob2-business/transactions`, { token: tokens.access_token });
@@ -134,7 +134,7 @@ describe('UK-OB-like sandbox bank: account information', () => {
   it('keeps transactions inside the consent’s window', async () => {
     const from = new Date(Date.now() - 6 * 86_400_000).toISOString();
     const to = new Date(Date.now() - 1 * 86_400_000).toISOString();
-    const { tokens } = await authorisedConsent({ Permissions: ['ReadTransactionsDetail', 'ReadTransactionsDebits'], TransactionFromDateTime: from, TransactionToDateTime: to }, { accounts: 'acc-ukob1-current' });
+    const { tokens } = await authorisedConsent({ Permissions: ['ReadTransactionsDetail', 'ReadTransactionsDebits'], TransactionFromDateTime: from, TransactionToDateTime: to }, ['acc-ukob1-current']);
     const body = (await (await call(t, `${aisp}/transactions`, { token: tokens.access_token })).json()) as { Data: { Transaction: Array<{ TransactionReference: string }> } };
     expect(body.Data.Transaction.map((x) => x.TransactionReference)).toEqual(['CARD PAYMENT', 'CONTACTLESS']);
   });
@@ -156,7 +156,7 @@ describe('UK-OB-like sandbox bank: account information', () => {
   });
 
   it('expires a consent at its ExpirationDateTime (EXPD), after which it cannot be authorised', async () => {
-    const expiration = new Date(Date.now() + 1_500);
+    const expiration = new Date(Date.now() + 2_000);
     const created = (await (await createConsent({ Permissions: ['ReadAccountsBasic'], ExpirationDateTime: expiration.toISOString() })).json()) as ConsentResponse;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiration.getTime() - Date.now()) + 50));
     const status = (await (await call(t, `${aisp}/account-access-consents/${created.Data.ConsentId}`, { token: await clientCredentials(t, 'accounts') })).json()) as ConsentResponse;

@@ -4,6 +4,7 @@ import { decodeJwt, decodeProtectedHeader, importPKCS8, SignJWT, type CryptoKey 
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consentHeadlessly } from '../../sandbox/headless-consent.js';
+import { authoriseAsUkobPsu } from '../../sandbox/ukob/headless-psu.js';
 import {
   AIS_PERMISSIONS,
   authoriseFapi2,
@@ -232,7 +233,7 @@ describe('UK-OB-like sandbox bank: FAPI 2.0 authorization server', () => {
       const par = await oauth.processPushedAuthorizationResponse(t.as, t.client, response);
       const url = new URL(t.as.authorization_endpoint!);
       url.search = new URLSearchParams({ client_id: t.client.client_id, request_uri: par.request_uri }).toString();
-      const { callbackUrl } = await consentHeadlessly(url, { ca: t.sandbox.ca, psuId: 'ukob-psu-1', form: { decision: 'reject' } });
+      const { callbackUrl } = await authoriseAsUkobPsu(url, { ca: t.sandbox.ca, psuId: 'ukob-psu-1', decision: 'reject' });
       expect(() => oauth.validateAuthResponse(t.as, t.client, callbackUrl, state)).toThrow(expect.objectContaining({ error: 'access_denied' }));
       const status = await call(t, `${t.bank.apis.aisp}/account-access-consents/${intentId}`, { token: await clientCredentials(t, 'accounts') });
       expect(((await status.json()) as { Data: { Status: string } }).Data.Status).toBe('RJCT');

@@ -11,7 +11,7 @@ import { base64url, createLocalJWKSet, flattenedVerify, importPKCS8, type Crypto
 import * as oauth from 'oauth4webapi';
 import { Agent } from 'undici';
 import { documents, manifests } from '../../generated/index.js';
-import { consentHeadlessly, type HeadlessConsentResult } from '../../sandbox/headless-consent.js';
+import { authoriseAsUkobPsu, type UkobPsuResult } from '../../sandbox/ukob/headless-psu.js';
 import type { UkobFapiProfile, UkobSandboxBank } from '../../sandbox/ukob/index.js';
 import { startTestSandbox, type TestSandbox } from './helpers.js';
 
@@ -163,12 +163,15 @@ export async function postSigned(t: UkobTestSandbox, url: string, token: string,
 export interface Authorisation {
   readonly tokens: oauth.TokenEndpointResponse;
   readonly callbackUrl: URL;
-  readonly consent: HeadlessConsentResult;
+  readonly consent: UkobPsuResult;
 }
 
 export interface AuthoriseOptions {
   readonly psuId?: string;
-  readonly form?: Record<string, string>;
+  /** Account access: the accounts the PSU shares (default all of theirs). */
+  readonly accounts?: string[];
+  /** A payment naming no debtor account: the one the PSU pays from. */
+  readonly debtorAccount?: string;
   /** FAPI 2.0: the PAR carries a signed request object instead of plain parameters. */
   readonly requestObject?: boolean;
   readonly claims?: string;
@@ -198,7 +201,7 @@ export async function authoriseFapi2(t: UkobTestSandbox, intentId: string, scope
   const par = await oauth.processPushedAuthorizationResponse(t.as, t.client, response);
   const url = new URL(t.as.authorization_endpoint!);
   url.search = new URLSearchParams({ client_id: t.client.client_id, request_uri: par.request_uri }).toString();
-  const consent = await consentHeadlessly(url, { ca: t.sandbox.ca, psuId: options.psuId ?? 'ukob-psu-1', form: options.form });
+  const consent = await authoriseAsUkobPsu(url, { ca: t.sandbox.ca, psuId: options.psuId ?? 'ukob-psu-1', accounts: options.accounts, debtorAccount: options.debtorAccount });
   const params = oauth.validateAuthResponse(t.as, t.client, consent.callbackUrl, state);
   const tokenResponse = await oauth.authorizationCodeGrantRequest(t.as, t.client, t.auth, params, UKOB_REDIRECT, verifier, { [oauth.customFetch]: t.tppFetch });
   return { tokens: await oauth.processAuthorizationCodeResponse(t.as, t.client, tokenResponse, { requireIdToken: true }), callbackUrl: consent.callbackUrl, consent };
@@ -227,7 +230,7 @@ export async function authoriseFapi1(t: UkobTestSandbox, intentId: string, scope
     // The request object by value, with the OAuth parameters repeated outside it as OpenID Connect requires.
     url.search = new URLSearchParams({ client_id: t.client.client_id, response_type: 'code id_token', scope, request }).toString();
   }
-  const consent = await consentHeadlessly(url, { ca: t.sandbox.ca, psuId: options.psuId ?? 'ukob-psu-1', form: options.form });
+  const consent = await authoriseAsUkobPsu(url, { ca: t.sandbox.ca, psuId: options.psuId ?? 'ukob-psu-1', accounts: options.accounts, debtorAccount: options.debtorAccount });
   const params2 = await oauth.validateDetachedSignatureResponse(t.as, t.client, consent.callbackUrl, nonce, state, undefined, { [oauth.customFetch]: t.sandbox.customFetch(t.sandbox.agents.none) });
   const tokenResponse = await oauth.authorizationCodeGrantRequest(t.as, t.client, t.auth, params2, UKOB_REDIRECT, options.viaPar ? verifier : oauth.nopkce, { [oauth.customFetch]: t.tppFetch });
   return { tokens: await oauth.processAuthorizationCodeResponse(t.as, t.client, tokenResponse, { expectedNonce: nonce, requireIdToken: true }), callbackUrl: consent.callbackUrl, consent };

@@ -53,12 +53,12 @@ describe('UK-OB-like sandbox bank: domestic payments', () => {
   }
 
   /** A consent created and authorised by the PSU; the PSU's token and the consent's body. */
-  async function authorisedPayment(options: { amount?: string; psuId?: string; form?: Record<string, string> } = {}) {
+  async function authorisedPayment(options: { amount?: string; psuId?: string; debtorAccount?: string } = {}) {
     const body = domesticPaymentConsentBody({ amount: options.amount });
     const created = await postSigned(t, `${pisp}/domestic-payment-consents`, await clientCredentials(t, 'payments'), body);
     expect(created.status).toBe(201);
     const consent = (await created.json()) as PaymentConsent;
-    const { tokens } = await authoriseFapi2(t, consent.Data.ConsentId, 'openid payments', { psuId: options.psuId, form: options.form });
+    const { tokens } = await authoriseFapi2(t, consent.Data.ConsentId, 'openid payments', { psuId: options.psuId, debtorAccount: options.debtorAccount });
     return { consentId: consent.Data.ConsentId, body, psuToken: tokens.access_token, tokens };
   }
 
@@ -74,7 +74,7 @@ describe('UK-OB-like sandbox bank: domestic payments', () => {
     const signed = await verifyBankSignature(t, created, createdText);
     expect(signed).toMatchObject({ alg: 'PS256', kid: t.bank.bankSigning.keyId, [OB_ISS]: t.bank.bankSigning.issuer, [OB_TAN]: 'openbanking.org.uk', crit: [OB_IAT, OB_ISS, OB_TAN] });
 
-    const { tokens } = await authoriseFapi2(t, consent.Data.ConsentId, 'openid payments', { form: { debtor_account: 'acc-ukob1-current' } });
+    const { tokens } = await authoriseFapi2(t, consent.Data.ConsentId, 'openid payments', { debtorAccount: 'acc-ukob1-current' });
     expect(tokens.refresh_token).toBeUndefined();
     const authorised = (await (await call(t, `${pisp}/domestic-payment-consents/${consent.Data.ConsentId}`, { token: clientToken })).json()) as PaymentConsent;
     assertSpecResponse('pisp', 'GetDomesticPaymentConsentsConsentId', 200, authorised);
@@ -229,6 +229,18 @@ describe('UK-OB-like sandbox bank: domestic payments', () => {
     await obError(await postSigned(t, `${pisp}/domestic-payment-consents`, token, euro), 400, 'U023', 'Data.Initiation.InstructedAmount.Currency');
     const unknown = await call(t, `${pisp}/domestic-payment-consents/pdc-${randomUUID()}`, { token });
     await obError(unknown, 400, 'U011', 'ConsentId');
+  });
+
+  it('lets only the PSU holding the consent’s DebtorAccount authorise it', async () => {
+    const debtor = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40413271246849', Name: 'Ms Olivia Smith' };
+    const body = domesticPaymentConsentBody({ debtor });
+    const consent = (await (await postSigned(t, `${pisp}/domestic-payment-consents`, await clientCredentials(t, 'payments'), body)).json()) as PaymentConsent;
+    await expect(authoriseFapi2(t, consent.Data.ConsentId, 'openid payments', { psuId: 'ukob-psu-2' })).rejects.toMatchObject({
+      name: 'HeadlessConsentError',
+      message: expect.stringContaining("DebtorAccount is not an account of ukob-psu-2"),
+    });
+    const { tokens } = await authoriseFapi2(t, consent.Data.ConsentId, 'openid payments', { psuId: 'ukob-psu-1' });
+    expect((await postSigned(t, `${pisp}/domestic-payments`, tokens.access_token, domesticPaymentBody(consent.Data.ConsentId, body))).status).toBe(201);
   });
 
   it('keeps payment tokens to payments: an AIS-scoped operation with a payment token is refused', async () => {
