@@ -11,7 +11,7 @@ import type { OperationRequest } from '../resource-server.js';
 import { findUkobAccount, findUkobPsu, sortCodeAccountNumber, type UkobAccount, type UkobTransaction } from './data.js';
 import { OB_ERROR, obError } from './errors.js';
 import type { AccountAccessIntent } from './intents.js';
-import { isoNow, json, psuIntent, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
+import { isoNow, json, psuIntent, revokeGrant, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
 
 const TRANSACTION_DETAIL = ['ReadTransactionsBasic', 'ReadTransactionsDetail'];
 const TRANSACTION_DIRECTION = ['ReadTransactionsCredits', 'ReadTransactionsDebits'];
@@ -200,11 +200,7 @@ export function accountInformationOperations(context: UkobOperationContext): Rec
       const intent = intents.ofClient(request.params.ConsentId ?? '', request.token.clientId, 'account-access');
       if (!intent) return obError(400, OB_ERROR.notFound, `no account-access consent ${request.params.ConsentId}`, 'ConsentId');
       intents.setStatus(intent, 'CANC');
-      if (intent.grantId) {
-        // The consent's tokens die with it: access and refresh tokens of its grant, and the grant.
-        await (context.provider.AccessToken as unknown as { adapter: { revokeByGrantId(id: string): Promise<void> } }).adapter.revokeByGrantId(intent.grantId);
-        await (await context.provider.Grant.find(intent.grantId))?.destroy();
-      }
+      await revokeGrant(context, intent);
       return new Response(null, { status: 204 });
     },
     GetAccounts: accounts,

@@ -5,6 +5,7 @@
  *   account-access     AWAU → AUTH (PSU approves, selects accounts) | RJCT (PSU refuses)
  *                      AUTH → EXPD (ExpirationDateTime passed) | CANC (TPP deletes it)
  *   domestic-payment   AWAU → AUTH (PSU approves, debtor account fixed) | RJCT;  AUTH → COND (the payment is submitted)
+ *   funds-confirmation AWAU → AUTH (the PSU holding the DebtorAccount approves) | RJCT;  AUTH → EXPD | CANC
  *
  * Each authorised intent remembers the oidc-provider grant it was authorised in: the tokens of that grant are
  * limited to it, and revoking the intent revokes the grant.
@@ -12,10 +13,14 @@
 import { randomUUID } from 'node:crypto';
 
 export type ConsentStatus = 'AWAU' | 'AUTH' | 'RJCT' | 'EXPD' | 'CANC' | 'COND';
-export type IntentKind = 'account-access' | 'domestic-payment';
+export type IntentKind = 'account-access' | 'domestic-payment' | 'funds-confirmation';
 
 /** The scope an authorization request for an intent of this kind must carry. */
-export const INTENT_SCOPE: Readonly<Record<IntentKind, string>> = { 'account-access': 'accounts', 'domestic-payment': 'payments' };
+export const INTENT_SCOPE: Readonly<Record<IntentKind, string>> = {
+  'account-access': 'accounts',
+  'domestic-payment': 'payments',
+  'funds-confirmation': 'fundsconfirmations',
+};
 
 interface IntentBase {
   readonly id: string;
@@ -47,7 +52,15 @@ export interface DomesticPaymentIntent extends IntentBase {
   debtorAccountId?: string;
 }
 
-export type Intent = AccountAccessIntent | DomesticPaymentIntent;
+export interface FundsConfirmationIntent extends IntentBase {
+  readonly kind: 'funds-confirmation';
+  readonly debtorAccount: Readonly<{ SchemeName: string; Identification: string; Name?: string; SecondaryIdentification?: string }>;
+  readonly expirationDateTime?: string;
+  /** The bank's AccountId of the DebtorAccount, once its PSU authorised the consent. */
+  debtorAccountId?: string;
+}
+
+export type Intent = AccountAccessIntent | DomesticPaymentIntent | FundsConfirmationIntent;
 
 export type AuthorisableResult = { readonly ok: true; readonly intent: Intent } | { readonly ok: false; readonly reason: string };
 
@@ -91,10 +104,26 @@ export class IntentStore {
     return intent;
   }
 
+  createFundsConfirmation(clientId: string, data: { debtorAccount: FundsConfirmationIntent['debtorAccount']; expirationDateTime?: string }): FundsConfirmationIntent {
+    const created = now();
+    const intent: FundsConfirmationIntent = {
+      kind: 'funds-confirmation',
+      id: `fcc-${randomUUID()}`,
+      clientId,
+      creationDateTime: created,
+      status: 'AWAU',
+      statusUpdateDateTime: created,
+      debtorAccount: structuredClone(data.debtorAccount),
+      ...(data.expirationDateTime ? { expirationDateTime: data.expirationDateTime } : {}),
+    };
+    this.#intents.set(intent.id, intent);
+    return intent;
+  }
+
   /** The intent, with its expiry applied. */
   get(id: string): Intent | undefined {
     const intent = this.#intents.get(id);
-    if (intent?.kind === 'account-access' && intent.expirationDateTime && (intent.status === 'AWAU' || intent.status === 'AUTH')) {
+    if (intent && intent.kind !== 'domestic-payment' && intent.expirationDateTime && (intent.status === 'AWAU' || intent.status === 'AUTH')) {
       if (Date.parse(intent.expirationDateTime) <= Date.now()) this.setStatus(intent, 'EXPD');
     }
     return intent;

@@ -15,7 +15,7 @@ import type Provider from 'oidc-provider';
 import { escapeHtml, page, readForm } from '../interactions.js';
 import { INTENT_CLAIM, requestedIntentId, UKOB_ACR_VALUES } from './authorization-server.js';
 import { findUkobPsu, sortCodeAccountNumber, UKOB_PSUS, type UkobAccount, type UkobPsu } from './data.js';
-import type { DomesticPaymentIntent, Intent, IntentStore } from './intents.js';
+import type { DomesticPaymentIntent, FundsConfirmationIntent, Intent, IntentStore } from './intents.js';
 
 const PATH = /^\/interaction\/([A-Za-z0-9_-]+)\/?$/;
 
@@ -45,6 +45,10 @@ function acrFor(details: Details): string {
 }
 
 function describe(intent: Intent): string {
+  if (intent.kind === 'funds-confirmation') {
+    return `<p>Confirmation of funds <code>${escapeHtml(intent.id)}</code> on account ${escapeHtml(intent.debtorAccount.Identification)}` +
+      `${intent.expirationDateTime ? `, until ${escapeHtml(intent.expirationDateTime)}` : ''}.</p>`;
+  }
   if (intent.kind === 'account-access') {
     return `<p>Account access <code>${escapeHtml(intent.id)}</code>: ${intent.permissions.map((p) => `<code>${escapeHtml(p)}</code>`).join(', ')}` +
       `${intent.expirationDateTime ? `, until ${escapeHtml(intent.expirationDateTime)}` : ''}.</p>`;
@@ -66,12 +70,17 @@ function selectedAccounts(form: URLSearchParams, psu: UkobPsu): { ids: string[] 
   return unknown.length > 0 ? { unknown } : { ids: [...new Set(ids)] };
 }
 
-/** The payment's debtor account: the Initiation's (must be the PSU's), or the one chosen (`debtor_account`), or the first. */
-function debtorAccount(intent: DomesticPaymentIntent, form: URLSearchParams, psu: UkobPsu): { account: UkobAccount } | { reason: string } {
-  const named = (intent.data.Initiation as { DebtorAccount?: { SchemeName?: string; Identification?: string } }).DebtorAccount;
+/** The DebtorAccount the TPP named: the payment Initiation's (optional), the funds confirmation consent's (required). */
+function namedDebtor(intent: DomesticPaymentIntent | FundsConfirmationIntent): { SchemeName?: string; Identification?: string } | undefined {
+  return intent.kind === 'funds-confirmation' ? intent.debtorAccount : (intent.data.Initiation as { DebtorAccount?: { SchemeName?: string; Identification?: string } }).DebtorAccount;
+}
+
+/** The debtor account: the one named (it must be the PSU's), or the one chosen (`debtor_account`), or the first. */
+function debtorAccount(intent: DomesticPaymentIntent | FundsConfirmationIntent, form: URLSearchParams, psu: UkobPsu): { account: UkobAccount } | { reason: string } {
+  const named = namedDebtor(intent);
   if (named) {
     const account = psu.accounts.find((a) => /SortCodeAccountNumber$/.test(String(named.SchemeName)) && sortCodeAccountNumber(a) === named.Identification);
-    return account ? { account } : { reason: `the payment's DebtorAccount is not an account of ${psu.id}` };
+    return account ? { account } : { reason: `the consent's DebtorAccount is not an account of ${psu.id}` };
   }
   const chosen = form.get('debtor_account');
   const account = chosen ? psu.accounts.find((a) => a.accountId === chosen) : psu.accounts[0];
@@ -106,7 +115,7 @@ export function createUkobInteractionHandler(provider: Provider, intents: Intent
         ? `<fieldset><legend>Accounts to share (none ticked: all of the PSU's)</legend>` +
           accounts.map(({ psu, a }) => `<label><input type="checkbox" name="accounts" value="${escapeHtml(a.accountId)}"> ${accountLabel(psu, a)}</label><br>`).join('') +
           `</fieldset>`
-        : (intent.data.Initiation as { DebtorAccount?: unknown }).DebtorAccount
+        : namedDebtor(intent)
           ? ''
           : `<label>Pay from <select name="debtor_account">${accounts.map(({ psu, a }) => `<option value="${escapeHtml(a.accountId)}">${accountLabel(psu, a)}</option>`).join('')}</select></label><br>`;
     page(

@@ -47,3 +47,10 @@ export async function psuIntent<K extends IntentKind>(context: UkobOperationCont
   if (intent.kind !== kind) return obError(403, OB_ERROR.otherReason, `the access token was issued for an ${intent.kind} consent, not an ${kind} one`);
   return intent as Extract<Intent, { kind: K }>;
 }
+
+/** Revokes what an intent's grant issued (access and refresh tokens) and the grant itself: a cancelled consent's tokens die with it. */
+export async function revokeGrant(context: UkobOperationContext, intent: Intent): Promise<void> {
+  if (!intent.grantId) return;
+  await (context.provider.AccessToken as unknown as { adapter: { revokeByGrantId(id: string): Promise<void> } }).adapter.revokeByGrantId(intent.grantId);
+  await (await context.provider.Grant.find(intent.grantId))?.destroy();
+}

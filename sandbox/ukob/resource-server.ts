@@ -1,5 +1,6 @@
 /**
- * The UK-OB-like resource server: the Read/Write 4.0 AISP and PISP operations (CBPII and VRP routed, answering 501)
+ * The UK-OB-like resource server: the Read/Write 4.0 AISP, domestic PISP and CBPII operations (the other payment types
+ * and VRP routed, answering 501)
  * under `/open-banking/v4.0/<api>`, on the shared pipeline (route, required headers, token, token kind and scope),
  * plus what this bank checks, in order:
  *   `x-fapi-interaction-id` an RFC 4122 UUID and `x-fapi-auth-date` an RFC 7231 date when sent (400 U006);
@@ -15,6 +16,7 @@ import type { BankResourceProfile } from '../resource-server.js';
 import { accountInformationOperations } from './account-information.js';
 import type { BodySchemas } from './body-schema.js';
 import { OB_ERROR, obError, ukobError, unauthorized } from './errors.js';
+import { fundsConfirmationOperations } from './funds-confirmation.js';
 import { IdempotencyStore } from './idempotency.js';
 import type { IntentStore } from './intents.js';
 import { signDetachedJws, verifyDetachedJws } from './jws.js';
@@ -88,6 +90,6 @@ export function createUkobResourceProfile(options: UkobResourceProfileOptions): 
       return new Response(body, { status: response.status, headers });
     },
 
-    operations: { ...accountInformationOperations(context), ...paymentInitiationOperations(context) },
+    operations: { ...accountInformationOperations(context), ...paymentInitiationOperations(context), ...fundsConfirmationOperations(context) },
   };
 }

@@ -237,7 +237,7 @@ describe('UK-OB-like sandbox bank: domestic payments', () => {
     const consent = (await (await postSigned(t, `${pisp}/domestic-payment-consents`, await clientCredentials(t, 'payments'), body)).json()) as PaymentConsent;
     await expect(authoriseFapi2(t, consent.Data.ConsentId, 'openid payments', { psuId: 'ukob-psu-2' })).rejects.toMatchObject({
       name: 'HeadlessConsentError',
-      message: expect.stringContaining("DebtorAccount is not an account of ukob-psu-2"),
+      message: expect.stringContaining('DebtorAccount is not an account of ukob-psu-2'),
     });
     const { tokens } = await authoriseFapi2(t, consent.Data.ConsentId, 'openid payments', { psuId: 'ukob-psu-1' });
     expect((await postSigned(t, `${pisp}/domestic-payments`, tokens.access_token, domesticPaymentBody(consent.Data.ConsentId, body))).status).toBe(201);
