@@ -196,6 +196,16 @@ describe('UK-OB-like sandbox bank: FAPI 2.0 authorization server', () => {
       expect(await parError('openid accounts', JSON.stringify({ id_token: { acr: { essential: true } } }))).toMatchObject({ status: 400, error_description: expect.stringContaining('essential claim') });
       expect(await parError('openid accounts', JSON.stringify({ id_token: { openbanking_intent_id: { value: intentId } } }))).toMatchObject({ status: 400, error_description: expect.stringContaining('"essential": true') });
       expect(await parError('openid payments', intentClaims(intentId))).toMatchObject({ status: 400, error_description: expect.stringContaining('scope accounts') });
+      const asParameter = await oauth.pushedAuthorizationRequest(t.as, t.client, t.auth, {
+        response_type: 'code',
+        redirect_uri: UKOB_REDIRECT,
+        scope: 'openid accounts',
+        claims: intentClaims(intentId),
+        openbanking_intent_id: intentId,
+        code_challenge: await oauth.calculatePKCECodeChallenge(oauth.generateRandomCodeVerifier()),
+        code_challenge_method: 'S256',
+      }, { [oauth.customFetch]: t.tppFetch });
+      expect(await asParameter.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining('is not a parameter') });
       const { response } = await pushAuthorizationRequest(t, 'openid accounts', intentClaims(intentId));
       expect(response.status).toBe(201);
     });

@@ -139,6 +139,11 @@ describe('UK-OB-like sandbox bank: domestic payments', () => {
     expect(again.Data.ConsentId).toBe(first.Data.ConsentId);
     const changed = await postSigned(t, `${pisp}/domestic-payment-consents`, token, domesticPaymentConsentBody({ amount: '99.99' }), { key });
     expect((await obError(changed, 400, 'U006', 'x-idempotency-key')).Errors[0]!.Message).toContain('another request body');
+    // Two at once under one key: one consent.
+    const concurrentKey = randomUUID();
+    const concurrent = await Promise.all([1, 2].map(() => postSigned(t, `${pisp}/domestic-payment-consents`, token, body, { key: concurrentKey })));
+    const ids = await Promise.all(concurrent.map(async (r) => ((await r.json()) as PaymentConsent).Data.ConsentId));
+    expect(ids[0]).toBe(ids[1]);
     const tooLong = await postSigned(t, `${pisp}/domestic-payment-consents`, token, body, { key: 'k'.repeat(41) });
     await obError(tooLong, 400, 'U006', 'x-idempotency-key');
   });
