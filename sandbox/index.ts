@@ -21,7 +21,7 @@ import { createSebResourceProfile } from './seb/resource-server.js';
 import { createSgAuthorizationServer, SG_ACR_VALUES } from './sg/authorization-server.js';
 import { createSgResourceProfile } from './sg/resource-server.js';
 import { SandboxStats } from './stats.js';
-import { startUkobBank, type UkobFapiProfile } from './ukob/index.js';
+import { startUkobBank, ukobFapiProfileFromEnv, type UkobFapiProfile } from './ukob/index.js';
 
 export type { SandboxFile } from './sandbox-file.js';
 export type { StatsSnapshot, BankStats, RecordedRequest } from './stats.js';
@@ -83,6 +83,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
   const log = options.log ?? (() => {});
   const accessTtlSeconds = options.accessTtlSeconds ?? envInteger('SANDBOX_ACCESS_TTL', env);
   const portBase = envInteger('SANDBOX_PORT_BASE', env);
+  const ukobFapiProfile = options.ukobFapiProfile ?? ukobFapiProfileFromEnv(env);
   const port = (offset: number) => (portBase === undefined ? 0 : portBase + offset);
 
   await mkdir(dir, { recursive: true });
@@ -132,7 +133,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
       faults,
     });
     await Promise.all([assertClientLoads(sebAs.provider, sebAs.clientId, 'seb'), assertClientLoads(sgAs.provider, sgAs.clientId, 'sg')]);
-    const ukob = await startUkobBank({ bind, pki, stats, faults, accessTtlSeconds, fapiProfile: options.ukobFapiProfile, env });
+    const ukob = await startUkobBank({ bind, pki, stats, faults, accessTtlSeconds, fapiProfile: ukobFapiProfile });
     const sgAsHandler = authorizationServerHandler(sgAs.provider, { bankTitle: 'SG-like bank', psus: SG_PSUS, acrValues: SG_ACR_VALUES });
     sgAsHost.handle(sgAsHandler);
     sgAsMtlsHost.handle(sgAsHandler);
