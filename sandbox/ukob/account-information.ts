@@ -163,11 +163,26 @@ export function accountInformationOperations(context: UkobOperationContext): Rec
     return json(200, { Data: { Account: found.map((a) => accountBody(a, detail)) }, Links: selfLink(request, request.url.pathname.slice(request.api.basePath.length)), Meta: { TotalPages: 1 } });
   };
 
-  const party: Handler = async (request) => {
-    const intent = await consent(request, ['ReadPartyPSU']);
+  /** The PSU as a party: `/party` (ReadPartyPSU), an account's `/party` and `/parties` (ReadParty, its holder). */
+  function party(needed: string, many: boolean): Handler {
+    return async (request) => {
+      const intent = await consent(request, [needed]);
+      if (intent instanceof Response) return intent;
+      const accounts = accountsIn(request, intent);
+      if (accounts instanceof Response) return accounts;
+      const psu = findUkobPsu(intent.psuId ?? '')!;
+      const holder = { PartyId: `party-${psu.id}`, PartyType: 'Sole', Name: psu.name };
+      return json(200, { Data: { Party: many ? [holder] : holder }, Links: selfLink(request, request.url.pathname.slice(request.api.basePath.length)), Meta: {} });
+    };
+  }
+
+  /** The sandbox has no statements: any StatementId is unknown (after the consent checks). */
+  const statement: Handler = async (request) => {
+    const intent = await consent(request, ['ReadStatementsBasic', 'ReadStatementsDetail']);
     if (intent instanceof Response) return intent;
-    const psu = findUkobPsu(intent.psuId ?? '')!;
-    return json(200, { Data: { Party: { PartyId: `party-${psu.id}`, PartyType: 'Sole', Name: psu.name } }, Links: selfLink(request, '/party'), Meta: {} });
+    const accounts = accountsIn(request, intent);
+    if (accounts instanceof Response) return accounts;
+    return obError(400, OB_ERROR.notFound, `no statement ${request.params.StatementId} on account ${request.params.AccountId}`, 'StatementId');
   };
 
   return {
@@ -223,7 +238,11 @@ export function accountInformationOperations(context: UkobOperationContext): Rec
     GetAccountsAccountIdOffers: list(['ReadOffers'], 'Offer'),
     GetProducts: list(['ReadProducts'], 'Product'),
     GetAccountsAccountIdProduct: list(['ReadProducts'], 'Product'),
-    GetAccountsAccountIdParties: list(['ReadParty'], 'Party'),
-    GetParty: party,
+    GetAccountsAccountIdStatementsStatementId: statement,
+    GetAccountsAccountIdStatementsStatementIdFile: statement,
+    GetAccountsAccountIdStatementsStatementIdTransactions: statement,
+    GetAccountsAccountIdParties: party('ReadParty', true),
+    GetAccountsAccountIdParty: party('ReadParty', false),
+    GetParty: party('ReadPartyPSU', false),
   };
 }

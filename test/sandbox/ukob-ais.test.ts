@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oauth from 'oauth4webapi';
+import { manifests } from '../../generated/index.js';
 import type { RecordedRequest } from '../../sandbox/stats.js';
 import {
   AIS_PERMISSIONS,
@@ -100,6 +101,25 @@ describe('UK-OB-like sandbox bank: account information', () => {
     const statusBody = (await status.json()) as ConsentResponse;
     assertSpecResponse('aisp', 'GetAccountAccessConsentsConsentId', 200, statusBody);
     expect(statusBody.Data.Status).toBe('AUTH');
+  });
+
+  it('serves every account read of the spec, each in the spec’s shape', async () => {
+    const all = [
+      ...['ReadAccountsDetail', 'ReadBalances', 'ReadBeneficiariesDetail', 'ReadDirectDebits', 'ReadOffers', 'ReadPAN', 'ReadParty', 'ReadPartyPSU'],
+      ...['ReadProducts', 'ReadScheduledPaymentsDetail', 'ReadStandingOrdersDetail', 'ReadStatementsDetail'],
+      ...['ReadTransactionsDetail', 'ReadTransactionsCredits', 'ReadTransactionsDebits'],
+    ];
+    const { tokens } = await authorisedConsent({ Permissions: all });
+    const reads = manifests.ukob.aisp.routes.filter((r) => r.method === 'get' && r.tokenKind === 'psu');
+    expect(reads).toHaveLength(26);
+    for (const route of reads) {
+      const path = route.path.replace('{AccountId}', 'acc-ukob1-current').replace('{StatementId}', 'st-0001');
+      const response = await call(t, `${aisp}${path}`, { token: tokens.access_token });
+      const body: unknown = await response.json();
+      const expected = route.path.includes('{StatementId}') ? 400 : 200;
+      expect([route.operationId, response.status]).toEqual([route.operationId, expected]);
+      assertSpecResponse('aisp', route.operationId, expected, body);
+    }
   });
 
   it('refuses a client-credentials token on /accounts, and a PSU token on the consent endpoints', async () => {
