@@ -143,14 +143,19 @@ export class IntentStore {
 
   /**
    * Whether this client may send a PSU to authorise the intent with these scopes: it exists, is the client's (an
-   * unknown intent and another client's get the same answer), awaits authorisation, and the scopes match its kind.
+   * unknown intent and another client's get the same answer), awaits authorisation, and the scope is `openid` plus
+   * the one scope of its kind.
    */
   authorisable(id: string, clientId: string, scopes: ReadonlySet<string>): AuthorisableResult {
     const intent = this.get(id);
     if (!intent || intent.clientId !== clientId) return { ok: false, reason: `openbanking_intent_id ${id} is not an intent of this client` };
     if (intent.status !== 'AWAU') return { ok: false, reason: `intent ${id} is ${intent.status}, not AWAU (awaiting authorisation): create a new intent` };
+    // Open Banking asks for `openid` and the one scope of the intent's API: a token for one consent, one API.
     const scope = INTENT_SCOPE[intent.kind];
-    if (!scopes.has(scope)) return { ok: false, reason: `intent ${id} is an ${intent.kind} consent: the request must ask for scope ${scope}` };
+    const others = [...scopes].filter((s) => s !== 'openid' && s !== scope);
+    if (!scopes.has('openid') || !scopes.has(scope) || others.length > 0) {
+      return { ok: false, reason: `intent ${id} is an ${intent.kind} consent: the request must ask for scope "openid ${scope}" and nothing else` };
+    }
     return { ok: true, intent };
   }
 

@@ -195,7 +195,11 @@ describe('UK-OB-like sandbox bank: FAPI 2.0 authorization server', () => {
       const intentId = await accountAccessIntent();
       expect(await parError('openid accounts', JSON.stringify({ id_token: { acr: { essential: true } } }))).toMatchObject({ status: 400, error_description: expect.stringContaining('essential claim') });
       expect(await parError('openid accounts', JSON.stringify({ id_token: { openbanking_intent_id: { value: intentId } } }))).toMatchObject({ status: 400, error_description: expect.stringContaining('"essential": true') });
-      expect(await parError('openid payments', intentClaims(intentId))).toMatchObject({ status: 400, error_description: expect.stringContaining('scope accounts') });
+      for (const scope of ['openid payments', 'openid accounts payments']) {
+        expect(await parError(scope, intentClaims(intentId))).toMatchObject({ status: 400, error_description: expect.stringContaining('scope "openid accounts" and nothing else') });
+      }
+      // Without openid, oidc-provider refuses the claims parameter itself.
+      expect(await parError('accounts', intentClaims(intentId))).toMatchObject({ status: 400, error: 'invalid_request', error_description: 'openid scope must be requested when using the claims parameter' });
       const asParameter = await oauth.pushedAuthorizationRequest(t.as, t.client, t.auth, {
         response_type: 'code',
         redirect_uri: UKOB_REDIRECT,
