@@ -5,6 +5,7 @@
  * plus what this bank checks, in order:
  *   `x-fapi-interaction-id` an RFC 4122 UUID and `x-fapi-auth-date` an RFC 7231 date when sent (400 U006);
  *   the access token certificate-bound to this connection's client certificate (RFC 8705; 401 otherwise);
+ *   a request body in one of the operation's media types (415 otherwise);
  *   on the payment POSTs, `x-jws-signature` verified against the client's registered JWKS (jws.ts; 400 U015–U019);
  * then the operation (consent binding, permissions, idempotency: account-information.ts, payment-initiation.ts).
  * Every answer plays back `x-fapi-interaction-id` (one is generated when the TPP sent none); payment answers carry
@@ -64,6 +65,11 @@ export function createUkobResourceProfile(options: UkobResourceProfileOptions): 
       if (!request.token.x5tS256) return unauthorized('the access token is not sender-constrained; this bank issues certificate-bound tokens only');
       if (request.token.x5tS256 !== request.clientCertThumbprint) {
         return unauthorized('the access token is bound to another client certificate (x5t#S256 mismatch, RFC 8705)');
+      }
+      const contentTypes = request.route.requestBody?.contentTypes.map((type) => type.split(';')[0]!.trim().toLowerCase());
+      if (contentTypes && request.body.byteLength > 0 && !contentTypes.includes((request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase())) {
+        // 415 carries no body in the spec.
+        return new Response(null, { status: 415 });
       }
       if (request.route.params.header.some((p) => p.name.toLowerCase() === 'x-jws-signature')) {
         const verdict = await verifyDetachedJws(request.headers.get('x-jws-signature'), request.body, {

@@ -195,6 +195,8 @@ describe('UK-OB-like sandbox bank: account information', () => {
     expect(past.Errors[0]!.Path).toBe('Data.ExpirationDateTime');
     const noRisk = await call(t, `${aisp}/account-access-consents`, { method: 'POST', token: await clientCredentials(t, 'accounts'), body: JSON.stringify({ Data: { Permissions: ['ReadAccountsBasic'] } }) });
     expect((await obError(noRisk, 400, 'U010')).Errors[0]!.Path).toBe('Risk');
+    const text = await call(t, `${aisp}/account-access-consents`, { method: 'POST', token: await clientCredentials(t, 'accounts'), body: JSON.stringify({ Data: { Permissions: ['ReadAccountsBasic'] }, Risk: {} }), headers: { 'content-type': 'text/plain' } });
+    expect(text.status).toBe(415);
     const unknownConsent = await call(t, `${aisp}/account-access-consents/aac-${randomUUID()}`, { token: await clientCredentials(t, 'accounts') });
     expect((await obError(unknownConsent, 400, 'U011')).Errors[0]!.Path).toBe('ConsentId');
   });
