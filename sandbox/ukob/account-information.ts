@@ -93,6 +93,7 @@ function dateFilter(request: OperationRequest, name: string): number | undefined
   return Number.isNaN(parsed) ? obError(400, OB_ERROR.fieldInvalid, `${name} must be an ISO 8601 date-time`, name) : parsed;
 }
 
+/** The AISP 4.0 handlers by operationId. */
 export function accountInformationOperations(context: UkobOperationContext): Record<string, Handler> {
   const { intents } = context;
 

@@ -101,6 +101,10 @@ function scopesOf(ctx: KoaContextWithOIDC): Set<string> {
   return new Set(String(ctx.oidc.params?.scope ?? '').split(' ').filter(Boolean));
 }
 
+/**
+ * The bank's oidc-provider, configured for the profile, with the TPP registered twice (`private_key_jwt` and
+ * `tls_client_auth`); token stats and `target: 'token'` faults wired like the other banks.
+ */
 export function createUkobAuthorizationServer(options: UkobAuthorizationServerOptions): UkobAuthorizationServer {
   const { profile, intents } = options;
   const issuer = options.origin;

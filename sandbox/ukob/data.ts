@@ -149,6 +149,7 @@ export const UKOB_PSUS: readonly UkobPsu[] = [
   },
 ];
 
+/** The sandbox PSU with this id. */
 export function findUkobPsu(id: string): UkobPsu | undefined {
   return UKOB_PSUS.find((psu) => psu.id === id);
 }

@@ -29,6 +29,7 @@ function consentBody(request: OperationRequest, intent: FundsConfirmationIntent)
   };
 }
 
+/** The CBPII 4.0 handlers by operationId. */
 export function fundsConfirmationOperations(context: UkobOperationContext): Record<string, Handler> {
   const { intents } = context;
 

@@ -97,6 +97,7 @@ function fundsAvailable(intent: DomesticPaymentIntent): boolean {
   return account !== undefined && Math.round(Number(account.available) * 100) >= instructedPence(intent.data.Initiation as Record<string, unknown>);
 }
 
+/** The domestic PISP 4.0 handlers by operationId (payments kept in memory for the bank's life). */
 export function paymentInitiationOperations(context: UkobOperationContext): Record<string, Handler> {
   const { intents, idempotency } = context;
   const payments = new Map<string, DomesticPayment>();

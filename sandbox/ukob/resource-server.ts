@@ -40,6 +40,7 @@ export interface UkobResourceProfileOptions {
   readonly signing: BankSigningKey;
 }
 
+/** The bank's profile for the shared resource-server pipeline (see the module comment for what it adds). */
 export function createUkobResourceProfile(options: UkobResourceProfileOptions): BankResourceProfile {
   const { provider, signing } = options;
   const context = { provider, intents: options.intents, bodies: options.bodies, idempotency: new IdempotencyStore() };
