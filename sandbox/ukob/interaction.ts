@@ -6,8 +6,8 @@
  *   POST /interaction/:uid   psu_id=<id> [accounts=<AccountId>,…] [debtor_account=<AccountId>] [decision=approve|reject]
  *                            → 303 to the authorization resume URL
  *
- * The intent is looked up again here (it may have changed since PAR): an unknown one, another client's, or one not
- * AWAU ends the authorization with `access_denied`. Approval marks it AUTH and binds it to the grant the tokens will
+ * The intent is looked up again here, on the page and on the approval (it may have changed since PAR): an unknown
+ * one, another client's, or one not AWAU ends the authorization with `access_denied`. Approval marks it AUTH and binds it to the grant the tokens will
  * belong to; rejection marks it RJCT and ends with `access_denied`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -103,10 +103,8 @@ export function createUkobInteractionHandler(provider: Provider, intents: Intent
   async function show(req: IncomingMessage, res: ServerResponse, uid: string): Promise<void> {
     const details = await provider.interactionDetails(req, res);
     const found = lookUp(details);
-    if (!found.ok) {
-      page(res, 400, 'Consent cannot be authorised', `<h1>Consent cannot be authorised</h1><p>${escapeHtml(found.reason)}.</p>`);
-      return;
-    }
+    // Nothing the PSU could do about it: back to the TPP at once.
+    if (!found.ok) return refuse(req, res, found.reason);
     const { intent } = found;
     const psus = UKOB_PSUS.map((psu) => `<option value="${escapeHtml(psu.id)}">${escapeHtml(psu.id)}: ${escapeHtml(psu.name)}</option>`).join('');
     const accounts = UKOB_PSUS.flatMap((psu) => psu.accounts.map((a) => ({ psu, a })));

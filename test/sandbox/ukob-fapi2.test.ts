@@ -225,8 +225,15 @@ describe('UK-OB-like sandbox bank: FAPI 2.0 authorization server', () => {
       expect(opened.status).toBe(303);
       const cookie = opened.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');
       const interaction = new URL(opened.headers.get('location')!, url);
+      const page = await t.sandbox.fetch(t.sandbox.agents.none, interaction, { headers: { cookie } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain(`Account access <code>${intentId}</code>`);
       const deleted = await call(t, `${t.bank.apis.aisp}/account-access-consents/${intentId}`, { method: 'DELETE', token: await clientCredentials(t, 'accounts') });
       expect(deleted.status).toBe(204);
+      // The page, reloaded, sends the PSU back to the TPP at once.
+      const reloaded = await t.sandbox.fetch(t.sandbox.agents.none, interaction, { redirect: 'manual', headers: { cookie } });
+      expect(reloaded.status).toBe(303);
+      expect(reloaded.headers.get('location')).toContain('/as/authorize/');
       const approved = await t.sandbox.fetch(t.sandbox.agents.none, interaction, {
         method: 'POST',
         redirect: 'manual',
