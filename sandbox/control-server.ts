@@ -44,7 +44,7 @@ export function createControlHandler(stats: SandboxStats, file: () => SandboxFil
         return send(res, 200, stats.snapshot());
       case 'GET /__sandbox/requests': {
         const bank = url.searchParams.get('bank');
-        if (bank !== null && bank !== 'seb' && bank !== 'sg') return send(res, 400, { error: `unknown bank "${bank}" (seb or sg)` });
+        if (bank !== null && bank !== 'seb' && bank !== 'sg' && bank !== 'ukob') return send(res, 400, { error: `unknown bank "${bank}" (seb, sg or ukob)` });
         return send(res, 200, stats.requests((bank ?? undefined) as BankName | undefined));
       }
       case 'GET /__sandbox/file':
@@ -57,7 +57,7 @@ export function createControlHandler(stats: SandboxStats, file: () => SandboxFil
       default:
         return send(res, 404, {
           error: `no ${route}`,
-          routes: ['GET /__sandbox/stats', 'POST /__sandbox/reset', 'GET /__sandbox/requests?bank=seb|sg', 'GET /__sandbox/file', 'POST|GET|DELETE /__sandbox/faults'],
+          routes: ['GET /__sandbox/stats', 'POST /__sandbox/reset', 'GET /__sandbox/requests?bank=seb|sg|ukob', 'GET /__sandbox/file', 'POST|GET|DELETE /__sandbox/faults'],
         });
     }
   };

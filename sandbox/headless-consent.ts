@@ -14,6 +14,8 @@ export interface HeadlessConsentOptions {
   readonly ca: string;
   /** Sandbox PSU id (sandbox.json `psuIds`). */
   readonly psuId: string;
+  /** More fields of the consent form, for banks that ask more than the PSU (UK-OB-like: `accounts`, `decision`). */
+  readonly form?: Readonly<Record<string, string>>;
 }
 
 export interface HeadlessConsentStep {
@@ -100,7 +102,7 @@ export async function consentHeadlessly(authorizeUrl: string | URL, options: Hea
       // The bank answered at once (an error, or an existing grant): that is the callback.
       return { callbackUrl: new URL(interaction), steps };
     }
-    const resume = await step('POST', interaction, new URLSearchParams({ psu_id: options.psuId }));
+    const resume = await step('POST', interaction, new URLSearchParams({ ...options.form, psu_id: options.psuId }));
     const callback = await step('GET', resume);
     return { callbackUrl: new URL(callback), steps };
   } finally {

@@ -1,5 +1,5 @@
 /**
- * The sandbox banks: a SEB-like and an SG-like bank on 127.0.0.1, each with an oidc-provider authorization server
+ * The sandbox banks: a SEB-like, an SG-like and a UK-OB-like (ukob/) bank on 127.0.0.1, each with an oidc-provider authorization server
  * and an mTLS resource server serving its specs' operations, plus a plain-HTTP control server for stats.
  * Everything the gateway needs to reach them is written to `<dir>/sandbox.json` (see sandbox-file.ts).
  */
@@ -21,6 +21,7 @@ import { createSebResourceProfile } from './seb/resource-server.js';
 import { createSgAuthorizationServer, SG_ACR_VALUES } from './sg/authorization-server.js';
 import { createSgResourceProfile } from './sg/resource-server.js';
 import { SandboxStats } from './stats.js';
+import { startUkobBank, ukobFapiProfileFromEnv, type UkobFapiProfile } from './ukob/index.js';
 
 export type { SandboxFile } from './sandbox-file.js';
 export type { StatsSnapshot, BankStats, RecordedRequest } from './stats.js';
@@ -34,6 +35,8 @@ export interface StartSandboxOptions {
   writeFile?: boolean;
   /** Start-up and shutdown lines. Default: silent. */
   log?: (line: string) => void;
+  /** The UK-OB-like bank's FAPI profile: `'2.0'` or `'1.0'` (Advanced). Default env `SANDBOX_UKOB_FAPI`, else `'2.0'`. */
+  ukobFapiProfile?: UkobFapiProfile;
 }
 
 export interface RunningSandbox {
@@ -67,7 +70,7 @@ function apiUrls(origin: string, apis: readonly ResourceApi[]): Record<string, s
 
 /**
  * Starts both sandbox banks and the control server on 127.0.0.1 and writes `<dir>/sandbox.json`.
- * Ports are ephemeral unless `SANDBOX_PORT_BASE` is set (then base+0 … base+5).
+ * Ports are ephemeral unless `SANDBOX_PORT_BASE` is set (then base+0 … base+5, and base+10 … base+12 for ukob).
  *
  * @example
  * const sandbox = await startSandbox({ dir: tmpDir, accessTtlSeconds: 2 });
@@ -80,6 +83,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
   const log = options.log ?? (() => {});
   const accessTtlSeconds = options.accessTtlSeconds ?? envInteger('SANDBOX_ACCESS_TTL', env);
   const portBase = envInteger('SANDBOX_PORT_BASE', env);
+  const ukobFapiProfile = options.ukobFapiProfile ?? ukobFapiProfileFromEnv(env);
   const port = (offset: number) => (portBase === undefined ? 0 : portBase + offset);
 
   await mkdir(dir, { recursive: true });
@@ -129,6 +133,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
       faults,
     });
     await Promise.all([assertClientLoads(sebAs.provider, sebAs.clientId, 'seb'), assertClientLoads(sgAs.provider, sgAs.clientId, 'sg')]);
+    const ukob = await startUkobBank({ bind, pki, stats, faults, accessTtlSeconds, fapiProfile: ukobFapiProfile });
     const sgAsHandler = authorizationServerHandler(sgAs.provider, { bankTitle: 'SG-like bank', psus: SG_PSUS, acrValues: SG_ACR_VALUES });
     sgAsHost.handle(sgAsHandler);
     sgAsMtlsHost.handle(sgAsHandler);
@@ -179,6 +184,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
           signing: { certFile: pki.sgSeal.certFile, keyFile: pki.sgSeal.keyFile, keyId: pki.sgSeal.keyId },
           psuIds: SG_PSUS.map((psu) => psu.id),
         },
+        ukob: ukob.entry,
       },
       untrustedClientCert: { certFile: pki.untrusted.certFile, keyFile: pki.untrusted.keyFile },
     };

@@ -1,6 +1,7 @@
 /**
  * `npm run sandbox`: starts the sandbox banks, prints their URLs and the sandbox file, and stops cleanly on
- * SIGINT/SIGTERM. Env: SANDBOX_ACCESS_TTL (seconds), SANDBOX_PORT_BASE, SANDBOX_REDIRECT_URIS, BANKGATE_SANDBOX_DIR.
+ * SIGINT/SIGTERM. Env: SANDBOX_ACCESS_TTL (seconds), SANDBOX_PORT_BASE, SANDBOX_REDIRECT_URIS, SANDBOX_UKOB_FAPI (2.0 or 1.0),
+ * BANKGATE_SANDBOX_DIR.
  */
 import { startSandbox } from './index.js';
 
@@ -11,7 +12,7 @@ const sandbox = await startSandbox({
 const { banks } = sandbox.file;
 const lines = [
   `sandbox file   ${sandbox.filePath}`,
-  `control        ${sandbox.file.controlUrl}  (GET /stats, POST /reset, GET /requests?bank=seb|sg)`,
+  `control        ${sandbox.file.controlUrl}  (GET /stats, POST /reset, GET /requests?bank=seb|sg|ukob)`,
   `seb  issuer    ${banks.seb.authorizationServer.issuer}`,
   `     authorize ${banks.seb.authorizationServer.authorizationEndpoint}`,
   `     token     ${banks.seb.authorizationServer.tokenEndpoint}`,
@@ -21,6 +22,11 @@ const lines = [
   `     token     ${banks.sg.authorizationServer.mtlsTokenEndpoint}  (mTLS)`,
   ...Object.entries(banks.sg.apis).map(([api, url]) => `     ${api.padEnd(9)} ${url}`),
   `     PSU ids   ${banks.sg.psuIds.join(', ')}`,
+  `ukob discovery ${banks.ukob.authorizationServer.discoveryUrl}  (FAPI ${banks.ukob.fapiProfile})`,
+  `     PAR       ${banks.ukob.authorizationServer.mtlsParEndpoint}  (mTLS)`,
+  `     token     ${banks.ukob.authorizationServer.mtlsTokenEndpoint}  (mTLS)`,
+  ...Object.entries(banks.ukob.apis).map(([api, url]) => `     ${api.padEnd(9)} ${url}`),
+  `     PSU ids   ${banks.ukob.psuIds.join(', ')}`,
 ];
 console.log(lines.join('\n'));
 

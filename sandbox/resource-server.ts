@@ -51,6 +51,11 @@ export interface BankResourceProfile {
   error(kind: ErrorKind, status: number, message: string, target: string): Response;
   /** Checks after the token and scope (SG: certificate binding, signature); a Response refuses the call. */
   verify?(request: OperationRequest): Response | undefined | Promise<Response | undefined>;
+  /**
+   * A last look at every answer, the pipeline's own errors included, before it is recorded and sent (UK-OB-like:
+   * play back `x-fapi-interaction-id`, sign payment responses). Not called for a closed or dropped call.
+   */
+  finish?(request: { readonly method: string; readonly target: string; readonly headers: Headers }, response: Response): Response | Promise<Response>;
   /** Handlers by operationId; an operation without one answers 501 (the spec grew, the sandbox did not). */
   readonly operations: Readonly<Record<string, (request: OperationRequest) => Response | Promise<Response>>>;
 }
@@ -134,6 +139,7 @@ export function createResourceServer(options: {
     } catch (error) {
       response = profile.error('internal', 500, `sandbox error: ${error instanceof Error ? error.message : String(error)}`, target);
     }
+    if (profile.finish) response = await profile.finish({ method: c.req.method, target, headers: c.req.raw.headers }, response);
     if (fault?.action === 'drop-response') return hangUp(incoming.socket);
     if (fault?.action === 'gzip') response = await gzipped(response);
     stats.resourceCall({

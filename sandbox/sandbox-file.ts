@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { UkobSandboxBank } from './ukob/sandbox-entry.js';
 
 export interface SandboxPemPair {
   readonly certFile: string;
@@ -49,7 +50,7 @@ export interface SandboxFile {
   readonly controlUrl: string;
   readonly statsUrl: string;
   readonly resetUrl: string;
-  readonly banks: { readonly seb: SandboxBank; readonly sg: SandboxBank };
+  readonly banks: { readonly seb: SandboxBank; readonly sg: SandboxBank; readonly ukob: UkobSandboxBank };
   /** A client certificate from a CA no sandbox bank trusts: for tests of a wrong certificate. */
   readonly untrustedClientCert: SandboxPemPair;
 }

@@ -3,7 +3,7 @@
  * token errors by OAuth error code, resource calls by status, and the last resource requests as received.
  */
 
-export type BankName = 'seb' | 'sg';
+export type BankName = 'seb' | 'sg' | 'ukob';
 
 export interface BankStats {
   /** Every token-endpoint request by `grant_type`, success or not (`unknown` when the body could not be read). */
@@ -47,7 +47,7 @@ function increment(counts: Record<string, number>, key: string): void {
 }
 
 export class SandboxStats {
-  #banks: Record<BankName, BankStats> = { seb: emptyBankStats(), sg: emptyBankStats() };
+  #banks: Record<BankName, BankStats> = { seb: emptyBankStats(), sg: emptyBankStats(), ukob: emptyBankStats() };
   #requests: RecordedRequest[] = [];
 
   tokenRequest(bank: BankName, grantType: string | undefined, error?: string): void {
@@ -70,7 +70,7 @@ export class SandboxStats {
   }
 
   reset(): void {
-    this.#banks = { seb: emptyBankStats(), sg: emptyBankStats() };
+    this.#banks = { seb: emptyBankStats(), sg: emptyBankStats(), ukob: emptyBankStats() };
     this.#requests = [];
   }
 }

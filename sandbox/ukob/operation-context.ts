@@ -1,0 +1,56 @@
+/** What the UK-OB-like bank's operation handlers share: stores, the body checker, answers in the spec's shape. */
+import type Provider from 'oidc-provider';
+import { bearerValue } from '../bearer-token.js';
+import type { OperationRequest } from '../resource-server.js';
+import { INTENT_CLAIM } from './authorization-server.js';
+import type { BodySchemas } from './body-schema.js';
+import { JSON_TYPE, OB_ERROR, obError } from './errors.js';
+import type { IdempotencyStore } from './idempotency.js';
+import type { Intent, IntentKind, IntentStore } from './intents.js';
+
+export type Handler = (request: OperationRequest) => Response | Promise<Response>;
+
+export interface UkobOperationContext {
+  readonly provider: Provider;
+  readonly intents: IntentStore;
+  readonly bodies: BodySchemas;
+  readonly idempotency: IdempotencyStore;
+}
+
+/** A JSON answer. */
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': JSON_TYPE, ...headers } });
+}
+
+/** `Links.Self` of a resource of the request's API. */
+export function selfLink(request: OperationRequest, path: string): { Self: string } {
+  return { Self: `${request.origin}${request.api.basePath}${path}` };
+}
+
+/** ISO 8601 with an explicit offset, as OB responses write date-times. */
+export function isoNow(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, '+00:00');
+}
+
+/**
+ * The intent a PSU token was issued for (the `openbanking_intent_id` oidc-provider stored with it), checked against
+ * the token's client, PSU and the expected kind; a 403 when the token is not one of that kind's consents.
+ */
+export async function psuIntent<K extends IntentKind>(context: UkobOperationContext, request: OperationRequest, kind: K): Promise<Extract<Intent, { kind: K }> | Response> {
+  const value = bearerValue(request.headers.get('authorization'));
+  const token = value ? await context.provider.AccessToken.find(value) : undefined;
+  const intentId = (token?.extra as Record<string, unknown> | undefined)?.[INTENT_CLAIM];
+  const intent = typeof intentId === 'string' ? context.intents.get(intentId) : undefined;
+  if (!intent || intent.clientId !== request.token.clientId || intent.psuId !== request.token.accountId || intent.grantId !== token?.grantId) {
+    return obError(403, OB_ERROR.otherReason, 'the access token is not bound to a consent of this client and PSU');
+  }
+  if (intent.kind !== kind) return obError(403, OB_ERROR.otherReason, `the access token was issued for an ${intent.kind} consent, not an ${kind} one`);
+  return intent as Extract<Intent, { kind: K }>;
+}
+
+/** Revokes what an intent's grant issued (access and refresh tokens) and the grant itself: a cancelled consent's tokens die with it. */
+export async function revokeGrant(context: UkobOperationContext, intent: Intent): Promise<void> {
+  if (!intent.grantId) return;
+  await (context.provider.AccessToken as unknown as { adapter: { revokeByGrantId(id: string): Promise<void> } }).adapter.revokeByGrantId(intent.grantId);
+  await (await context.provider.Grant.find(intent.grantId))?.destroy();
+}
