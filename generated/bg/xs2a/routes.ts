@@ -8,7 +8,7 @@ export const manifest = {
   "title": "NextGenPSD2 XS2A Framework",
   "version": "1.3.9_2021-05-04",
   "servers": [],
-  "specSha256": "43703545162ce416d440d5aaf4dfa9430a821f6370f73bf43f3fd109bebe1d08",
+  "specSha256": "7cdf48cb04625603d4328743cff10d1f9124cfeff2645feb4b06629b243e622c",
   "routes": [
     {
       "operationId": "initiatePayment",
