@@ -8,7 +8,7 @@ export const manifest = {
   "title": "NextGenPSD2 XS2A Framework",
   "version": "1.3.9_2021-05-04",
   "servers": [],
-  "specSha256": "7cdf48cb04625603d4328743cff10d1f9124cfeff2645feb4b06629b243e622c",
+  "specSha256": "d087b8e16845eed08d0885813eb58bf4cb68b57c150d948a24c0d4b07a63d31d",
   "routes": [
     {
       "operationId": "initiatePayment",
