@@ -1,5 +1,5 @@
 /**
- * The sandbox banks: a SEB-like and an SG-like bank on 127.0.0.1, each with an oidc-provider authorization server
+ * The sandbox banks: a SEB-like, an SG-like and a Berlin-Group-like bank (`bg`, sandbox/bg/) on 127.0.0.1, each with an oidc-provider authorization server
  * and an mTLS resource server serving its specs' operations, plus a plain-HTTP control server for stats.
  * Everything the gateway needs to reach them is written to `<dir>/sandbox.json` (see sandbox-file.ts).
  */
@@ -7,7 +7,8 @@ import { writeFile, chmod, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { manifests } from '../generated/index.js';
 import type { ApiManifest } from '../plugin/manifest/types.js';
-import { assertClientLoads, authorizationServerHandler } from './authorization-server.js';
+import { assertClientLoads, authorizationServerHandler, sandboxRedirectUris } from './authorization-server.js';
+import { startBgBank, type BgSettings } from './bg/index.js';
 import { createControlHandler } from './control-server.js';
 import { FaultRegistry } from './faults.js';
 import { SEB_PSUS, SG_PSUS } from './data.js';
@@ -34,6 +35,8 @@ export interface StartSandboxOptions {
   writeFile?: boolean;
   /** Start-up and shutdown lines. Default: silent. */
   log?: (line: string) => void;
+  /** The bg bank's timings and limits (decoupled approval and polling, settlement, …); see sandbox/bg/README.md. */
+  bg?: Partial<BgSettings>;
 }
 
 export interface RunningSandbox {
@@ -66,8 +69,8 @@ function apiUrls(origin: string, apis: readonly ResourceApi[]): Record<string, s
 }
 
 /**
- * Starts both sandbox banks and the control server on 127.0.0.1 and writes `<dir>/sandbox.json`.
- * Ports are ephemeral unless `SANDBOX_PORT_BASE` is set (then base+0 … base+5).
+ * Starts the sandbox banks and the control server on 127.0.0.1 and writes `<dir>/sandbox.json`.
+ * Ports are ephemeral unless `SANDBOX_PORT_BASE` is set (then base+0 … base+5, and bg's base+10 … base+12).
  *
  * @example
  * const sandbox = await startSandbox({ dir: tmpDir, accessTtlSeconds: 2 });
@@ -129,6 +132,18 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
       faults,
     });
     await Promise.all([assertClientLoads(sebAs.provider, sebAs.clientId, 'seb'), assertClientLoads(sgAs.provider, sgAs.clientId, 'sg')]);
+    const bg = await startBgBank({
+      bind,
+      tls,
+      ca: pki.ca,
+      pkiDir: pki.dir,
+      controlOrigin: control.origin,
+      stats,
+      faults,
+      accessTtlSeconds,
+      settings: options.bg,
+      extraRedirectUris: sandboxRedirectUris('bg', env),
+    });
     const sgAsHandler = authorizationServerHandler(sgAs.provider, { bankTitle: 'SG-like bank', psus: SG_PSUS, acrValues: SG_ACR_VALUES });
     sgAsHost.handle(sgAsHandler);
     sgAsMtlsHost.handle(sgAsHandler);
@@ -179,11 +194,12 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
           signing: { certFile: pki.sgSeal.certFile, keyFile: pki.sgSeal.keyFile, keyId: pki.sgSeal.keyId },
           psuIds: SG_PSUS.map((psu) => psu.id),
         },
+        bg: bg.entry,
       },
       untrustedClientCert: { certFile: pki.untrusted.certFile, keyFile: pki.untrusted.keyFile },
     };
     const current = file;
-    control.handle(createControlHandler(stats, () => current, faults));
+    control.handle(createControlHandler(stats, () => current, faults, [bg.control]));
 
     const filePath = resolve(dir, 'sandbox.json');
     if (options.writeFile ?? true) {

@@ -18,11 +18,12 @@ export interface InteractionOptions {
 const PATH = /^\/interaction\/([A-Za-z0-9_-]+)\/?$/;
 const MAX_FORM_BYTES = 16 * 1024;
 
-function escapeHtml(value: string): string {
+export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
-function page(res: ServerResponse, status: number, title: string, body: string): void {
+/** A small HTML page of a sandbox bank (no-store). */
+export function page(res: ServerResponse, status: number, title: string, body: string): void {
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>` +
     `<body style="font-family:sans-serif;max-width:32rem;margin:2rem auto">${body}</body></html>`;
   res.statusCode = status;
@@ -31,7 +32,8 @@ function page(res: ServerResponse, status: number, title: string, body: string):
   res.end(html);
 }
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+/** The request's urlencoded form (at most 16 KiB). */
+export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
