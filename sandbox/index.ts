@@ -20,6 +20,7 @@ import { createSandboxPki } from './sandbox-pki.js';
 import { createSebAuthorizationServer } from './seb/authorization-server.js';
 import { createSebResourceProfile } from './seb/resource-server.js';
 import { createSgAuthorizationServer, SG_ACR_VALUES } from './sg/authorization-server.js';
+import { SgPaymentRequests } from './sg/payment-requests.js';
 import { createSgResourceProfile } from './sg/resource-server.js';
 import { SandboxStats } from './stats.js';
 
@@ -145,12 +146,16 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
       extraRedirectUris: sandboxRedirectUris('bg', env),
     });
     const sgAsHandler = authorizationServerHandler(sgAs.provider, { bankTitle: 'SG-like bank', psus: SG_PSUS, acrValues: SG_ACR_VALUES });
-    sgAsHost.handle(sgAsHandler);
+    // The bank's consentApproval page (payment SCA) is on the front host, beside the OAuth interactions.
+    const sgPaymentRequests = new SgPaymentRequests(sgAsHost.origin);
+    sgAsHost.handle((req, res) => {
+      if (!sgPaymentRequests.handle(req, res)) sgAsHandler(req, res);
+    });
     sgAsMtlsHost.handle(sgAsHandler);
     const sgApis = resourceApis(manifests.sg);
     sgRsHost.handle(
       createResourceServer({
-        profile: createSgResourceProfile({ signing: { keyId: pki.sgSeal.keyId, certPem: pki.sgSeal.certPem } }),
+        profile: createSgResourceProfile({ signing: { keyId: pki.sgSeal.keyId, certPem: pki.sgSeal.certPem }, paymentRequests: sgPaymentRequests }),
         apis: sgApis,
         provider: sgAs.provider,
         stats,
