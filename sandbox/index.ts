@@ -19,6 +19,7 @@ import type { SandboxFile } from './sandbox-file.js';
 import { createSandboxPki } from './sandbox-pki.js';
 import { createSebAuthorizationServer } from './seb/authorization-server.js';
 import { createSebResourceProfile } from './seb/resource-server.js';
+import { DEFAULT_SEB_SIGNING_TIMINGS, SebSignings, type SebSigningTimings } from './seb/signing.js';
 import { createSgAuthorizationServer, SG_ACR_VALUES } from './sg/authorization-server.js';
 import { SgPaymentRequests } from './sg/payment-requests.js';
 import { createSgResourceProfile } from './sg/resource-server.js';
@@ -36,6 +37,8 @@ export interface StartSandboxOptions {
   writeFile?: boolean;
   /** Start-up and shutdown lines. Default: silent. */
   log?: (line: string) => void;
+  /** The SEB-like bank's payment signing timings (Mobile BankID signs by itself after `mobileBankIdMs`). */
+  seb?: Partial<SebSigningTimings>;
   /** The bg bank's timings and limits (decoupled approval and polling, settlement, …); see sandbox/bg/README.md. */
   bg?: Partial<BgSettings>;
 }
@@ -118,11 +121,17 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
     ]);
 
     const sebAs = createSebAuthorizationServer({ origin: sebAsHost.origin, accessTtlSeconds, stats, faults });
-    sebAsHost.handle(authorizationServerHandler(sebAs.provider, { bankTitle: 'SEB-like bank', psus: SEB_PSUS }));
+    const sebAsHandler = authorizationServerHandler(sebAs.provider, { bankTitle: 'SEB-like bank', psus: SEB_PSUS });
+    let sebSignings: SebSignings | undefined;
+    const sebProfile = createSebResourceProfile({
+      signings: (execute) => (sebSignings = new SebSignings(sebAsHost.origin, (signing) => execute(signing.paymentId), { ...DEFAULT_SEB_SIGNING_TIMINGS, ...options.seb })),
+    });
+    // The Digipass signing page (payment SCA by redirect) is on the front host, beside the OAuth interactions.
+    sebAsHost.handle((req, res) => {
+      if (!sebSignings!.handle(req, res)) sebAsHandler(req, res);
+    });
     const sebApis = resourceApis(manifests.seb);
-    sebRsHost.handle(
-      createResourceServer({ profile: createSebResourceProfile(), apis: sebApis, provider: sebAs.provider, stats, origin: sebRsHost.origin, faults }),
-    );
+    sebRsHost.handle(createResourceServer({ profile: sebProfile, apis: sebApis, provider: sebAs.provider, stats, origin: sebRsHost.origin, faults }));
 
     const sgAs = createSgAuthorizationServer({
       origin: sgAsHost.origin,
@@ -182,6 +191,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
           mtls: { certFile: pki.seb.certFile, keyFile: pki.seb.keyFile },
           nextMtls: { certFile: pki.sebNext.certFile, keyFile: pki.sebNext.keyFile },
           psuIds: SEB_PSUS.map((psu) => psu.id),
+          controlUrl: `${control.origin}/__sandbox/seb`,
         },
         sg: {
           authorizationServer: {
@@ -204,7 +214,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
       untrustedClientCert: { certFile: pki.untrusted.certFile, keyFile: pki.untrusted.keyFile },
     };
     const current = file;
-    control.handle(createControlHandler(stats, () => current, faults, [bg.control]));
+    control.handle(createControlHandler(stats, () => current, faults, [bg.control, sebSignings!.control()]));
 
     const filePath = resolve(dir, 'sandbox.json');
     if (options.writeFile ?? true) {

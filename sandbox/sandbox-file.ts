@@ -40,6 +40,8 @@ export interface SandboxBank {
   readonly signing?: SandboxPemPair & { readonly keyId: string };
   /** Sandbox PSU identities that can consent without a browser (like SEB's sandbox identity numbers). */
   readonly psuIds: readonly string[];
+  /** This bank's own control routes (the PSU's app: `POST <controlUrl>/authorisations/<id>/approve`), if it has any. */
+  readonly controlUrl?: string;
 }
 
 export interface SandboxFile {
