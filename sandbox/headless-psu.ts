@@ -7,6 +7,7 @@
  *                          approve or deny, accounts) and returns where the bank finally sends the browser back
  *                          (the TPP's callback / redirect URI / report URL), without following it.
  *   decideInApp(…)         the PSU's app approves or rejects a decoupled SCA (bg; SEB's Mobile BankID signing).
+ *   signInBankIdApp(…)     SEB's decoupled Mobile BankID login: the PSU signs in the app (SEB's sandbox simulator).
  *   sandboxPsuSecrets()    what the PSU types into the TPP's own pages for an embedded SCA (password, TAN).
  */
 import { Agent, fetch } from 'undici';
@@ -152,6 +153,25 @@ export async function decideInApp(bankControlUrl: string, authorisationId: strin
   const body = (await response.json()) as { scaStatus?: string; error?: string };
   if (!response.ok) throw new Error(`the PSU's app could not ${decision} authorisation ${authorisationId}: ${body.error ?? response.status}`);
   return body.scaStatus ?? '';
+}
+
+/**
+ * SEB's decoupled login: the PSU opens Mobile BankID with the `autostart_token` of `GET /auth/v3/authorizations/<id>`
+ * and signs, through SEB's sandbox simulator `POST <issuer>/open/sb/auth/mock/v1/login`.
+ */
+export async function signInBankIdApp(sebIssuer: string, autostartToken: string, options: { ca: string; psuId: string }): Promise<void> {
+  const dispatcher = new Agent({ connect: { ca: options.ca } });
+  try {
+    const response = await fetch(`${sebIssuer}/open/sb/auth/mock/v1/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ personal_identity_number: `19${options.psuId}`, start_token: autostartToken }),
+      dispatcher,
+    });
+    if (response.status !== 204) throw new Error(`the BankID simulator answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
+  } finally {
+    await dispatcher.close();
+  }
 }
 
 /** What the sandbox PSU types into the TPP's pages for an embedded SCA. */

@@ -128,7 +128,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
     });
     // The Digipass signing page (payment SCA by redirect) is on the front host, beside the OAuth interactions.
     sebAsHost.handle((req, res) => {
-      if (!sebSignings!.handle(req, res)) sebAsHandler(req, res);
+      if (!sebSignings!.handle(req, res) && !sebAs.bankId.handle(req, res)) sebAsHandler(req, res);
     });
     const sebApis = resourceApis(manifests.seb);
     sebRsHost.handle(createResourceServer({ profile: sebProfile, apis: sebApis, provider: sebAs.provider, stats, origin: sebRsHost.origin, faults }));

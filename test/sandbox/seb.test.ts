@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authoriseAtBank } from '../../sandbox/headless-psu.js';
+import { authoriseAtBank, signInBankIdApp } from '../../sandbox/headless-psu.js';
 import { REDIRECT, sebAuthorizationCode, sebAuthorizationServer, sebHeaders, startTestSandbox, type TestSandbox } from './helpers.js';
 
 describe('SEB-like sandbox bank', () => {
@@ -176,6 +176,46 @@ describe('SEB-like sandbox bank', () => {
       expect(refreshed.refresh_token).toBe(tokens.refresh_token);
       expect(refreshed.expires_in).toBe(3599);
     }
+  });
+
+  it("logs in decoupled with Mobile BankID (SEB's /auth/v3 flow, JSON bodies): pending → the app signs → tokens that work and refresh", async () => {
+    const { issuer } = sandbox.file.banks.seb.authorizationServer;
+    const { clientId, clientSecret } = sandbox.file.banks.seb.client;
+    const post = (path: string, body: unknown) =>
+      sandbox.fetch(sandbox.agents.none, `${issuer}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const started = await post('/auth/v3/authorizations', { client_id: clientId, lang: 'en', scope: 'psd2_accounts', start_mode: 'ast' });
+    expect(started.status).toBe(201);
+    const { auth_req_id: authReqId } = (await started.json()) as { auth_req_id: string };
+    const poll = async () => (await (await sandbox.fetch(sandbox.agents.none, `${issuer}/auth/v3/authorizations/${authReqId}`)).json()) as Record<string, any>;
+    const pending = await poll();
+    expect(pending).toMatchObject({ status: 'PENDING', hint_code: 'outstandingTransaction', poll_delay: expect.any(Number), autostart_token: expect.any(String) });
+    const tokenRequest = { client_id: clientId, client_secret: clientSecret, auth_req_id: authReqId, redirect_uri: REDIRECT.seb };
+    const early = await post('/auth/v3/tokens', tokenRequest);
+    expect(early.status).toBe(409);
+    expect(((await early.json()) as { error: string }).error).toBe('authorization_pending');
+
+    await signInBankIdApp(issuer, pending.autostart_token, { ca: sandbox.ca, psuId: '9311219639' });
+    expect((await poll()).status).toBe('COMPLETE');
+    const wrongSecret = await post('/auth/v3/tokens', { ...tokenRequest, client_secret: 'nope' });
+    expect(wrongSecret.status).toBe(401);
+    const issued = await post('/auth/v3/tokens', tokenRequest);
+    expect(issued.status).toBe(200);
+    const tokens = (await issued.json()) as { access_token: string; refresh_token: string; scope: string; expires_in: number };
+    expect(tokens).toMatchObject({ scope: 'psd2_accounts', expires_in: 3599 });
+    const accounts = await sandbox.fetch(sandbox.agents.seb, `${sandbox.file.banks.seb.apis.ais}/accounts`, { headers: sebHeaders(tokens.access_token) });
+    expect(accounts.status).toBe(200);
+    expect(((await accounts.json()) as { accounts: unknown[] }).accounts).toHaveLength(3);
+    expect((await post('/auth/v3/tokens', tokenRequest)).status).toBe(400);
+
+    const as = sebAuthorizationServer(sandbox.file);
+    const refreshed = await oauth.processRefreshTokenResponse(
+      as,
+      { client_id: clientId },
+      await oauth.refreshTokenGrantRequest(as, { client_id: clientId }, oauth.ClientSecretPost(clientSecret!), tokens.refresh_token, {
+        [oauth.customFetch]: sandbox.customFetch(sandbox.agents.none),
+      }),
+    );
+    expect(refreshed.refresh_token).toBe(tokens.refresh_token);
   });
 
   async function createPayment(accessToken: string, amount = '100.00', redirectUri?: string): Promise<{ paymentId: string; body: Record<string, any>; location: string | null }> {
