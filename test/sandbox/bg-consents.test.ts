@@ -150,7 +150,9 @@ describe('bg sandbox bank: consent rules', () => {
   });
 
   it('expires a consent at its validUntil (bank time) and on the control plane: 401 CONSENT_EXPIRED', async () => {
-    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    // Tomorrow in bank time (earlier tests moved the bank's clock).
+    const offset = (await sandbox.control('GET', '')).body.clockOffsetSeconds as number;
+    const tomorrow = new Date(Date.now() + offset * 1000 + 86_400_000).toISOString().slice(0, 10);
     const short = await validConsent(sandbox, consentBody({ validUntil: tomorrow }));
     const other = await validConsent(sandbox, consentBody({ recurringIndicator: false, frequencyPerDay: 1 }));
     expect((await sandbox.control('POST', `/consents/${other}/expire`)).body.consentStatus).toBe('expired');
