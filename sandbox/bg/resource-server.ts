@@ -23,7 +23,7 @@ import type { SandboxAccount, SandboxTransaction } from '../data.js';
 import type { BgBank, BgToken } from './bank.js';
 import { createBodyValidator, pointerSegment, type BodyValidator } from './body-validator.js';
 import type { Consent, ConsentRequest } from './consents.js';
-import { BgError, bgErrorResponse } from './errors.js';
+import { BgError, bgErrorResponse, type BgErrorCode } from './errors.js';
 import type { PaymentInitiation } from './payments.js';
 import { BG_PSUS, findBgPsu } from './psus.js';
 import type { ScaSubject } from './sca.js';
@@ -161,13 +161,22 @@ export function createBgResourceServer(options: BgResourceServerOptions): Reques
 
   return createBankRequestListener({
     bank: 'bg',
-    error: (_kind, status, message) =>
-      bgErrorResponse(new BgError(status, status >= 500 ? (status === 503 ? 'SERVICE_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR') : 'FORMAT_ERROR', message), null),
+    // Faults (`status`) and unexpected errors, in the bank's own words.
+    error: (_kind, status, message) => bgErrorResponse(new BgError(status, FAULT_CODES[status] ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'FORMAT_ERROR'), message), null),
     stats: options.stats,
     faults: options.faults,
     run: (c, target) => run(c, target),
   });
 }
+
+const FAULT_CODES: Readonly<Record<number, BgErrorCode>> = {
+  401: 'TOKEN_INVALID',
+  403: 'CONSENT_UNKNOWN',
+  404: 'RESOURCE_UNKNOWN',
+  409: 'STATUS_INVALID',
+  429: 'ACCESS_EXCEEDED',
+  503: 'SERVICE_UNAVAILABLE',
+};
 
 function certificateThumbprintOf(certificate: X509Certificate): string {
   return Buffer.from(certificate.fingerprint256.replace(/:/g, ''), 'hex').toString('base64url');
