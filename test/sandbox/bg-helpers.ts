@@ -13,6 +13,7 @@ import { expect } from 'vitest';
 import { documents, manifests } from '../../generated/index.js';
 import type { SandboxBgBank } from '../../sandbox/bg/index.js';
 import { authoriseAtBank, type HeadlessPsuOptions } from '../../sandbox/headless-psu.js';
+import type { ApiManifest } from '../../plugin/manifest/types.js';
 import { createRouteTable } from '../../sandbox/route-table.js';
 import { startTestSandbox, type TestSandbox } from './helpers.js';
 import type { StartSandboxOptions } from '../../sandbox/index.js';
@@ -46,33 +47,37 @@ export interface BgSandbox extends TestSandbox {
   psu(url: string, options: Omit<HeadlessPsuOptions, 'ca'>): ReturnType<typeof authoriseAtBank>;
 }
 
-const document = documents.bg.xs2a as unknown as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { responses: Record<string, unknown> } };
+type SpecDocument = { paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { responses?: Record<string, unknown> } };
 
 /** The spec's JSON schema for an operation's answer, by JSON pointer into the normalised document. */
-function responsePointer(path: string, method: string, status: number): string | undefined {
+function responsePointer(document: SpecDocument, path: string, method: string, status: number): string | undefined {
   const responses = document.paths[path]?.[method]?.responses;
   const response = (responses?.[String(status)] ?? responses?.default) as { $ref?: string; content?: Record<string, unknown> } | undefined;
   if (!response) return undefined;
   const escaped = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
   const base = response.$ref ? response.$ref.slice(1) : `/paths/${escaped(path)}/${method}/responses/${status}`;
-  const resolved = response.$ref ? (document.components.responses[response.$ref.split('/').pop()!] as { content?: Record<string, unknown> }) : response;
+  const resolved = response.$ref ? (document.components.responses?.[response.$ref.split('/').pop()!] as { content?: Record<string, unknown> }) : response;
   return resolved.content?.['application/json'] ? `${base}/content/application~1json/schema` : undefined;
 }
 
-function createResponseChecker() {
+/**
+ * Checks a bank's answer against its own spec (the normalised document the gateway validates with), by the
+ * operation the method and path match: throws naming the operation and the violations.
+ */
+export function createSpecChecker(document: SpecDocument, manifest: ApiManifest, basePath: string) {
   const ajv = addFormats(new Ajv({ strict: false, allErrors: true, validateSchema: false, discriminator: false, logger: false }));
-  ajv.addSchema(document as object, 'bg');
-  const table = createRouteTable([{ name: 'xs2a', basePath: '/psd2', manifest: manifests.bg.xs2a }]);
+  ajv.addSchema(document as object, 'spec');
+  const table = createRouteTable([{ name: manifest.api, basePath, manifest }]);
   const compiled = new Map<string, ValidateFunction>();
   return function check(method: string, pathname: string, status: number, body: unknown): void {
     const match = table.match(method, pathname);
     if (!match || status === 204) return;
-    const pointer = responsePointer(match.route.path, match.route.method, status);
+    const pointer = responsePointer(document, match.route.path, match.route.method, status);
     // Injected faults answer 5xx statuses some operations do not declare.
     if (!pointer && status >= 500) return;
     if (!pointer) throw new Error(`${method} ${pathname} answered ${status}, which the spec does not declare for ${match.route.operationId}`);
     let validate = compiled.get(pointer);
-    if (!validate) compiled.set(pointer, (validate = ajv.compile({ $ref: `bg#${pointer}` })));
+    if (!validate) compiled.set(pointer, (validate = ajv.compile({ $ref: `spec#${pointer}` })));
     if (!validate(body)) {
       throw new Error(`${match.route.operationId} ${status} breaks the spec: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(body).slice(0, 400)}`);
     }
@@ -85,7 +90,7 @@ export async function startBgSandbox(options: Omit<StartSandboxOptions, 'dir'> =
   const [cert, key] = await Promise.all([readFile(bg.mtls.certFile, 'utf8'), readFile(bg.mtls.keyFile, 'utf8')]);
   const [otherCert, otherKey] = await Promise.all([readFile(sandbox.file.banks.seb.mtls.certFile, 'utf8'), readFile(sandbox.file.banks.seb.mtls.keyFile, 'utf8')]);
   const bgAgents = { tpp: new Agent({ connect: { ca: sandbox.ca, cert, key } }), otherTpp: new Agent({ connect: { ca: sandbox.ca, cert: otherCert, key: otherKey } }) };
-  const check = createResponseChecker();
+  const check = createSpecChecker(documents.bg.xs2a as unknown as SpecDocument, manifests.bg.xs2a, '/psd2');
   const base = new URL(bg.apis.xs2a!);
 
   return {

@@ -1,6 +1,8 @@
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { documents, manifests } from '../../generated/index.js';
 import { authoriseAtBank, signInBankIdApp } from '../../sandbox/headless-psu.js';
+import { createSpecChecker } from './bg-helpers.js';
 import { REDIRECT, sebAuthorizationCode, sebAuthorizationServer, sebHeaders, startTestSandbox, type TestSandbox } from './helpers.js';
 
 describe('SEB-like sandbox bank', () => {
@@ -235,13 +237,19 @@ describe('SEB-like sandbox bank', () => {
     });
     expect(created.status).toBe(201);
     const body = (await created.json()) as Record<string, any>;
+    checkPis('POST', new URL(`${pis}/payments/sepa-credit-transfers`).pathname, 201, body);
     return { paymentId: body.paymentId as string, body, location: created.headers.get('location') };
   }
+
+  // Every payment answer checked against the SEB spec, as the gateway checks it (responses: 'enforce').
+  const checkPis = createSpecChecker(documents.seb.pis as never, manifests.seb.pis, '/pis/v7/identified2');
 
   async function get(url: string, accessToken: string): Promise<Record<string, any>> {
     const response = await sandbox.fetch(sandbox.agents.seb, url, { headers: sebHeaders(accessToken) });
     expect(response.status).toBe(200);
-    return (await response.json()) as Record<string, any>;
+    const body = (await response.json()) as Record<string, any>;
+    checkPis('GET', new URL(url).pathname, 200, body);
+    return body;
   }
 
   async function startSigning(url: string, accessToken: string, authenticationMethodId: string): Promise<Response> {
@@ -269,6 +277,7 @@ describe('SEB-like sandbox bank', () => {
     const started = await startSigning(start, tokens.access_token, 'mobiltbankid');
     expect(started.status).toBe(200);
     const signing = (await started.json()) as Record<string, any>;
+    checkPis('POST', new URL(start).pathname, 200, signing);
     expect(signing).toMatchObject({ scaStatus: 'started', psuMessage: 'Öppna Mobilt BankID app', chosenScaMethod: { authenticationMethodId: 'mobiltbankid' } });
     expect((await startSigning(start, tokens.access_token, 'mobiltbankid')).status).toBe(409);
     const poll = new URL(signing._links.self.href, pis).href;
