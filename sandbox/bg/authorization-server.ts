@@ -16,6 +16,7 @@ import type { SandboxStats } from '../stats.js';
 import { consumeTokenFaults } from '../token-faults.js';
 import { peerAuthorized, peerCertificate, subjectDn } from '../tls.js';
 import type { BgBank } from './bank.js';
+import { Consent } from './consents.js';
 import { BG_PSUS } from './psus.js';
 
 export const BG_ACCESS_TTL_SECONDS = 3600;
@@ -94,9 +95,8 @@ export function createBgAuthorizationServer(options: {
       RefreshToken(_ctx, token) {
         const consentScope = String(token.scope ?? '').split(' ').find((s) => s.startsWith('AIS:'));
         const consent = consentScope ? options.bank().subjectOfScope(consentScope) : undefined;
-        if (!consent || consent.kind !== 'consent') return 90 * DAY_SECONDS;
-        const validUntil = (consent as unknown as { granted: { validUntil: string } }).granted.validUntil;
-        const end = Date.parse(`${validUntil}T23:59:59Z`);
+        if (!(consent instanceof Consent)) return 90 * DAY_SECONDS;
+        const end = Date.parse(`${consent.granted.validUntil}T23:59:59Z`);
         return Math.max(60, Math.floor((end - options.bank().clock.now()) / 1000));
       },
     },

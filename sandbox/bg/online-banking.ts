@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { escapeHtml, page, readForm } from '../interactions.js';
 import { BANK_NAME, type BgBank } from './bank.js';
+import { Consent, isBankOffered } from './consents.js';
 import { BgError } from './errors.js';
 import { BG_SCOPE } from './authorization-server.js';
 import { BG_PSUS } from './psus.js';
@@ -65,11 +66,9 @@ function redirect(res: ServerResponse, location: URL | string): void {
   res.end();
 }
 
+/** A bank-offered consent: the page asks the PSU which accounts. */
 function chooseAccounts(subject: ScaSubject | undefined): boolean {
-  if (subject?.kind !== 'consent') return false;
-  const access = (subject as unknown as { request: { access: { accounts?: unknown[]; balances?: unknown[]; transactions?: unknown[] } } }).request.access;
-  const lists = [access.accounts, access.balances, access.transactions];
-  return lists.some((l) => l !== undefined) && lists.every((l) => l === undefined || l.length === 0);
+  return subject instanceof Consent && isBankOffered(subject.request.access);
 }
 
 export function createOnlineBankingHandler(options: { bank: BgBank; provider: Provider; resource: string }) {
