@@ -74,7 +74,7 @@ function apiUrls(origin: string, apis: readonly ResourceApi[]): Record<string, s
 
 /**
  * Starts the sandbox banks and the control server on 127.0.0.1 and writes `<dir>/sandbox.json`.
- * Ports are ephemeral unless `SANDBOX_PORT_BASE` is set (then base+0 … base+5, and bg's base+10 … base+12).
+ * Ports are ephemeral unless `SANDBOX_PORT_BASE` is set (then base+0 … base+5, and bg's base+20 … base+22).
  *
  * @example
  * const sandbox = await startSandbox({ dir: tmpDir, accessTtlSeconds: 2 });

@@ -23,7 +23,7 @@ import { createBgResourceServer } from './resource-server.js';
 export type { BgSettings } from './bank.js';
 
 /** Port offsets from `SANDBOX_PORT_BASE`. */
-export const BG_PORT_OFFSETS = { as: 10, asMtls: 11, rs: 12 } as const;
+export const BG_PORT_OFFSETS = { as: 20, asMtls: 21, rs: 22 } as const;
 /** The spec declares no server URL; the bank serves the XS2A interface under this path, as its examples do. */
 export const BG_BASE_PATH = '/psd2';
 /** The gateway's (the TPP's) authorisation number in its QWAC: its identity at the bank and its OAuth client_id. */
