@@ -5,11 +5,22 @@
  *   GET  /__sandbox/requests?bank=sg   the last 200 resource requests as the bank received them
  *   GET  /__sandbox/file               the sandbox file (the same as sandbox.json)
  *   POST|GET|DELETE /__sandbox/faults  fault injection (see faults.ts)
+ * plus the routes of each bank's own control extension (`/__sandbox/bg/…`: the PSU's app, revocation, the clock).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FaultRegistry } from './faults.js';
 import type { SandboxFile } from './sandbox-file.js';
-import type { BankName, SandboxStats } from './stats.js';
+import { BANK_NAMES, type BankName, type SandboxStats } from './stats.js';
+
+/**
+ * A bank's own control routes under `prefix` (`/__sandbox/bg`): the PSU acting at the bank, the bank's clock.
+ * `handle` answers every request under the prefix, 404 included.
+ */
+export interface ControlExtension {
+  readonly prefix: string;
+  readonly routes: readonly string[];
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): void;
+}
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.statusCode = status;
@@ -18,7 +29,12 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-export function createControlHandler(stats: SandboxStats, file: () => SandboxFile | undefined, faults: FaultRegistry) {
+export function createControlHandler(
+  stats: SandboxStats,
+  file: () => SandboxFile | undefined,
+  faults: FaultRegistry,
+  extensions: readonly ControlExtension[] = [],
+) {
   return function handleControlRequest(req: IncomingMessage, res: ServerResponse): void {
     if (req.method === 'POST' && req.url === '/__sandbox/faults') {
       let text = '';
@@ -35,6 +51,8 @@ export function createControlHandler(stats: SandboxStats, file: () => SandboxFil
       return;
     }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const extension = extensions.find((candidate) => url.pathname === candidate.prefix || url.pathname.startsWith(`${candidate.prefix}/`));
+    if (extension) return extension.handle(req, res, url);
     const route = `${req.method} ${url.pathname}`;
     switch (route) {
       case 'GET /__sandbox/stats':
@@ -44,7 +62,7 @@ export function createControlHandler(stats: SandboxStats, file: () => SandboxFil
         return send(res, 200, stats.snapshot());
       case 'GET /__sandbox/requests': {
         const bank = url.searchParams.get('bank');
-        if (bank !== null && bank !== 'seb' && bank !== 'sg' && bank !== 'ukob') return send(res, 400, { error: `unknown bank "${bank}" (seb, sg or ukob)` });
+        if (bank !== null && !BANK_NAMES.includes(bank as BankName)) return send(res, 400, { error: `unknown bank "${bank}" (${BANK_NAMES.join(', ')})` });
         return send(res, 200, stats.requests((bank ?? undefined) as BankName | undefined));
       }
       case 'GET /__sandbox/file':
@@ -57,7 +75,14 @@ export function createControlHandler(stats: SandboxStats, file: () => SandboxFil
       default:
         return send(res, 404, {
           error: `no ${route}`,
-          routes: ['GET /__sandbox/stats', 'POST /__sandbox/reset', 'GET /__sandbox/requests?bank=seb|sg|ukob', 'GET /__sandbox/file', 'POST|GET|DELETE /__sandbox/faults'],
+          routes: [
+            'GET /__sandbox/stats',
+            'POST /__sandbox/reset',
+            `GET /__sandbox/requests?bank=${BANK_NAMES.join('|')}`,
+            'GET /__sandbox/file',
+            'POST|GET|DELETE /__sandbox/faults',
+            ...extensions.flatMap((extension) => extension.routes),
+          ],
         });
     }
   };

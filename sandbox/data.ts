@@ -57,7 +57,7 @@ function decimal(value: number): string {
   return (value / 100).toFixed(2);
 }
 
-interface AccountSeed {
+export interface AccountSeed {
   resourceId: string;
   bban: string;
   name: string;
@@ -69,7 +69,8 @@ interface AccountSeed {
   movements: ReadonlyArray<readonly [number, string, string, string, boolean?]>;
 }
 
-function account(country: string, bic: string, currency: string, seed: AccountSeed): SandboxAccount {
+/** A sandbox account from its seed: IBAN check digits computed, balances summed from the movements. */
+export function account(country: string, bic: string, currency: string, seed: AccountSeed): SandboxAccount {
   const transactions = seed.movements.map(([daysAgo, amount, counterparty, remittance, pending], index) => ({
     id: `${seed.resourceId}-t${String(index + 1).padStart(3, '0')}`,
     bookingDate: isoDate(daysAgo),

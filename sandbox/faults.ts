@@ -9,7 +9,7 @@
  * each at the point where the fault really happens (a dropped token response is dropped *after* the token
  * was rotated).
  */
-import type { BankName } from './stats.js';
+import { BANK_NAMES, type BankName } from './stats.js';
 
 export type FaultAction =
   /** Answer after `delayMs`. */
@@ -54,7 +54,7 @@ export class FaultRegistry {
     const armed = list.map((raw, index): ArmedRule => {
       const rule = raw as Partial<FaultRule>;
       const at = `rule ${index}`;
-      if (rule.bank !== 'seb' && rule.bank !== 'sg' && rule.bank !== 'ukob') throw new Error(`${at}: bank must be seb, sg or ukob`);
+      if (!BANK_NAMES.includes(rule.bank as BankName)) throw new Error(`${at}: bank must be one of ${BANK_NAMES.join(', ')}`);
       if (rule.target !== 'token' && rule.target !== 'resource') throw new Error(`${at}: target must be token or resource`);
       if (!rule.action || !ACTIONS.has(rule.action)) throw new Error(`${at}: action must be one of ${[...ACTIONS].join(', ')}`);
       if (rule.delayMs !== undefined && !(Number.isInteger(rule.delayMs) && rule.delayMs >= 0 && rule.delayMs <= 120_000)) throw new Error(`${at}: delayMs must be 0–120000`);

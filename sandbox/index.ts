@@ -1,5 +1,6 @@
 /**
- * The sandbox banks: a SEB-like, an SG-like and a UK-OB-like (ukob/) bank on 127.0.0.1, each with an oidc-provider authorization server
+ * The sandbox banks: a SEB-like, an SG-like, a UK-OB-like (ukob/) and a Berlin-Group-like (bg/) bank on 127.0.0.1,
+ * each with an oidc-provider authorization server
  * and an mTLS resource server serving its specs' operations, plus a plain-HTTP control server for stats.
  * Everything the gateway needs to reach them is written to `<dir>/sandbox.json` (see sandbox-file.ts).
  */
@@ -7,7 +8,8 @@ import { writeFile, chmod, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { manifests } from '../generated/index.js';
 import type { ApiManifest } from '../plugin/manifest/types.js';
-import { assertClientLoads, authorizationServerHandler } from './authorization-server.js';
+import { assertClientLoads, authorizationServerHandler, sandboxRedirectUris } from './authorization-server.js';
+import { startBgBank, type BgSettings } from './bg/index.js';
 import { createControlHandler } from './control-server.js';
 import { FaultRegistry } from './faults.js';
 import { SEB_PSUS, SG_PSUS } from './data.js';
@@ -18,7 +20,9 @@ import type { SandboxFile } from './sandbox-file.js';
 import { createSandboxPki } from './sandbox-pki.js';
 import { createSebAuthorizationServer } from './seb/authorization-server.js';
 import { createSebResourceProfile } from './seb/resource-server.js';
+import { DEFAULT_SEB_SIGNING_TIMINGS, SebSignings, type SebSigningTimings } from './seb/signing.js';
 import { createSgAuthorizationServer, SG_ACR_VALUES } from './sg/authorization-server.js';
+import { SgPaymentRequests } from './sg/payment-requests.js';
 import { createSgResourceProfile } from './sg/resource-server.js';
 import { SandboxStats } from './stats.js';
 import { startUkobBank, ukobFapiProfileFromEnv, type UkobFapiProfile } from './ukob/index.js';
@@ -37,6 +41,10 @@ export interface StartSandboxOptions {
   log?: (line: string) => void;
   /** The UK-OB-like bank's FAPI profile: `'2.0'` or `'1.0'` (Advanced). Default env `SANDBOX_UKOB_FAPI`, else `'2.0'`. */
   ukobFapiProfile?: UkobFapiProfile;
+  /** The SEB-like bank's payment signing timings (Mobile BankID signs by itself after `mobileBankIdMs`). */
+  seb?: Partial<SebSigningTimings>;
+  /** The bg bank's timings and limits (decoupled approval and polling, settlement, …); see sandbox/bg/README.md. */
+  bg?: Partial<BgSettings>;
 }
 
 export interface RunningSandbox {
@@ -69,8 +77,8 @@ function apiUrls(origin: string, apis: readonly ResourceApi[]): Record<string, s
 }
 
 /**
- * Starts both sandbox banks and the control server on 127.0.0.1 and writes `<dir>/sandbox.json`.
- * Ports are ephemeral unless `SANDBOX_PORT_BASE` is set (then base+0 … base+5, and base+10 … base+12 for ukob).
+ * Starts the sandbox banks and the control server on 127.0.0.1 and writes `<dir>/sandbox.json`.
+ * Ports are ephemeral unless `SANDBOX_PORT_BASE` is set (then base+0 … base+5, base+10 … base+12 for ukob, base+20 … base+22 for bg).
  *
  * @example
  * const sandbox = await startSandbox({ dir: tmpDir, accessTtlSeconds: 2 });
@@ -118,11 +126,17 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
     ]);
 
     const sebAs = createSebAuthorizationServer({ origin: sebAsHost.origin, accessTtlSeconds, stats, faults });
-    sebAsHost.handle(authorizationServerHandler(sebAs.provider, { bankTitle: 'SEB-like bank', psus: SEB_PSUS }));
+    const sebAsHandler = authorizationServerHandler(sebAs.provider, { bankTitle: 'SEB-like bank', psus: SEB_PSUS });
+    let sebSignings: SebSignings | undefined;
+    const sebProfile = createSebResourceProfile({
+      signings: (execute) => (sebSignings = new SebSignings(sebAsHost.origin, (signing) => execute(signing.paymentId), { ...DEFAULT_SEB_SIGNING_TIMINGS, ...options.seb })),
+    });
+    // The Digipass signing page (payment SCA by redirect) is on the front host, beside the OAuth interactions.
+    sebAsHost.handle((req, res) => {
+      if (!sebSignings!.handle(req, res) && !sebAs.bankId.handle(req, res)) sebAsHandler(req, res);
+    });
     const sebApis = resourceApis(manifests.seb);
-    sebRsHost.handle(
-      createResourceServer({ profile: createSebResourceProfile(), apis: sebApis, provider: sebAs.provider, stats, origin: sebRsHost.origin, faults }),
-    );
+    sebRsHost.handle(createResourceServer({ profile: sebProfile, apis: sebApis, provider: sebAs.provider, stats, origin: sebRsHost.origin, faults }));
 
     const sgAs = createSgAuthorizationServer({
       origin: sgAsHost.origin,
@@ -134,13 +148,29 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
     });
     await Promise.all([assertClientLoads(sebAs.provider, sebAs.clientId, 'seb'), assertClientLoads(sgAs.provider, sgAs.clientId, 'sg')]);
     const ukob = await startUkobBank({ bind, pki, stats, faults, accessTtlSeconds, fapiProfile: ukobFapiProfile });
+    const bg = await startBgBank({
+      bind,
+      tls,
+      ca: pki.ca,
+      pkiDir: pki.dir,
+      controlOrigin: control.origin,
+      stats,
+      faults,
+      accessTtlSeconds,
+      settings: options.bg,
+      extraRedirectUris: sandboxRedirectUris('bg', env),
+    });
     const sgAsHandler = authorizationServerHandler(sgAs.provider, { bankTitle: 'SG-like bank', psus: SG_PSUS, acrValues: SG_ACR_VALUES });
-    sgAsHost.handle(sgAsHandler);
+    // The bank's consentApproval page (payment SCA) is on the front host, beside the OAuth interactions.
+    const sgPaymentRequests = new SgPaymentRequests(sgAsHost.origin);
+    sgAsHost.handle((req, res) => {
+      if (!sgPaymentRequests.handle(req, res)) sgAsHandler(req, res);
+    });
     sgAsMtlsHost.handle(sgAsHandler);
     const sgApis = resourceApis(manifests.sg);
     sgRsHost.handle(
       createResourceServer({
-        profile: createSgResourceProfile({ signing: { keyId: pki.sgSeal.keyId, certPem: pki.sgSeal.certPem } }),
+        profile: createSgResourceProfile({ signing: { keyId: pki.sgSeal.keyId, certPem: pki.sgSeal.certPem }, paymentRequests: sgPaymentRequests }),
         apis: sgApis,
         provider: sgAs.provider,
         stats,
@@ -167,6 +197,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
           mtls: { certFile: pki.seb.certFile, keyFile: pki.seb.keyFile },
           nextMtls: { certFile: pki.sebNext.certFile, keyFile: pki.sebNext.keyFile },
           psuIds: SEB_PSUS.map((psu) => psu.id),
+          controlUrl: `${control.origin}/__sandbox/seb`,
         },
         sg: {
           authorizationServer: {
@@ -185,11 +216,12 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
           psuIds: SG_PSUS.map((psu) => psu.id),
         },
         ukob: ukob.entry,
+        bg: bg.entry,
       },
       untrustedClientCert: { certFile: pki.untrusted.certFile, keyFile: pki.untrusted.keyFile },
     };
     const current = file;
-    control.handle(createControlHandler(stats, () => current, faults));
+    control.handle(createControlHandler(stats, () => current, faults, [bg.control, sebSignings!.control()]));
 
     const filePath = resolve(dir, 'sandbox.json');
     if (options.writeFile ?? true) {

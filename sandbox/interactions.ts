@@ -22,6 +22,7 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
+/** A small HTML page of a sandbox bank (no-store). */
 export function page(res: ServerResponse, status: number, title: string, body: string): void {
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>` +
     `<body style="font-family:sans-serif;max-width:32rem;margin:2rem auto">${body}</body></html>`;
@@ -31,6 +32,7 @@ export function page(res: ServerResponse, status: number, title: string, body: s
   res.end(html);
 }
 
+/** The request's urlencoded form (at most 16 KiB). */
 export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   const chunks: Buffer[] = [];
   let size = 0;

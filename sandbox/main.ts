@@ -12,7 +12,7 @@ const sandbox = await startSandbox({
 const { banks } = sandbox.file;
 const lines = [
   `sandbox file   ${sandbox.filePath}`,
-  `control        ${sandbox.file.controlUrl}  (GET /stats, POST /reset, GET /requests?bank=seb|sg|ukob)`,
+  `control        ${sandbox.file.controlUrl}  (GET /stats, POST /reset, GET /requests?bank=seb|sg|ukob|bg, /seb/…, /bg/…)`,
   `seb  issuer    ${banks.seb.authorizationServer.issuer}`,
   `     authorize ${banks.seb.authorizationServer.authorizationEndpoint}`,
   `     token     ${banks.seb.authorizationServer.tokenEndpoint}`,
@@ -27,6 +27,10 @@ const lines = [
   `     token     ${banks.ukob.authorizationServer.mtlsTokenEndpoint}  (mTLS)`,
   ...Object.entries(banks.ukob.apis).map(([api, url]) => `     ${api.padEnd(9)} ${url}`),
   `     PSU ids   ${banks.ukob.psuIds.join(', ')}`,
+  `bg   metadata  ${banks.bg.authorizationServer.metadataUrl}  (scaOAuth; token on ${banks.bg.authorizationServer.mtlsTokenEndpoint})`,
+  ...Object.entries(banks.bg.apis).map(([api, url]) => `     ${api.padEnd(9)} ${url}  (Berlin Group NextGenPSD2 1.3.9)`),
+  `     PSU ids   ${banks.bg.psuIds.join(', ')}  (password ${banks.bg.psus[0]?.password}, TAN ${banks.bg.psus[0]?.otp}; sandbox/bg/README.md)`,
+  `     control   ${banks.bg.controlUrl}`,
 ];
 console.log(lines.join('\n'));
 

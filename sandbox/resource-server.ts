@@ -20,7 +20,7 @@ import { createRouteTable, type ResourceApi, type RouteMatch } from './route-tab
 import type { BankName, SandboxStats } from './stats.js';
 import { peerThumbprint } from './tls.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a handler gets: the matched operation, the verified token, the request as received. */
 export interface OperationRequest extends RouteMatch {
@@ -60,7 +60,8 @@ export interface BankResourceProfile {
   readonly operations: Readonly<Record<string, (request: OperationRequest) => Response | Promise<Response>>>;
 }
 
-function missingParams(route: RouteManifest, headers: Headers, query: URLSearchParams): string[] {
+/** Required header and query parameters the request lacks (or an enum query value it breaks), as `header X-Request-ID`. */
+export function missingParams(route: RouteManifest, headers: Headers, query: URLSearchParams): string[] {
   const missing = route.params.header.filter((p) => p.required && !headers.get(p.name)).map((p) => `header ${p.name}`);
   for (const p of route.params.query) {
     if (!p.required) continue;
@@ -80,9 +81,8 @@ export function createResourceServer(options: {
   /** Fault rules armed through the control plane; none when absent. */
   faults?: FaultRegistry;
 }): RequestHandler {
-  const { profile, provider, stats, origin, faults } = options;
+  const { profile, provider, origin } = options;
   const table = createRouteTable(options.apis);
-  const app = new Hono<{ Bindings: HttpBindings }>();
 
   async function run(c: Context<{ Bindings: HttpBindings }>, target: string, thumbprint: string | undefined): Promise<Response> {
     const url = new URL(target, origin);
@@ -123,27 +123,52 @@ export function createResourceServer(options: {
     return handler(request);
   }
 
+  return createBankRequestListener({
+    bank: profile.bank,
+    error: profile.error,
+    stats: options.stats,
+    faults: options.faults,
+    run,
+    finish: profile.finish?.bind(profile),
+  });
+}
+
+/**
+ * What every sandbox resource server does around its own pipeline: consume armed `target: 'resource'` faults
+ * (close, delay, status, drop-response, gzip), turn a thrown error into the bank's 500, and record the call in
+ * the stats. `run` answers the request (its Hono context gives the raw request and the socket).
+ */
+export function createBankRequestListener(options: {
+  bank: BankName;
+  error: BankResourceProfile['error'];
+  stats: SandboxStats;
+  faults?: FaultRegistry;
+  run(c: Context<{ Bindings: HttpBindings }>, target: string, thumbprint: string | undefined): Promise<Response>;
+  finish?: BankResourceProfile['finish'];
+}): RequestHandler {
+  const { bank, error, stats, faults, run, finish } = options;
+  const app = new Hono<{ Bindings: HttpBindings }>();
   app.all('*', async (c) => {
     const incoming = c.env.incoming;
     const target = incoming.url ?? '/';
     const thumbprint = peerThumbprint(incoming.socket);
-    const fault = faults?.take(profile.bank, 'resource', { path: target.split('?')[0], method: c.req.method });
+    const fault = faults?.take(bank, 'resource', { path: target.split('?')[0], method: c.req.method });
     if (fault?.action === 'close') return hangUp(incoming.socket);
     if (fault?.action === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 1_000));
     let response: Response;
     try {
       response =
         fault?.action === 'status'
-          ? profile.error('internal', fault.status ?? 503, `sandbox fault: the bank answers ${fault.status ?? 503} without doing the work`, target)
+          ? error('internal', fault.status ?? 503, `sandbox fault: the bank answers ${fault.status ?? 503} without doing the work`, target)
           : await run(c, target, thumbprint);
-    } catch (error) {
-      response = profile.error('internal', 500, `sandbox error: ${error instanceof Error ? error.message : String(error)}`, target);
+    } catch (thrown) {
+      response = error('internal', 500, `sandbox error: ${thrown instanceof Error ? thrown.message : String(thrown)}`, target);
     }
-    if (profile.finish) response = await profile.finish({ method: c.req.method, target, headers: c.req.raw.headers }, response);
+    if (finish) response = await finish({ method: c.req.method, target, headers: c.req.raw.headers }, response);
     if (fault?.action === 'drop-response') return hangUp(incoming.socket);
     if (fault?.action === 'gzip') response = await gzipped(response);
     stats.resourceCall({
-      bank: profile.bank,
+      bank,
       method: c.req.method,
       path: target,
       headers: Object.fromEntries(c.req.raw.headers),

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { UkobSandboxBank } from './ukob/sandbox-entry.js';
+import type { SandboxBgBank } from './bg/index.js';
 
 export interface SandboxPemPair {
   readonly certFile: string;
@@ -40,6 +41,8 @@ export interface SandboxBank {
   readonly signing?: SandboxPemPair & { readonly keyId: string };
   /** Sandbox PSU identities that can consent without a browser (like SEB's sandbox identity numbers). */
   readonly psuIds: readonly string[];
+  /** This bank's own control routes (the PSU's app: `POST <controlUrl>/authorisations/<id>/approve`), if it has any. */
+  readonly controlUrl?: string;
 }
 
 export interface SandboxFile {
@@ -50,7 +53,7 @@ export interface SandboxFile {
   readonly controlUrl: string;
   readonly statsUrl: string;
   readonly resetUrl: string;
-  readonly banks: { readonly seb: SandboxBank; readonly sg: SandboxBank; readonly ukob: UkobSandboxBank };
+  readonly banks: { readonly seb: SandboxBank; readonly sg: SandboxBank; readonly ukob: UkobSandboxBank; readonly bg: SandboxBgBank };
   /** A client certificate from a CA no sandbox bank trusts: for tests of a wrong certificate. */
   readonly untrustedClientCert: SandboxPemPair;
 }
@@ -67,8 +70,8 @@ export function readSandboxFile(path = process.env.BANKGATE_SANDBOX_FILE ?? DEFA
     throw new Error(`${full} not found: start the sandbox banks first (npm run sandbox, or npm start for both)`);
   }
   const parsed = JSON.parse(text) as SandboxFile;
-  if (parsed.version !== 1 || !parsed.banks?.seb || !parsed.banks?.sg) {
-    throw new Error(`${full} is not a bankgate sandbox file (version 1 with banks seb and sg): restart the sandbox`);
+  if (parsed.version !== 1 || !parsed.banks?.seb || !parsed.banks?.sg || !parsed.banks?.bg) {
+    throw new Error(`${full} is not a bankgate sandbox file (version 1 with banks seb, sg and bg): restart the sandbox`);
   }
   return parsed;
 }

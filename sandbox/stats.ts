@@ -3,7 +3,10 @@
  * token errors by OAuth error code, resource calls by status, and the last resource requests as received.
  */
 
-export type BankName = 'seb' | 'sg' | 'ukob';
+/** Every sandbox bank, in the order the control plane lists them. */
+export const BANK_NAMES = ['seb', 'sg', 'ukob', 'bg'] as const;
+
+export type BankName = (typeof BANK_NAMES)[number];
 
 export interface BankStats {
   /** Every token-endpoint request by `grant_type`, success or not (`unknown` when the body could not be read). */
@@ -46,8 +49,12 @@ function increment(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
 }
 
+function emptyStats(): Record<BankName, BankStats> {
+  return Object.fromEntries(BANK_NAMES.map((bank) => [bank, emptyBankStats()])) as Record<BankName, BankStats>;
+}
+
 export class SandboxStats {
-  #banks: Record<BankName, BankStats> = { seb: emptyBankStats(), sg: emptyBankStats(), ukob: emptyBankStats() };
+  #banks: Record<BankName, BankStats> = emptyStats();
   #requests: RecordedRequest[] = [];
 
   tokenRequest(bank: BankName, grantType: string | undefined, error?: string): void {
@@ -70,7 +77,7 @@ export class SandboxStats {
   }
 
   reset(): void {
-    this.#banks = { seb: emptyBankStats(), sg: emptyBankStats(), ukob: emptyBankStats() };
+    this.#banks = emptyStats();
     this.#requests = [];
   }
 }

@@ -1128,6 +1128,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/seb/pis/payments/{payment-product}/{payment-id}/authorisations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The authorisations (signings) of a payment */
+        get: operations["seb_pis_getPaymentInitiationAuthorisation"];
+        put?: never;
+        /**
+         * Start the PSU's signing of a payment with the chosen SCA method
+         * @description When the payment is RCVD and its status lists scaMethods with a startAuthorisationWithAuthenticationMethodSelection
+         *     link, the TPP starts the signing with one of the methods. mobiltbankid: the PSU signs in the Mobile BankID app
+         *     (show psuMessage, poll the authorisation); digipass: the PSU signs at the scaRedirect link and comes back to
+         *     TPP-Redirect-URI. Poll at most every second.
+         */
+        post: operations["seb_pis_startPaymentAuthorisation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/seb/pis/payments/{payment-product}/{payment-id}/authorisations/{authorisation-id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The progress of a signing */
+        get: operations["seb_pis_getPaymentInitiationScaStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/seb/pis/payments/{payment-product}/{payment-id}/status": {
         parameters: {
             query?: never;
@@ -6823,6 +6864,29 @@ export interface components {
             /** @example 100.00 */
             amount: string;
         };
+        SebPis_AuthenticationMethodSelection: {
+            /** @example mobiltbankid */
+            authenticationMethodId: string;
+        };
+        SebPis_Authorisation: {
+            authorisationId: string;
+            /**
+             * @description SEB spells the success `finalized`.
+             * @enum {string}
+             */
+            scaStatus: "started" | "finalized" | "failed";
+            chosenScaMethod?: components["schemas"]["SebPis_ScaMethod"];
+            psuMessage?: string;
+            paymentIds?: string[];
+            _links?: {
+                self?: components["schemas"]["SebPis_Href"];
+                scaRedirect?: components["schemas"]["SebPis_Href"];
+                status?: components["schemas"]["SebPis_Href"];
+            };
+        };
+        SebPis_AuthorisationList: {
+            authorisationIds: string[];
+        };
         SebPis_Error400: {
             tppMessages?: components["schemas"]["SebPis_TppMessage"][];
         };
@@ -6842,10 +6906,12 @@ export interface components {
         SebPis_PaymentInitiationResponse: {
             transactionStatus: components["schemas"]["SebPis_TransactionStatus"];
             paymentId: string;
+            scaMethods?: components["schemas"]["SebPis_ScaMethod"][];
             _links?: {
                 scaRedirect?: components["schemas"]["SebPis_Href"];
                 self?: components["schemas"]["SebPis_Href"];
                 status?: components["schemas"]["SebPis_Href"];
+                startAuthorisationWithAuthenticationMethodSelection?: components["schemas"]["SebPis_Href"];
             };
         };
         SebPis_PaymentInitiationWithStatus: {
@@ -6858,6 +6924,17 @@ export interface components {
         };
         SebPis_PaymentStatusResponse: {
             transactionStatus: components["schemas"]["SebPis_TransactionStatus"];
+            scaMethods?: components["schemas"]["SebPis_ScaMethod"][];
+            _links?: {
+                startAuthorisationWithAuthenticationMethodSelection?: components["schemas"]["SebPis_Href"];
+            };
+        };
+        SebPis_ScaMethod: {
+            /** @example mobiltbankid */
+            authenticationMethodId: string;
+            authenticationType?: string;
+            name?: string;
+            explanation?: string;
         };
         SebPis_TppMessage: {
             /** @enum {string} */
@@ -20774,6 +20851,103 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SebPis_PaymentInitiationWithStatus"];
+                };
+            };
+            "4XX": components["responses"]["Problem"];
+            "5XX": components["responses"]["Problem"];
+        };
+    };
+    seb_pis_getPaymentInitiationAuthorisation: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The PSU's connection to act for (from POST /connections). */
+                "X-Connection-Id": components["parameters"]["ConnectionId"];
+                /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "swedish-domestic-private-credit-transfers";
+                "payment-id": string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The authorisation ids, active and past. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SebPis_AuthorisationList"];
+                };
+            };
+            "4XX": components["responses"]["Problem"];
+            "5XX": components["responses"]["Problem"];
+        };
+    };
+    seb_pis_startPaymentAuthorisation: {
+        parameters: {
+            query?: never;
+            header: {
+                "PSU-IP-Address": string;
+                /** @description The PSU's connection to act for (from POST /connections). */
+                "X-Connection-Id": components["parameters"]["ConnectionId"];
+                /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "swedish-domestic-private-credit-transfers";
+                "payment-id": string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SebPis_AuthenticationMethodSelection"];
+            };
+        };
+        responses: {
+            /** @description The signing started with the chosen method. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SebPis_Authorisation"];
+                };
+            };
+            "4XX": components["responses"]["Problem"];
+            "5XX": components["responses"]["Problem"];
+        };
+    };
+    seb_pis_getPaymentInitiationScaStatus: {
+        parameters: {
+            query?: never;
+            header: {
+                "PSU-IP-Address": string;
+                /** @description The PSU's connection to act for (from POST /connections). */
+                "X-Connection-Id": components["parameters"]["ConnectionId"];
+                /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "swedish-domestic-private-credit-transfers";
+                "payment-id": string;
+                "authorisation-id": string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The authorisation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SebPis_Authorisation"];
                 };
             };
             "4XX": components["responses"]["Problem"];

@@ -2,7 +2,8 @@
  * The SEB-like authorization server: plain OAuth 2.0 (no `openid` needed) at SEB's static endpoints
  * `/mga/sps/oauth/oauth20/authorize` and `/mga/sps/oauth/oauth20/token`, `client_secret_post`,
  * scopes `psd2_accounts psd2_payments`, opaque access tokens of 3599 s, refresh tokens that are NOT rotated,
- * PKCE S256 required, RFC 9207 `iss` in the authorization response.
+ * PKCE S256 required, RFC 9207 `iss` in the authorization response; and SEB's decoupled Mobile BankID login with
+ * JSON bodies (`/auth/v3/authorizations` → poll → `/auth/v3/tokens`, bankid.ts), whose tokens are the same.
  */
 import { randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
@@ -11,6 +12,7 @@ import { SEB_PSUS } from '../data.js';
 import type { FaultRegistry } from '../faults.js';
 import type { SandboxStats } from '../stats.js';
 import { consumeTokenFaults } from '../token-faults.js';
+import { SEB_BANKID_GRANT, SebBankIdLogins } from './bankid.js';
 
 export const SEB_SCOPES = ['psd2_accounts', 'psd2_payments'] as const;
 export const SEB_ACCESS_TTL_SECONDS = 3599;
@@ -24,6 +26,8 @@ export interface SebAuthorizationServer {
   readonly tokenEndpoint: string;
   readonly clientId: string;
   readonly clientSecret: string;
+  /** The decoupled Mobile BankID login (`/auth/v3/…` and the sandbox simulator); `handle` serves it. */
+  readonly bankId: SebBankIdLogins;
 }
 
 export function createSebAuthorizationServer(options: {
@@ -48,7 +52,7 @@ export function createSebAuthorizationServer(options: {
         client_secret: clientSecret,
         token_endpoint_auth_method: 'client_secret_post',
         application_type: 'native',
-        grant_types: ['authorization_code', 'refresh_token'],
+        grant_types: ['authorization_code', 'refresh_token', SEB_BANKID_GRANT],
         response_types: ['code'],
         redirect_uris: sandboxRedirectUris('seb'),
         scope: SEB_SCOPES.join(' '),
@@ -57,6 +61,8 @@ export function createSebAuthorizationServer(options: {
     // SEB keeps the refresh token: the same one works until the consent ends.
     rotateRefreshToken: false,
   });
+  // Registered before the client is first loaded: its grant_types name this grant.
+  const bankId = new SebBankIdLogins(provider, clientId, SEB_SCOPES, SEB_TOKEN_PATH);
   countTokenRequests(provider, 'seb', options.stats);
   if (options.faults) consumeTokenFaults(provider, 'seb', options.faults, SEB_TOKEN_PATH);
   return {
@@ -66,5 +72,6 @@ export function createSebAuthorizationServer(options: {
     tokenEndpoint: `${issuer}${SEB_TOKEN_PATH}`,
     clientId,
     clientSecret,
+    bankId,
   };
 }

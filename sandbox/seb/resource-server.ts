@@ -1,15 +1,17 @@
 /**
  * The SEB-like resource server: Berlin Group NextGenPSD2 AIS and PIS under `/ais/v7/identified2` and
  * `/pis/v7/identified2`, answers shaped by openapi/seb/{ais,pis}.yaml, errors as `{"tppMessages":[…]}`.
- * Payments are kept in memory; the sandbox PSU authorises them at once (no payment SCA in the sandbox), so
- * a payment from the PSU's own account that the balance covers is `ACSC`, any other `RJCT`.
+ * Payments are kept in memory, RCVD until the PSU signs them (signing.ts: Mobile BankID or Digipass, through
+ * `…/authorisations`); then a payment from the PSU's own account that the balance covers is `ACSC`, any other `RJCT`.
  */
 import { randomUUID } from 'node:crypto';
 import { findPsu, SEB_PSUS, type SandboxAccount, type SandboxTransaction } from '../data.js';
 import type { BankResourceProfile, ErrorKind, OperationRequest } from '../resource-server.js';
+import { DIGIPASS, MOBILT_BANKID, type SebScaMethod, type SebSignings } from './signing.js';
 
-const CODES: Record<ErrorKind, string> = {
+const CODES: Record<ErrorKind | 'conflict', string> = {
   not_found: 'RESOURCE_UNKNOWN',
+  conflict: 'STATUS_INVALID',
   format: 'FORMAT_ERROR',
   token_invalid: 'TOKEN_INVALID',
   scope: 'CONSENT_INVALID',
@@ -18,7 +20,7 @@ const CODES: Record<ErrorKind, string> = {
   internal: 'INTERNAL_ERROR',
 };
 
-export function sebError(kind: ErrorKind, status: number, text: string): Response {
+export function sebError(kind: ErrorKind | 'conflict', status: number, text: string): Response {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (status === 401) headers['www-authenticate'] = 'Bearer error="invalid_token"';
   return new Response(JSON.stringify({ tppMessages: [{ category: 'ERROR', code: CODES[kind], text }] }), { status, headers });
@@ -89,7 +91,17 @@ interface StoredPayment {
   readonly product: string;
   readonly psuId: string;
   readonly initiation: Record<string, unknown>;
+  /** Whether the PSU's account covers it, decided when it is signed. */
+  readonly covered: boolean;
+  /** TPP-Redirect-URI of the initiation: where a redirect signing sends the PSU back by default. */
+  readonly redirectUri: string | undefined;
   transactionStatus: string;
+}
+
+/** The signing methods of a PSU: Mobile BankID for everyone, Digipass for corporate customers. */
+function scaMethodsOf(psuId: string): readonly SebScaMethod[] {
+  const corporate = findPsu(SEB_PSUS, psuId)?.accounts.some((a) => a.usage === 'ORGA') ?? false;
+  return corporate ? [MOBILT_BANKID, DIGIPASS] : [MOBILT_BANKID];
 }
 
 const REQUIRED_PAYMENT_FIELDS = ['instructedAmount', 'debtorAccount', 'creditorAccount', 'creditorName'] as const;
@@ -112,9 +124,25 @@ function parsePayment(body: Uint8Array): Record<string, unknown> | string {
   return payment;
 }
 
-/** The SEB-like bank's resource profile; payments live as long as the profile (one sandbox run). */
-export function createSebResourceProfile(): BankResourceProfile {
+/**
+ * The SEB-like bank's resource profile; payments live as long as the profile (one sandbox run). `signings` is
+ * created with `executePayment` as its callback, so that a finalized signing executes the payment.
+ */
+export function createSebResourceProfile(options: { signings: (execute: (paymentId: string) => void) => SebSignings }): BankResourceProfile {
   const payments = new Map<string, StoredPayment>();
+  const signings = options.signings((paymentId) => {
+    const payment = payments.get(paymentId);
+    if (payment?.transactionStatus === 'RCVD') payment.transactionStatus = payment.covered ? 'ACSC' : 'RJCT';
+  });
+  const paymentPath = (request: OperationRequest, payment: StoredPayment) => `${request.api.basePath}/payments/${payment.product}/${payment.paymentId}`;
+  /** While RCVD: the methods to sign with and where to start (SEB's status answer). */
+  const signable = (request: OperationRequest, payment: StoredPayment) =>
+    payment.transactionStatus === 'RCVD'
+      ? {
+          scaMethods: scaMethodsOf(payment.psuId),
+          _links: { startAuthorisationWithAuthenticationMethodSelection: { href: `${paymentPath(request, payment)}/authorisations` } },
+        }
+      : {};
 
   function paymentOr404(request: OperationRequest): StoredPayment | Response {
     const payment = payments.get(request.params['payment-id'] ?? '');
@@ -173,14 +201,21 @@ export function createSebResourceProfile(): BankResourceProfile {
           product: request.params['payment-product']!,
           psuId,
           initiation,
-          transactionStatus: covered ? 'ACSC' : 'RJCT',
+          covered,
+          redirectUri: request.headers.get('tpp-redirect-uri') ?? undefined,
+          transactionStatus: 'RCVD',
         };
         payments.set(payment.paymentId, payment);
-        const self = `${request.api.basePath}/payments/${payment.product}/${payment.paymentId}`;
+        const self = paymentPath(request, payment);
         return json(
           request,
           201,
-          { transactionStatus: 'RCVD', paymentId: payment.paymentId, _links: { self: { href: self }, status: { href: `${self}/status` } } },
+          {
+            transactionStatus: 'RCVD',
+            paymentId: payment.paymentId,
+            scaMethods: scaMethodsOf(psuId),
+            _links: { self: { href: self }, status: { href: `${self}/status` }, startAuthorisationWithAuthenticationMethodSelection: { href: `${self}/authorisations` } },
+          },
           { location: `${request.origin}${self}` },
         );
       },
@@ -200,7 +235,41 @@ export function createSebResourceProfile(): BankResourceProfile {
       getPaymentInitiationStatus(request) {
         const payment = paymentOr404(request);
         if (payment instanceof Response) return payment;
-        return json(request, 200, { transactionStatus: payment.transactionStatus });
+        signings.of(payment.paymentId); // applies signings finished meanwhile
+        return json(request, 200, { transactionStatus: payment.transactionStatus, ...signable(request, payment) });
+      },
+      startPaymentAuthorisation(request) {
+        const payment = paymentOr404(request);
+        if (payment instanceof Response) return payment;
+        if (signings.of(payment.paymentId).some((s) => s.scaStatus === 'started')) {
+          return sebError('conflict', 409, 'a signing of this payment is in progress: poll it, or wait until it failed');
+        }
+        if (payment.transactionStatus !== 'RCVD') return sebError('conflict', 409, `the payment is ${payment.transactionStatus}: nothing to sign`);
+        let methodId: unknown;
+        try {
+          methodId = (JSON.parse(Buffer.from(request.body).toString('utf8')) as { authenticationMethodId?: unknown }).authenticationMethodId;
+        } catch {
+          return sebError('format', 400, 'the body is not JSON');
+        }
+        const methods = scaMethodsOf(payment.psuId);
+        const method = methods.find((m) => m.authenticationMethodId === methodId);
+        if (!method) return sebError('format', 400, `authenticationMethodId must be one of ${methods.map((m) => m.authenticationMethodId).join(', ')}`);
+        const redirectUri = request.headers.get('tpp-redirect-uri') ?? payment.redirectUri;
+        if (method === DIGIPASS && !redirectUri) return sebError('format', 400, 'TPP-Redirect-URI is required to sign with digipass');
+        const signing = signings.start(payment.paymentId, payment.psuId, method, redirectUri);
+        return json(request, 200, signings.view(signing, paymentPath(request, payment)));
+      },
+      getPaymentInitiationAuthorisation(request) {
+        const payment = paymentOr404(request);
+        if (payment instanceof Response) return payment;
+        return json(request, 200, { authorisationIds: signings.of(payment.paymentId).map((s) => s.authorisationId) });
+      },
+      getPaymentInitiationScaStatus(request) {
+        const payment = paymentOr404(request);
+        if (payment instanceof Response) return payment;
+        const signing = signings.get(request.params['authorisation-id']);
+        if (!signing || signing.paymentId !== payment.paymentId) return sebError('not_found', 404, `no authorisation ${request.params['authorisation-id']}`);
+        return json(request, 200, signings.view(signing, paymentPath(request, payment)));
       },
     },
   };

@@ -3,12 +3,14 @@
  * openapi/sg/{aisp,pisp,cbpii}.yaml (`application/hal+json`), STET errors `{"status","error","message"}`.
  * On top of the shared pipeline it checks, like the bank: the access token is bound to the client certificate
  * of this connection (RFC 8705 `x5t#S256`), then the draft-cavage `Signature` and `Digest` with the TPP's QSeal.
- * Payment requests are kept in memory and approved at once by the sandbox (no payment SCA).
+ * Payment requests are kept in memory and approved by the PSU at the bank's consentApproval page
+ * (payment-requests.ts): RCVD until then, ACSP/ACSC or RJCT after.
  */
-import { randomUUID, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { findPsu, SG_PSUS, type SandboxAccount } from '../data.js';
 import type { BankResourceProfile, ErrorKind, OperationRequest } from '../resource-server.js';
 import { createSignatureVerifier, type SigningKey } from '../signature-verifier.js';
+import type { SgPaymentRequests } from './payment-requests.js';
 
 const HAL = 'application/hal+json; charset=utf-8';
 
@@ -88,18 +90,11 @@ const PAYMENT_REQUIRED = [
   'supplementaryData',
 ] as const;
 
-interface StoredPaymentRequest {
-  readonly resourceId: string;
-  readonly clientId: string;
-  readonly request: Record<string, unknown>;
-  status: string;
-}
-
-export function createSgResourceProfile(options: { signing: SigningKey }): BankResourceProfile {
+export function createSgResourceProfile(options: { signing: SigningKey; paymentRequests: SgPaymentRequests }): BankResourceProfile {
   const verifySignature = createSignatureVerifier(options.signing);
   // When the TPP sends its QSeal certificate (Berlin Group `TPP-Signature-Certificate`), it must be the registered one.
   const sealCertificateB64 = new X509Certificate(options.signing.certPem).raw.toString('base64');
-  const paymentRequests = new Map<string, StoredPaymentRequest>();
+  const { paymentRequests } = options;
 
   return {
     bank: 'sg',
@@ -185,19 +180,24 @@ export function createSgResourceProfile(options: { signing: SigningKey }): BankR
         if (!Array.isArray(body.creditTransferTransaction) || body.creditTransferTransaction.length === 0) {
           return sgError('format', 400, 'creditTransferTransaction must hold one transaction', request.target);
         }
-        const stored: StoredPaymentRequest = { resourceId: randomUUID(), clientId: request.token.clientId, request: body, status: 'ACSC' };
-        paymentRequests.set(stored.resourceId, stored);
+        const supplementary = body.supplementaryData as { acceptedAuthenticationApproach?: unknown; successfulReportUrl?: unknown };
+        if (!Array.isArray(supplementary.acceptedAuthenticationApproach) || !supplementary.acceptedAuthenticationApproach.includes('REDIRECT')) {
+          return sgError('format', 400, 'supplementaryData.acceptedAuthenticationApproach must accept REDIRECT, the only approach of this bank', request.target);
+        }
+        if (typeof supplementary.successfulReportUrl !== 'string' || !URL.canParse(supplementary.successfulReportUrl)) {
+          return sgError('format', 400, 'supplementaryData.successfulReportUrl must be an absolute URL', request.target);
+        }
+        const stored = paymentRequests.create(request.token.clientId, body);
         const self = `${request.api.basePath}/payment-requests/${stored.resourceId}`;
         return hal(
           request,
           201,
-          // The sandbox approves at once: the link is informative, nothing is served there.
-          { appliedAuthenticationApproach: 'REDIRECT', _links: { consentApproval: { href: `${request.origin}${self}/consent-approval` } } },
+          { appliedAuthenticationApproach: 'REDIRECT', _links: { consentApproval: { href: paymentRequests.consentApprovalUrl(stored) } } },
           { location: `${request.origin}${self}` },
         );
       },
       paymentRequestGet(request) {
-        const stored = paymentRequests.get(request.params.paymentRequestResourceId ?? '');
+        const stored = paymentRequests.get(request.params.paymentRequestResourceId);
         if (!stored || stored.clientId !== request.token.clientId) {
           return sgError('not_found', 404, `no payment request ${request.params.paymentRequestResourceId}`, request.target);
         }

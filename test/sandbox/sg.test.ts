@@ -1,5 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authoriseAtBank } from '../../sandbox/headless-psu.js';
 import { certificateThumbprint } from '../../sandbox/pki.js';
 import { readFile } from 'node:fs/promises';
 import {
@@ -27,6 +28,44 @@ describe('SG-like sandbox bank', () => {
   afterAll(async () => {
     await sandbox?.close();
   });
+
+  async function pispToken(): Promise<oauth.TokenEndpointResponse> {
+    const as = await sgAuthorizationServer(sandbox);
+    const client = sgClient(sandbox.file);
+    const response = await oauth.clientCredentialsGrantRequest(as, client, oauth.TlsClientAuth(), { scope: 'pisp' }, {
+      [oauth.customFetch]: sandbox.customFetch(sandbox.agents.sg),
+    });
+    return oauth.processClientCredentialsResponse(as, client, response);
+  }
+
+  async function createPaymentRequest(accessToken: string, amount = '12.00'): Promise<{ location: string; body: { appliedAuthenticationApproach: string; _links: { consentApproval: { href: string } } } }> {
+    const url = `${sandbox.file.banks.sg.apis.pisp}/payment-requests`;
+    const body = JSON.stringify({
+      paymentInformationId: 'pi-1',
+      creationDateTime: new Date().toISOString(),
+      numberOfTransactions: 1,
+      initiatingParty: { name: 'Bankgate' },
+      paymentTypeInformation: { serviceLevel: 'SEPA' },
+      debtor: { name: 'Camille Dupont' },
+      creditTransferTransaction: [
+        { paymentId: { instructionId: 'i1', endToEndId: 'e1' }, instructedAmount: { currency: 'EUR', amount }, remittanceInformation: ['x'] },
+      ],
+      supplementaryData: { acceptedAuthenticationApproach: ['REDIRECT'], successfulReportUrl: 'https://tpp.example/ok', unsuccessfulReportUrl: 'https://tpp.example/nok' },
+    });
+    const created = await sandbox.fetch(sandbox.agents.sg, url, {
+      method: 'POST',
+      headers: await sgSignedHeaders(sandbox.file, 'POST', url, accessToken, body),
+      body,
+    });
+    expect(created.status).toBe(201);
+    return { location: created.headers.get('location')!, body: (await created.json()) as never };
+  }
+
+  async function paymentStatus(location: string, accessToken: string): Promise<string> {
+    const read = await sandbox.fetch(sandbox.agents.sg, location, { headers: await sgSignedHeaders(sandbox.file, 'GET', location, accessToken) });
+    expect(read.status).toBe(200);
+    return ((await read.json()) as { paymentRequest: { paymentInformationStatus: string } }).paymentRequest.paymentInformationStatus;
+  }
 
   it('publishes discovery with the mTLS endpoint aliases and tls_client_auth', async () => {
     const as = await sgAuthorizationServer(sandbox);
@@ -160,7 +199,7 @@ describe('SG-like sandbox bank', () => {
     await expect(oauth.processRefreshTokenResponse(as, client, reused)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
-  it('issues certificate-bound client-credentials tokens for PISP and stores payment requests', async () => {
+  it('issues certificate-bound client-credentials tokens for PISP; a payment request waits for the PSU at consentApproval', async () => {
     const as = await sgAuthorizationServer(sandbox);
     const client = sgClient(sandbox.file);
     const response = await oauth.clientCredentialsGrantRequest(as, client, oauth.TlsClientAuth(), { scope: 'pisp' }, {
@@ -170,36 +209,36 @@ describe('SG-like sandbox bank', () => {
     expect(tokens.expires_in).toBe(599);
     expect(tokens.scope).toBe('pisp');
 
-    const url = `${sandbox.file.banks.sg.apis.pisp}/payment-requests`;
-    const body = JSON.stringify({
-      paymentInformationId: 'pi-1',
-      creationDateTime: new Date().toISOString(),
-      numberOfTransactions: 1,
-      initiatingParty: { name: 'Bankgate' },
-      paymentTypeInformation: { serviceLevel: 'SEPA' },
-      debtor: { name: 'Camille Dupont' },
-      creditTransferTransaction: [
-        { paymentId: { instructionId: 'i1', endToEndId: 'e1' }, instructedAmount: { currency: 'EUR', amount: '12.00' }, remittanceInformation: ['x'] },
-      ],
-      supplementaryData: { acceptedAuthenticationApproach: ['REDIRECT'], successfulReportUrl: 'https://tpp.example/ok' },
-    });
-    const created = await sandbox.fetch(sandbox.agents.sg, url, {
-      method: 'POST',
-      headers: await sgSignedHeaders(sandbox.file, 'POST', url, tokens.access_token, body),
-      body,
-    });
-    expect(created.status).toBe(201);
-    const location = created.headers.get('location')!;
-    const read = await sandbox.fetch(sandbox.agents.sg, location, {
-      headers: await sgSignedHeaders(sandbox.file, 'GET', location, tokens.access_token),
-    });
-    expect(read.status).toBe(200);
-    expect(((await read.json()) as { paymentRequest: { paymentInformationStatus: string } }).paymentRequest.paymentInformationStatus).toBe('ACSC');
+    const { location, body } = await createPaymentRequest(tokens.access_token);
+    expect(body.appliedAuthenticationApproach).toBe('REDIRECT');
+    // The approval page is the bank's web host (the PSU's browser has no client certificate), not the API host.
+    const approval = new URL(body._links.consentApproval.href);
+    expect(approval.origin).toBe(sandbox.file.banks.sg.authorizationServer.issuer);
+    expect(await paymentStatus(location, tokens.access_token)).toBe('RCVD');
+
+    const { returnUrl } = await authoriseAtBank(approval, { ca: sandbox.ca, psuId: 'sg-psu-1' });
+    expect(returnUrl.href).toBe('https://tpp.example/ok');
+    expect(await paymentStatus(location, tokens.access_token)).toBe('ACSP');
+    // Used once: the link is spent.
+    expect((await sandbox.fetch(sandbox.agents.none, approval)).status).toBe(409);
 
     // A client-credentials token is not a PSU's: AISP refuses it.
     const accounts = `${sandbox.file.banks.sg.apis.aisp}/accounts`;
     const refused = await sandbox.fetch(sandbox.agents.sg, accounts, { headers: await sgSignedHeaders(sandbox.file, 'GET', accounts, tokens.access_token) });
     expect(refused.status).toBe(403);
+  });
+
+  it('sends the PSU who refuses, or whose account does not cover the amount, to unsuccessfulReportUrl: RJCT', async () => {
+    const tokens = await pispToken();
+    const refusal = await createPaymentRequest(tokens.access_token);
+    const { returnUrl } = await authoriseAtBank(refusal.body._links.consentApproval.href, { ca: sandbox.ca, psuId: 'sg-psu-1', decision: 'deny' });
+    expect(returnUrl.href).toBe('https://tpp.example/nok');
+    expect(await paymentStatus(refusal.location, tokens.access_token)).toBe('RJCT');
+
+    const tooMuch = await createPaymentRequest(tokens.access_token, '99999.00');
+    const rejected = await authoriseAtBank(tooMuch.body._links.consentApproval.href, { ca: sandbox.ca, psuId: 'sg-psu-1' });
+    expect(rejected.returnUrl.href).toBe('https://tpp.example/nok');
+    expect(await paymentStatus(tooMuch.location, tokens.access_token)).toBe('RJCT');
   });
 
   it('revokes an access token on the mTLS alias; the resource server then refuses it', async () => {

@@ -56,7 +56,7 @@ describe('sandbox stats', () => {
     const reset = await fetch(sandbox.file.resetUrl, { method: 'POST' });
     expect(reset.status).toBe(200);
     const zero = { tokenRequests: { authorization_code: 0, refresh_token: 0, client_credentials: 0 }, tokenErrors: {}, resourceCalls: {} };
-    expect(await stats(sandbox)).toEqual({ banks: { seb: zero, sg: zero, ukob: zero } });
+    expect(await stats(sandbox)).toEqual({ banks: { seb: zero, sg: zero, ukob: zero, bg: zero } });
     expect(await (await fetch(`${sandbox.file.controlUrl}/requests`)).json()).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ export const manifest = {
   "title": "NextGenPSD2 XS2A Framework",
   "version": "1.3.9_2021-05-04",
   "servers": [],
-  "specSha256": "43703545162ce416d440d5aaf4dfa9430a821f6370f73bf43f3fd109bebe1d08",
+  "specSha256": "d087b8e16845eed08d0885813eb58bf4cb68b57c150d948a24c0d4b07a63d31d",
   "routes": [
     {
       "operationId": "initiatePayment",

@@ -10,7 +10,7 @@ export const manifest = {
   "servers": [
     "https://api-sandbox.sebgroup.com/pis/v7/identified2"
   ],
-  "specSha256": "2486b6c1f6decb88d11a78ecd400fa2bc96e973225bc722b557aef6788396814",
+  "specSha256": "fb38bb8c223a8037f36cef8373f505bef2418f776794235bd7405ade67ccaff0",
   "routes": [
     {
       "operationId": "initiatePayment",
@@ -123,6 +123,146 @@ export const manifest = {
           },
           {
             "name": "payment-id",
+            "required": true,
+            "type": "string"
+          }
+        ],
+        "query": [],
+        "header": [
+          {
+            "name": "X-Request-ID",
+            "required": true,
+            "type": "string"
+          },
+          {
+            "name": "PSU-IP-Address",
+            "required": true,
+            "type": "string"
+          }
+        ]
+      },
+      "scopes": [
+        "psd2_payments"
+      ],
+      "tokenKind": "psu",
+      "securityScheme": "oauth2"
+    },
+    {
+      "operationId": "startPaymentAuthorisation",
+      "method": "post",
+      "path": "/payments/{payment-product}/{payment-id}/authorisations",
+      "summary": "Start the PSU's signing of a payment with the chosen SCA method",
+      "params": {
+        "path": [
+          {
+            "name": "payment-product",
+            "required": true,
+            "type": "string",
+            "enum": [
+              "sepa-credit-transfers",
+              "instant-sepa-credit-transfers",
+              "swedish-domestic-private-credit-transfers"
+            ]
+          },
+          {
+            "name": "payment-id",
+            "required": true,
+            "type": "string"
+          }
+        ],
+        "query": [],
+        "header": [
+          {
+            "name": "X-Request-ID",
+            "required": true,
+            "type": "string"
+          },
+          {
+            "name": "PSU-IP-Address",
+            "required": true,
+            "type": "string"
+          },
+          {
+            "name": "TPP-Redirect-URI",
+            "required": false,
+            "type": "string"
+          }
+        ]
+      },
+      "requestBody": {
+        "required": true,
+        "contentTypes": [
+          "application/json"
+        ]
+      },
+      "scopes": [
+        "psd2_payments"
+      ],
+      "tokenKind": "psu",
+      "securityScheme": "oauth2"
+    },
+    {
+      "operationId": "getPaymentInitiationAuthorisation",
+      "method": "get",
+      "path": "/payments/{payment-product}/{payment-id}/authorisations",
+      "summary": "The authorisations (signings) of a payment",
+      "params": {
+        "path": [
+          {
+            "name": "payment-product",
+            "required": true,
+            "type": "string",
+            "enum": [
+              "sepa-credit-transfers",
+              "instant-sepa-credit-transfers",
+              "swedish-domestic-private-credit-transfers"
+            ]
+          },
+          {
+            "name": "payment-id",
+            "required": true,
+            "type": "string"
+          }
+        ],
+        "query": [],
+        "header": [
+          {
+            "name": "X-Request-ID",
+            "required": true,
+            "type": "string"
+          }
+        ]
+      },
+      "scopes": [
+        "psd2_payments"
+      ],
+      "tokenKind": "psu",
+      "securityScheme": "oauth2"
+    },
+    {
+      "operationId": "getPaymentInitiationScaStatus",
+      "method": "get",
+      "path": "/payments/{payment-product}/{payment-id}/authorisations/{authorisation-id}",
+      "summary": "The progress of a signing",
+      "params": {
+        "path": [
+          {
+            "name": "payment-product",
+            "required": true,
+            "type": "string",
+            "enum": [
+              "sepa-credit-transfers",
+              "instant-sepa-credit-transfers",
+              "swedish-domestic-private-credit-transfers"
+            ]
+          },
+          {
+            "name": "payment-id",
+            "required": true,
+            "type": "string"
+          },
+          {
+            "name": "authorisation-id",
             "required": true,
             "type": "string"
           }

@@ -52,6 +52,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/payments/{payment-product}/{payment-id}/authorisations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The authorisations (signings) of a payment */
+        get: operations["getPaymentInitiationAuthorisation"];
+        put?: never;
+        /**
+         * Start the PSU's signing of a payment with the chosen SCA method
+         * @description When the payment is RCVD and its status lists scaMethods with a startAuthorisationWithAuthenticationMethodSelection
+         *     link, the TPP starts the signing with one of the methods. mobiltbankid: the PSU signs in the Mobile BankID app
+         *     (show psuMessage, poll the authorisation); digipass: the PSU signs at the scaRedirect link and comes back to
+         *     TPP-Redirect-URI. Poll at most every second.
+         */
+        post: operations["startPaymentAuthorisation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/payments/{payment-product}/{payment-id}/authorisations/{authorisation-id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The progress of a signing */
+        get: operations["getPaymentInitiationScaStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -85,10 +126,12 @@ export interface components {
         PaymentInitiationResponse: {
             transactionStatus: components["schemas"]["TransactionStatus"];
             paymentId: string;
+            scaMethods?: components["schemas"]["ScaMethod"][];
             _links?: {
                 scaRedirect?: components["schemas"]["Href"];
                 self?: components["schemas"]["Href"];
                 status?: components["schemas"]["Href"];
+                startAuthorisationWithAuthenticationMethodSelection?: components["schemas"]["Href"];
             };
         };
         PaymentInitiationWithStatus: {
@@ -101,6 +144,40 @@ export interface components {
         };
         PaymentStatusResponse: {
             transactionStatus: components["schemas"]["TransactionStatus"];
+            scaMethods?: components["schemas"]["ScaMethod"][];
+            _links?: {
+                startAuthorisationWithAuthenticationMethodSelection?: components["schemas"]["Href"];
+            };
+        };
+        ScaMethod: {
+            /** @example mobiltbankid */
+            authenticationMethodId: string;
+            authenticationType?: string;
+            name?: string;
+            explanation?: string;
+        };
+        AuthenticationMethodSelection: {
+            /** @example mobiltbankid */
+            authenticationMethodId: string;
+        };
+        Authorisation: {
+            authorisationId: string;
+            /**
+             * @description SEB spells the success `finalized`.
+             * @enum {string}
+             */
+            scaStatus: "started" | "finalized" | "failed";
+            chosenScaMethod?: components["schemas"]["ScaMethod"];
+            psuMessage?: string;
+            paymentIds?: string[];
+            _links?: {
+                self?: components["schemas"]["Href"];
+                scaRedirect?: components["schemas"]["Href"];
+                status?: components["schemas"]["Href"];
+            };
+        };
+        AuthorisationList: {
+            authorisationIds: string[];
         };
         TppMessage: {
             /** @enum {string} */
@@ -120,6 +197,7 @@ export interface components {
         "PSU-IP-Address": string;
         "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "swedish-domestic-private-credit-transfers";
         "payment-id": string;
+        "authorisation-id": string;
     };
     requestBodies: never;
     headers: never;
@@ -257,6 +335,164 @@ export interface operations {
                 };
             };
             /** @description No such payment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+        };
+    };
+    getPaymentInitiationAuthorisation: {
+        parameters: {
+            query?: never;
+            header: {
+                Authorization: components["parameters"]["Authorization"];
+                "X-Request-ID": components["parameters"]["X-Request-ID"];
+            };
+            path: {
+                "payment-product": components["parameters"]["payment-product"];
+                "payment-id": components["parameters"]["payment-id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The authorisation ids, active and past. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorisationList"];
+                };
+            };
+            /** @description Token missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No such payment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+        };
+    };
+    startPaymentAuthorisation: {
+        parameters: {
+            query?: never;
+            header: {
+                Authorization: components["parameters"]["Authorization"];
+                "X-Request-ID": components["parameters"]["X-Request-ID"];
+                "PSU-IP-Address": components["parameters"]["PSU-IP-Address"];
+                "TPP-Redirect-URI"?: string;
+            };
+            path: {
+                "payment-product": components["parameters"]["payment-product"];
+                "payment-id": components["parameters"]["payment-id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthenticationMethodSelection"];
+            };
+        };
+        responses: {
+            /** @description The signing started with the chosen method. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Authorisation"];
+                };
+            };
+            /** @description Format error or unknown method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Token missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No such payment */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description The payment is not awaiting a signature */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+        };
+    };
+    getPaymentInitiationScaStatus: {
+        parameters: {
+            query?: never;
+            header: {
+                Authorization: components["parameters"]["Authorization"];
+                "X-Request-ID": components["parameters"]["X-Request-ID"];
+                "PSU-IP-Address": components["parameters"]["PSU-IP-Address"];
+            };
+            path: {
+                "payment-product": components["parameters"]["payment-product"];
+                "payment-id": components["parameters"]["payment-id"];
+                "authorisation-id": components["parameters"]["authorisation-id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The authorisation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Authorisation"];
+                };
+            };
+            /** @description Token missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No such payment or authorisation */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -12,35 +12,259 @@
  * Do not edit the class manually.
  */
 
-import { parseDate, parseDateTime, serializeDate, serializeDateTime } from '../runtime';
+import { mapValues, parseDate, parseDateTime, serializeDate, serializeDateTime } from '../runtime';
+import type { DayOfExecution } from './DayOfExecution';
+import {
+    DayOfExecutionFromJSON,
+    DayOfExecutionFromJSONTyped,
+    DayOfExecutionToJSON,
+    DayOfExecutionToJSONTyped,
+} from './DayOfExecution';
+import type { Address } from './Address';
+import {
+    AddressFromJSON,
+    AddressFromJSONTyped,
+    AddressToJSON,
+    AddressToJSONTyped,
+} from './Address';
 import type { BulkPaymentInitiationWithStatusResponse } from './BulkPaymentInitiationWithStatusResponse';
 import {
-    instanceOfBulkPaymentInitiationWithStatusResponse,
     BulkPaymentInitiationWithStatusResponseFromJSON,
     BulkPaymentInitiationWithStatusResponseFromJSONTyped,
     BulkPaymentInitiationWithStatusResponseToJSON,
+    BulkPaymentInitiationWithStatusResponseToJSONTyped,
 } from './BulkPaymentInitiationWithStatusResponse';
-import type { PaymentInitiationWithStatusResponse } from './PaymentInitiationWithStatusResponse';
+import type { TppMessageGeneric } from './TppMessageGeneric';
 import {
-    instanceOfPaymentInitiationWithStatusResponse,
-    PaymentInitiationWithStatusResponseFromJSON,
-    PaymentInitiationWithStatusResponseFromJSONTyped,
-    PaymentInitiationWithStatusResponseToJSON,
-} from './PaymentInitiationWithStatusResponse';
+    TppMessageGenericFromJSON,
+    TppMessageGenericFromJSONTyped,
+    TppMessageGenericToJSON,
+    TppMessageGenericToJSONTyped,
+} from './TppMessageGeneric';
+import type { Amount } from './Amount';
+import {
+    AmountFromJSON,
+    AmountFromJSONTyped,
+    AmountToJSON,
+    AmountToJSONTyped,
+} from './Amount';
+import type { ExecutionRule } from './ExecutionRule';
+import {
+    ExecutionRuleFromJSON,
+    ExecutionRuleFromJSONTyped,
+    ExecutionRuleToJSON,
+    ExecutionRuleToJSONTyped,
+} from './ExecutionRule';
 import type { PeriodicPaymentInitiationWithStatusResponse } from './PeriodicPaymentInitiationWithStatusResponse';
 import {
-    instanceOfPeriodicPaymentInitiationWithStatusResponse,
     PeriodicPaymentInitiationWithStatusResponseFromJSON,
     PeriodicPaymentInitiationWithStatusResponseFromJSONTyped,
     PeriodicPaymentInitiationWithStatusResponseToJSON,
+    PeriodicPaymentInitiationWithStatusResponseToJSONTyped,
 } from './PeriodicPaymentInitiationWithStatusResponse';
+import type { TransactionStatus } from './TransactionStatus';
+import {
+    TransactionStatusFromJSON,
+    TransactionStatusFromJSONTyped,
+    TransactionStatusToJSON,
+    TransactionStatusToJSONTyped,
+} from './TransactionStatus';
+import type { ChargeBearer } from './ChargeBearer';
+import {
+    ChargeBearerFromJSON,
+    ChargeBearerFromJSONTyped,
+    ChargeBearerToJSON,
+    ChargeBearerToJSONTyped,
+} from './ChargeBearer';
+import type { PurposeCode } from './PurposeCode';
+import {
+    PurposeCodeFromJSON,
+    PurposeCodeFromJSONTyped,
+    PurposeCodeToJSON,
+    PurposeCodeToJSONTyped,
+} from './PurposeCode';
+import type { PaymentInitiationWithStatusResponse } from './PaymentInitiationWithStatusResponse';
+import {
+    PaymentInitiationWithStatusResponseFromJSON,
+    PaymentInitiationWithStatusResponseFromJSONTyped,
+    PaymentInitiationWithStatusResponseToJSON,
+    PaymentInitiationWithStatusResponseToJSONTyped,
+} from './PaymentInitiationWithStatusResponse';
+import type { FrequencyCode } from './FrequencyCode';
+import {
+    FrequencyCodeFromJSON,
+    FrequencyCodeFromJSONTyped,
+    FrequencyCodeToJSON,
+    FrequencyCodeToJSONTyped,
+} from './FrequencyCode';
+import type { PaymentInitiationBulkElementJson } from './PaymentInitiationBulkElementJson';
+import {
+    PaymentInitiationBulkElementJsonFromJSON,
+    PaymentInitiationBulkElementJsonFromJSONTyped,
+    PaymentInitiationBulkElementJsonToJSON,
+    PaymentInitiationBulkElementJsonToJSONTyped,
+} from './PaymentInitiationBulkElementJson';
+import type { AccountReference } from './AccountReference';
+import {
+    AccountReferenceFromJSON,
+    AccountReferenceFromJSONTyped,
+    AccountReferenceToJSON,
+    AccountReferenceToJSONTyped,
+} from './AccountReference';
 
 /**
- * @type GetPaymentInformation200Response
  * 
  * @export
+ * @interface GetPaymentInformation200Response
  */
-export type GetPaymentInformation200Response = BulkPaymentInitiationWithStatusResponse | PaymentInitiationWithStatusResponse | PeriodicPaymentInitiationWithStatusResponse;
+export interface GetPaymentInformation200Response {
+    /**
+     * 
+     */
+    endToEndIdentification?: string;
+    /**
+     * 
+     */
+    instructionIdentification?: string;
+    /**
+     * Debtor name.
+     */
+    debtorName?: string;
+    /**
+     * 
+     */
+    debtorAccount: AccountReference;
+    /**
+     * Ultimate debtor.
+     */
+    ultimateDebtor?: string;
+    /**
+     * 
+     */
+    instructedAmount: Amount;
+    /**
+     * 
+     */
+    creditorAccount: AccountReference;
+    /**
+     * BICFI
+     * 
+     */
+    creditorAgent?: string;
+    /**
+     * Creditor name.
+     */
+    creditorName: string;
+    /**
+     * 
+     */
+    creditorAddress?: Address;
+    /**
+     * Identification of Creditors, e.g. a SEPA Creditor ID.
+     */
+    creditorId?: string;
+    /**
+     * Ultimate creditor.
+     */
+    ultimateCreditor?: string;
+    /**
+     * 
+     */
+    purposeCode?: PurposeCode;
+    /**
+     * 
+     */
+    chargeBearer?: ChargeBearer;
+    /**
+     * Unstructured remittance information.
+     * 
+     */
+    remittanceInformationUnstructured?: string;
+    /**
+     * Structured remittance information Max
+     * 
+     */
+    remittanceInformationStructured?: string;
+    /**
+     * Array of structured remittance information.
+     * 
+     */
+    remittanceInformationStructuredArray?: Array<string>;
+    /**
+     * 
+     */
+    requestedExecutionDate?: Date;
+    /**
+     * 
+     */
+    transactionStatus?: TransactionStatus;
+    /**
+     * Messages to the TPP on operational issues.
+     */
+    tppMessage?: Array<TppMessageGeneric>;
+    /**
+     * The first applicable day of execution starting from this date is the first payment.
+     * 
+     */
+    startDate: Date;
+    /**
+     * The last applicable day of execution.
+     * If not given, it is an infinite standing order.
+     * 
+     */
+    endDate?: Date;
+    /**
+     * 
+     */
+    executionRule?: ExecutionRule;
+    /**
+     * 
+     */
+    frequency: FrequencyCode;
+    /**
+     * 
+     */
+    dayOfExecution?: DayOfExecution;
+    /**
+     * If this element equals 'true', the PSU prefers only one booking entry.
+     * If this element equals 'false', the PSU prefers individual booking of all contained individual transactions.
+     * 
+     * The ASPSP will follow this preference according to contracts agreed on with the PSU.
+     * 
+     */
+    batchBookingPreferred?: boolean;
+    /**
+     * 
+     */
+    acceptorTransactionDateTime?: Date;
+    /**
+     * 
+     */
+    paymentInformationId?: string;
+    /**
+     * A list of generic JSON bodies payment initations for bulk payments via JSON.
+     * 
+     * Note: Some fields from single payments do not occcur in a bulk payment element
+     * 
+     */
+    payments: Array<PaymentInitiationBulkElementJson>;
+}
+
+
+
+/**
+ * Check if a given object implements the GetPaymentInformation200Response interface.
+ */
+export function instanceOfGetPaymentInformation200Response(value: object): value is GetPaymentInformation200Response {
+    if (!('debtorAccount' in value) || value['debtorAccount'] === undefined) return false;
+    if (!('instructedAmount' in value) || value['instructedAmount'] === undefined) return false;
+    if (!('creditorAccount' in value) || value['creditorAccount'] === undefined) return false;
+    if (!('creditorName' in value) || value['creditorName'] === undefined) return false;
+    if (!('startDate' in value) || value['startDate'] === undefined) return false;
+    if (!('frequency' in value) || value['frequency'] === undefined) return false;
+    if (!('payments' in value) || value['payments'] === undefined) return false;
+    return true;
+}
 
 export function GetPaymentInformation200ResponseFromJSON(json: any): GetPaymentInformation200Response {
     return GetPaymentInformation200ResponseFromJSONTyped(json, false);
@@ -50,22 +274,41 @@ export function GetPaymentInformation200ResponseFromJSONTyped(json: any, ignoreD
     if (json == null) {
         return json;
     }
-    if (typeof json !== 'object') {
-        return json;
-    }
-    if (instanceOfBulkPaymentInitiationWithStatusResponse(json)) {
-        return BulkPaymentInitiationWithStatusResponseFromJSONTyped(json, true);
-    }
-    if (instanceOfPaymentInitiationWithStatusResponse(json)) {
-        return PaymentInitiationWithStatusResponseFromJSONTyped(json, true);
-    }
-    if (instanceOfPeriodicPaymentInitiationWithStatusResponse(json)) {
-        return PeriodicPaymentInitiationWithStatusResponseFromJSONTyped(json, true);
-    }
-    return {} as any;
+    return {
+        
+        'endToEndIdentification': json['endToEndIdentification'] == null ? undefined : json['endToEndIdentification'],
+        'instructionIdentification': json['instructionIdentification'] == null ? undefined : json['instructionIdentification'],
+        'debtorName': json['debtorName'] == null ? undefined : json['debtorName'],
+        'debtorAccount': AccountReferenceFromJSON(json['debtorAccount']),
+        'ultimateDebtor': json['ultimateDebtor'] == null ? undefined : json['ultimateDebtor'],
+        'instructedAmount': AmountFromJSON(json['instructedAmount']),
+        'creditorAccount': AccountReferenceFromJSON(json['creditorAccount']),
+        'creditorAgent': json['creditorAgent'] == null ? undefined : json['creditorAgent'],
+        'creditorName': json['creditorName'],
+        'creditorAddress': json['creditorAddress'] == null ? undefined : AddressFromJSON(json['creditorAddress']),
+        'creditorId': json['creditorId'] == null ? undefined : json['creditorId'],
+        'ultimateCreditor': json['ultimateCreditor'] == null ? undefined : json['ultimateCreditor'],
+        'purposeCode': json['purposeCode'] == null ? undefined : PurposeCodeFromJSON(json['purposeCode']),
+        'chargeBearer': json['chargeBearer'] == null ? undefined : ChargeBearerFromJSON(json['chargeBearer']),
+        'remittanceInformationUnstructured': json['remittanceInformationUnstructured'] == null ? undefined : json['remittanceInformationUnstructured'],
+        'remittanceInformationStructured': json['remittanceInformationStructured'] == null ? undefined : json['remittanceInformationStructured'],
+        'remittanceInformationStructuredArray': json['remittanceInformationStructuredArray'] == null ? undefined : json['remittanceInformationStructuredArray'],
+        'requestedExecutionDate': json['requestedExecutionDate'] == null ? undefined : (parseDate(json['requestedExecutionDate'])),
+        'transactionStatus': json['transactionStatus'] == null ? undefined : TransactionStatusFromJSON(json['transactionStatus']),
+        'tppMessage': json['tppMessage'] == null ? undefined : ((json['tppMessage'] as Array<any>).map(TppMessageGenericFromJSON)),
+        'startDate': (json['startDate'] == null ? json['startDate'] : parseDate(json['startDate'])),
+        'endDate': json['endDate'] == null ? undefined : (parseDate(json['endDate'])),
+        'executionRule': json['executionRule'] == null ? undefined : ExecutionRuleFromJSON(json['executionRule']),
+        'frequency': FrequencyCodeFromJSON(json['frequency']),
+        'dayOfExecution': json['dayOfExecution'] == null ? undefined : DayOfExecutionFromJSON(json['dayOfExecution']),
+        'batchBookingPreferred': json['batchBookingPreferred'] == null ? undefined : json['batchBookingPreferred'],
+        'acceptorTransactionDateTime': json['acceptorTransactionDateTime'] == null ? undefined : (parseDateTime(json['acceptorTransactionDateTime'])),
+        'paymentInformationId': json['paymentInformationId'] == null ? undefined : json['paymentInformationId'],
+        'payments': ((json['payments'] as Array<any>).map(PaymentInitiationBulkElementJsonFromJSON)),
+    };
 }
 
-export function GetPaymentInformation200ResponseToJSON(json: any): any {
+export function GetPaymentInformation200ResponseToJSON(json: any): GetPaymentInformation200Response {
     return GetPaymentInformation200ResponseToJSONTyped(json, false);
 }
 
@@ -73,18 +316,38 @@ export function GetPaymentInformation200ResponseToJSONTyped(value?: GetPaymentIn
     if (value == null) {
         return value;
     }
-    if (typeof value !== 'object') {
-        return value;
-    }
-    if (instanceOfBulkPaymentInitiationWithStatusResponse(value)) {
-        return BulkPaymentInitiationWithStatusResponseToJSON(value as BulkPaymentInitiationWithStatusResponse);
-    }
-    if (instanceOfPaymentInitiationWithStatusResponse(value)) {
-        return PaymentInitiationWithStatusResponseToJSON(value as PaymentInitiationWithStatusResponse);
-    }
-    if (instanceOfPeriodicPaymentInitiationWithStatusResponse(value)) {
-        return PeriodicPaymentInitiationWithStatusResponseToJSON(value as PeriodicPaymentInitiationWithStatusResponse);
-    }
-    return {};
+
+    return {
+        
+        'endToEndIdentification': value['endToEndIdentification'],
+        'instructionIdentification': value['instructionIdentification'],
+        'debtorName': value['debtorName'],
+        'debtorAccount': AccountReferenceToJSON(value['debtorAccount']),
+        'ultimateDebtor': value['ultimateDebtor'],
+        'instructedAmount': AmountToJSON(value['instructedAmount']),
+        'creditorAccount': AccountReferenceToJSON(value['creditorAccount']),
+        'creditorAgent': value['creditorAgent'],
+        'creditorName': value['creditorName'],
+        'creditorAddress': AddressToJSON(value['creditorAddress']),
+        'creditorId': value['creditorId'],
+        'ultimateCreditor': value['ultimateCreditor'],
+        'purposeCode': PurposeCodeToJSON(value['purposeCode']),
+        'chargeBearer': ChargeBearerToJSON(value['chargeBearer']),
+        'remittanceInformationUnstructured': value['remittanceInformationUnstructured'],
+        'remittanceInformationStructured': value['remittanceInformationStructured'],
+        'remittanceInformationStructuredArray': value['remittanceInformationStructuredArray'],
+        'requestedExecutionDate': value['requestedExecutionDate'] == null ? value['requestedExecutionDate'] : serializeDate(value['requestedExecutionDate']),
+        'transactionStatus': TransactionStatusToJSON(value['transactionStatus']),
+        'tppMessage': value['tppMessage'] == null ? undefined : ((value['tppMessage'] as Array<any>).map(TppMessageGenericToJSON)),
+        'startDate': value['startDate'] == null ? value['startDate'] : serializeDate(value['startDate']),
+        'endDate': value['endDate'] == null ? value['endDate'] : serializeDate(value['endDate']),
+        'executionRule': ExecutionRuleToJSON(value['executionRule']),
+        'frequency': FrequencyCodeToJSON(value['frequency']),
+        'dayOfExecution': DayOfExecutionToJSON(value['dayOfExecution']),
+        'batchBookingPreferred': value['batchBookingPreferred'],
+        'acceptorTransactionDateTime': value['acceptorTransactionDateTime'] == null ? value['acceptorTransactionDateTime'] : serializeDateTime(value['acceptorTransactionDateTime']),
+        'paymentInformationId': value['paymentInformationId'],
+        'payments': ((value['payments'] as Array<any>).map(PaymentInitiationBulkElementJsonToJSON)),
+    };
 }
 

@@ -12,35 +12,237 @@
  * Do not edit the class manually.
  */
 
-import { parseDate, parseDateTime, serializeDate, serializeDateTime } from '../runtime';
-import type { BulkPaymentInitiationJson } from './BulkPaymentInitiationJson';
+import { mapValues, parseDate, parseDateTime, serializeDate, serializeDateTime } from '../runtime';
+import type { FrequencyCode } from './FrequencyCode';
 import {
-    instanceOfBulkPaymentInitiationJson,
-    BulkPaymentInitiationJsonFromJSON,
-    BulkPaymentInitiationJsonFromJSONTyped,
-    BulkPaymentInitiationJsonToJSON,
-} from './BulkPaymentInitiationJson';
+    FrequencyCodeFromJSON,
+    FrequencyCodeFromJSONTyped,
+    FrequencyCodeToJSON,
+    FrequencyCodeToJSONTyped,
+} from './FrequencyCode';
 import type { PaymentInitiationJson } from './PaymentInitiationJson';
 import {
-    instanceOfPaymentInitiationJson,
     PaymentInitiationJsonFromJSON,
     PaymentInitiationJsonFromJSONTyped,
     PaymentInitiationJsonToJSON,
+    PaymentInitiationJsonToJSONTyped,
 } from './PaymentInitiationJson';
+import type { DayOfExecution } from './DayOfExecution';
+import {
+    DayOfExecutionFromJSON,
+    DayOfExecutionFromJSONTyped,
+    DayOfExecutionToJSON,
+    DayOfExecutionToJSONTyped,
+} from './DayOfExecution';
+import type { Address } from './Address';
+import {
+    AddressFromJSON,
+    AddressFromJSONTyped,
+    AddressToJSON,
+    AddressToJSONTyped,
+} from './Address';
+import type { PaymentInitiationBulkElementJson } from './PaymentInitiationBulkElementJson';
+import {
+    PaymentInitiationBulkElementJsonFromJSON,
+    PaymentInitiationBulkElementJsonFromJSONTyped,
+    PaymentInitiationBulkElementJsonToJSON,
+    PaymentInitiationBulkElementJsonToJSONTyped,
+} from './PaymentInitiationBulkElementJson';
+import type { Amount } from './Amount';
+import {
+    AmountFromJSON,
+    AmountFromJSONTyped,
+    AmountToJSON,
+    AmountToJSONTyped,
+} from './Amount';
+import type { ExecutionRule } from './ExecutionRule';
+import {
+    ExecutionRuleFromJSON,
+    ExecutionRuleFromJSONTyped,
+    ExecutionRuleToJSON,
+    ExecutionRuleToJSONTyped,
+} from './ExecutionRule';
+import type { ChargeBearer } from './ChargeBearer';
+import {
+    ChargeBearerFromJSON,
+    ChargeBearerFromJSONTyped,
+    ChargeBearerToJSON,
+    ChargeBearerToJSONTyped,
+} from './ChargeBearer';
+import type { AccountReference } from './AccountReference';
+import {
+    AccountReferenceFromJSON,
+    AccountReferenceFromJSONTyped,
+    AccountReferenceToJSON,
+    AccountReferenceToJSONTyped,
+} from './AccountReference';
 import type { PeriodicPaymentInitiationJson } from './PeriodicPaymentInitiationJson';
 import {
-    instanceOfPeriodicPaymentInitiationJson,
     PeriodicPaymentInitiationJsonFromJSON,
     PeriodicPaymentInitiationJsonFromJSONTyped,
     PeriodicPaymentInitiationJsonToJSON,
+    PeriodicPaymentInitiationJsonToJSONTyped,
 } from './PeriodicPaymentInitiationJson';
+import type { PurposeCode } from './PurposeCode';
+import {
+    PurposeCodeFromJSON,
+    PurposeCodeFromJSONTyped,
+    PurposeCodeToJSON,
+    PurposeCodeToJSONTyped,
+} from './PurposeCode';
+import type { BulkPaymentInitiationJson } from './BulkPaymentInitiationJson';
+import {
+    BulkPaymentInitiationJsonFromJSON,
+    BulkPaymentInitiationJsonFromJSONTyped,
+    BulkPaymentInitiationJsonToJSON,
+    BulkPaymentInitiationJsonToJSONTyped,
+} from './BulkPaymentInitiationJson';
 
 /**
- * @type InitiatePaymentRequest
  * 
  * @export
+ * @interface InitiatePaymentRequest
  */
-export type InitiatePaymentRequest = BulkPaymentInitiationJson | PaymentInitiationJson | PeriodicPaymentInitiationJson;
+export interface InitiatePaymentRequest {
+    /**
+     * 
+     */
+    endToEndIdentification?: string;
+    /**
+     * 
+     */
+    instructionIdentification?: string;
+    /**
+     * 
+     */
+    debtorName?: string;
+    /**
+     * 
+     */
+    debtorAccount: AccountReference;
+    /**
+     * Ultimate debtor.
+     */
+    ultimateDebtor?: string;
+    /**
+     * 
+     */
+    instructedAmount: Amount;
+    /**
+     * 
+     */
+    creditorAccount: AccountReference;
+    /**
+     * BICFI
+     * 
+     */
+    creditorAgent?: string;
+    /**
+     * Creditor agent name.
+     */
+    creditorAgentName?: string;
+    /**
+     * Creditor name.
+     */
+    creditorName: string;
+    /**
+     * 
+     */
+    creditorAddress?: Address;
+    /**
+     * Identification of Creditors, e.g. a SEPA Creditor ID.
+     */
+    creditorId?: string;
+    /**
+     * Ultimate creditor.
+     */
+    ultimateCreditor?: string;
+    /**
+     * 
+     */
+    purposeCode?: PurposeCode;
+    /**
+     * 
+     */
+    chargeBearer?: ChargeBearer;
+    /**
+     * Unstructured remittance information.
+     * 
+     */
+    remittanceInformationUnstructured?: string;
+    /**
+     * Structured remittance information Max
+     * 
+     */
+    remittanceInformationStructured?: string;
+    /**
+     * Array of structured remittance information.
+     * 
+     */
+    remittanceInformationStructuredArray?: Array<string>;
+    /**
+     * 
+     */
+    requestedExecutionDate?: Date;
+    /**
+     * The first applicable day of execution starting from this date is the first payment.
+     * 
+     */
+    startDate: Date;
+    /**
+     * The last applicable day of execution.
+     * If not given, it is an infinite standing order.
+     * 
+     */
+    endDate?: Date;
+    /**
+     * 
+     */
+    executionRule?: ExecutionRule;
+    /**
+     * 
+     */
+    frequency: FrequencyCode;
+    /**
+     * 
+     */
+    dayOfExecution?: DayOfExecution;
+    /**
+     * If this element equals 'true', the PSU prefers only one booking entry.
+     * If this element equals 'false', the PSU prefers individual booking of all contained individual transactions.
+     * 
+     * The ASPSP will follow this preference according to contracts agreed on with the PSU.
+     * 
+     */
+    batchBookingPreferred?: boolean;
+    /**
+     * 
+     */
+    requestedExecutionTime?: Date;
+    /**
+     * A list of generic JSON bodies payment initations for bulk payments via JSON.
+     * 
+     * Note: Some fields from single payments do not occcur in a bulk payment element
+     * 
+     */
+    payments: Array<PaymentInitiationBulkElementJson>;
+}
+
+
+
+/**
+ * Check if a given object implements the InitiatePaymentRequest interface.
+ */
+export function instanceOfInitiatePaymentRequest(value: object): value is InitiatePaymentRequest {
+    if (!('debtorAccount' in value) || value['debtorAccount'] === undefined) return false;
+    if (!('instructedAmount' in value) || value['instructedAmount'] === undefined) return false;
+    if (!('creditorAccount' in value) || value['creditorAccount'] === undefined) return false;
+    if (!('creditorName' in value) || value['creditorName'] === undefined) return false;
+    if (!('startDate' in value) || value['startDate'] === undefined) return false;
+    if (!('frequency' in value) || value['frequency'] === undefined) return false;
+    if (!('payments' in value) || value['payments'] === undefined) return false;
+    return true;
+}
 
 export function InitiatePaymentRequestFromJSON(json: any): InitiatePaymentRequest {
     return InitiatePaymentRequestFromJSONTyped(json, false);
@@ -50,22 +252,39 @@ export function InitiatePaymentRequestFromJSONTyped(json: any, ignoreDiscriminat
     if (json == null) {
         return json;
     }
-    if (typeof json !== 'object') {
-        return json;
-    }
-    if (instanceOfBulkPaymentInitiationJson(json)) {
-        return BulkPaymentInitiationJsonFromJSONTyped(json, true);
-    }
-    if (instanceOfPaymentInitiationJson(json)) {
-        return PaymentInitiationJsonFromJSONTyped(json, true);
-    }
-    if (instanceOfPeriodicPaymentInitiationJson(json)) {
-        return PeriodicPaymentInitiationJsonFromJSONTyped(json, true);
-    }
-    return {} as any;
+    return {
+        
+        'endToEndIdentification': json['endToEndIdentification'] == null ? undefined : json['endToEndIdentification'],
+        'instructionIdentification': json['instructionIdentification'] == null ? undefined : json['instructionIdentification'],
+        'debtorName': json['debtorName'] == null ? undefined : json['debtorName'],
+        'debtorAccount': AccountReferenceFromJSON(json['debtorAccount']),
+        'ultimateDebtor': json['ultimateDebtor'] == null ? undefined : json['ultimateDebtor'],
+        'instructedAmount': AmountFromJSON(json['instructedAmount']),
+        'creditorAccount': AccountReferenceFromJSON(json['creditorAccount']),
+        'creditorAgent': json['creditorAgent'] == null ? undefined : json['creditorAgent'],
+        'creditorAgentName': json['creditorAgentName'] == null ? undefined : json['creditorAgentName'],
+        'creditorName': json['creditorName'],
+        'creditorAddress': json['creditorAddress'] == null ? undefined : AddressFromJSON(json['creditorAddress']),
+        'creditorId': json['creditorId'] == null ? undefined : json['creditorId'],
+        'ultimateCreditor': json['ultimateCreditor'] == null ? undefined : json['ultimateCreditor'],
+        'purposeCode': json['purposeCode'] == null ? undefined : PurposeCodeFromJSON(json['purposeCode']),
+        'chargeBearer': json['chargeBearer'] == null ? undefined : ChargeBearerFromJSON(json['chargeBearer']),
+        'remittanceInformationUnstructured': json['remittanceInformationUnstructured'] == null ? undefined : json['remittanceInformationUnstructured'],
+        'remittanceInformationStructured': json['remittanceInformationStructured'] == null ? undefined : json['remittanceInformationStructured'],
+        'remittanceInformationStructuredArray': json['remittanceInformationStructuredArray'] == null ? undefined : json['remittanceInformationStructuredArray'],
+        'requestedExecutionDate': json['requestedExecutionDate'] == null ? undefined : (parseDate(json['requestedExecutionDate'])),
+        'startDate': (json['startDate'] == null ? json['startDate'] : parseDate(json['startDate'])),
+        'endDate': json['endDate'] == null ? undefined : (parseDate(json['endDate'])),
+        'executionRule': json['executionRule'] == null ? undefined : ExecutionRuleFromJSON(json['executionRule']),
+        'frequency': FrequencyCodeFromJSON(json['frequency']),
+        'dayOfExecution': json['dayOfExecution'] == null ? undefined : DayOfExecutionFromJSON(json['dayOfExecution']),
+        'batchBookingPreferred': json['batchBookingPreferred'] == null ? undefined : json['batchBookingPreferred'],
+        'requestedExecutionTime': json['requestedExecutionTime'] == null ? undefined : (parseDateTime(json['requestedExecutionTime'])),
+        'payments': ((json['payments'] as Array<any>).map(PaymentInitiationBulkElementJsonFromJSON)),
+    };
 }
 
-export function InitiatePaymentRequestToJSON(json: any): any {
+export function InitiatePaymentRequestToJSON(json: any): InitiatePaymentRequest {
     return InitiatePaymentRequestToJSONTyped(json, false);
 }
 
@@ -73,18 +292,36 @@ export function InitiatePaymentRequestToJSONTyped(value?: InitiatePaymentRequest
     if (value == null) {
         return value;
     }
-    if (typeof value !== 'object') {
-        return value;
-    }
-    if (instanceOfBulkPaymentInitiationJson(value)) {
-        return BulkPaymentInitiationJsonToJSON(value as BulkPaymentInitiationJson);
-    }
-    if (instanceOfPaymentInitiationJson(value)) {
-        return PaymentInitiationJsonToJSON(value as PaymentInitiationJson);
-    }
-    if (instanceOfPeriodicPaymentInitiationJson(value)) {
-        return PeriodicPaymentInitiationJsonToJSON(value as PeriodicPaymentInitiationJson);
-    }
-    return {};
+
+    return {
+        
+        'endToEndIdentification': value['endToEndIdentification'],
+        'instructionIdentification': value['instructionIdentification'],
+        'debtorName': value['debtorName'],
+        'debtorAccount': AccountReferenceToJSON(value['debtorAccount']),
+        'ultimateDebtor': value['ultimateDebtor'],
+        'instructedAmount': AmountToJSON(value['instructedAmount']),
+        'creditorAccount': AccountReferenceToJSON(value['creditorAccount']),
+        'creditorAgent': value['creditorAgent'],
+        'creditorAgentName': value['creditorAgentName'],
+        'creditorName': value['creditorName'],
+        'creditorAddress': AddressToJSON(value['creditorAddress']),
+        'creditorId': value['creditorId'],
+        'ultimateCreditor': value['ultimateCreditor'],
+        'purposeCode': PurposeCodeToJSON(value['purposeCode']),
+        'chargeBearer': ChargeBearerToJSON(value['chargeBearer']),
+        'remittanceInformationUnstructured': value['remittanceInformationUnstructured'],
+        'remittanceInformationStructured': value['remittanceInformationStructured'],
+        'remittanceInformationStructuredArray': value['remittanceInformationStructuredArray'],
+        'requestedExecutionDate': value['requestedExecutionDate'] == null ? value['requestedExecutionDate'] : serializeDate(value['requestedExecutionDate']),
+        'startDate': value['startDate'] == null ? value['startDate'] : serializeDate(value['startDate']),
+        'endDate': value['endDate'] == null ? value['endDate'] : serializeDate(value['endDate']),
+        'executionRule': ExecutionRuleToJSON(value['executionRule']),
+        'frequency': FrequencyCodeToJSON(value['frequency']),
+        'dayOfExecution': DayOfExecutionToJSON(value['dayOfExecution']),
+        'batchBookingPreferred': value['batchBookingPreferred'],
+        'requestedExecutionTime': value['requestedExecutionTime'] == null ? value['requestedExecutionTime'] : serializeDateTime(value['requestedExecutionTime']),
+        'payments': ((value['payments'] as Array<any>).map(PaymentInitiationBulkElementJsonToJSON)),
+    };
 }
 

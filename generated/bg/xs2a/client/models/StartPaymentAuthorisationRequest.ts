@@ -12,35 +12,68 @@
  * Do not edit the class manually.
  */
 
-import { parseDate, parseDateTime, serializeDate, serializeDateTime } from '../runtime';
+import { mapValues } from '../runtime';
 import type { SelectPsuAuthenticationMethod } from './SelectPsuAuthenticationMethod';
 import {
-    instanceOfSelectPsuAuthenticationMethod,
     SelectPsuAuthenticationMethodFromJSON,
     SelectPsuAuthenticationMethodFromJSONTyped,
     SelectPsuAuthenticationMethodToJSON,
+    SelectPsuAuthenticationMethodToJSONTyped,
 } from './SelectPsuAuthenticationMethod';
-import type { TransactionAuthorisation } from './TransactionAuthorisation';
-import {
-    instanceOfTransactionAuthorisation,
-    TransactionAuthorisationFromJSON,
-    TransactionAuthorisationFromJSONTyped,
-    TransactionAuthorisationToJSON,
-} from './TransactionAuthorisation';
 import type { UpdatePsuAuthentication } from './UpdatePsuAuthentication';
 import {
-    instanceOfUpdatePsuAuthentication,
     UpdatePsuAuthenticationFromJSON,
     UpdatePsuAuthenticationFromJSONTyped,
     UpdatePsuAuthenticationToJSON,
+    UpdatePsuAuthenticationToJSONTyped,
 } from './UpdatePsuAuthentication';
+import type { PsuData } from './PsuData';
+import {
+    PsuDataFromJSON,
+    PsuDataFromJSONTyped,
+    PsuDataToJSON,
+    PsuDataToJSONTyped,
+} from './PsuData';
+import type { TransactionAuthorisation } from './TransactionAuthorisation';
+import {
+    TransactionAuthorisationFromJSON,
+    TransactionAuthorisationFromJSONTyped,
+    TransactionAuthorisationToJSON,
+    TransactionAuthorisationToJSONTyped,
+} from './TransactionAuthorisation';
 
 /**
- * @type StartPaymentAuthorisationRequest
  * 
  * @export
+ * @interface StartPaymentAuthorisationRequest
  */
-export type StartPaymentAuthorisationRequest = SelectPsuAuthenticationMethod | TransactionAuthorisation | UpdatePsuAuthentication;
+export interface StartPaymentAuthorisationRequest {
+    /**
+     * 
+     */
+    psuData: PsuData;
+    /**
+     * An identification provided by the ASPSP for the later identification of the authentication method selection.
+     * 
+     */
+    authenticationMethodId: string;
+    /**
+     * SCA authentication data, depending on the chosen authentication method.
+     * If the data is binary, then it is base64 encoded.
+     * 
+     */
+    scaAuthenticationData: string;
+}
+
+/**
+ * Check if a given object implements the StartPaymentAuthorisationRequest interface.
+ */
+export function instanceOfStartPaymentAuthorisationRequest(value: object): value is StartPaymentAuthorisationRequest {
+    if (!('psuData' in value) || value['psuData'] === undefined) return false;
+    if (!('authenticationMethodId' in value) || value['authenticationMethodId'] === undefined) return false;
+    if (!('scaAuthenticationData' in value) || value['scaAuthenticationData'] === undefined) return false;
+    return true;
+}
 
 export function StartPaymentAuthorisationRequestFromJSON(json: any): StartPaymentAuthorisationRequest {
     return StartPaymentAuthorisationRequestFromJSONTyped(json, false);
@@ -50,22 +83,15 @@ export function StartPaymentAuthorisationRequestFromJSONTyped(json: any, ignoreD
     if (json == null) {
         return json;
     }
-    if (typeof json !== 'object') {
-        return json;
-    }
-    if (instanceOfSelectPsuAuthenticationMethod(json)) {
-        return SelectPsuAuthenticationMethodFromJSONTyped(json, true);
-    }
-    if (instanceOfTransactionAuthorisation(json)) {
-        return TransactionAuthorisationFromJSONTyped(json, true);
-    }
-    if (instanceOfUpdatePsuAuthentication(json)) {
-        return UpdatePsuAuthenticationFromJSONTyped(json, true);
-    }
-    return {} as any;
+    return {
+        
+        'psuData': PsuDataFromJSON(json['psuData']),
+        'authenticationMethodId': json['authenticationMethodId'],
+        'scaAuthenticationData': json['scaAuthenticationData'],
+    };
 }
 
-export function StartPaymentAuthorisationRequestToJSON(json: any): any {
+export function StartPaymentAuthorisationRequestToJSON(json: any): StartPaymentAuthorisationRequest {
     return StartPaymentAuthorisationRequestToJSONTyped(json, false);
 }
 
@@ -73,18 +99,12 @@ export function StartPaymentAuthorisationRequestToJSONTyped(value?: StartPayment
     if (value == null) {
         return value;
     }
-    if (typeof value !== 'object') {
-        return value;
-    }
-    if (instanceOfSelectPsuAuthenticationMethod(value)) {
-        return SelectPsuAuthenticationMethodToJSON(value as SelectPsuAuthenticationMethod);
-    }
-    if (instanceOfTransactionAuthorisation(value)) {
-        return TransactionAuthorisationToJSON(value as TransactionAuthorisation);
-    }
-    if (instanceOfUpdatePsuAuthentication(value)) {
-        return UpdatePsuAuthenticationToJSON(value as UpdatePsuAuthentication);
-    }
-    return {};
+
+    return {
+        
+        'psuData': PsuDataToJSON(value['psuData']),
+        'authenticationMethodId': value['authenticationMethodId'],
+        'scaAuthenticationData': value['scaAuthenticationData'],
+    };
 }
 

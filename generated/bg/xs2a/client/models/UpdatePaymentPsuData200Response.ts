@@ -12,49 +12,175 @@
  * Do not edit the class manually.
  */
 
-import { parseDate, parseDateTime, serializeDate, serializeDateTime } from '../runtime';
-import type { AuthorisationConfirmationResponse } from './AuthorisationConfirmationResponse';
-import {
-    instanceOfAuthorisationConfirmationResponse,
-    AuthorisationConfirmationResponseFromJSON,
-    AuthorisationConfirmationResponseFromJSONTyped,
-    AuthorisationConfirmationResponseToJSON,
-} from './AuthorisationConfirmationResponse';
-import type { ScaStatusResponse } from './ScaStatusResponse';
-import {
-    instanceOfScaStatusResponse,
-    ScaStatusResponseFromJSON,
-    ScaStatusResponseFromJSONTyped,
-    ScaStatusResponseToJSON,
-} from './ScaStatusResponse';
-import type { SelectPsuAuthenticationMethodResponse } from './SelectPsuAuthenticationMethodResponse';
-import {
-    instanceOfSelectPsuAuthenticationMethodResponse,
-    SelectPsuAuthenticationMethodResponseFromJSON,
-    SelectPsuAuthenticationMethodResponseFromJSONTyped,
-    SelectPsuAuthenticationMethodResponseToJSON,
-} from './SelectPsuAuthenticationMethodResponse';
+import { mapValues } from '../runtime';
 import type { UpdatePsuAuthenticationResponse } from './UpdatePsuAuthenticationResponse';
 import {
-    instanceOfUpdatePsuAuthenticationResponse,
     UpdatePsuAuthenticationResponseFromJSON,
     UpdatePsuAuthenticationResponseFromJSONTyped,
     UpdatePsuAuthenticationResponseToJSON,
+    UpdatePsuAuthenticationResponseToJSONTyped,
 } from './UpdatePsuAuthenticationResponse';
+import type { ChallengeData } from './ChallengeData';
+import {
+    ChallengeDataFromJSON,
+    ChallengeDataFromJSONTyped,
+    ChallengeDataToJSON,
+    ChallengeDataToJSONTyped,
+} from './ChallengeData';
+import type { SelectPsuAuthenticationMethodResponse } from './SelectPsuAuthenticationMethodResponse';
+import {
+    SelectPsuAuthenticationMethodResponseFromJSON,
+    SelectPsuAuthenticationMethodResponseFromJSONTyped,
+    SelectPsuAuthenticationMethodResponseToJSON,
+    SelectPsuAuthenticationMethodResponseToJSONTyped,
+} from './SelectPsuAuthenticationMethodResponse';
 import type { UpdatePsuIdenticationResponse } from './UpdatePsuIdenticationResponse';
 import {
-    instanceOfUpdatePsuIdenticationResponse,
     UpdatePsuIdenticationResponseFromJSON,
     UpdatePsuIdenticationResponseFromJSONTyped,
     UpdatePsuIdenticationResponseToJSON,
+    UpdatePsuIdenticationResponseToJSONTyped,
 } from './UpdatePsuIdenticationResponse';
+import type { ScaStatusResponse } from './ScaStatusResponse';
+import {
+    ScaStatusResponseFromJSON,
+    ScaStatusResponseFromJSONTyped,
+    ScaStatusResponseToJSON,
+    ScaStatusResponseToJSONTyped,
+} from './ScaStatusResponse';
+import type { TppMessageGeneric } from './TppMessageGeneric';
+import {
+    TppMessageGenericFromJSON,
+    TppMessageGenericFromJSONTyped,
+    TppMessageGenericToJSON,
+    TppMessageGenericToJSONTyped,
+} from './TppMessageGeneric';
+import type { Amount } from './Amount';
+import {
+    AmountFromJSON,
+    AmountFromJSONTyped,
+    AmountToJSON,
+    AmountToJSONTyped,
+} from './Amount';
+import type { AuthorisationConfirmationResponse } from './AuthorisationConfirmationResponse';
+import {
+    AuthorisationConfirmationResponseFromJSON,
+    AuthorisationConfirmationResponseFromJSONTyped,
+    AuthorisationConfirmationResponseToJSON,
+    AuthorisationConfirmationResponseToJSONTyped,
+} from './AuthorisationConfirmationResponse';
+import type { ChosenScaMethod } from './ChosenScaMethod';
+import {
+    ChosenScaMethodFromJSON,
+    ChosenScaMethodFromJSONTyped,
+    ChosenScaMethodToJSON,
+    ChosenScaMethodToJSONTyped,
+} from './ChosenScaMethod';
+import type { LinksAuthorisationConfirmation } from './LinksAuthorisationConfirmation';
+import {
+    LinksAuthorisationConfirmationFromJSON,
+    LinksAuthorisationConfirmationFromJSONTyped,
+    LinksAuthorisationConfirmationToJSON,
+    LinksAuthorisationConfirmationToJSONTyped,
+} from './LinksAuthorisationConfirmation';
+import type { AuthenticationObject } from './AuthenticationObject';
+import {
+    AuthenticationObjectFromJSON,
+    AuthenticationObjectFromJSONTyped,
+    AuthenticationObjectToJSON,
+    AuthenticationObjectToJSONTyped,
+} from './AuthenticationObject';
+import type { ScaStatusAuthorisationConfirmation } from './ScaStatusAuthorisationConfirmation';
+import {
+    ScaStatusAuthorisationConfirmationFromJSON,
+    ScaStatusAuthorisationConfirmationFromJSONTyped,
+    ScaStatusAuthorisationConfirmationToJSON,
+    ScaStatusAuthorisationConfirmationToJSONTyped,
+} from './ScaStatusAuthorisationConfirmation';
 
 /**
- * @type UpdatePaymentPsuData200Response
  * 
  * @export
+ * @interface UpdatePaymentPsuData200Response
  */
-export type UpdatePaymentPsuData200Response = AuthorisationConfirmationResponse | ScaStatusResponse | SelectPsuAuthenticationMethodResponse | UpdatePsuAuthenticationResponse | UpdatePsuIdenticationResponse;
+export interface UpdatePaymentPsuData200Response {
+    /**
+     * 
+     */
+    transactionFees?: Amount;
+    /**
+     * 
+     */
+    currencyConversionFees?: Amount;
+    /**
+     * 
+     */
+    estimatedTotalAmount?: Amount;
+    /**
+     * 
+     */
+    estimatedInterbankSettlementAmount?: Amount;
+    /**
+     * This data element might be contained, if SCA is required and if the PSU has a choice between different
+     * authentication methods.
+     * 
+     * Depending on the risk management of the ASPSP this choice might be offered before or after the PSU
+     * has been identified with the first relevant factor, or if an access token is transported.
+     * 
+     * If this data element is contained, then there is also a hyperlink of type 'startAuthorisationWithAuthenticationMethodSelection'
+     * contained in the response body.
+     * 
+     * These methods shall be presented towards the PSU for selection by the TPP.
+     * 
+     */
+    scaMethods?: Array<AuthenticationObject>;
+    /**
+     * 
+     */
+    _links: LinksAuthorisationConfirmation;
+    /**
+     * 
+     */
+    scaStatus: ScaStatusAuthorisationConfirmation;
+    /**
+     * Text to be displayed to the PSU.
+     */
+    psuMessage?: string;
+    /**
+     * 
+     */
+    chosenScaMethod?: ChosenScaMethod;
+    /**
+     * 
+     */
+    challengeData?: ChallengeData;
+    /**
+     * Resource identification of the related SCA.
+     */
+    authorisationId?: string;
+    /**
+     * Additional Service: Trusted Benificiaries
+     * Within this data element, the ASPSP might optionally communicate towards the TPP whether the creditor was part of the related trusted beneficiary list.
+     * This attribute is only contained in case of a final scaStatus.
+     * 
+     */
+    trustedBeneficiaryFlag?: boolean;
+    /**
+     * Messages to the TPP on operational issues.
+     */
+    tppMessage?: Array<TppMessageGeneric>;
+}
+
+
+
+/**
+ * Check if a given object implements the UpdatePaymentPsuData200Response interface.
+ */
+export function instanceOfUpdatePaymentPsuData200Response(value: object): value is UpdatePaymentPsuData200Response {
+    if (!('_links' in value) || value['_links'] === undefined) return false;
+    if (!('scaStatus' in value) || value['scaStatus'] === undefined) return false;
+    return true;
+}
 
 export function UpdatePaymentPsuData200ResponseFromJSON(json: any): UpdatePaymentPsuData200Response {
     return UpdatePaymentPsuData200ResponseFromJSONTyped(json, false);
@@ -64,28 +190,25 @@ export function UpdatePaymentPsuData200ResponseFromJSONTyped(json: any, ignoreDi
     if (json == null) {
         return json;
     }
-    if (typeof json !== 'object') {
-        return json;
-    }
-    if (instanceOfAuthorisationConfirmationResponse(json)) {
-        return AuthorisationConfirmationResponseFromJSONTyped(json, true);
-    }
-    if (instanceOfScaStatusResponse(json)) {
-        return ScaStatusResponseFromJSONTyped(json, true);
-    }
-    if (instanceOfSelectPsuAuthenticationMethodResponse(json)) {
-        return SelectPsuAuthenticationMethodResponseFromJSONTyped(json, true);
-    }
-    if (instanceOfUpdatePsuAuthenticationResponse(json)) {
-        return UpdatePsuAuthenticationResponseFromJSONTyped(json, true);
-    }
-    if (instanceOfUpdatePsuIdenticationResponse(json)) {
-        return UpdatePsuIdenticationResponseFromJSONTyped(json, true);
-    }
-    return {} as any;
+    return {
+        
+        'transactionFees': json['transactionFees'] == null ? undefined : AmountFromJSON(json['transactionFees']),
+        'currencyConversionFees': json['currencyConversionFees'] == null ? undefined : AmountFromJSON(json['currencyConversionFees']),
+        'estimatedTotalAmount': json['estimatedTotalAmount'] == null ? undefined : AmountFromJSON(json['estimatedTotalAmount']),
+        'estimatedInterbankSettlementAmount': json['estimatedInterbankSettlementAmount'] == null ? undefined : AmountFromJSON(json['estimatedInterbankSettlementAmount']),
+        'scaMethods': json['scaMethods'] == null ? undefined : ((json['scaMethods'] as Array<any>).map(AuthenticationObjectFromJSON)),
+        '_links': LinksAuthorisationConfirmationFromJSON(json['_links']),
+        'scaStatus': ScaStatusAuthorisationConfirmationFromJSON(json['scaStatus']),
+        'psuMessage': json['psuMessage'] == null ? undefined : json['psuMessage'],
+        'chosenScaMethod': json['chosenScaMethod'] == null ? undefined : ChosenScaMethodFromJSON(json['chosenScaMethod']),
+        'challengeData': json['challengeData'] == null ? undefined : ChallengeDataFromJSON(json['challengeData']),
+        'authorisationId': json['authorisationId'] == null ? undefined : json['authorisationId'],
+        'trustedBeneficiaryFlag': json['trustedBeneficiaryFlag'] == null ? undefined : json['trustedBeneficiaryFlag'],
+        'tppMessage': json['tppMessage'] == null ? undefined : ((json['tppMessage'] as Array<any>).map(TppMessageGenericFromJSON)),
+    };
 }
 
-export function UpdatePaymentPsuData200ResponseToJSON(json: any): any {
+export function UpdatePaymentPsuData200ResponseToJSON(json: any): UpdatePaymentPsuData200Response {
     return UpdatePaymentPsuData200ResponseToJSONTyped(json, false);
 }
 
@@ -93,24 +216,22 @@ export function UpdatePaymentPsuData200ResponseToJSONTyped(value?: UpdatePayment
     if (value == null) {
         return value;
     }
-    if (typeof value !== 'object') {
-        return value;
-    }
-    if (instanceOfAuthorisationConfirmationResponse(value)) {
-        return AuthorisationConfirmationResponseToJSON(value as AuthorisationConfirmationResponse);
-    }
-    if (instanceOfScaStatusResponse(value)) {
-        return ScaStatusResponseToJSON(value as ScaStatusResponse);
-    }
-    if (instanceOfSelectPsuAuthenticationMethodResponse(value)) {
-        return SelectPsuAuthenticationMethodResponseToJSON(value as SelectPsuAuthenticationMethodResponse);
-    }
-    if (instanceOfUpdatePsuAuthenticationResponse(value)) {
-        return UpdatePsuAuthenticationResponseToJSON(value as UpdatePsuAuthenticationResponse);
-    }
-    if (instanceOfUpdatePsuIdenticationResponse(value)) {
-        return UpdatePsuIdenticationResponseToJSON(value as UpdatePsuIdenticationResponse);
-    }
-    return {};
+
+    return {
+        
+        'transactionFees': AmountToJSON(value['transactionFees']),
+        'currencyConversionFees': AmountToJSON(value['currencyConversionFees']),
+        'estimatedTotalAmount': AmountToJSON(value['estimatedTotalAmount']),
+        'estimatedInterbankSettlementAmount': AmountToJSON(value['estimatedInterbankSettlementAmount']),
+        'scaMethods': value['scaMethods'] == null ? undefined : ((value['scaMethods'] as Array<any>).map(AuthenticationObjectToJSON)),
+        '_links': LinksAuthorisationConfirmationToJSON(value['_links']),
+        'scaStatus': ScaStatusAuthorisationConfirmationToJSON(value['scaStatus']),
+        'psuMessage': value['psuMessage'],
+        'chosenScaMethod': ChosenScaMethodToJSON(value['chosenScaMethod']),
+        'challengeData': ChallengeDataToJSON(value['challengeData']),
+        'authorisationId': value['authorisationId'],
+        'trustedBeneficiaryFlag': value['trustedBeneficiaryFlag'],
+        'tppMessage': value['tppMessage'] == null ? undefined : ((value['tppMessage'] as Array<any>).map(TppMessageGenericToJSON)),
+    };
 }
 

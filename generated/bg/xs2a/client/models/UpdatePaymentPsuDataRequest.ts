@@ -12,42 +12,80 @@
  * Do not edit the class manually.
  */
 
-import { parseDate, parseDateTime, serializeDate, serializeDateTime } from '../runtime';
-import type { AuthorisationConfirmation } from './AuthorisationConfirmation';
-import {
-    instanceOfAuthorisationConfirmation,
-    AuthorisationConfirmationFromJSON,
-    AuthorisationConfirmationFromJSONTyped,
-    AuthorisationConfirmationToJSON,
-} from './AuthorisationConfirmation';
+import { mapValues } from '../runtime';
 import type { SelectPsuAuthenticationMethod } from './SelectPsuAuthenticationMethod';
 import {
-    instanceOfSelectPsuAuthenticationMethod,
     SelectPsuAuthenticationMethodFromJSON,
     SelectPsuAuthenticationMethodFromJSONTyped,
     SelectPsuAuthenticationMethodToJSON,
+    SelectPsuAuthenticationMethodToJSONTyped,
 } from './SelectPsuAuthenticationMethod';
-import type { TransactionAuthorisation } from './TransactionAuthorisation';
-import {
-    instanceOfTransactionAuthorisation,
-    TransactionAuthorisationFromJSON,
-    TransactionAuthorisationFromJSONTyped,
-    TransactionAuthorisationToJSON,
-} from './TransactionAuthorisation';
 import type { UpdatePsuAuthentication } from './UpdatePsuAuthentication';
 import {
-    instanceOfUpdatePsuAuthentication,
     UpdatePsuAuthenticationFromJSON,
     UpdatePsuAuthenticationFromJSONTyped,
     UpdatePsuAuthenticationToJSON,
+    UpdatePsuAuthenticationToJSONTyped,
 } from './UpdatePsuAuthentication';
+import type { PsuData } from './PsuData';
+import {
+    PsuDataFromJSON,
+    PsuDataFromJSONTyped,
+    PsuDataToJSON,
+    PsuDataToJSONTyped,
+} from './PsuData';
+import type { TransactionAuthorisation } from './TransactionAuthorisation';
+import {
+    TransactionAuthorisationFromJSON,
+    TransactionAuthorisationFromJSONTyped,
+    TransactionAuthorisationToJSON,
+    TransactionAuthorisationToJSONTyped,
+} from './TransactionAuthorisation';
+import type { AuthorisationConfirmation } from './AuthorisationConfirmation';
+import {
+    AuthorisationConfirmationFromJSON,
+    AuthorisationConfirmationFromJSONTyped,
+    AuthorisationConfirmationToJSON,
+    AuthorisationConfirmationToJSONTyped,
+} from './AuthorisationConfirmation';
 
 /**
- * @type UpdatePaymentPsuDataRequest
  * 
  * @export
+ * @interface UpdatePaymentPsuDataRequest
  */
-export type UpdatePaymentPsuDataRequest = AuthorisationConfirmation | SelectPsuAuthenticationMethod | TransactionAuthorisation | UpdatePsuAuthentication;
+export interface UpdatePaymentPsuDataRequest {
+    /**
+     * 
+     */
+    psuData: PsuData;
+    /**
+     * An identification provided by the ASPSP for the later identification of the authentication method selection.
+     * 
+     */
+    authenticationMethodId: string;
+    /**
+     * SCA authentication data, depending on the chosen authentication method.
+     * If the data is binary, then it is base64 encoded.
+     * 
+     */
+    scaAuthenticationData: string;
+    /**
+     * Confirmation Code as retrieved by the TPP from the redirect based SCA process.
+     */
+    confirmationCode: string;
+}
+
+/**
+ * Check if a given object implements the UpdatePaymentPsuDataRequest interface.
+ */
+export function instanceOfUpdatePaymentPsuDataRequest(value: object): value is UpdatePaymentPsuDataRequest {
+    if (!('psuData' in value) || value['psuData'] === undefined) return false;
+    if (!('authenticationMethodId' in value) || value['authenticationMethodId'] === undefined) return false;
+    if (!('scaAuthenticationData' in value) || value['scaAuthenticationData'] === undefined) return false;
+    if (!('confirmationCode' in value) || value['confirmationCode'] === undefined) return false;
+    return true;
+}
 
 export function UpdatePaymentPsuDataRequestFromJSON(json: any): UpdatePaymentPsuDataRequest {
     return UpdatePaymentPsuDataRequestFromJSONTyped(json, false);
@@ -57,25 +95,16 @@ export function UpdatePaymentPsuDataRequestFromJSONTyped(json: any, ignoreDiscri
     if (json == null) {
         return json;
     }
-    if (typeof json !== 'object') {
-        return json;
-    }
-    if (instanceOfAuthorisationConfirmation(json)) {
-        return AuthorisationConfirmationFromJSONTyped(json, true);
-    }
-    if (instanceOfSelectPsuAuthenticationMethod(json)) {
-        return SelectPsuAuthenticationMethodFromJSONTyped(json, true);
-    }
-    if (instanceOfTransactionAuthorisation(json)) {
-        return TransactionAuthorisationFromJSONTyped(json, true);
-    }
-    if (instanceOfUpdatePsuAuthentication(json)) {
-        return UpdatePsuAuthenticationFromJSONTyped(json, true);
-    }
-    return {} as any;
+    return {
+        
+        'psuData': PsuDataFromJSON(json['psuData']),
+        'authenticationMethodId': json['authenticationMethodId'],
+        'scaAuthenticationData': json['scaAuthenticationData'],
+        'confirmationCode': json['confirmationCode'],
+    };
 }
 
-export function UpdatePaymentPsuDataRequestToJSON(json: any): any {
+export function UpdatePaymentPsuDataRequestToJSON(json: any): UpdatePaymentPsuDataRequest {
     return UpdatePaymentPsuDataRequestToJSONTyped(json, false);
 }
 
@@ -83,21 +112,13 @@ export function UpdatePaymentPsuDataRequestToJSONTyped(value?: UpdatePaymentPsuD
     if (value == null) {
         return value;
     }
-    if (typeof value !== 'object') {
-        return value;
-    }
-    if (instanceOfAuthorisationConfirmation(value)) {
-        return AuthorisationConfirmationToJSON(value as AuthorisationConfirmation);
-    }
-    if (instanceOfSelectPsuAuthenticationMethod(value)) {
-        return SelectPsuAuthenticationMethodToJSON(value as SelectPsuAuthenticationMethod);
-    }
-    if (instanceOfTransactionAuthorisation(value)) {
-        return TransactionAuthorisationToJSON(value as TransactionAuthorisation);
-    }
-    if (instanceOfUpdatePsuAuthentication(value)) {
-        return UpdatePsuAuthenticationToJSON(value as UpdatePsuAuthentication);
-    }
-    return {};
+
+    return {
+        
+        'psuData': PsuDataToJSON(value['psuData']),
+        'authenticationMethodId': value['authenticationMethodId'],
+        'scaAuthenticationData': value['scaAuthenticationData'],
+        'confirmationCode': value['confirmationCode'],
+    };
 }
 

@@ -14,6 +14,21 @@
 
 import * as runtime from '../runtime';
 import {
+    type AuthenticationMethodSelection,
+    AuthenticationMethodSelectionFromJSON,
+    AuthenticationMethodSelectionToJSON,
+} from '../models/AuthenticationMethodSelection';
+import {
+    type Authorisation,
+    AuthorisationFromJSON,
+    AuthorisationToJSON,
+} from '../models/Authorisation';
+import {
+    type AuthorisationList,
+    AuthorisationListFromJSON,
+    AuthorisationListToJSON,
+} from '../models/AuthorisationList';
+import {
     type Error400,
     Error400FromJSON,
     Error400ToJSON,
@@ -48,6 +63,52 @@ export interface GetPaymentInformationRequest {
      * 
      */
     paymentId: string;
+    /**
+     * 
+     */
+    authorization: string;
+    /**
+     * 
+     */
+    xRequestID: string;
+    /**
+     * 
+     */
+    pSUIPAddress: string;
+}
+
+export interface GetPaymentInitiationAuthorisationRequest {
+    /**
+     * 
+     */
+    paymentProduct: GetPaymentInitiationAuthorisationPaymentProductEnum;
+    /**
+     * 
+     */
+    paymentId: string;
+    /**
+     * 
+     */
+    authorization: string;
+    /**
+     * 
+     */
+    xRequestID: string;
+}
+
+export interface GetPaymentInitiationScaStatusRequest {
+    /**
+     * 
+     */
+    paymentProduct: GetPaymentInitiationScaStatusPaymentProductEnum;
+    /**
+     * 
+     */
+    paymentId: string;
+    /**
+     * 
+     */
+    authorisationId: string;
     /**
      * 
      */
@@ -106,6 +167,37 @@ export interface InitiatePaymentRequest {
      * 
      */
     paymentInitiation: PaymentInitiation;
+    /**
+     * 
+     */
+    tPPRedirectURI?: string;
+}
+
+export interface StartPaymentAuthorisationRequest {
+    /**
+     * 
+     */
+    paymentProduct: StartPaymentAuthorisationPaymentProductEnum;
+    /**
+     * 
+     */
+    paymentId: string;
+    /**
+     * 
+     */
+    authorization: string;
+    /**
+     * 
+     */
+    xRequestID: string;
+    /**
+     * 
+     */
+    pSUIPAddress: string;
+    /**
+     * 
+     */
+    authenticationMethodSelection: AuthenticationMethodSelection;
     /**
      * 
      */
@@ -205,6 +297,185 @@ export class PaymentsApi extends runtime.BaseAPI {
      */
     async getPaymentInformation(requestParameters: GetPaymentInformationRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<PaymentInitiationWithStatus> {
         const response = await this.getPaymentInformationRaw(requestParameters, initOverrides);
+        return await response.value();
+    }
+
+    /**
+     * Creates request options for getPaymentInitiationAuthorisation without sending the request
+     */
+    async getPaymentInitiationAuthorisationRequestOpts(requestParameters: GetPaymentInitiationAuthorisationRequest): Promise<runtime.RequestOpts> {
+        if (requestParameters['paymentProduct'] == null) {
+            throw new runtime.RequiredError(
+                'paymentProduct',
+                'Required parameter "paymentProduct" was null or undefined when calling getPaymentInitiationAuthorisation().'
+            );
+        }
+
+        if (requestParameters['paymentId'] == null) {
+            throw new runtime.RequiredError(
+                'paymentId',
+                'Required parameter "paymentId" was null or undefined when calling getPaymentInitiationAuthorisation().'
+            );
+        }
+
+        if (requestParameters['authorization'] == null) {
+            throw new runtime.RequiredError(
+                'authorization',
+                'Required parameter "authorization" was null or undefined when calling getPaymentInitiationAuthorisation().'
+            );
+        }
+
+        if (requestParameters['xRequestID'] == null) {
+            throw new runtime.RequiredError(
+                'xRequestID',
+                'Required parameter "xRequestID" was null or undefined when calling getPaymentInitiationAuthorisation().'
+            );
+        }
+
+        const queryParameters: any = {};
+
+        const headerParameters: runtime.HTTPHeaders = {};
+
+        if (requestParameters['authorization'] != null) {
+            headerParameters['Authorization'] = String(requestParameters['authorization']);
+        }
+
+        if (requestParameters['xRequestID'] != null) {
+            headerParameters['X-Request-ID'] = String(requestParameters['xRequestID']);
+        }
+
+        if (this.configuration && this.configuration.accessToken) {
+            // oauth required
+            headerParameters["Authorization"] = await this.configuration.accessToken("oauth2", ["psd2_payments"]);
+        }
+
+
+        let urlPath = `/payments/{payment-product}/{payment-id}/authorisations`;
+        urlPath = urlPath.replace('{payment-product}', encodeURIComponent(String(requestParameters['paymentProduct'])));
+        urlPath = urlPath.replace('{payment-id}', encodeURIComponent(String(requestParameters['paymentId'])));
+
+        return {
+            path: urlPath,
+            method: 'GET',
+            headers: headerParameters,
+            query: queryParameters,
+        };
+    }
+
+    /**
+     * The authorisations (signings) of a payment
+     */
+    async getPaymentInitiationAuthorisationRaw(requestParameters: GetPaymentInitiationAuthorisationRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<AuthorisationList>> {
+        const requestOptions = await this.getPaymentInitiationAuthorisationRequestOpts(requestParameters);
+        const response = await this.request(requestOptions, initOverrides);
+
+        return new runtime.JSONApiResponse(response, (jsonValue) => AuthorisationListFromJSON(jsonValue));
+    }
+
+    /**
+     * The authorisations (signings) of a payment
+     */
+    async getPaymentInitiationAuthorisation(requestParameters: GetPaymentInitiationAuthorisationRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<AuthorisationList> {
+        const response = await this.getPaymentInitiationAuthorisationRaw(requestParameters, initOverrides);
+        return await response.value();
+    }
+
+    /**
+     * Creates request options for getPaymentInitiationScaStatus without sending the request
+     */
+    async getPaymentInitiationScaStatusRequestOpts(requestParameters: GetPaymentInitiationScaStatusRequest): Promise<runtime.RequestOpts> {
+        if (requestParameters['paymentProduct'] == null) {
+            throw new runtime.RequiredError(
+                'paymentProduct',
+                'Required parameter "paymentProduct" was null or undefined when calling getPaymentInitiationScaStatus().'
+            );
+        }
+
+        if (requestParameters['paymentId'] == null) {
+            throw new runtime.RequiredError(
+                'paymentId',
+                'Required parameter "paymentId" was null or undefined when calling getPaymentInitiationScaStatus().'
+            );
+        }
+
+        if (requestParameters['authorisationId'] == null) {
+            throw new runtime.RequiredError(
+                'authorisationId',
+                'Required parameter "authorisationId" was null or undefined when calling getPaymentInitiationScaStatus().'
+            );
+        }
+
+        if (requestParameters['authorization'] == null) {
+            throw new runtime.RequiredError(
+                'authorization',
+                'Required parameter "authorization" was null or undefined when calling getPaymentInitiationScaStatus().'
+            );
+        }
+
+        if (requestParameters['xRequestID'] == null) {
+            throw new runtime.RequiredError(
+                'xRequestID',
+                'Required parameter "xRequestID" was null or undefined when calling getPaymentInitiationScaStatus().'
+            );
+        }
+
+        if (requestParameters['pSUIPAddress'] == null) {
+            throw new runtime.RequiredError(
+                'pSUIPAddress',
+                'Required parameter "pSUIPAddress" was null or undefined when calling getPaymentInitiationScaStatus().'
+            );
+        }
+
+        const queryParameters: any = {};
+
+        const headerParameters: runtime.HTTPHeaders = {};
+
+        if (requestParameters['authorization'] != null) {
+            headerParameters['Authorization'] = String(requestParameters['authorization']);
+        }
+
+        if (requestParameters['xRequestID'] != null) {
+            headerParameters['X-Request-ID'] = String(requestParameters['xRequestID']);
+        }
+
+        if (requestParameters['pSUIPAddress'] != null) {
+            headerParameters['PSU-IP-Address'] = String(requestParameters['pSUIPAddress']);
+        }
+
+        if (this.configuration && this.configuration.accessToken) {
+            // oauth required
+            headerParameters["Authorization"] = await this.configuration.accessToken("oauth2", ["psd2_payments"]);
+        }
+
+
+        let urlPath = `/payments/{payment-product}/{payment-id}/authorisations/{authorisation-id}`;
+        urlPath = urlPath.replace('{payment-product}', encodeURIComponent(String(requestParameters['paymentProduct'])));
+        urlPath = urlPath.replace('{payment-id}', encodeURIComponent(String(requestParameters['paymentId'])));
+        urlPath = urlPath.replace('{authorisation-id}', encodeURIComponent(String(requestParameters['authorisationId'])));
+
+        return {
+            path: urlPath,
+            method: 'GET',
+            headers: headerParameters,
+            query: queryParameters,
+        };
+    }
+
+    /**
+     * The progress of a signing
+     */
+    async getPaymentInitiationScaStatusRaw(requestParameters: GetPaymentInitiationScaStatusRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Authorisation>> {
+        const requestOptions = await this.getPaymentInitiationScaStatusRequestOpts(requestParameters);
+        const response = await this.request(requestOptions, initOverrides);
+
+        return new runtime.JSONApiResponse(response, (jsonValue) => AuthorisationFromJSON(jsonValue));
+    }
+
+    /**
+     * The progress of a signing
+     */
+    async getPaymentInitiationScaStatus(requestParameters: GetPaymentInitiationScaStatusRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Authorisation> {
+        const response = await this.getPaymentInitiationScaStatusRaw(requestParameters, initOverrides);
         return await response.value();
     }
 
@@ -396,6 +667,113 @@ export class PaymentsApi extends runtime.BaseAPI {
         return await response.value();
     }
 
+    /**
+     * Creates request options for startPaymentAuthorisation without sending the request
+     */
+    async startPaymentAuthorisationRequestOpts(requestParameters: StartPaymentAuthorisationRequest): Promise<runtime.RequestOpts> {
+        if (requestParameters['paymentProduct'] == null) {
+            throw new runtime.RequiredError(
+                'paymentProduct',
+                'Required parameter "paymentProduct" was null or undefined when calling startPaymentAuthorisation().'
+            );
+        }
+
+        if (requestParameters['paymentId'] == null) {
+            throw new runtime.RequiredError(
+                'paymentId',
+                'Required parameter "paymentId" was null or undefined when calling startPaymentAuthorisation().'
+            );
+        }
+
+        if (requestParameters['authorization'] == null) {
+            throw new runtime.RequiredError(
+                'authorization',
+                'Required parameter "authorization" was null or undefined when calling startPaymentAuthorisation().'
+            );
+        }
+
+        if (requestParameters['xRequestID'] == null) {
+            throw new runtime.RequiredError(
+                'xRequestID',
+                'Required parameter "xRequestID" was null or undefined when calling startPaymentAuthorisation().'
+            );
+        }
+
+        if (requestParameters['pSUIPAddress'] == null) {
+            throw new runtime.RequiredError(
+                'pSUIPAddress',
+                'Required parameter "pSUIPAddress" was null or undefined when calling startPaymentAuthorisation().'
+            );
+        }
+
+        if (requestParameters['authenticationMethodSelection'] == null) {
+            throw new runtime.RequiredError(
+                'authenticationMethodSelection',
+                'Required parameter "authenticationMethodSelection" was null or undefined when calling startPaymentAuthorisation().'
+            );
+        }
+
+        const queryParameters: any = {};
+
+        const headerParameters: runtime.HTTPHeaders = {};
+
+        headerParameters['Content-Type'] = 'application/json';
+
+        if (requestParameters['authorization'] != null) {
+            headerParameters['Authorization'] = String(requestParameters['authorization']);
+        }
+
+        if (requestParameters['xRequestID'] != null) {
+            headerParameters['X-Request-ID'] = String(requestParameters['xRequestID']);
+        }
+
+        if (requestParameters['pSUIPAddress'] != null) {
+            headerParameters['PSU-IP-Address'] = String(requestParameters['pSUIPAddress']);
+        }
+
+        if (requestParameters['tPPRedirectURI'] != null) {
+            headerParameters['TPP-Redirect-URI'] = String(requestParameters['tPPRedirectURI']);
+        }
+
+        if (this.configuration && this.configuration.accessToken) {
+            // oauth required
+            headerParameters["Authorization"] = await this.configuration.accessToken("oauth2", ["psd2_payments"]);
+        }
+
+
+        let urlPath = `/payments/{payment-product}/{payment-id}/authorisations`;
+        urlPath = urlPath.replace('{payment-product}', encodeURIComponent(String(requestParameters['paymentProduct'])));
+        urlPath = urlPath.replace('{payment-id}', encodeURIComponent(String(requestParameters['paymentId'])));
+
+        return {
+            path: urlPath,
+            method: 'POST',
+            headers: headerParameters,
+            query: queryParameters,
+            body: AuthenticationMethodSelectionToJSON(requestParameters['authenticationMethodSelection']),
+        };
+    }
+
+    /**
+     * When the payment is RCVD and its status lists scaMethods with a startAuthorisationWithAuthenticationMethodSelection link, the TPP starts the signing with one of the methods. mobiltbankid: the PSU signs in the Mobile BankID app (show psuMessage, poll the authorisation); digipass: the PSU signs at the scaRedirect link and comes back to TPP-Redirect-URI. Poll at most every second. 
+     * Start the PSU\'s signing of a payment with the chosen SCA method
+     */
+    async startPaymentAuthorisationRaw(requestParameters: StartPaymentAuthorisationRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<runtime.ApiResponse<Authorisation>> {
+        const requestOptions = await this.startPaymentAuthorisationRequestOpts(requestParameters);
+        const response = await this.request(requestOptions, initOverrides);
+
+        return new runtime.JSONApiResponse(response, (jsonValue) => AuthorisationFromJSON(jsonValue));
+    }
+
+    /**
+     * When the payment is RCVD and its status lists scaMethods with a startAuthorisationWithAuthenticationMethodSelection link, the TPP starts the signing with one of the methods. mobiltbankid: the PSU signs in the Mobile BankID app (show psuMessage, poll the authorisation); digipass: the PSU signs at the scaRedirect link and comes back to TPP-Redirect-URI. Poll at most every second. 
+     * Start the PSU\'s signing of a payment with the chosen SCA method
+     */
+    async startPaymentAuthorisation(requestParameters: StartPaymentAuthorisationRequest, initOverrides?: RequestInit | runtime.InitOverrideFunction): Promise<Authorisation> {
+        const response = await this.startPaymentAuthorisationRaw(requestParameters, initOverrides);
+        return await response.value();
+    }
+
 }
 
 /**
@@ -407,6 +785,24 @@ export const GetPaymentInformationPaymentProductEnum = {
     SwedishDomesticPrivateCreditTransfers: 'swedish-domestic-private-credit-transfers',
 } as const;
 export type GetPaymentInformationPaymentProductEnum = typeof GetPaymentInformationPaymentProductEnum[keyof typeof GetPaymentInformationPaymentProductEnum];
+/**
+ * @export
+ */
+export const GetPaymentInitiationAuthorisationPaymentProductEnum = {
+    SepaCreditTransfers: 'sepa-credit-transfers',
+    InstantSepaCreditTransfers: 'instant-sepa-credit-transfers',
+    SwedishDomesticPrivateCreditTransfers: 'swedish-domestic-private-credit-transfers',
+} as const;
+export type GetPaymentInitiationAuthorisationPaymentProductEnum = typeof GetPaymentInitiationAuthorisationPaymentProductEnum[keyof typeof GetPaymentInitiationAuthorisationPaymentProductEnum];
+/**
+ * @export
+ */
+export const GetPaymentInitiationScaStatusPaymentProductEnum = {
+    SepaCreditTransfers: 'sepa-credit-transfers',
+    InstantSepaCreditTransfers: 'instant-sepa-credit-transfers',
+    SwedishDomesticPrivateCreditTransfers: 'swedish-domestic-private-credit-transfers',
+} as const;
+export type GetPaymentInitiationScaStatusPaymentProductEnum = typeof GetPaymentInitiationScaStatusPaymentProductEnum[keyof typeof GetPaymentInitiationScaStatusPaymentProductEnum];
 /**
  * @export
  */
@@ -425,3 +821,12 @@ export const InitiatePaymentPaymentProductEnum = {
     SwedishDomesticPrivateCreditTransfers: 'swedish-domestic-private-credit-transfers',
 } as const;
 export type InitiatePaymentPaymentProductEnum = typeof InitiatePaymentPaymentProductEnum[keyof typeof InitiatePaymentPaymentProductEnum];
+/**
+ * @export
+ */
+export const StartPaymentAuthorisationPaymentProductEnum = {
+    SepaCreditTransfers: 'sepa-credit-transfers',
+    InstantSepaCreditTransfers: 'instant-sepa-credit-transfers',
+    SwedishDomesticPrivateCreditTransfers: 'swedish-domestic-private-credit-transfers',
+} as const;
+export type StartPaymentAuthorisationPaymentProductEnum = typeof StartPaymentAuthorisationPaymentProductEnum[keyof typeof StartPaymentAuthorisationPaymentProductEnum];

@@ -20,6 +20,13 @@ import {
     PaymentInitiationResponseLinksToJSON,
     PaymentInitiationResponseLinksToJSONTyped,
 } from './PaymentInitiationResponseLinks';
+import type { ScaMethod } from './ScaMethod';
+import {
+    ScaMethodFromJSON,
+    ScaMethodFromJSONTyped,
+    ScaMethodToJSON,
+    ScaMethodToJSONTyped,
+} from './ScaMethod';
 import type { TransactionStatus } from './TransactionStatus';
 import {
     TransactionStatusFromJSON,
@@ -42,6 +49,10 @@ export interface PaymentInitiationResponse {
      * 
      */
     paymentId: string;
+    /**
+     * 
+     */
+    scaMethods?: Array<ScaMethod>;
     /**
      * 
      */
@@ -71,6 +82,7 @@ export function PaymentInitiationResponseFromJSONTyped(json: any, ignoreDiscrimi
         
         'transactionStatus': TransactionStatusFromJSON(json['transactionStatus']),
         'paymentId': json['paymentId'],
+        'scaMethods': json['scaMethods'] == null ? undefined : ((json['scaMethods'] as Array<any>).map(ScaMethodFromJSON)),
         '_links': json['_links'] == null ? undefined : PaymentInitiationResponseLinksFromJSON(json['_links']),
     };
 }
@@ -88,6 +100,7 @@ export function PaymentInitiationResponseToJSONTyped(value?: PaymentInitiationRe
         
         'transactionStatus': TransactionStatusToJSON(value['transactionStatus']),
         'paymentId': value['paymentId'],
+        'scaMethods': value['scaMethods'] == null ? undefined : ((value['scaMethods'] as Array<any>).map(ScaMethodToJSON)),
         '_links': PaymentInitiationResponseLinksToJSON(value['_links']),
     };
 }

@@ -39,6 +39,10 @@ export interface PaymentInitiationResponseLinks {
      * 
      */
     status?: Href;
+    /**
+     * 
+     */
+    startAuthorisationWithAuthenticationMethodSelection?: Href;
 }
 
 /**
@@ -61,6 +65,7 @@ export function PaymentInitiationResponseLinksFromJSONTyped(json: any, ignoreDis
         'scaRedirect': json['scaRedirect'] == null ? undefined : HrefFromJSON(json['scaRedirect']),
         'self': json['self'] == null ? undefined : HrefFromJSON(json['self']),
         'status': json['status'] == null ? undefined : HrefFromJSON(json['status']),
+        'startAuthorisationWithAuthenticationMethodSelection': json['startAuthorisationWithAuthenticationMethodSelection'] == null ? undefined : HrefFromJSON(json['startAuthorisationWithAuthenticationMethodSelection']),
     };
 }
 
@@ -78,6 +83,7 @@ export function PaymentInitiationResponseLinksToJSONTyped(value?: PaymentInitiat
         'scaRedirect': HrefToJSON(value['scaRedirect']),
         'self': HrefToJSON(value['self']),
         'status': HrefToJSON(value['status']),
+        'startAuthorisationWithAuthenticationMethodSelection': HrefToJSON(value['startAuthorisationWithAuthenticationMethodSelection']),
     };
 }
 

@@ -13,6 +13,13 @@
  */
 
 import { mapValues } from '../runtime';
+import type { ScaMethod } from './ScaMethod';
+import {
+    ScaMethodFromJSON,
+    ScaMethodFromJSONTyped,
+    ScaMethodToJSON,
+    ScaMethodToJSONTyped,
+} from './ScaMethod';
 import type { TransactionStatus } from './TransactionStatus';
 import {
     TransactionStatusFromJSON,
@@ -20,6 +27,13 @@ import {
     TransactionStatusToJSON,
     TransactionStatusToJSONTyped,
 } from './TransactionStatus';
+import type { PaymentStatusResponseLinks } from './PaymentStatusResponseLinks';
+import {
+    PaymentStatusResponseLinksFromJSON,
+    PaymentStatusResponseLinksFromJSONTyped,
+    PaymentStatusResponseLinksToJSON,
+    PaymentStatusResponseLinksToJSONTyped,
+} from './PaymentStatusResponseLinks';
 
 /**
  * 
@@ -31,6 +45,14 @@ export interface PaymentStatusResponse {
      * 
      */
     transactionStatus: TransactionStatus;
+    /**
+     * 
+     */
+    scaMethods?: Array<ScaMethod>;
+    /**
+     * 
+     */
+    _links?: PaymentStatusResponseLinks;
 }
 
 
@@ -54,6 +76,8 @@ export function PaymentStatusResponseFromJSONTyped(json: any, ignoreDiscriminato
     return {
         
         'transactionStatus': TransactionStatusFromJSON(json['transactionStatus']),
+        'scaMethods': json['scaMethods'] == null ? undefined : ((json['scaMethods'] as Array<any>).map(ScaMethodFromJSON)),
+        '_links': json['_links'] == null ? undefined : PaymentStatusResponseLinksFromJSON(json['_links']),
     };
 }
 
@@ -69,6 +93,8 @@ export function PaymentStatusResponseToJSONTyped(value?: PaymentStatusResponse |
     return {
         
         'transactionStatus': TransactionStatusToJSON(value['transactionStatus']),
+        'scaMethods': value['scaMethods'] == null ? undefined : ((value['scaMethods'] as Array<any>).map(ScaMethodToJSON)),
+        '_links': PaymentStatusResponseLinksToJSON(value['_links']),
     };
 }
 
