@@ -3,10 +3,11 @@ import type { ApiManifest } from '../manifest/types.js';
 import { storeSchema } from '../store/config-schema.js';
 import { callersSchema } from '../surface/config-schema.js';
 import { mtlsSchema, signingSchema, transportSchema } from '../transport/config-schema.js';
+import { NAME_PATTERN, NAME_RULE } from './names.js';
 import { secretRefSchema } from './secret-ref.js';
 
 const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' });
-const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes (it becomes a URL segment)');
+const name = z.string().regex(NAME_PATTERN, `must be ${NAME_RULE}`);
 
 /** Static endpoints, as SEB publishes them. */
 const staticServerSchema = z.strictObject({

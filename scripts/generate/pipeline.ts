@@ -5,6 +5,8 @@ import { join, relative, sep } from 'node:path';
 import type { ApiManifest } from '../../plugin/manifest/types.js';
 import { describeCollision, findRouteCollisions } from '../../plugin/surface/route-table.js';
 import { diffApis, type ApiChanges, type Generation } from './changes.js';
+import { bundleSpec, hasExternalRefs } from './bundle.js';
+import { canonicaliseRefs } from './canonical-refs.js';
 import { toOpenApi3 } from './convert.js';
 import { fillOperationIds } from './derive-operation-id.js';
 import { GenerateError, GenerateErrors, toProblems } from './errors.js';
@@ -87,6 +89,8 @@ export async function generate({ toolRoot, typesModule, jobs, compare, warn }: G
   for (const job of jobs) {
     try {
       let doc = await loadSpec(job.specPath, job.file);
+      // The multi-file source form of a spec is bundled first: overlays and everything after see one document.
+      if (hasExternalRefs(doc)) doc = await bundleSpec(doc, job.specPath, job.file);
       if (job.overlays.length > 0) doc = applyOverlays(doc, await Promise.all(job.overlays.map((overlay) => loadOverlay(overlay.path, overlay.file))), warn);
       const result = validateSpec(doc, job.file);
       problems.push(...result.problems);
@@ -148,6 +152,7 @@ export async function previousGeneration(dir: string, bank: string, api: string)
 
 async function prepare(typesModule: string, job: SpecJob, source: SpecDocument, flavour: 'swagger2' | 'openapi3', warn: (line: string) => void): Promise<Prepared> {
   const doc = await toOpenApi3(source, flavour, job.file);
+  canonicaliseRefs(doc);
   const siblings = dropRefSiblings(doc);
   for (const { pointer, dropped } of siblings.slice(0, 10)) {
     warn(`warning: ${job.file}: ${pointer}: ${dropped.join(', ')} beside $ref ignored (OpenAPI 3.0 ignores siblings of $ref)`);
