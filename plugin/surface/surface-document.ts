@@ -1,4 +1,5 @@
 import type { ApiManifest, RouteManifest } from '../manifest/types.js';
+import { isCredentialParam } from './credential-params.js';
 import { isOwnedHeader } from './owned-headers.js';
 
 type Json = Record<string, unknown>;
@@ -89,7 +90,7 @@ function operation(entry: SurfaceApi, route: RouteManifest, tag: string, source:
   for (const p of params) {
     if (!p || typeof p.name !== 'string' || typeof p.in !== 'string') continue;
     const key = `${p.in}:${p.name.toLowerCase()}`;
-    if (seen.has(key) || (p.in === 'header' && isOwnedHeader(p.name.toLowerCase())) || p.in === 'cookie') continue;
+    if (seen.has(key) || (p.in === 'header' && isOwnedHeader(p.name.toLowerCase())) || p.in === 'cookie' || isCredentialParam(route.credentials, p.in, p.name)) continue;
     seen.add(key);
     parameters.push(rewrite(p));
   }

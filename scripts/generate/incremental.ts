@@ -42,7 +42,17 @@ export interface InputFile {
 }
 
 /** Plugin files whose code decides generated output (beside scripts/generate/ itself). */
-const GENERATION_PLUGIN_FILES = ['plugin/manifest/types.ts', 'plugin/surface/route-table.ts', 'plugin/config/names.ts'];
+const GENERATION_PLUGIN_FILES = [
+  'plugin/manifest/types.ts',
+  'plugin/surface/route-table.ts',
+  'plugin/config/names.ts',
+  'plugin/surface/owned-headers.ts',
+  'plugin/surface/credential-params.ts',
+  'plugin/surface/validation/spec-validator.ts',
+  'plugin/surface/validation/operation-schemas.ts',
+  'plugin/surface/validation/schema-dialect.ts',
+  'plugin/surface/validation/media-type.ts',
+];
 
 let toolsCache: Promise<Tools> | undefined;
 

@@ -19,6 +19,7 @@ import { applyOverlays, loadOverlay } from './overlay.js';
 import { dropRefSiblings } from './ref-siblings.js';
 import { renderRoutesTs } from './render-routes.js';
 import { validateSpec } from './validate.js';
+import { validationCoverage, withCoverage } from './validation-coverage.js';
 import { generateSdks } from './write-sdk.js';
 import { renderSchemaTs } from './write-typescript.js';
 
@@ -164,9 +165,14 @@ async function prepare(typesModule: string, job: SpecJob, source: SpecDocument, 
   }
   const openapiJson = `${JSON.stringify(doc, null, 2)}\n`;
   const specSha256 = createHash('sha256').update(openapiJson).digest('hex');
-  const manifest = buildManifest({ bank: job.bank, api: job.api, doc, specSha256, derived: new Set(derived.map((d) => d.pointer)) });
+  const built = buildManifest({ bank: job.bank, api: job.api, doc, specSha256, derived: new Set(derived.map((d) => d.pointer)) });
+  // What the gateway's validator cannot check, found by compiling every operation with it (never silent at run time).
+  const manifest = withCoverage(built, await validationCoverage(built, doc));
   for (const route of manifest.routes) {
-    if (route.unsupported !== undefined) warn(`warning: ${job.file}: ${pointerOf(['paths', route.path, route.method])}: ${route.operationId}: ${route.unsupported}`);
+    const at = `warning: ${job.file}: ${pointerOf(['paths', route.path, route.method])}: ${route.operationId}`;
+    if (route.unsupported !== undefined) warn(`${at}: ${route.unsupported}`);
+    if (route.unvalidated !== undefined) warn(`${at}: not validated: ${route.unvalidated}`);
+    if (route.authorizationUndeclared) warn(`${at}: declares an Authorization header but no security scheme; say which token it takes in hono.config.ts (apis.<api>.authorization) or with an overlay (x-bankgate-token)`);
   }
   const collisions = findRouteCollisions(manifest.routes);
   if (collisions.length > 0) {
