@@ -168,7 +168,14 @@ function rewriteRefs(value: unknown, prefix: string, document: Json | undefined,
     if (ref.startsWith('#/components/schemas/')) return { ...node, $ref: `#/components/schemas/${prefix}${ref.slice('#/components/schemas/'.length)}` };
     if (ref.startsWith('#/components/')) return rewriteRefs(resolveLocal(document, node), prefix, document, depth + 1);
   }
-  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, rewriteRefs(v, prefix, document, depth + 1)]));
+  const out = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, rewriteRefs(v, prefix, document, depth + 1)]));
+  // A discriminator's mapping names schemas by reference too (OpenWealth): they move with the prefix.
+  const mapping = (node.discriminator as Json | undefined)?.mapping;
+  if (mapping && typeof mapping === 'object') {
+    const moved = Object.fromEntries(Object.entries(mapping as Json).map(([k, v]) => [k, typeof v === 'string' && v.startsWith('#/components/schemas/') ? `#/components/schemas/${prefix}${v.slice('#/components/schemas/'.length)}` : v]));
+    out.discriminator = { ...(out.discriminator as Json), mapping: moved };
+  }
+  return out;
 }
 
 /** OpenAPI 3.0 schema dialect → 3.1 (JSON Schema 2020-12): `nullable`, boolean exclusive bounds, `example`. */

@@ -100,14 +100,18 @@ function json(res: ServerResponse, status: number, body: unknown, type = 'applic
   res.end(JSON.stringify(body));
 }
 
-/** `required: false` on a property is invalid in every dialect; draft-04 Ajv would refuse to compile it. */
+/**
+ * The document as draft-04 Ajv can hold it: `required: false` on a property (invalid in every dialect) dropped, and
+ * examples left out (draft-04 reads any `id` string, an example's included, as a schema id).
+ */
 function tolerant(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(tolerant);
   if (node === null || typeof node !== 'object') return node;
   const out: Json = {};
   for (const [key, value] of Object.entries(node as Json)) {
     if (key === 'required' && typeof value === 'boolean' && !('in' in (node as Json)) && !('content' in (node as Json)) && !('schema' in (node as Json))) continue;
-    out[key] = key === 'example' || key === 'examples' ? value : tolerant(value);
+    if (key === 'example' || key === 'examples') continue;
+    out[key] = tolerant(value);
   }
   return out;
 }
