@@ -10,7 +10,7 @@ export interface OperationSchemaPointers {
    * The body's declared media types (as spelled, ranges included) and, per media type whose body is JSON (a JSON type,
    * or a range such as `*\/*` that covers JSON), the pointer to its schema.
    */
-  readonly body?: { readonly required: boolean; readonly mediaTypes: readonly string[]; readonly schemas: Readonly<Record<string, string>> };
+  readonly body?: { readonly required: boolean; readonly mediaTypes: readonly string[]; readonly schemas: Readonly<Record<string, string>>; readonly binary: readonly string[] };
   /** Status (`200`, `4XX`, `default`) → pointer to the JSON response schema. */
   readonly responses: Record<string, string | undefined>;
 }
@@ -70,10 +70,15 @@ export function operationSchemaPointers(document: Json, route: RouteManifest): O
     const content = (node?.content ?? {}) as Json;
     const types = Object.keys(content);
     const schemas: Record<string, string> = {};
+    // `type: string, format: binary` (any bytes): nothing to validate, and nothing left unvalidated.
+    const binary: string[] = [];
     for (const type of types) {
-      if ((isJsonMediaType(type) || isMediaRange(type)) && (content[type] as Json | undefined)?.schema) schemas[type] = `${pointer}/content/${escape(type)}/schema`;
+      const schema = (content[type] as Json | undefined)?.schema;
+      const resolved = schema ? deref(document, schema, '').node : undefined;
+      if (resolved && resolved.type === 'string' && (resolved.format === 'binary' || resolved.format === 'byte') && !isJsonMediaType(type)) binary.push(type);
+      else if ((isJsonMediaType(type) || isMediaRange(type)) && schema) schemas[type] = `${pointer}/content/${escape(type)}/schema`;
     }
-    body = { required: node?.required === true, mediaTypes: types, schemas };
+    body = { required: node?.required === true, mediaTypes: types, schemas, binary };
   }
 
   const responses: Record<string, string | undefined> = {};

@@ -72,6 +72,16 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
   options.metrics.describe('bankgate_response_violations_total', 'counter', 'Bank responses that do not match the bank spec, by bank, API and operation.');
   options.metrics.describe('bankgate_requests_unvalidated_total', 'counter', 'Calls forwarded with part of the request not validated against the spec (a body media type without a JSON schema, a schema that does not compile), by bank, API, operation and part.');
 
+  const undocumentedCounters = new WeakMap<RouteMatch['mounted'], { inc(): void }>();
+  const undocumented = ({ mounted }: RouteMatch): { inc(): void } => {
+    let counter = undocumentedCounters.get(mounted);
+    if (!counter) {
+      counter = options.metrics.counter('bankgate_requests_unvalidated_total', { bank: mounted.bank.name, api: mounted.api.name, operation: mounted.route.operationId, part: 'all' });
+      undocumentedCounters.set(mounted, counter);
+    }
+    return counter;
+  };
+
   const compile = (match: RouteMatch): CompiledOperation | undefined => {
     const known = byRoute.get(match.mounted);
     if (known !== undefined) return known ?? undefined;
@@ -114,7 +124,7 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
         const pointer = pointers.body!.schemas[type];
         const fn = pointer ? tryCompile(bodies_, ref(pointer), `request body ${type}`, pointer) : undefined;
         if (fn) bodies.set(type, fn);
-        else if (!pointer) unvalidated.push(`request body as ${type}: no JSON schema to validate it against; forwarded as sent`);
+        else if (!pointer && !pointers.body!.binary.includes(type)) unvalidated.push(`request body as ${type}: no JSON schema to validate it against; forwarded as sent`);
       }
       const labels = { bank: bank.name, api: api.name, operation: route.operationId };
       result = {
@@ -146,7 +156,11 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
 
     checkRequest(match, request) {
       const op = compile(match);
-      if (!op) return;
+      if (!op) {
+        // No document for this API (apis.<api>.document unset): nothing is checked, and that is counted too.
+        undocumented(match).inc();
+        return;
+      }
       const violations: Violation[] = [];
       const { pointers } = op;
       if (op.paramsUnusable) op.unvalidatedCalls.parameters.inc();
@@ -200,7 +214,7 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
                 violations.push({ in: 'body', at: 'body', message: 'is not valid JSON' });
               }
               if (body !== undefined && !validate(body)) violations.push(...validate.errors!.map((e) => toViolation('body', e)));
-            } else if (validate === undefined) op.unvalidatedCalls.body.inc();
+            } else if (validate === undefined && !pointers.body.binary.includes(declared)) op.unvalidatedCalls.body.inc();
           }
         }
       }

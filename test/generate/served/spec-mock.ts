@@ -57,7 +57,14 @@ export async function startSpecMock(options: SpecMockOptions): Promise<SpecMock>
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      try {
+        answer(Buffer.concat(chunks).toString('utf8'));
+      } catch (error) {
+        // A mock that cannot read its spec says so (and the test sees a 500), it never hangs the caller.
+        json(res, 500, { mockError: (error as Error).message });
+      }
+    });
+    function answer(body: string): void {
       const url = new URL(req.url ?? '/', 'https://mock');
       const record = (status: number, extra: Partial<MockRequest> = {}) =>
         requests.push({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, status, ...extra });
@@ -76,14 +83,14 @@ export async function startSpecMock(options: SpecMockOptions): Promise<SpecMock>
         record(refusal.status, { operationId, refused: refusal.reason });
         return json(res, refusal.status, { refused: refusal.reason });
       }
-      const answer = responseOf(document, found.operation, found.pointer);
-      record(answer.status, { operationId });
-      if (answer.body === undefined) {
-        res.writeHead(answer.status);
-        return res.end();
+      const reply = responseOf(document, found.operation, found.pointer);
+      record(reply.status, { operationId });
+      if (reply.body === undefined) {
+        res.writeHead(reply.status).end();
+        return;
       }
-      json(res, answer.status, answer.body, answer.type);
-    });
+      json(res, reply.status, reply.body, reply.type);
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -102,7 +109,7 @@ function json(res: ServerResponse, status: number, body: unknown, type = 'applic
 
 /**
  * The document as draft-04 Ajv can hold it: `required: false` on a property (invalid in every dialect) dropped, and
- * examples left out (draft-04 reads any `id` string, an example's included, as a schema id).
+ * examples and extensions left out (draft-04 reads any `id` string, an example's included, as a schema id).
  */
 function tolerant(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(tolerant);
@@ -110,9 +117,11 @@ function tolerant(node: unknown): unknown {
   const out: Json = {};
   for (const [key, value] of Object.entries(node as Json)) {
     if (key === 'required' && typeof value === 'boolean' && !('in' in (node as Json)) && !('content' in (node as Json)) && !('schema' in (node as Json))) continue;
-    if (key === 'example' || key === 'examples') continue;
+    if (key === 'example' || key === 'examples' || key.startsWith('x-') || key === 'nullable') continue;
     out[key] = tolerant(value);
   }
+  // OpenAPI 3.0 `nullable`, which draft-04 does not know: null, or the schema as written.
+  if ((node as Json)['nullable'] === true) return { anyOf: [{ type: 'null' }, out] };
   return out;
 }
 
@@ -225,7 +234,9 @@ function requestBody(ajv: Ajv04, document: Json, found: Found, req: IncomingMess
   const match = Object.keys(content).find((type) => essence(type) === sent) ?? Object.keys(content).find((type) => essence(type) === `${sentType}/*`) ?? Object.keys(content).find((type) => essence(type) === '*/*');
   if (match === undefined) return { status: 415, reason: `content type ${sent || '(none)'} is not one of ${Object.keys(content).join(', ')}` };
   const schema = (content[match] as Json | undefined)?.['schema'] as Json | undefined;
-  if (!schema || !/json/.test(sent)) return undefined;
+  const resolved = resolve(document, schema);
+  // No schema, not JSON, or `format: binary` (the bytes of a file, whatever their label): nothing to parse.
+  if (!schema || !/json/.test(sent) || (resolved?.['type'] === 'string' && resolved['format'] === 'binary')) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
