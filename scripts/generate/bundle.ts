@@ -4,12 +4,13 @@ import type { SpecDocument } from './load-spec.js';
 
 /** True when a document refers to other files (`$ref: paths/x.yaml`): the multi-file source form of a spec. */
 export function hasExternalRefs(doc: unknown): boolean {
-  const walk = (node: unknown, key?: string): boolean => {
-    if (Array.isArray(node)) return node.some((item) => walk(item));
+  const walk = (node: unknown): boolean => {
+    if (Array.isArray(node)) return node.some(walk);
     if (node === null || typeof node !== 'object') return false;
     const ref = (node as { $ref?: unknown }).$ref;
     if (typeof ref === 'string' && !ref.startsWith('#')) return true;
-    return Object.entries(node).some(([name, value]) => key !== 'example' && name !== 'example' && !name.startsWith('x-') && walk(value, name));
+    // Examples and extensions are free-form data: a `$ref` key there is content, not a reference.
+    return Object.entries(node).some(([key, value]) => key !== 'example' && key !== 'examples' && !key.startsWith('x-') && walk(value));
   };
   return walk(doc);
 }

@@ -4,7 +4,8 @@ import { join, relative, sep } from 'node:path';
 /** The strict settings the SDKs must compile under (the repository's own, and what a team's tsconfig may hold). */
 const COMPILER_OPTIONS = {
   target: 'ES2022',
-  lib: ['ES2023', 'DOM', 'DOM.Iterable'],
+  // DOM without DOM.Iterable: nothing the SDK emits needs it, and it is a good part of the checking time.
+  lib: ['ES2023', 'DOM'],
   module: 'ESNext',
   moduleResolution: 'Bundler',
   strict: true,
