@@ -4,7 +4,7 @@
  *
  *   project/full        every spec of openapi/ into an empty generated/ (one JVM for all SDKs)
  *   project/unchanged   the same tree again, nothing changed (the incremental check only)
- *   real/<name>         each real spec in ../shared/specs (with its overlay from openapi/overlays/real/), one-off form
+ *   real/<name>         each real spec in ../shared/specs (with its overlay from openapi/overlays/real/, if any), one-off form
  *
  * Each case runs the real CLI in a temp copy (the repository's generated/ is never touched); `--runs N` (default 1)
  * repeats each and keeps every sample, median first.
@@ -20,11 +20,14 @@ import { parseArgs } from 'node:util';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const sharedSpecs = resolve(repoRoot, '../shared/specs');
 const overlays = join(repoRoot, 'openapi', 'overlays', 'real');
-const REAL = [
+const REAL: readonly { name: string; spec: string; overlay?: string }[] = [
   { name: 'berlin-group-psd2', spec: 'berlin-group/psd2-api 1.3.9 2021-05-04v1.yaml', overlay: 'berlin-group-psd2.overlay.yaml' },
   { name: 'stet-psd2', spec: 'stet/stet-ais-pis-1.5.0.json', overlay: 'stet-psd2.overlay.yaml' },
   { name: 'stet-registration', spec: 'stet/stet-registration-1.0.json', overlay: 'stet-registration.overlay.yaml' },
   { name: 'kbc-ais', spec: 'other-banks/kbc/kbc-be-psd2-api.yaml', overlay: 'kbc-ais.overlay.yaml' },
+  // The largest real spec (~0.5 MB), and a multi-file source form (230 files, bundled first).
+  { name: 'ukob-pisp', spec: 'uk-openbanking/v4.0-Update-4/payment-initiation-openapi.yaml' },
+  { name: 'openwealth-source', spec: 'other-banks/openwealth/src/custody/API.yaml' },
 ];
 
 interface Case {
@@ -79,7 +82,8 @@ async function main(): Promise<void> {
       const samples: number[] = [];
       for (let i = 0; i < runs; i++) {
         const out = join(work, `${real.name}-${i}`);
-        samples.push(await generate(['--spec', join(sharedSpecs, real.spec), '--bank', 'bench', '--api', 'api', '--out', out, '--overlay', join(overlays, real.overlay)], work));
+        const overlay = real.overlay ? ['--overlay', join(overlays, real.overlay)] : [];
+        samples.push(await generate(['--spec', join(sharedSpecs, real.spec), '--bank', 'bench', '--api', 'api', '--out', out, ...overlay], work));
       }
       cases.push({ name: `real/${real.name}`, specBytes: (await stat(join(sharedSpecs, real.spec))).size, samples: samples.map(Math.round), medianMs: median(samples) });
     }

@@ -5,6 +5,8 @@ import { resolveCallers, type ResolvedCallers } from '../surface/resolve-callers
 import type { TransportConfig } from '../transport/config-schema.js';
 import { resolveSigning, resolveTls, type ResolvedSigning, type ResolvedTls } from '../transport/resolve-tls.js';
 import type { ConfigInput } from './define-config.js';
+import type { AuthorizationChoice } from './credentials-schema.js';
+import { checkApiCredentials, readCredentials, type ResolvedCredential } from './resolve-credentials.js';
 import { configSchema, type ParsedBankConfig } from './schema.js';
 import { ProblemCollector } from './secret-ref.js';
 
@@ -17,6 +19,8 @@ export interface ResolvedApi {
   readonly document?: Readonly<Record<string, unknown>>;
   /** This API's own QWAC, when `apis.<api>.mtls` overrides the bank's. */
   readonly tls?: ResolvedTls;
+  /** The token of operations declaring `Authorization` without a scheme (`apis.<api>.authorization`, else the bank's). */
+  readonly authorization?: AuthorizationChoice;
 }
 
 export interface ResolvedBank {
@@ -33,6 +37,8 @@ export interface ResolvedBank {
   readonly refreshSkewSeconds: number;
   /** Lower-case header name → value of the bank's owned headers (`tpp-redirect-uri`, …). */
   readonly headers: Readonly<Record<string, string>>;
+  /** `banks.<bank>.credentials`, read: security scheme name → API key, or a static `Authorization` value. */
+  readonly credentials: ReadonlyMap<string, ResolvedCredential>;
 }
 
 export interface ResolvedConfig {
@@ -79,7 +85,9 @@ export async function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv =
       const baseUrl = new URL(base);
       if (baseUrl.protocol !== 'https:') collector.add(`${at}.apis.${apiName}.baseUrl: ${base} is not https; banks are only called over TLS`);
       const apiTls = api.mtls ? resolveTls(api.mtls, `${at}.apis.${apiName}`, collector, now) : undefined;
-      apis.set(apiName, { name: apiName, manifest: api.manifest, baseUrl, document: api.document, ...(apiTls ? { tls: apiTls } : {}) });
+      const authorization = api.authorization ?? bank.authorization;
+      checkApiCredentials({ bank: bankName, api: apiName }, api.manifest.routes, bank.credentials, authorization, collector);
+      apis.set(apiName, { name: apiName, manifest: api.manifest, baseUrl, document: api.document, ...(apiTls ? { tls: apiTls } : {}), ...(authorization ? { authorization } : {}) });
     }
     const auth = bank.client.auth;
     const secret = 'secret' in auth ? collector.read(auth.secret, `${at}.client.auth.secret`) : undefined;
@@ -99,6 +107,7 @@ export async function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv =
       transport: bank.transport,
       refreshSkewSeconds: bank.refreshSkewSeconds,
       headers: Object.fromEntries(Object.entries(bank.headers).map(([name, value]) => [name.toLowerCase(), value])),
+      credentials: readCredentials(bankName, bank.credentials, collector),
     });
   }
   const callers = resolveCallers(parsed.data.callers, collector);

@@ -3,10 +3,12 @@ import type { ApiManifest } from '../manifest/types.js';
 import { storeSchema } from '../store/config-schema.js';
 import { callersSchema } from '../surface/config-schema.js';
 import { mtlsSchema, signingSchema, transportSchema } from '../transport/config-schema.js';
+import { authorizationChoiceSchema, credentialSchema } from './credentials-schema.js';
+import { NAME_PATTERN, NAME_RULE } from './names.js';
 import { secretRefSchema } from './secret-ref.js';
 
 const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' });
-const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes (it becomes a URL segment)');
+const name = z.string().regex(NAME_PATTERN, `must be ${NAME_RULE}`);
 
 /** Static endpoints, as SEB publishes them. */
 const staticServerSchema = z.strictObject({
@@ -44,6 +46,8 @@ const apiSchema = z.strictObject({
   mtls: mtlsSchema.optional(),
   /** The normalised OpenAPI document (`generated/<bank>/<api>/openapi.json`): enables validation and full schemas in /openapi.json. */
   document: z.record(z.string(), z.unknown()).optional(),
+  /** The token of operations that declare `Authorization` without a security scheme (plugin/config/credentials-schema.ts). */
+  authorization: authorizationChoiceSchema.optional(),
 });
 
 export const bankSchema = z.strictObject({
@@ -69,6 +73,10 @@ export const bankSchema = z.strictObject({
   transport: transportSchema,
   /** Values of bank-mandated headers the gateway owns (`TPP-Redirect-URI`, …), sent where an operation declares them. */
   headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'), z.string()).default({}),
+  /** API keys, static bearers, HTTP Basic, by security scheme name (plugin/config/credentials-schema.ts). */
+  credentials: z.record(z.string().min(1), credentialSchema).default({}),
+  /** Default of `apis.<api>.authorization` for every API of the bank. */
+  authorization: authorizationChoiceSchema.optional(),
   /** Refresh this many seconds before the access token expires (capped at a quarter of its lifetime). */
   refreshSkewSeconds: z.number().int().min(0).max(3600).default(30),
 });

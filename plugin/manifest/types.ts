@@ -13,6 +13,16 @@ export type TokenKind =
   /** No token (the operation declares no security, or only an empty requirement). */
   | 'none';
 
+/**
+ * A credential an operation's security requirement needs besides its token, supplied per bank from config by
+ * reference (`banks.<bank>.credentials.<scheme>`), never from callers, and sent only on the operations that need it.
+ */
+export type CredentialManifest =
+  /** An OpenAPI `apiKey` scheme: the key goes in this header, query parameter or cookie. */
+  | { readonly scheme: string; readonly type: 'apiKey'; readonly in: 'header' | 'query' | 'cookie'; readonly name: string }
+  /** An `http` `basic` scheme: `Authorization: Basic …` from a configured user name and password. */
+  | { readonly scheme: string; readonly type: 'basic' };
+
 export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'patch' | 'head' | 'options';
 
 export interface ParamManifest {
@@ -45,8 +55,28 @@ export interface RouteManifest {
   /** Scopes of the security requirement the gateway satisfies (the first one it can). */
   readonly scopes: readonly string[];
   readonly tokenKind: TokenKind;
-  /** Name of the security scheme chosen, when there is one. */
+  /**
+   * Name of the token's security scheme, when there is one. A credential configured under this name
+   * (`banks.<bank>.credentials.<scheme>: { bearer: … }`) replaces the OAuth token: a static bearer (a personal access
+   * token), for `http` bearer schemes that are not OAuth.
+   */
   readonly securityScheme?: string;
+  /**
+   * Credentials the chosen security requirement needs besides the token (API keys, HTTP Basic), in spec order. Their
+   * headers, query parameters and cookies are the gateway's: callers cannot set them.
+   */
+  readonly credentials?: readonly CredentialManifest[];
+  /**
+   * The operation declares an `Authorization` header parameter but no security scheme: which token it takes comes from
+   * config (`apis.<api>.authorization`, or the bank's) or an overlay (`x-bankgate-token`), never a guess.
+   */
+  readonly authorizationUndeclared?: true;
+  /**
+   * What the gateway cannot check against the spec for this operation, with the reason (a body only as XML, a schema
+   * the validator cannot compile, with its pointer). Such calls are forwarded, counted in
+   * `bankgate_requests_unvalidated_total`, never passed unvalidated in silence.
+   */
+  readonly unvalidated?: string;
   /**
    * What bankgate cannot type or check for this operation, with the reason (e.g. a request body only as
    * `application/xml`). The route is still mounted and forwards the bytes as sent; the generator also warns.
@@ -63,5 +93,7 @@ export interface ApiManifest {
   readonly servers: readonly string[];
   /** SHA-256 of the normalised OpenAPI document the manifest was generated from. */
   readonly specSha256: string;
+  /** Why `generated/<bank>/<api>/client/` (the typescript-fetch SDK) was not written, when it was not. */
+  readonly sdkWithheld?: string;
   readonly routes: readonly RouteManifest[];
 }

@@ -11,6 +11,7 @@ import type { MetricsRegistry } from '../observability/metrics.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
 import type { BankResponse, BankTransport } from '../transport/types.js';
 import { bankErrorToProblem } from './bank-error.js';
+import { credentialPlanOf } from './bank-credentials.js';
 import { buildBankRequest, type BankHeaderPolicy, type InboundRequest } from './bank-request.js';
 import type { Caller } from './caller-auth.js';
 import { rawPathOf, safePathSegments } from './path-guard.js';
@@ -32,7 +33,7 @@ export interface BankCallOptions {
   /** Per bank: static values for bank-mandated headers the gateway owns (`TPP-Redirect-URI`, …). */
   readonly headerPolicy: (bank: string) => BankHeaderPolicy;
   /** Checks requests (and, when asked, responses) against the bank's spec. */
-  readonly validator?: SpecValidator;
+  readonly validator?: Pick<SpecValidator, 'checkRequest' | 'checkResponse'>;
 }
 
 /** The caller's request, as any framing sees it. */
@@ -193,9 +194,11 @@ function toReply(response: BankResponse, bankRequestId: string): BankReply {
 async function callWithToken(found: RouteMatch, inbound: InboundCall, caller: Caller, engine: TokenEngine, send: (bearer: string | undefined) => Promise<BankResponse>): Promise<BankResponse> {
   const { route, bank } = found.mounted;
   const idempotent = IDEMPOTENT.has(inbound.method.toUpperCase());
-  if (route.tokenKind === 'none') return send(undefined);
+  // The token the operation takes: its manifest's, or what config says (a static credential, the Authorization default).
+  const plan = credentialPlanOf(found.mounted);
+  if (plan.token === 'none') return send(undefined);
   // `return await`: an async function returning a promise costs two more microtask turns than awaiting it.
-  if (route.tokenKind === 'client') return await engine.callWithClientToken(bank.name, route.scopes, idempotent, send, inbound.requestId);
+  if (plan.token === 'client') return await engine.callWithClientToken(bank.name, plan.scopes, idempotent, send, inbound.requestId);
   const connectionId = inbound.header('x-connection-id');
   if (!connectionId) {
     throw new BankgateError('connection_required', { status: 400, bank: bank.name, detail: `${route.operationId} acts for a PSU: send X-Connection-Id with a connection from POST /connections` });

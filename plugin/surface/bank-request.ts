@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { BankRequest } from '../transport/types.js';
 import type { ParamManifest } from '../manifest/types.js';
+import { credentialPlanOf, isCredentialQuery } from './bank-credentials.js';
 import { isOwnedHeader } from './owned-headers.js';
+import { isMediaRange } from './validation/media-type.js';
 import type { MountedRoute, RouteMatch } from './route-table.js';
 
 export interface BankHeaderPolicy {
@@ -40,19 +42,24 @@ export function buildBankRequest(match: RouteMatch, inbound: InboundRequest, bea
     path += '/' + encodeURIComponent(value);
   }
 
+  const credentials = credentialPlanOf(mounted);
   const query = new URLSearchParams();
   for (const [key, value] of inbound.query) {
+    // An API key the gateway sends in the query is never the caller's: its value is dropped, the configured one sent.
+    if (credentials.query.length > 0 && isCredentialQuery(credentials, key)) continue;
     const declared = plan.queryParams.get(key);
     if (!declared) problems.push(`query parameter ${key} is not declared by ${route.operationId}`);
     else if (declared.enum && !declared.enum.includes(value)) problems.push(`query parameter ${key} must be one of ${declared.enum.join(', ')}`);
     else query.append(key, value);
   }
   for (const declared of route.params.query) if (declared.required && !inbound.query.has(declared.name)) problems.push(`query parameter ${declared.name} is required`);
+  for (const [key, value] of credentials.query) query.append(key, value);
   const search = query.toString();
 
   const requestId = randomUUID();
   const headers: Record<string, string> = { 'x-request-id': requestId, accept: inbound.header('accept') ?? 'application/json' };
   if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
+  else if (credentials.authorization !== undefined) headers.authorization = credentials.authorization;
   for (const declared of route.params.header) {
     const name = declared.name.toLowerCase();
     if (isOwnedHeader(name)) {
@@ -68,10 +75,15 @@ export function buildBankRequest(match: RouteMatch, inbound: InboundRequest, bea
     else if (declared.required) problems.push(`header ${declared.name} is required by ${bank.name} for ${route.operationId}`);
   }
 
+  // After the declared headers: a declared header of the same name cannot displace the configured key.
+  for (const name in credentials.headers) headers[name] = credentials.headers[name]!;
+  if (credentials.cookie !== undefined) headers.cookie = credentials.cookie;
+
   let body: Uint8Array | undefined;
   if (route.requestBody && inbound.body && inbound.body.byteLength > 0) {
     body = inbound.body;
-    headers['content-type'] = inbound.header('content-type') ?? route.requestBody.contentTypes[0] ?? 'application/json';
+    // No Content-Type from the caller: the first concrete type declared (a range such as */* names none).
+    headers['content-type'] = inbound.header('content-type') ?? route.requestBody.contentTypes.find((type) => !isMediaRange(type)) ?? 'application/json';
   } else if (route.requestBody?.required) {
     problems.push(`${route.operationId} requires a request body (${route.requestBody.contentTypes.join(', ')})`);
   }

@@ -1,4 +1,5 @@
 import type { ApiManifest, RouteManifest } from '../manifest/types.js';
+import { isCredentialParam } from './credential-params.js';
 import { isOwnedHeader } from './owned-headers.js';
 
 type Json = Record<string, unknown>;
@@ -89,7 +90,7 @@ function operation(entry: SurfaceApi, route: RouteManifest, tag: string, source:
   for (const p of params) {
     if (!p || typeof p.name !== 'string' || typeof p.in !== 'string') continue;
     const key = `${p.in}:${p.name.toLowerCase()}`;
-    if (seen.has(key) || (p.in === 'header' && isOwnedHeader(p.name.toLowerCase())) || p.in === 'cookie') continue;
+    if (seen.has(key) || (p.in === 'header' && isOwnedHeader(p.name.toLowerCase())) || p.in === 'cookie' || isCredentialParam(route.credentials, p.in, p.name)) continue;
     seen.add(key);
     parameters.push(rewrite(p));
   }
@@ -167,7 +168,14 @@ function rewriteRefs(value: unknown, prefix: string, document: Json | undefined,
     if (ref.startsWith('#/components/schemas/')) return { ...node, $ref: `#/components/schemas/${prefix}${ref.slice('#/components/schemas/'.length)}` };
     if (ref.startsWith('#/components/')) return rewriteRefs(resolveLocal(document, node), prefix, document, depth + 1);
   }
-  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, rewriteRefs(v, prefix, document, depth + 1)]));
+  const out = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, rewriteRefs(v, prefix, document, depth + 1)]));
+  // A discriminator's mapping names schemas by reference too (OpenWealth): they move with the prefix.
+  const mapping = (node.discriminator as Json | undefined)?.mapping;
+  if (mapping && typeof mapping === 'object') {
+    const moved = Object.fromEntries(Object.entries(mapping as Json).map(([k, v]) => [k, typeof v === 'string' && v.startsWith('#/components/schemas/') ? `#/components/schemas/${prefix}${v.slice('#/components/schemas/'.length)}` : v]));
+    out.discriminator = { ...(out.discriminator as Json), mapping: moved };
+  }
+  return out;
 }
 
 /** OpenAPI 3.0 schema dialect → 3.1 (JSON Schema 2020-12): `nullable`, boolean exclusive bounds, `example`. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { NAME_PATTERN, NAME_RULE, suggestName } from '../../plugin/config/names.js';
 import { GenerateError } from './errors.js';
 
 export interface DiscoveredSpec {
@@ -24,8 +25,8 @@ export interface DiscoveredSpec {
 const SOURCE_SUFFIX = /\.source\.(yaml|yml|json)$/i;
 
 const SPEC_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
-/** Bank and API names become directories, identifiers and URL segments: keep them plain. */
-export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
+/** Bank and API names: the config's own rule (plugin/config/names.ts), so what generates also configures. */
+export { NAME_PATTERN } from '../../plugin/config/names.js';
 
 const OVERLAY_SUFFIX = /\.overlay\.(yaml|yml|json)$/i;
 /** `openapi/overlays/` holds overlays for specs that do not live in this project (the shared real specs). */
@@ -63,7 +64,8 @@ export async function discoverSpecs(openapiDir: string): Promise<DiscoveredSpec[
         continue;
       }
       if (!NAME_PATTERN.test(bank) || !NAME_PATTERN.test(api)) {
-        problems.push(`openapi/${bank}/${name}: bank and API names must match ${NAME_PATTERN.source}`);
+        const fix = !NAME_PATTERN.test(bank) ? `rename the folder to openapi/${suggestName(bank, 'bank')}/` : `rename the file to ${suggestName(api, 'api')}${name.slice(api.length)}`;
+        problems.push(`openapi/${bank}/${name}: bank and API names must be ${NAME_RULE} (${NAME_PATTERN.source}), as hono.config.ts requires; ${fix}`);
         continue;
       }
       if (specs.some((spec) => spec.bank === bank && spec.api === api)) {

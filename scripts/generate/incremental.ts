@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { listFiles } from './check.js';
+import { referencedFiles } from './spec-files.js';
 
 /**
  * Incremental generation. Each API's output holds `.generation.json`: the key it was generated for (a hash of the
@@ -16,6 +17,8 @@ export interface GenerationRecord {
   readonly key: string;
   readonly inputs: {
     readonly spec: { readonly source: string; readonly sha256: string };
+    /** A multi-file spec's other files (relative to the spec's directory), each an input like the spec itself. */
+    readonly specFiles?: readonly { readonly source: string; readonly sha256: string }[];
     readonly overlays: readonly { readonly source: string; readonly sha256: string }[];
     readonly tools: Tools;
   };
@@ -38,6 +41,19 @@ export interface InputFile {
   readonly source: string;
 }
 
+/** Plugin files whose code decides generated output (beside scripts/generate/ itself). */
+const GENERATION_PLUGIN_FILES = [
+  'plugin/manifest/types.ts',
+  'plugin/surface/route-table.ts',
+  'plugin/config/names.ts',
+  'plugin/surface/owned-headers.ts',
+  'plugin/surface/credential-params.ts',
+  'plugin/surface/validation/spec-validator.ts',
+  'plugin/surface/validation/operation-schemas.ts',
+  'plugin/surface/validation/schema-dialect.ts',
+  'plugin/surface/validation/media-type.ts',
+];
+
 let toolsCache: Promise<Tools> | undefined;
 
 /** The versions that decide the output, read from the tool checkout (memoised per process). */
@@ -59,7 +75,8 @@ export function toolVersions(toolRoot: string): Promise<Tools> {
 async function codeHash(toolRoot: string): Promise<string> {
   const dir = join(toolRoot, 'scripts', 'generate');
   const files = (await readdir(dir)).filter((name) => name.endsWith('.ts')).sort().map((name) => join(dir, name));
-  files.push(join(toolRoot, 'plugin', 'manifest', 'types.ts'), join(toolRoot, 'plugin', 'surface', 'route-table.ts'));
+  // The plugin code generation runs: the manifest's shape, route collisions, names, the validator's schema dialect.
+  for (const shared of GENERATION_PLUGIN_FILES) files.push(join(toolRoot, ...shared.split('/')));
   const hash = createHash('sha256');
   for (const file of files) {
     hash.update(`${file.slice(toolRoot.length).replaceAll('\\', '/')}\0`);
@@ -74,8 +91,12 @@ export async function sha256File(path: string): Promise<string> {
 
 /** The inputs and key of one API's generation. */
 export async function generationInputs(spec: InputFile, overlays: readonly InputFile[], tools: Tools): Promise<{ key: string; inputs: GenerationRecord['inputs'] }> {
+  const others = await referencedFiles(spec.path);
   const inputs = {
     spec: { source: spec.source, sha256: await sha256File(spec.path) },
+    ...(others.length > 0
+      ? { specFiles: await Promise.all(others.map(async (path) => ({ source: relative(dirname(spec.path), path).split(sep).join('/'), sha256: await sha256File(path) }))) }
+      : {}),
     overlays: await Promise.all(overlays.map(async (overlay) => ({ source: overlay.source, sha256: await sha256File(overlay.path) }))),
     tools,
   };

@@ -22,7 +22,7 @@
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { NAME_PATTERN } from './discover.js';
+import { NAME_PATTERN, NAME_RULE, suggestName } from '../../plugin/config/names.js';
 import { check, fail, generateAll, generateOne, type RunContext } from './run.js';
 
 /** Staging and temp dirs to remove when the run is interrupted (Ctrl-C), so no half-written tree is left behind. */
@@ -76,7 +76,10 @@ async function main(argv: readonly string[]): Promise<number> {
     if (values.check) return usage('--check compares generated/ and cannot be combined with --spec');
     if (oneOff.some((value) => value === undefined || value === '')) return usage('--spec, --bank, --api and --out go together');
     for (const [flag, name] of [['--bank', values.bank!], ['--api', values.api!]] as const) {
-      if (!NAME_PATTERN.test(name)) return usage(`${flag} ${JSON.stringify(name)} must match ${NAME_PATTERN.source}`);
+      if (!NAME_PATTERN.test(name)) {
+        const config = flag === '--bank' ? 'banks.<bank>' : 'banks.<bank>.apis.<api>';
+        return usage(`${flag} ${JSON.stringify(name)} must be ${NAME_RULE}, as ${config} in hono.config.ts requires (${NAME_PATTERN.source}); e.g. ${flag} ${suggestName(name, flag.slice(2))}`);
+      }
     }
     return generateOne(context, { specPath: resolve(values.spec!), bank: values.bank!, api: values.api!, out: resolve(values.out!), overlays: (values.overlay ?? []).map((path) => resolve(path)) });
   }

@@ -1,6 +1,8 @@
-import type { ApiManifest, ParamManifest, RouteManifest, TokenKind } from '../../plugin/manifest/types.js';
+import type { ApiManifest, CredentialManifest, ParamManifest, RouteManifest } from '../../plugin/manifest/types.js';
+import { isCredentialParam } from '../../plugin/surface/credential-params.js';
 import { deref } from './json-pointer.js';
 import { listOperations } from './operations.js';
+import { chooseSecurity, tokenExtension } from './security.js';
 import { unsupportedReason } from './unsupported.js';
 import type { SpecDocument } from './load-spec.js';
 
@@ -22,11 +24,15 @@ export function buildManifest({ bank, api, doc, specSha256, derived }: ManifestI
   const servers = Array.isArray(doc['servers']) ? (doc['servers'] as Json[]).map((server) => String(server['url'])) : [];
   const routes = listOperations(doc).map((site): RouteManifest => {
     const { operation } = site;
-    const params = collectParams(doc, site.pathItem['parameters'], operation['parameters']);
-    const security = chooseSecurity(doc, operation['security'] ?? doc['security']);
+    const extension = tokenExtension(operation['x-bankgate-token'] ?? doc['x-bankgate-token']);
+    const security = chooseSecurity(doc, operation['security'] ?? doc['security'], extension && !('error' in extension) ? extension : undefined);
+    const declared = collectParams(doc, site.pathItem['parameters'], operation['parameters'], security.credentials);
+    const { params } = declared;
     const requestBody = deref(doc, operation['requestBody']) as Json | undefined;
     const summary = operation['summary'];
-    const unsupported = unsupportedReason(doc, operation);
+    const authorizationUndeclared =
+      declared.authorization && extension === undefined && security.scheme === undefined && !security.credentials.some((c) => c.type === 'basic' || (c.type === 'apiKey' && c.in === 'header' && c.name.toLowerCase() === 'authorization'));
+    const unsupported = [unsupportedReason(doc, operation), security.unsupported, extension && 'error' in extension ? extension.error : undefined].filter((r) => r !== undefined).join('; ') || undefined;
     return {
       operationId: String(operation['operationId']),
       ...(derived.has(site.pointer) ? { operationIdDerived: true } : {}),
@@ -40,6 +46,8 @@ export function buildManifest({ bank, api, doc, specSha256, derived }: ManifestI
       scopes: security.scopes,
       tokenKind: security.tokenKind,
       ...(security.scheme !== undefined ? { securityScheme: security.scheme } : {}),
+      ...(security.credentials.length > 0 ? { credentials: security.credentials } : {}),
+      ...(authorizationUndeclared ? { authorizationUndeclared: true as const } : {}),
       ...(unsupported !== undefined ? { unsupported } : {}),
     };
   });
@@ -54,8 +62,12 @@ export function buildManifest({ bank, api, doc, specSha256, derived }: ManifestI
   };
 }
 
-/** Path-level then operation-level parameters, the latter overriding by (in, name), in spec order. */
-function collectParams(doc: SpecDocument, pathLevel: unknown, operationLevel: unknown): RouteManifest['params'] {
+/**
+ * Path-level then operation-level parameters, the latter overriding by (in, name), in spec order. `Authorization` and
+ * the credentials' own headers and query parameters are the gateway's, not the caller's: left out (and reported).
+ */
+function collectParams(doc: SpecDocument, pathLevel: unknown, operationLevel: unknown, credentials: readonly CredentialManifest[]): { params: RouteManifest['params']; authorization: boolean } {
+  let authorization = false;
   const byKey = new Map<string, Json>();
   for (const list of [pathLevel, operationLevel]) {
     if (!Array.isArray(list)) continue;
@@ -71,10 +83,14 @@ function collectParams(doc: SpecDocument, pathLevel: unknown, operationLevel: un
     if (where !== 'path' && where !== 'query' && where !== 'header') continue;
     const name = param['name'] as string;
     // The gateway owns Authorization: banks that declare it as a parameter must not make callers send it.
-    if (where === 'header' && name.toLowerCase() === 'authorization') continue;
+    if (where === 'header' && name.toLowerCase() === 'authorization') {
+      authorization = true;
+      continue;
+    }
+    if (isCredentialParam(credentials, where, name)) continue;
     out[where].push(describeParam(doc, param, name, where === 'path' || param['required'] === true));
   }
-  return out;
+  return { params: out, authorization };
 }
 
 function describeParam(doc: SpecDocument, param: Json, name: string, required: boolean): ParamManifest {
@@ -91,40 +107,4 @@ function describeParam(doc: SpecDocument, param: Json, name: string, required: b
     ...(typeof type === 'string' ? { type } : {}),
     ...(Array.isArray(values) ? { enum: values.filter((v) => v !== null).map(String) } : {}),
   };
-}
-
-const PSU_FLOWS = new Set(['authorizationCode', 'implicit', 'password']);
-
-/**
- * The first requirement naming an OAuth2, OpenID Connect or HTTP bearer scheme decides the token: an empty `{}`
- * requirement only makes auth optional, so it never wins over a real one. Within an OAuth2 scheme, the first flow
- * declared decides: authorizationCode/implicit/password → PSU token, clientCredentials → client token.
- */
-function chooseSecurity(doc: SpecDocument, security: unknown): { tokenKind: TokenKind; scopes: string[]; scheme?: string } {
-  const schemes = ((doc['components'] as Json | undefined)?.['securitySchemes'] ?? {}) as Json;
-  if (Array.isArray(security)) {
-    for (const requirement of security as Json[]) {
-      if (!requirement || typeof requirement !== 'object') continue;
-      for (const [name, scopes] of Object.entries(requirement)) {
-        const scheme = deref(doc, schemes[name]) as Json | undefined;
-        const tokenKind = scheme ? tokenKindOf(scheme) : undefined;
-        if (tokenKind === undefined) continue;
-        return { tokenKind, scopes: Array.isArray(scopes) ? scopes.map(String) : [], scheme: name };
-      }
-    }
-  }
-  return { tokenKind: 'none', scopes: [] };
-}
-
-function tokenKindOf(scheme: Json): TokenKind | undefined {
-  const type = scheme['type'];
-  if (type === 'http') return String(scheme['scheme']).toLowerCase() === 'bearer' ? 'psu' : undefined;
-  if (type === 'openIdConnect') return 'psu';
-  if (type !== 'oauth2') return undefined;
-  const flows = Object.keys((scheme['flows'] ?? {}) as Json);
-  for (const flow of flows) {
-    if (PSU_FLOWS.has(flow)) return 'psu';
-    if (flow === 'clientCredentials') return 'client';
-  }
-  return 'psu';
 }

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { ApiManifest } from '../../plugin/manifest/types.js';
 import { describeCollision, findRouteCollisions } from '../../plugin/surface/route-table.js';
 import { diffApis, type ApiChanges, type Generation } from './changes.js';
+import { bundleSpec, hasExternalRefs } from './bundle.js';
+import { canonicaliseRefs } from './canonical-refs.js';
 import { toOpenApi3 } from './convert.js';
 import { fillOperationIds } from './derive-operation-id.js';
 import { GenerateError, GenerateErrors, toProblems } from './errors.js';
@@ -17,7 +19,9 @@ import { applyOverlays, loadOverlay } from './overlay.js';
 import { dropRefSiblings } from './ref-siblings.js';
 import { renderRoutesTs } from './render-routes.js';
 import { validateSpec } from './validate.js';
-import { generateSdks } from './write-sdk.js';
+import { validationCoverage, withCoverage } from './validation-coverage.js';
+import { typeCheckSdks } from './sdk-typecheck.js';
+import { generateSdks, modelNameMappings } from './write-sdk.js';
 import { renderSchemaTs } from './write-typescript.js';
 
 export interface SpecInput {
@@ -66,20 +70,19 @@ export interface GeneratedApi {
   readonly changes?: ApiChanges;
 }
 
-interface Prepared {
+interface Normalised {
   readonly job: SpecJob;
   readonly doc: SpecDocument;
   readonly manifest: ApiManifest;
   readonly openapiJson: string;
-  readonly schemaTs: string;
-  readonly routesTs: string;
 }
 
 /**
  * The whole pipeline for a set of specs: apply overlays and validate every spec first (reporting all problems of all
- * specs), then convert, normalise, derive missing operationIds, render `openapi.json`, `schema.ts`, `routes.ts`, then
- * the SDKs in one generator run, and last `.generation.json`. Writes only under each job's `outDir`; callers make the
- * result visible atomically.
+ * specs), then convert, normalise, derive missing operationIds and write `openapi.json`; start the SDKs (one
+ * generator run, a JVM of its own) and meanwhile render `schema.ts` and check validation coverage; then type-check
+ * the new SDKs (one that does not compile is withheld, its reason in the manifest), write `routes.ts` and last
+ * `.generation.json`. Writes only under each job's `outDir`; callers make the result visible atomically.
  */
 export async function generate({ toolRoot, typesModule, jobs, compare, warn }: GenerateOptions): Promise<GeneratedApi[]> {
   const loaded: { job: SpecJob; doc: SpecDocument; flavour: 'swagger2' | 'openapi3' }[] = [];
@@ -87,6 +90,8 @@ export async function generate({ toolRoot, typesModule, jobs, compare, warn }: G
   for (const job of jobs) {
     try {
       let doc = await loadSpec(job.specPath, job.file);
+      // The multi-file source form of a spec is bundled first: overlays and everything after see one document.
+      if (hasExternalRefs(doc)) doc = await bundleSpec(doc, job.specPath, job.file);
       if (job.overlays.length > 0) doc = applyOverlays(doc, await Promise.all(job.overlays.map((overlay) => loadOverlay(overlay.path, overlay.file))), warn);
       const result = validateSpec(doc, job.file);
       problems.push(...result.problems);
@@ -97,28 +102,51 @@ export async function generate({ toolRoot, typesModule, jobs, compare, warn }: G
   }
   if (problems.length > 0) throw new GenerateErrors(problems);
 
-  const prepared: Prepared[] = [];
+  const normalised: Normalised[] = [];
   for (const { job, doc, flavour } of loaded) {
     try {
-      prepared.push(await prepare(typesModule, job, doc, flavour, warn));
+      normalised.push(await normalise(job, doc, flavour, warn));
     } catch (error) {
       problems.push(...toProblems(error));
     }
   }
   if (problems.length > 0) throw new GenerateErrors(problems);
 
-  for (const { job, openapiJson, schemaTs, routesTs } of prepared) {
+  for (const { job, openapiJson } of normalised) {
     await mkdir(job.outDir, { recursive: true });
     await writeFile(join(job.outDir, 'openapi.json'), openapiJson);
-    await writeFile(join(job.outDir, 'schema.ts'), schemaTs);
-    await writeFile(join(job.outDir, 'routes.ts'), routesTs);
   }
-  await generateSdks(
-    toolRoot,
-    prepared.map(({ job }) => ({ file: job.file, inputSpec: join(job.outDir, 'openapi.json'), outputDir: join(job.outDir, 'client') })),
+  const sdkJobs = normalised.map(({ job, doc }) => ({ file: job.file, inputSpec: join(job.outDir, 'openapi.json'), outputDir: join(job.outDir, 'client'), modelNameMappings: modelNameMappings(doc) }));
+  // The SDK generator runs in its own process while this one renders the types: two cores, one wait.
+  const sdks = generateSdks(toolRoot, sdkJobs).then(
+    () => undefined,
+    (error: unknown) => error,
   );
+  const rendered: { job: SpecJob; doc: SpecDocument; manifest: ApiManifest }[] = [];
+  for (const { job, doc, manifest } of normalised) {
+    try {
+      await writeFile(join(job.outDir, 'schema.ts'), await renderSchemaTs(doc, job.source, job.file));
+      rendered.push({ job, doc, manifest: await describeCoverage(job, doc, manifest, warn) });
+    } catch (error) {
+      problems.push(...toProblems(error));
+    }
+  }
+  const sdkFailure = await sdks;
+  if (sdkFailure !== undefined) problems.push(...toProblems(sdkFailure));
+  if (problems.length > 0) throw new GenerateErrors(problems);
+
+  // generated/ never holds an SDK that does not type-check: one that does not is withheld, with its reason.
+  const withheld = await typeCheckSdks(sdkJobs.map((sdk) => sdk.outputDir));
   const results: GeneratedApi[] = [];
-  for (const { job, doc, manifest } of prepared) {
+  for (const [index, { job, doc, manifest: described }] of rendered.entries()) {
+    const reason = withheld.get(sdkJobs[index]!.outputDir);
+    let manifest = described;
+    if (reason !== undefined) {
+      await rm(sdkJobs[index]!.outputDir, { recursive: true, force: true });
+      manifest = { ...manifest, sdkWithheld: reason };
+      warn(`warning: ${job.file}: the typescript-fetch SDK does not compile and was not written (routes and types were): ${reason}`);
+    }
+    await writeFile(join(job.outDir, 'routes.ts'), renderRoutesTs(manifest, job.source, typesImport(typesModule, job.finalDir)));
     await writeFile(join(job.outDir, GENERATION_FILE), await renderGenerationRecord(job.outDir, job.generation.key, job.generation.inputs));
     const changes = compare ? diffApis(job.bank, job.api, await previousGeneration(job.finalDir, job.bank, job.api), { manifest, doc }) : undefined;
     results.push({ job, manifest, ...(changes ? { changes } : {}) });
@@ -146,8 +174,9 @@ export async function previousGeneration(dir: string, bank: string, api: string)
   return { manifest: buildManifest({ bank, api, doc, specSha256, derived: new Set() }), doc };
 }
 
-async function prepare(typesModule: string, job: SpecJob, source: SpecDocument, flavour: 'swagger2' | 'openapi3', warn: (line: string) => void): Promise<Prepared> {
+async function normalise(job: SpecJob, source: SpecDocument, flavour: 'swagger2' | 'openapi3', warn: (line: string) => void): Promise<Normalised> {
   const doc = await toOpenApi3(source, flavour, job.file);
+  canonicaliseRefs(doc);
   const siblings = dropRefSiblings(doc);
   for (const { pointer, dropped } of siblings.slice(0, 10)) {
     warn(`warning: ${job.file}: ${pointer}: ${dropped.join(', ')} beside $ref ignored (OpenAPI 3.0 ignores siblings of $ref)`);
@@ -160,9 +189,6 @@ async function prepare(typesModule: string, job: SpecJob, source: SpecDocument, 
   const openapiJson = `${JSON.stringify(doc, null, 2)}\n`;
   const specSha256 = createHash('sha256').update(openapiJson).digest('hex');
   const manifest = buildManifest({ bank: job.bank, api: job.api, doc, specSha256, derived: new Set(derived.map((d) => d.pointer)) });
-  for (const route of manifest.routes) {
-    if (route.unsupported !== undefined) warn(`warning: ${job.file}: ${pointerOf(['paths', route.path, route.method])}: ${route.operationId}: ${route.unsupported}`);
-  }
   const collisions = findRouteCollisions(manifest.routes);
   if (collisions.length > 0) {
     // Reported on each operation involved, so every colliding operation is named where it is declared.
@@ -174,9 +200,19 @@ async function prepare(typesModule: string, job: SpecJob, source: SpecDocument, 
       ),
     );
   }
-  const schemaTs = await renderSchemaTs(doc, job.source, job.file);
-  const routesTs = renderRoutesTs(manifest, job.source, typesImport(typesModule, job.finalDir));
-  return { job, doc, manifest, openapiJson, schemaTs, routesTs };
+  return { job, doc, manifest, openapiJson };
+}
+
+/** The manifest with what the gateway's validator cannot check (found by compiling every operation with it), and the per-operation warnings. */
+async function describeCoverage(job: SpecJob, doc: SpecDocument, built: ApiManifest, warn: (line: string) => void): Promise<ApiManifest> {
+  const manifest = withCoverage(built, await validationCoverage(built, doc));
+  for (const route of manifest.routes) {
+    const at = `warning: ${job.file}: ${pointerOf(['paths', route.path, route.method])}: ${route.operationId}`;
+    if (route.unsupported !== undefined) warn(`${at}: ${route.unsupported}`);
+    if (route.unvalidated !== undefined) warn(`${at}: not validated: ${route.unvalidated}`);
+    if (route.authorizationUndeclared) warn(`${at}: declares an Authorization header but no security scheme; say which token it takes in hono.config.ts (apis.<api>.authorization) or with an overlay (x-bankgate-token)`);
+  }
+  return manifest;
 }
 
 /** `../../../plugin/manifest/types.js` from `generated/<bank>/<api>/`; computed, so `--out` anywhere works. */

@@ -1,5 +1,5 @@
 import { GenerateError } from './errors.js';
-import { pointerOf, resolvePointer } from './json-pointer.js';
+import { canonicalPointer, pointerOf } from './json-pointer.js';
 import { listOperations } from './operations.js';
 import type { SpecDocument } from './load-spec.js';
 
@@ -47,8 +47,9 @@ function checkRefs(doc: SpecDocument, file: string, problems: GenerateError[]): 
     if (typeof ref === 'string') {
       const pointer = pointerOf(tokens);
       if (!ref.startsWith('#')) {
-        problems.push(new GenerateError('REF_EXTERNAL', `$ref ${ref} is external; bankgate needs one self-contained document (bundle it first)`, { file, pointer }));
-      } else if (resolvePointer(doc, ref) === undefined) {
+        // Only reached when bundling left it (bundle.ts resolves every file reference it can).
+        problems.push(new GenerateError('REF_EXTERNAL', `$ref ${ref} is external and was not bundled`, { file, pointer }));
+      } else if (canonicalPointer(doc, ref) === undefined) {
         problems.push(new GenerateError('REF_UNRESOLVED', `$ref ${ref} does not resolve`, { file, pointer }));
       }
     }

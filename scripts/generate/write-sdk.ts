@@ -15,6 +15,45 @@ export interface SdkJob {
   readonly inputSpec: string;
   /** Absolute path of the `client/` directory to create. */
   readonly outputDir: string;
+  /** Schema name → model name, for names the SDK cannot use as they are (`modelNameMappings`). */
+  readonly modelNameMappings?: Readonly<Record<string, string>>;
+}
+
+/**
+ * What typescript-fetch's `runtime.ts` exports: `index.ts` re-exports it beside the models, so a model of the same
+ * name (a bank's `ResponseError` schema) is an ambiguous export that does not compile.
+ */
+const RUNTIME_EXPORTS = new Set([
+  'BASE_PATH', 'ConfigurationParameters', 'Configuration', 'DefaultConfig', 'BaseAPI', 'ResponseError', 'FetchError', 'RequiredError',
+  'COLLECTION_FORMATS', 'FetchAPI', 'Json', 'HTTPMethod', 'HTTPHeaders', 'HTTPQuery', 'HTTPBody', 'HTTPRequestInit', 'ModelPropertyNaming',
+  'InitOverrideFunction', 'FetchParams', 'RequestOpts', 'Consume', 'RequestContext', 'ResponseContext', 'ErrorContext', 'Middleware',
+  'ApiResponse', 'ResponseTransformer', 'JSONApiResponse', 'VoidApiResponse', 'BlobApiResponse', 'TextApiResponse',
+]);
+
+/**
+ * Model names for the schemas whose own names the typescript-fetch SDK cannot use: a name of the SDK runtime
+ * (`ResponseError` → `ResponseErrorModel`), or one with characters the generator copies into identifiers and file
+ * names (`Weird Name!` → `WeirdName`). Each mapped name is unique among the document's schema names.
+ */
+export function modelNameMappings(doc: Record<string, unknown>): Record<string, string> {
+  const names = Object.keys(((doc['components'] as Record<string, unknown> | undefined)?.['schemas'] ?? {}) as Record<string, unknown>);
+  const taken = new Set(names.map((name) => name.toLowerCase()));
+  const mappings: Record<string, string> = {};
+  for (const name of names) {
+    let base: string | undefined;
+    if (RUNTIME_EXPORTS.has(name)) base = `${name}Model`;
+    else if (/[^A-Za-z0-9_.-]/.test(name)) {
+      const words = name.split(/[^A-Za-z0-9]+/).filter((word) => word !== '');
+      const joined = words.map((word) => word[0]!.toUpperCase() + word.slice(1)).join('') || 'Model';
+      base = /^[0-9]/.test(joined) ? `Model${joined}` : joined;
+    }
+    if (base === undefined) continue;
+    let mapped = base;
+    for (let n = 2; taken.has(mapped.toLowerCase()); n++) mapped = `${base}${n}`;
+    taken.add(mapped.toLowerCase());
+    mappings[name] = mapped;
+  }
+  return mappings;
 }
 
 /** typescript-fetch options: ES6 output, property names exactly as the bank spells them (`_links`, `account-id`). */
@@ -46,6 +85,7 @@ export async function generateSdks(repoRoot: string, jobs: readonly SdkJob[]): P
         outputDir: job.outputDir,
         validateSpec: false,
         additionalProperties: ADDITIONAL_PROPERTIES,
+        ...(job.modelNameMappings && Object.keys(job.modelNameMappings).length > 0 ? { modelNameMappings: job.modelNameMappings } : {}),
         // Markdown docs per model add hundreds of files nobody reads next to typed code.
         // skipFormModel: multipart bodies (Berlin Group periodic pain.001) reference their schema's model, which the
         // generator otherwise leaves out as "only used in form parameters", breaking the import.

@@ -206,7 +206,8 @@ export const manifest = {
       "scopes": [],
       "tokenKind": "psu",
       "securityScheme": "BearerAuthOAuth",
-      "unsupported": "request body as application/xml, multipart/form-data, text/plain is not typed (only JSON is); the gateway forwards it as sent"
+      "unsupported": "request body as application/xml, multipart/form-data, text/plain is not typed (only JSON is); the gateway forwards it as sent",
+      "unvalidated": "request body as application/xml: no JSON schema to validate it against; forwarded as sent; request body as multipart/form-data: no JSON schema to validate it against; forwarded as sent; request body as text/plain: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "getPaymentInformation",

@@ -66,7 +66,8 @@ export const manifest = {
       ],
       "tokenKind": "client",
       "securityScheme": "TPPOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "GetDomesticPaymentConsentsConsentId",
@@ -210,7 +211,8 @@ export const manifest = {
       ],
       "tokenKind": "psu",
       "securityScheme": "PSUOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "GetDomesticPaymentsDomesticPaymentId",
@@ -354,7 +356,8 @@ export const manifest = {
       ],
       "tokenKind": "client",
       "securityScheme": "TPPOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "GetDomesticScheduledPaymentConsentsConsentId",
@@ -454,7 +457,8 @@ export const manifest = {
       ],
       "tokenKind": "psu",
       "securityScheme": "PSUOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "GetDomesticScheduledPaymentsDomesticScheduledPaymentId",
@@ -598,7 +602,8 @@ export const manifest = {
       ],
       "tokenKind": "client",
       "securityScheme": "TPPOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "GetDomesticStandingOrderConsentsConsentId",
@@ -698,7 +703,8 @@ export const manifest = {
       ],
       "tokenKind": "psu",
       "securityScheme": "PSUOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "GetDomesticStandingOrdersDomesticStandingOrderId",
@@ -842,7 +848,8 @@ export const manifest = {
       ],
       "tokenKind": "client",
       "securityScheme": "TPPOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "GetFilePaymentConsentsConsentId",
@@ -948,7 +955,8 @@ export const manifest = {
       ],
       "tokenKind": "client",
       "securityScheme": "TPPOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "GetFilePaymentConsentsConsentIdFile",
@@ -1048,7 +1056,8 @@ export const manifest = {
       ],
       "tokenKind": "psu",
       "securityScheme": "PSUOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "GetFilePaymentsFilePaymentId",
@@ -1236,7 +1245,8 @@ export const manifest = {
       ],
       "tokenKind": "client",
       "securityScheme": "TPPOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "GetInternationalPaymentConsentsConsentId",
@@ -1380,7 +1390,8 @@ export const manifest = {
       ],
       "tokenKind": "psu",
       "securityScheme": "PSUOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "GetInternationalPaymentsInternationalPaymentId",
@@ -1524,7 +1535,8 @@ export const manifest = {
       ],
       "tokenKind": "client",
       "securityScheme": "TPPOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "GetInternationalScheduledPaymentConsentsConsentId",
@@ -1668,7 +1680,8 @@ export const manifest = {
       ],
       "tokenKind": "psu",
       "securityScheme": "PSUOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "GetInternationalScheduledPaymentsInternationalScheduledPaymentId",
@@ -1812,7 +1825,8 @@ export const manifest = {
       ],
       "tokenKind": "client",
       "securityScheme": "TPPOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "GetInternationalStandingOrderConsentsConsentId",
@@ -1912,7 +1926,8 @@ export const manifest = {
       ],
       "tokenKind": "psu",
       "securityScheme": "PSUOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "GetInternationalStandingOrdersInternationalStandingOrderPaymentId",

@@ -66,7 +66,8 @@ export const manifest = {
       ],
       "tokenKind": "client",
       "securityScheme": "TPPOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "domesticVrpConsentsGet",
@@ -215,7 +216,8 @@ export const manifest = {
       ],
       "tokenKind": "client",
       "securityScheme": "TPPOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 200 as application/jose+jwe is not typed (only JSON is); the gateway passes it through"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 200 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "domesticVrpConsentsPatch",
@@ -332,7 +334,8 @@ export const manifest = {
       ],
       "tokenKind": "client",
       "securityScheme": "TPPOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "domesticVrpPost",
@@ -393,7 +396,8 @@ export const manifest = {
       ],
       "tokenKind": "client",
       "securityScheme": "TPPOAuth2Security",
-      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through"
+      "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
+      "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
     {
       "operationId": "domesticVrpGet",

@@ -1,11 +1,16 @@
 import type { RouteManifest } from '../../manifest/types.js';
+import { isCredentialParam } from '../credential-params.js';
+import { isJsonMediaType, isMediaRange } from './media-type.js';
 
 /** Where, inside a bank's OpenAPI document, the schemas of one operation are (JSON pointers). */
 export interface OperationSchemaPointers {
   /** Parameter name (as in the spec) → pointer to its schema, per location. */
   readonly params: Record<'path' | 'query' | 'header', { name: string; required: boolean; pointer: string }[]>;
-  /** Pointer to the JSON request body schema, and the body's declared media types. */
-  readonly body?: { readonly pointer?: string; readonly required: boolean; readonly mediaTypes: readonly string[] };
+  /**
+   * The body's declared media types (as spelled, ranges included) and, per media type whose body is JSON (a JSON type,
+   * or a range such as `*\/*` that covers JSON), the pointer to its schema.
+   */
+  readonly body?: { readonly required: boolean; readonly mediaTypes: readonly string[]; readonly schemas: Readonly<Record<string, string>>; readonly binary: readonly string[] };
   /** Status (`200`, `4XX`, `default`) → pointer to the JSON response schema. */
   readonly responses: Record<string, string | undefined>;
 }
@@ -31,7 +36,8 @@ function deref(document: Json, value: unknown, pointer: string): { node: Json; p
   return { node, pointer: at };
 }
 
-const jsonMediaType = (types: string[]) => types.find((t) => /(^application\/json)|(\+json)/i.test(t.split(';')[0]!.trim()));
+/** The media type whose schema describes a JSON response: a JSON type first, else a range that may carry JSON. */
+const jsonMediaType = (types: string[]) => types.find((t) => isJsonMediaType(t)) ?? types.find((t) => isMediaRange(t));
 
 /** Reads an operation's parameter, body and response schema locations out of its (normalised) document. */
 export function operationSchemaPointers(document: Json, route: RouteManifest): OperationSchemaPointers | undefined {
@@ -50,6 +56,8 @@ export function operationSchemaPointers(document: Json, route: RouteManifest): O
       const key = `${node.in}:${node.name.toLowerCase()}`;
       if (seen.has(key) || !node.schema) return; // operation-level parameters override path-level ones
       seen.add(key);
+      // Credentials' own parameters are the gateway's (bank-credentials.ts): never asked of the caller.
+      if (isCredentialParam(route.credentials, node.in, node.name)) return;
       params[node.in].push({ name: node.name, required: node.required === true || node.in === 'path', pointer: `${pointer}/schema` });
     });
   };
@@ -61,8 +69,16 @@ export function operationSchemaPointers(document: Json, route: RouteManifest): O
     const { node, pointer } = deref(document, operation.requestBody, `${pathPointer}/${route.method}/requestBody`);
     const content = (node?.content ?? {}) as Json;
     const types = Object.keys(content);
-    const json = jsonMediaType(types);
-    body = { required: node?.required === true, mediaTypes: types, pointer: json && (content[json] as Json)?.schema ? `${pointer}/content/${escape(json)}/schema` : undefined };
+    const schemas: Record<string, string> = {};
+    // `type: string, format: binary` (any bytes): nothing to validate, and nothing left unvalidated.
+    const binary: string[] = [];
+    for (const type of types) {
+      const schema = (content[type] as Json | undefined)?.schema;
+      const resolved = schema ? deref(document, schema, '').node : undefined;
+      if (resolved && resolved.type === 'string' && (resolved.format === 'binary' || resolved.format === 'byte') && !isJsonMediaType(type)) binary.push(type);
+      else if ((isJsonMediaType(type) || isMediaRange(type)) && schema) schemas[type] = `${pointer}/content/${escape(type)}/schema`;
+    }
+    body = { required: node?.required === true, mediaTypes: types, schemas, binary };
   }
 
   const responses: Record<string, string | undefined> = {};

@@ -6,7 +6,9 @@ import type { MetricsRegistry } from '../../observability/metrics.js';
 import type { BankResponse } from '../../transport/types.js';
 import { isOwnedHeader } from '../owned-headers.js';
 import type { RouteMatch } from '../route-table.js';
+import { matchMediaType, isJsonMediaType } from './media-type.js';
 import { operationSchemaPointers, type OperationSchemaPointers } from './operation-schemas.js';
+import { toValidatorDialect } from './schema-dialect.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -24,15 +26,29 @@ export interface SpecValidator {
   checkRequest(match: RouteMatch, request: { query: URLSearchParams; header(name: string): string | undefined; body?: Uint8Array; contentType?: string }): void;
   /** Per mode: nothing, a log line and a metric, or a 502 `bank_response_invalid`. */
   checkResponse(match: RouteMatch, response: BankResponse, requestId?: string): void;
+  /**
+   * What of this operation cannot be validated, each with its reason (`request body as application/xml`, `response
+   * 200: schema at #/… does not compile: …`); empty when everything is. The generator records it in the manifest.
+   */
+  coverage(match: RouteMatch): readonly string[];
 }
 
 interface CompiledOperation {
   readonly pointers: OperationSchemaPointers;
   /** Names of the declared query parameters. */
   readonly queryNames: ReadonlySet<string>;
+  /** Query parameters the gateway fills with an API key (route.credentials). */
+  readonly credentialQuery: ReadonlySet<string>;
   readonly params: Record<'path' | 'query' | 'header', ValidateFunction | undefined>;
-  readonly body?: ValidateFunction;
+  /** Per declared body media type (as spelled) whose JSON schema compiled. */
+  readonly bodies: Map<string, ValidateFunction>;
   readonly responses: Map<string, ValidateFunction>;
+  /** Parameters whose schemas did not compile: they go unvalidated (and counted). */
+  readonly paramsUnusable: boolean;
+  /** What cannot be validated, with the reason (see `SpecValidator.coverage`). */
+  readonly unvalidated: readonly string[];
+  /** The counter of calls that went through with part of them unvalidated, by part. */
+  readonly unvalidatedCalls: { body: { inc(): void }; parameters: { inc(): void } };
 }
 
 /**
@@ -42,16 +58,29 @@ interface CompiledOperation {
  */
 export function createSpecValidator(options: { documents: ReadonlyMap<string, Record<string, unknown>>; responses: ResponseValidation; log: Logger; metrics: MetricsRegistry }): SpecValidator {
   const ajvOptions = { strict: false, allErrors: true, validateSchema: false, discriminator: false, logger: false } as const;
-  const bodies = addFormats(new Ajv(ajvOptions));
+  const bodies_ = addFormats(new Ajv(ajvOptions));
   const parameters = addFormats(new Ajv({ ...ajvOptions, coerceTypes: 'array' }));
   for (const [key, document] of options.documents) {
-    bodies.addSchema(document, idOf(key));
-    parameters.addSchema(document, idOf(key));
+    // The spec's OpenAPI 3.0 / Swagger dialect, rewritten into the one Ajv compiles (schema-dialect.ts).
+    const dialect = toValidatorDialect(document);
+    bodies_.addSchema(dialect, idOf(key));
+    parameters.addSchema(dialect, idOf(key));
   }
   const compiled = new Map<string, CompiledOperation | null>();
   // The same operation, by its mounted route: no key string to build on every call.
   const byRoute = new WeakMap<RouteMatch['mounted'], CompiledOperation | null>();
   options.metrics.describe('bankgate_response_violations_total', 'counter', 'Bank responses that do not match the bank spec, by bank, API and operation.');
+  options.metrics.describe('bankgate_requests_unvalidated_total', 'counter', 'Calls forwarded with part of the request not validated against the spec (a body media type without a JSON schema, a schema that does not compile), by bank, API, operation and part.');
+
+  const undocumentedCounters = new WeakMap<RouteMatch['mounted'], { inc(): void }>();
+  const undocumented = ({ mounted }: RouteMatch): { inc(): void } => {
+    let counter = undocumentedCounters.get(mounted);
+    if (!counter) {
+      counter = options.metrics.counter('bankgate_requests_unvalidated_total', { bank: mounted.bank.name, api: mounted.api.name, operation: mounted.route.operationId, part: 'all' });
+      undocumentedCounters.set(mounted, counter);
+    }
+    return counter;
+  };
 
   const compile = (match: RouteMatch): CompiledOperation | undefined => {
     const known = byRoute.get(match.mounted);
@@ -70,12 +99,15 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
     let result: CompiledOperation | null = null;
     if (pointers) {
       const id = idOf(`${bank.name}/${api.name}`);
-      const ref = (pointer: string) => ({ $ref: `${id}#${pointer}` });
-      const tryCompile = (ajv: Ajv, schema: object, what: string): ValidateFunction | undefined => {
+      const ref = (pointer: string) => ({ $ref: `${id}#${encodeURI(pointer)}` });
+      const unvalidated: string[] = [];
+      const tryCompile = (ajv: Ajv, schema: object, what: string, pointer?: string): ValidateFunction | undefined => {
         try {
           return ajv.compile(schema);
         } catch (error) {
-          options.log.warn('validation.schema_unusable', { bank: bank.name, api: api.name, operationId: route.operationId, what, reason: (error as Error).message.slice(0, 200) });
+          const reason = (error as Error).message.slice(0, 200);
+          unvalidated.push(`${what}: ${pointer ? `schema at #${pointer} ` : ''}does not compile (${reason})`);
+          options.log.warn('validation.schema_unusable', { bank: bank.name, api: api.name, operationId: route.operationId, what, reason });
           return undefined;
         }
       };
@@ -85,15 +117,32 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
         return list.length === 0 ? undefined : tryCompile(parameters, { type: 'object', properties: Object.fromEntries(list.map((p) => [key(p.name), ref(p.pointer)])), required: list.filter((p) => p.required).map((p) => key(p.name)) }, 'parameters');
       };
       const ownHeaders = pointers.params.header.filter((p) => !isOwnedHeader(p.name.toLowerCase()));
+      const params = { path: paramSchema(pointers.params.path), query: paramSchema(pointers.params.query), header: paramSchema(ownHeaders, true) };
+      const paramsUnusable = (['path', 'query'] as const).some((where) => pointers.params[where].length > 0 && !params[where]) || (ownHeaders.length > 0 && !params.header);
+      const bodies = new Map<string, ValidateFunction>();
+      for (const type of pointers.body?.mediaTypes ?? []) {
+        const pointer = pointers.body!.schemas[type];
+        const fn = pointer ? tryCompile(bodies_, ref(pointer), `request body ${type}`, pointer) : undefined;
+        if (fn) bodies.set(type, fn);
+        else if (!pointer && !pointers.body!.binary.includes(type)) unvalidated.push(`request body as ${type}: no JSON schema to validate it against; forwarded as sent`);
+      }
+      const labels = { bank: bank.name, api: api.name, operation: route.operationId };
       result = {
         pointers,
         queryNames: new Set(pointers.params.query.map((p) => p.name)),
-        params: { path: paramSchema(pointers.params.path), query: paramSchema(pointers.params.query), header: paramSchema(ownHeaders, true) },
-        body: pointers.body?.pointer ? tryCompile(bodies, ref(pointers.body.pointer), 'request body') : undefined,
+        credentialQuery: new Set((route.credentials ?? []).flatMap((c) => (c.type === 'apiKey' && c.in === 'query' ? [c.name] : []))),
+        params,
+        bodies,
         responses: new Map(Object.entries(pointers.responses).flatMap(([status, pointer]) => {
-          const fn = pointer ? tryCompile(bodies, ref(pointer), `response ${status}`) : undefined;
+          const fn = pointer ? tryCompile(bodies_, ref(pointer), `response ${status}`, pointer) : undefined;
           return fn ? [[status, fn] as const] : [];
         })),
+        paramsUnusable,
+        unvalidated,
+        unvalidatedCalls: {
+          body: options.metrics.counter('bankgate_requests_unvalidated_total', { ...labels, part: 'body' }),
+          parameters: options.metrics.counter('bankgate_requests_unvalidated_total', { ...labels, part: 'parameters' }),
+        },
       };
     }
     compiled.set(key, result);
@@ -101,11 +150,20 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
   };
 
   return {
+    coverage(match) {
+      return compile(match)?.unvalidated ?? ['no operation in the document matches the route: nothing is validated'];
+    },
+
     checkRequest(match, request) {
       const op = compile(match);
-      if (!op) return;
+      if (!op) {
+        // No document for this API (apis.<api>.document unset): nothing is checked, and that is counted too.
+        undocumented(match).inc();
+        return;
+      }
       const violations: Violation[] = [];
       const { pointers } = op;
+      if (op.paramsUnusable) op.unvalidatedCalls.parameters.inc();
 
       if (op.params.path) {
         const path: Record<string, string> = {};
@@ -116,6 +174,8 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
       const query: Record<string, string | string[]> = {};
       for (const name of request.query.size === 0 ? [] : new Set(request.query.keys())) {
         if (!op.queryNames.has(name)) {
+          // An API key the gateway sends in the query: the caller's value is dropped by bank-request.ts, not refused.
+          if (op.credentialQuery.has(name)) continue;
           violations.push({ in: 'query', at: `query.${name}`, message: `is not a parameter of ${match.mounted.route.operationId}` });
           continue;
         }
@@ -138,17 +198,23 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
         if (empty) {
           if (pointers.body.required) violations.push({ in: 'body', at: 'body', message: `is required (${pointers.body.mediaTypes.join(', ')})` });
         } else {
-          const type = (request.contentType ?? '').split(';')[0]!.trim().toLowerCase();
-          const declared = pointers.body.mediaTypes.map((t) => t.split(';')[0]!.trim().toLowerCase());
-          if (type && !declared.includes(type)) violations.push({ in: 'body', at: 'header.Content-Type', message: `must be one of ${declared.join(', ')}` });
-          else if (op.body) {
-            let json: unknown;
-            try {
-              json = JSON.parse(new TextDecoder().decode(request.body));
-            } catch {
-              violations.push({ in: 'body', at: 'body', message: 'is not valid JSON' });
-            }
-            if (json !== undefined && !op.body(json)) violations.push(...op.body.errors!.map((e) => toViolation('body', e)));
+          // Media types by the rules (media-type.ts): ranges, parameters, case. No Content-Type: the first declared.
+          const sent = request.contentType;
+          const declared = sent ? matchMediaType(pointers.body.mediaTypes, sent) : pointers.body.mediaTypes[0];
+          if (declared === undefined) violations.push({ in: 'body', at: 'header.Content-Type', message: `must be one of ${pointers.body.mediaTypes.join(', ')}` });
+          else {
+            const validate = op.bodies.get(declared);
+            // A range (`*/*`) with a JSON schema validates JSON; any other content it covers goes as sent.
+            const json = validate !== undefined && (sent === undefined || isJsonMediaType(sent) || isJsonMediaType(declared));
+            if (json) {
+              let body: unknown;
+              try {
+                body = JSON.parse(new TextDecoder().decode(request.body));
+              } catch {
+                violations.push({ in: 'body', at: 'body', message: 'is not valid JSON' });
+              }
+              if (body !== undefined && !validate(body)) violations.push(...validate.errors!.map((e) => toViolation('body', e)));
+            } else if (validate === undefined && !pointers.body.binary.includes(declared)) op.unvalidatedCalls.body.inc();
           }
         }
       }
@@ -168,7 +234,7 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
       if (options.responses === 'off') return;
       const op = compile(match);
       const type = String(response.headers['content-type'] ?? '');
-      if (!op || !/json/i.test(type) || response.body.byteLength === 0) return;
+      if (!op || !isJsonMediaType(type) || response.body.byteLength === 0) return;
       const status = String(response.status);
       const validate = op.responses.get(status) ?? op.responses.get(`${status[0]}XX`) ?? op.responses.get('default');
       if (!validate) return;
