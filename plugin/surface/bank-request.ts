@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { BankRequest } from '../transport/types.js';
 import type { ParamManifest } from '../manifest/types.js';
@@ -50,7 +49,7 @@ export function buildBankRequest(match: RouteMatch, inbound: InboundRequest, bea
   for (const declared of route.params.query) if (declared.required && !inbound.query.has(declared.name)) problems.push(`query parameter ${declared.name} is required`);
   const search = query.toString();
 
-  const requestId = randomUUID();
+  const requestId = crypto.randomUUID();
   const headers: Record<string, string> = { 'x-request-id': requestId, accept: inbound.header('accept') ?? 'application/json' };
   if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
   for (const declared of route.params.header) {

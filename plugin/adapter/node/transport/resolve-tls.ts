@@ -1,12 +1,11 @@
 /**
- * Start-up resolution of `mtls` and `signing`: every reference read, every PEM and PKCS#12 parsed, the
+ * Start-up resolution of `mtls` on Node: every reference read, every PEM and PKCS#12 parsed, the
  * certificate's validity checked. Problems are collected under their config path; nothing here throws.
  */
-import { X509Certificate, createPrivateKey } from 'node:crypto';
-import type { ProblemCollector } from '../config/secret-ref.js';
-import { readSecretRef } from '../config/secret-ref.js';
+import { X509Certificate } from 'node:crypto';
+import type { ProblemCollector, SecretSource } from '../../../config/secret-ref.js';
+import type { MtlsConfig } from '../../../transport/config-schema.js';
 import { ClientIdentityError, loadClientIdentity, type ClientIdentity } from './client-identity.js';
-import type { MtlsConfig, SigningConfig } from './config-schema.js';
 import { identityFiles, pfxFileName, readIdentityMaterial } from './tls-refs.js';
 
 export interface ResolvedTls {
@@ -25,15 +24,6 @@ export interface ResolvedTls {
   reload(now?: Date): ClientIdentity;
 }
 
-export interface ResolvedSigning {
-  readonly keyId: string;
-  readonly key: string;
-  readonly keyPassphrase?: string;
-  /** PEM of the QSeal certificate, sent as `TPP-Signature-Certificate`. */
-  readonly certificate?: string;
-  readonly headers?: readonly string[];
-}
-
 /** Problems of a certificate's validity window at `now` (expired, not yet valid), each naming the path. */
 export function validityProblems(identity: ClientIdentity, path: string, now: Date): string[] {
   const subject = identity.certificate.subject.replace(/\n/g, ', ');
@@ -46,8 +36,8 @@ export function validityProblems(identity: ClientIdentity, path: string, now: Da
 }
 
 /** Reads and validates the identity, as at start and on every rotation. Throws an Error naming the path. */
-function readIdentity(mtls: MtlsConfig, at: string, env: NodeJS.ProcessEnv, now: Date): ClientIdentity {
-  const material = readIdentityMaterial(mtls, at, env);
+function readIdentity(mtls: MtlsConfig, at: string, source: SecretSource, now: Date): ClientIdentity {
+  const material = readIdentityMaterial(mtls, at, source);
   let identity: ClientIdentity;
   try {
     identity = loadClientIdentity(material, { pfxFile: pfxFileName(mtls) });
@@ -55,19 +45,18 @@ function readIdentity(mtls: MtlsConfig, at: string, env: NodeJS.ProcessEnv, now:
     if (error instanceof ClientIdentityError) throw new Error(`${at}.${error.field}: ${error.message}`, { cause: error });
     throw error;
   }
-  const problems = validityProblems(identity, `${at}.${mtls.pfx !== undefined ? 'pfx' : 'cert'}`, now);
+  const problems = validityProblems(identity, `${at}.${mtls.kind === 'pkcs12' ? 'pfx' : 'cert'}`, now);
   if (problems.length > 0) throw new Error(problems.join('; '));
   return identity;
 }
 
 /**
  * Reads a bank's (or an API's) QWAC and CA; refuses an expired or not-yet-valid certificate, a key that is
- * not its own, and a PKCS#12 Node cannot read (with the command that converts it). `at` is `banks.sg` or
- * `banks.sg.apis.pisp`.
+ * not its own, and a PKCS#12 Node cannot read (with the command that converts it). `path` is the mtls
+ * block's (`banks.sg.mtls`, `banks.sg.apis.pisp.mtls`).
  */
-export function resolveTls(mtls: MtlsConfig, at: string, collector: ProblemCollector, now: Date): ResolvedTls | undefined {
-  const path = `${at}.mtls`;
-  const env = collector.env;
+export function resolveTls(mtls: MtlsConfig, path: string, collector: ProblemCollector, now: Date): ResolvedTls | undefined {
+  const source = collector.source;
   let ca: string | undefined;
   if (mtls.ca) {
     ca = collector.read(mtls.ca, `${path}.ca`);
@@ -81,7 +70,7 @@ export function resolveTls(mtls: MtlsConfig, at: string, collector: ProblemColle
   }
   let identity: ClientIdentity;
   try {
-    identity = readIdentity(mtls, path, env, now);
+    identity = readIdentity(mtls, path, source, now);
   } catch (error) {
     collector.add((error as Error).message);
     return undefined;
@@ -95,35 +84,6 @@ export function resolveTls(mtls: MtlsConfig, at: string, collector: ProblemColle
     watch: mtls.watch,
     reloadDebounceMs: mtls.reloadDebounceMs,
     files: identityFiles(mtls),
-    reload: (at = new Date()) => readIdentity(mtls, path, env, at),
+    reload: (at = new Date()) => readIdentity(mtls, path, source, at),
   };
-}
-
-export function resolveSigning(signing: SigningConfig | undefined, at: string, collector: ProblemCollector): ResolvedSigning | undefined {
-  if (!signing) return undefined;
-  const path = `${at}.signing`;
-  const key = collector.read(signing.key, `${path}.key`);
-  const keyPassphrase = signing.keyPassphrase ? collector.read(signing.keyPassphrase, `${path}.keyPassphrase`) : undefined;
-  let certificate: string | undefined;
-  if (signing.certificate) {
-    try {
-      certificate = readSecretRef(signing.certificate, `${path}.certificate`, collector.env);
-      new X509Certificate(certificate);
-    } catch (error) {
-      collector.add(error instanceof Error && error.message.startsWith(path) ? error.message : `${path}.certificate: not a PEM X.509 certificate`);
-      return undefined;
-    }
-  }
-  if (key === undefined) return undefined;
-  try {
-    const privateKey = createPrivateKey({ key, format: 'pem', passphrase: keyPassphrase });
-    if (certificate !== undefined && !new X509Certificate(certificate).checkPrivateKey(privateKey)) {
-      collector.add(`${path}.key: does not belong to the certificate in ${path}.certificate`);
-      return undefined;
-    }
-  } catch {
-    collector.add(`${path}.key: not a readable PEM private key; check the file and keyPassphrase`);
-    return undefined;
-  }
-  return { keyId: signing.keyId, key, keyPassphrase, certificate, headers: signing.headers };
 }

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createCertificateAuthority } from '../../sandbox/pki.js';
+import { createCertificateAuthority } from '../../../../sandbox/pki.js';
 import { createNodeTransport, type NodeTransportOptions } from './node-transport.js';
 import { resolveNodeTransportOptions } from './options.js';
 import { createTestPki, type TestPki } from './upstream.fixture.js';

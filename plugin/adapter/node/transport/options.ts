@@ -1,11 +1,16 @@
 /**
  * Options of the Node transport, and their one-time validation. Like a Kong schema: every field is checked
  * (and every PEM parsed) when the factory runs, so `send()` reads resolved values without fallbacks and a bad
- * certificate is a start-up error naming its config path, not a 502 on the first call.
+ * certificate is a start-up error naming its config path, not a 502 on the first call. Signing is the
+ * core's (`prepareSigning`, WebCrypto); Node adds only the decryption of an encrypted QSeal key.
  */
-import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { BankgateError } from '../errors/bankgate-error.js';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { BankgateError } from '../../../errors/bankgate-error.js';
+import { DEFAULT_KEEP_ALIVE_MS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUTS } from '../../../transport/defaults.js';
+import { signingOf, type ResolvedSigning, type SigningOptions } from '../../../transport/signing-options.js';
 import { ClientIdentityError, loadClientIdentity, type ClientIdentity } from './client-identity.js';
+
+export type { SigningOptions } from '../../../transport/signing-options.js';
 
 export interface TlsOptions {
   /** PEM of the CA(s) that sign the bank's server certificate. Pins them; absent: the system roots are used. */
@@ -35,21 +40,6 @@ export interface TimeoutOptions {
   readonly bodyMs?: number;
 }
 
-export interface SigningOptions {
-  /** The `keyId` the bank knows the signing key by (often the URL or serial of the QSeal certificate). */
-  readonly keyId: string;
-  /** PEM of the RSA private key (the QSeal key): signatures are `rsa-sha256`. */
-  readonly key: string;
-  readonly passphrase?: string;
-  /** PEM of the QSeal certificate: sent as `TPP-Signature-Certificate` (base64 DER) when given. */
-  readonly certificate?: string;
-  /**
-   * Headers to sign, in order. Default `['(request-target)', 'digest', 'x-request-id', 'date']`; a `date`
-   * to sign that the request lacks is added (RFC 9110 IMF-fixdate, now).
-   */
-  readonly headers?: readonly string[];
-}
-
 export interface NodeTransportOptions {
   /** The bank's name in config (`sg`): used in error details and config paths, never sent anywhere. */
   readonly bank: string;
@@ -59,19 +49,10 @@ export interface NodeTransportOptions {
   readonly maxResponseBytes?: number;
   /** How long an idle pooled connection is kept. Default 10 000 ms (a bank's `Keep-Alive` hint can lower it). */
   readonly keepAliveMs?: number;
-  /** Sign requests with draft-cavage HTTP Signatures (`Digest` + `Signature`), for banks that require it. */
-  readonly signing?: SigningOptions;
+  /** Sign requests with draft-cavage HTTP Signatures (`Digest` + `Signature`), for banks that require it: PEM options, or signing resolved from the config. */
+  readonly signing?: SigningOptions | ResolvedSigning;
   /** Send `accept-encoding: gzip, deflate, br`. Default false; compressed answers are decoded either way. */
   readonly acceptCompressed?: boolean;
-}
-
-export interface ResolvedSigning {
-  readonly keyId: string;
-  readonly key: KeyObject;
-  /** Names in signing order. */
-  readonly headers: readonly string[];
-  /** base64 DER of the QSeal certificate, the `TPP-Signature-Certificate` value. */
-  readonly certificateHeader?: string;
 }
 
 export interface ResolvedNodeTransportOptions {
@@ -87,11 +68,6 @@ export interface ResolvedNodeTransportOptions {
   readonly signing?: ResolvedSigning;
   readonly acceptCompressed: boolean;
 }
-
-export const DEFAULT_SIGNED_HEADERS = ['(request-target)', 'digest', 'x-request-id', 'date'] as const;
-export const DEFAULT_TIMEOUTS = { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 } as const;
-export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
-export const DEFAULT_KEEP_ALIVE_MS = 10_000;
 
 function invalid(path: string, problem: string, cause?: unknown): BankgateError {
   return new BankgateError('config_invalid', { status: 500, detail: `${path}: ${problem}`, cause });
@@ -119,27 +95,6 @@ function certificate(value: unknown, path: string): X509Certificate {
   } catch (error) {
     throw invalid(path, 'is not a valid PEM certificate', error);
   }
-}
-
-function privateKey(value: unknown, passphrase: string | undefined, path: string): KeyObject {
-  const text = pem(value, path, 'a private key');
-  try {
-    return createPrivateKey({ key: text, format: 'pem', passphrase });
-  } catch (error) {
-    // Never echo the PEM: it is the secret. The code says whether it is a wrong passphrase or bad PEM.
-    const code = (error as { code?: string }).code;
-    throw invalid(path, `is not a readable private key${code ? ` (${code})` : ''}; check the file and the passphrase`, error);
-  }
-}
-
-function signingHeaders(value: unknown, path: string): string[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length === 0 || value.some((h) => typeof h !== 'string' || h.trim() === '')) {
-    throw invalid(path, 'must be a non-empty list of header names, such as ["(request-target)", "digest", "x-request-id"]');
-  }
-  const names = value.map((h: string) => h.trim().toLowerCase());
-  if (names.includes('signature')) throw invalid(path, 'cannot sign the signature header itself');
-  return names;
 }
 
 /**
@@ -173,31 +128,10 @@ export function resolveNodeTransportOptions(options: NodeTransportOptions): Reso
     },
     maxResponseBytes: positiveInteger(options.maxResponseBytes, `${at}.maxResponseBytes`, DEFAULT_MAX_RESPONSE_BYTES),
     keepAliveMs: positiveInteger(options.keepAliveMs, `${at}.keepAliveMs`, DEFAULT_KEEP_ALIVE_MS),
-    signing: options.signing === undefined ? undefined : resolveSigning(options.signing, `${at}.signing`),
+    signing: options.signing === undefined ? undefined : signingOf(options.signing, `${at}.signing`, { runtime: 'node', decryptPrivateKey: decryptPrivateKeyPem }),
     acceptCompressed: options.acceptCompressed === true,
   };
   return resolved;
-}
-
-/** Validates signing options alone: shared with the fetch transport. */
-export function resolveSigning(signing: SigningOptions, path: string): ResolvedSigning {
-  if (signing === null || typeof signing !== 'object') throw invalid(path, 'must be { keyId, key }');
-  const { keyId } = signing;
-  // keyId goes between double quotes in the Signature header: a quote or backslash would break the syntax.
-  if (typeof keyId !== 'string' || keyId === '' || /["\\\r\n]/.test(keyId)) {
-    throw invalid(`${path}.keyId`, 'must be a non-empty string without quotes, backslashes or line breaks');
-  }
-  const key = privateKey(signing.key, signing.passphrase, `${path}.key`);
-  if (key.asymmetricKeyType !== 'rsa') {
-    throw invalid(`${path}.key`, `must be an RSA key for rsa-sha256 signatures, got ${key.asymmetricKeyType ?? 'unknown'}`);
-  }
-  let certificateHeader: string | undefined;
-  if (signing.certificate !== undefined) {
-    const x509 = certificate(signing.certificate, `${path}.certificate`);
-    if (!x509.checkPrivateKey(key)) throw invalid(`${path}.key`, `does not belong to the certificate in ${path}.certificate`);
-    certificateHeader = x509.raw.toString('base64');
-  }
-  return { keyId, key, headers: signingHeaders(signing.headers, `${path}.headers`) ?? DEFAULT_SIGNED_HEADERS, certificateHeader };
 }
 
 /**
@@ -221,4 +155,11 @@ function resolveIdentity(tls: TlsOptions, path: string): ClientIdentity {
     const problem = error.code === 'ERR_BANKGATE_KEY_MISMATCH' ? `does not belong to the certificate in ${path}.cert` : error.message;
     throw invalid(`${path}.${error.field}`, problem, error);
   }
+}
+
+/** An encrypted PEM private key as unencrypted PKCS#8 PEM, for WebCrypto: what Node can do and WebCrypto cannot. */
+export function decryptPrivateKeyPem(pem: string, passphrase: string | undefined): string {
+  return createPrivateKey({ key: pem, format: 'pem', ...(passphrase !== undefined ? { passphrase } : {}) })
+    .export({ type: 'pkcs8', format: 'pem' })
+    .toString();
 }

@@ -1,14 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../../log.js';
+import type { Connection, ConnectionStore } from '../../../store/connection.js';
+import { KeyRing } from '../../../store/key-ring.js';
+import { createLocalStore } from '../../../store/local-store.js';
+import { openConnection, sealConnection } from '../../../store/sealed-connection.js';
+import { storeUnavailable } from '../../../store/store-error.js';
 import { removeFileDurably, TEMP_PREFIX, writeFileAtomic } from './atomic-file.js';
-import type { Connection, ConnectionStore } from './connection.js';
 import { claimDirectory } from './directory-owner.js';
-import { KeyRing } from './key-ring.js';
-import { createLocalStore } from './local-store.js';
-import { openConnection, sealConnection } from './sealed-connection.js';
-import { storeUnavailable } from './store-error.js';
 
 export interface FileStoreOptions {
   /** Directory of the store; created 0700 when missing. */
@@ -44,7 +44,7 @@ export async function createFileStore(options: FileStoreOptions): Promise<Connec
     return createLocalStore({
       initial,
       persistence: {
-        write: (connection) => writeFileAtomic(dir, fileNameOf(connection.id), serialise(options.keys, connection)).catch(fail),
+        write: async (connection) => writeFileAtomic(dir, fileNameOf(connection.id), await serialise(options.keys, connection)).catch(fail),
         remove: (id) => removeFileDurably(dir, fileNameOf(id)).catch(fail),
         async close() {
           release();
@@ -57,8 +57,8 @@ export async function createFileStore(options: FileStoreOptions): Promise<Connec
   }
 }
 
-function serialise(keys: KeyRing, connection: Connection & { revision: number }): string {
-  const { revision, sealed } = sealConnection(keys, connection, connection.revision);
+async function serialise(keys: KeyRing, connection: Connection & { revision: number }): Promise<string> {
+  const { revision, sealed } = await sealConnection(keys, connection, connection.revision);
   return `${JSON.stringify({ v: 1, revision, sealed })}\n`;
 }
 
@@ -87,9 +87,9 @@ async function load(dir: string, { keys, log }: FileStoreOptions): Promise<Array
       continue;
     }
     try {
-      const connection = openConnection(keys, id, record);
+      const connection = await openConnection(keys, id, record);
       loaded.push(connection as Connection & { revision: number });
-      if (keyId !== keys.current.id) await writeFileAtomic(dir, name, serialise(keys, connection as Connection & { revision: number }));
+      if (keyId !== keys.current.id) await writeFileAtomic(dir, name, await serialise(keys, connection as Connection & { revision: number }));
     } catch {
       log.error('store.record_unreadable', { store: 'file', connectionId: id, reason: 'failed authentication' });
     }

@@ -4,9 +4,9 @@
  * (unreadable, key mismatch, expired) leaves the current identity in place and is logged as an error.
  * Certificate-bound tokens (RFC 8705) follow `clientCertificateThumbprint()`, which changes here.
  */
-import type { Logger } from '../log.js';
-import type { MetricsRegistry } from '../observability/metrics.js';
-import { reportExpiry, type ExpiryContext } from './certificate-expiry.js';
+import type { Logger } from '../../../log.js';
+import type { MetricsRegistry } from '../../../observability/metrics.js';
+import { reportExpiry, type ExpiryContext } from '../../../transport/certificate-expiry.js';
 import type { NodeTransport } from './node-transport.js';
 import type { ResolvedTls } from './resolve-tls.js';
 import { watchFiles, type FileWatch } from './watch-files.js';

@@ -3,13 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { certificateThumbprint, createCertificateAuthority, type PemPair } from '../../sandbox/pki.js';
-import { resolveConfig } from '../config/resolve-config.js';
-import type { BankgateConfig } from '../config/schema.js';
+import { certificateThumbprint, createCertificateAuthority, type PemPair } from '../../../../sandbox/pki.js';
+import { resolveConfig } from '../../../config/resolve-config.js';
+import type { BankgateConfig } from '../../../config/schema.js';
 import { createJsonLogger } from '../log.js';
-import type { ApiManifest } from '../manifest/types.js';
-import { MetricsRegistry } from '../observability/metrics.js';
-import { createBankTransport } from './bank-transport.js';
+import { nodeRuntime } from '../runtime.js';
+import type { ApiManifest } from '../../../manifest/types.js';
+import { MetricsRegistry } from '../../../observability/metrics.js';
+import { nodeBankTransport } from './node-bank-transport.js';
 import { createNodeTransport } from './node-transport.js';
 import { loadClientIdentity } from './client-identity.js';
 import { createTestPki, startUpstream, type TestPki, type Upstream } from './upstream.fixture.js';
@@ -56,9 +57,11 @@ function config(mtls: NonNullable<BankgateConfig['banks'][string]>['mtls'], apis
   } as BankgateConfig;
 }
 
+const runtime = (env: NodeJS.ProcessEnv = {}) => nodeRuntime({ env });
+
 async function thumbprintSeen(mtls: Parameters<typeof config>[0], env: NodeJS.ProcessEnv = {}, path = '/v1/ais/x'): Promise<string | null> {
-  const resolved = await resolveConfig(config(mtls), env);
-  const transport = createBankTransport(resolved.banks.get('b')!);
+  const resolved = await resolveConfig(config(mtls), runtime(env));
+  const transport = await nodeBankTransport(resolved.banks.get('b')!, { env });
   try {
     await transport.send({ method: 'GET', origin: bank.origin, path, headers: {} });
     return bank.received.at(-1)!.thumbprint;
@@ -67,7 +70,7 @@ async function thumbprintSeen(mtls: Parameters<typeof config>[0], env: NodeJS.Pr
   }
 }
 
-describe('createBankTransport: certificates by reference', () => {
+describe('nodeBankTransport: certificates by reference', () => {
   const ca = () => ({ file: join(dir, 'ca.pem') });
 
   it('PEM files', async () => {
@@ -88,8 +91,8 @@ describe('createBankTransport: certificates by reference', () => {
   });
 
   it('cert + key and pfx together, or neither, are config errors naming the path', async () => {
-    await expect(resolveConfig(config({ pfx: { file: 'x' }, cert: { file: 'y' }, key: { file: 'z' } } as never), {})).rejects.toMatchObject({ problems: ['banks.b.mtls: give either cert + key (PEM) or pfx + passphrase (PKCS#12), not both'] });
-    await expect(resolveConfig(config({ cert: { file: join(dir, 'qwac.pem') } } as never), {})).rejects.toMatchObject({ problems: [expect.stringMatching(/^banks\.b\.mtls\.key: required/)] });
+    await expect(resolveConfig(config({ pfx: { file: 'x' }, cert: { file: 'y' }, key: { file: 'z' } } as never), runtime())).rejects.toMatchObject({ problems: ['banks.b.mtls: give either cert + key (PEM) or pfx + passphrase (PKCS#12), not both'] });
+    await expect(resolveConfig(config({ cert: { file: join(dir, 'qwac.pem') } } as never), runtime())).rejects.toMatchObject({ problems: [expect.stringMatching(/^banks\.b\.mtls\.key: required/)] });
   });
 
   it('a per-API mtls override presents its own certificate on that API only; token requests keep the bank certificate', async () => {
@@ -99,9 +102,9 @@ describe('createBankTransport: certificates by reference', () => {
         ais: { manifest: manifest('ais', `${bank.origin}/v1/ais`) },
         pis: { manifest: manifest('pis', `${bank.origin}/v1/pis`), mtls: { cert: { file: join(dir, 'seal.pem') }, key: { file: join(dir, 'seal-key.pem') }, ca: ca() } },
       }),
-      {},
+      runtime(),
     );
-    const transport = createBankTransport(resolved.banks.get('b')!);
+    const transport = await nodeBankTransport(resolved.banks.get('b')!);
     try {
       for (const [path, cert] of [['/v1/pis/x', pki.sealing.certPem], ['/v1/pisx', pki.client.certPem], ['/v1/ais/x', pki.client.certPem]] as const) {
         await transport.send({ method: 'GET', origin: bank.origin, path, headers: {} });
@@ -109,21 +112,21 @@ describe('createBankTransport: certificates by reference', () => {
       }
       await transport.fetch(`${bank.origin}/token`);
       expect(bank.received.at(-1)!.thumbprint).toBe(certificateThumbprint(pki.client.certPem));
-      expect(transport.clientCertificateThumbprint()).toBe(certificateThumbprint(pki.client.certPem));
+      expect(transport.clientCertificateThumbprint?.()).toBe(certificateThumbprint(pki.client.certPem));
     } finally {
       await transport.close();
     }
   });
 });
 
-describe('createBankTransport: expiry', () => {
+describe('nodeBankTransport: expiry', () => {
   it('a certificate expiring within warnDays: a warning and the expiry gauge', async () => {
     writeFileSync(join(dir, 'soon.pem'), soon.certPem);
     writeFileSync(join(dir, 'soon-key.pem'), soon.keyPem);
     const lines: Array<Record<string, unknown>> = [];
     const metrics = new MetricsRegistry();
-    const resolved = await resolveConfig(config({ cert: { file: join(dir, 'soon.pem') }, key: { file: join(dir, 'soon-key.pem') }, warnDays: 7 }), {});
-    const transport = createBankTransport(resolved.banks.get('b')!, { metrics, log: createJsonLogger((line) => lines.push(JSON.parse(line))) });
+    const resolved = await resolveConfig(config({ cert: { file: join(dir, 'soon.pem') }, key: { file: join(dir, 'soon-key.pem') }, warnDays: 7 }), runtime());
+    const transport = await nodeBankTransport(resolved.banks.get('b')!, { metrics, log: createJsonLogger((line) => lines.push(JSON.parse(line))) });
     await transport.close();
     const days = metrics.value('bankgate_client_certificate_expiry_days', { bank: 'b' })!;
     expect(days).toBeGreaterThan(4.9);
@@ -133,8 +136,8 @@ describe('createBankTransport: expiry', () => {
 
     // Outside warnDays (default 30 → 3): the gauge, no warning.
     lines.length = 0;
-    const quiet = await resolveConfig(config({ cert: { file: join(dir, 'soon.pem') }, key: { file: join(dir, 'soon-key.pem') }, warnDays: 3 }), {});
-    await createBankTransport(quiet.banks.get('b')!, { metrics, log: createJsonLogger((line) => lines.push(JSON.parse(line))) }).close();
+    const quiet = await resolveConfig(config({ cert: { file: join(dir, 'soon.pem') }, key: { file: join(dir, 'soon-key.pem') }, warnDays: 3 }), runtime());
+    await (await nodeBankTransport(quiet.banks.get('b')!, { metrics, log: createJsonLogger((line) => lines.push(JSON.parse(line))) })).close();
     expect(lines).toEqual([]);
   });
 });
@@ -149,7 +152,7 @@ describe('createNodeTransport: useClientIdentity', () => {
       const inFlight = transport.send({ method: 'GET', origin: slow.origin, path: '/slow', headers: {} });
       await new Promise((resolve) => setTimeout(resolve, 100));
       const drained = transport.useClientIdentity(loadClientIdentity({ cert: pki.sealing.certPem, key: pki.sealing.keyPem }));
-      expect(transport.clientCertificateThumbprint()).toBe(certificateThumbprint(pki.sealing.certPem));
+      expect(transport.clientCertificateThumbprint?.()).toBe(certificateThumbprint(pki.sealing.certPem));
       const after = await transport.send({ method: 'GET', origin: slow.origin, path: '/fast', headers: {} });
       expect(Buffer.from(after.body).toString()).toBe(certificateThumbprint(pki.sealing.certPem));
       const before = await inFlight;

@@ -12,7 +12,7 @@
  */
 import type { TLSSocket } from 'node:tls';
 import type { buildConnector } from 'undici';
-import { HandshakeRejectedError } from './transport-errors.js';
+import { HandshakeRejectedError } from '../../../transport/transport-errors.js';
 
 export function surfaceTlsRejection(connect: buildConnector.connector): buildConnector.connector {
   return function connectWatchingHandshake(options, callback) {

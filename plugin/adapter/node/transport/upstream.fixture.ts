@@ -7,7 +7,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { certificateThumbprint, createCertificateAuthority, type PemPair } from '../../sandbox/pki.js';
+import { certificateThumbprint, createCertificateAuthority, type PemPair } from '../../../../sandbox/pki.js';
 
 export interface TestPki {
   /** The bank's CA: signs the bank's server certificate and the client certificates the bank trusts. */

@@ -7,7 +7,7 @@
  */
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate, inflateRaw, type ZlibOptions } from 'node:zlib';
-import { ResponseTooLargeError, UndecodableResponseError } from './transport-errors.js';
+import { ResponseTooLargeError, UndecodableResponseError } from '../../../transport/transport-errors.js';
 
 type Decoder = (input: Uint8Array, options: ZlibOptions) => Promise<Buffer>;
 

@@ -7,14 +7,14 @@ import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
 import type { ClientIdentity } from './client-identity.js';
 import { dispatchBuffered, type BufferedAnswer } from './buffered-dispatch.js';
 import { decodeBody } from './decode-body.js';
-import { classifyTransportError, originOf, type ClassifyContext } from './classify-error.js';
-import { outgoingHeaders, stripHopByHop } from './hop-by-hop.js';
+import { classifyTransportError, originOf, type ClassifyContext } from '../../../transport/classify-error.js';
+import { outgoingHeaders, stripHopByHop } from '../../../transport/hop-by-hop.js';
+import { readBoundedBody } from '../../../transport/read-body.js';
+import { createRequestSigner } from '../../../transport/request-signer.js';
+import { assertTarget } from '../../../transport/request-target.js';
+import type { BankRequest, BankResponse, BankTransport } from '../../../transport/types.js';
 import { resolveNodeTransportOptions, type NodeTransportOptions, type ResolvedNodeTransportOptions } from './options.js';
-import { readBoundedBody } from './read-body.js';
-import { createRequestSigner } from './request-signer.js';
-import { assertTarget } from './request-target.js';
 import { surfaceTlsRejection } from './tls-rejection.js';
-import type { BankRequest, BankResponse, BankTransport } from './types.js';
 
 export type { NodeTransportOptions } from './options.js';
 
@@ -33,7 +33,8 @@ export type { NodeTransportOptions } from './options.js';
  * - `tls.servername`: SNI and certificate name, when it differs from the origin's host.
  * - `timeouts.connectMs` (10 000), `timeouts.headersMs` (30 000), `timeouts.bodyMs` (30 000).
  * - `maxResponseBytes` (10 MiB), `keepAliveMs` (10 000).
- * - `signing: { keyId, key, passphrase?, certificate?, headers? }`: adds `digest`, `signature` (rsa-sha256) and
+ * - `signing: { keyId, key, passphrase?, certificate?, headers? }` (or signing resolved from the config): signs on
+ *   WebCrypto (an encrypted key is decrypted here, with `node:crypto`); adds `digest`, `signature` (rsa-sha256) and
  *   `tpp-signature-certificate` (when `certificate` is given) to every `send()`; default signed headers
  *   `(request-target) digest x-request-id date` (`date` added when absent).
  * - `acceptCompressed` (false): ask for gzip/deflate/br. Compressed answers are always decoded (under the
@@ -74,7 +75,7 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
     assertTarget(config.bank, request.origin, request.path);
     const stripped = outgoingHeaders(request.headers);
     if (acceptEncoding !== undefined) stripped['accept-encoding'] = acceptEncoding;
-    const headers = sign ? sign({ method: request.method, path: request.path, headers: stripped, body: request.body }) : stripped;
+    const headers = sign ? await sign({ method: request.method, path: request.path, headers: stripped, body: request.body }) : stripped;
     try {
       const options = { origin: request.origin, path: request.path, method: request.method as Agent.DispatchOptions['method'], headers, body: request.body };
       // `agent` is read in the same tick as the dispatch: a rotation never hands a request to a closing Agent.

@@ -1,9 +1,9 @@
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { certificateThumbprint, createCertificateAuthority } from '../../sandbox/pki.js';
-import { BankgateError } from '../errors/bankgate-error.js';
+import { certificateThumbprint, createCertificateAuthority } from '../../../../sandbox/pki.js';
+import { BankgateError } from '../../../errors/bankgate-error.js';
 import { createNodeTransport, type NodeTransportOptions } from './node-transport.js';
-import type { BankTransport } from './types.js';
+import type { BankTransport } from '../../../transport/types.js';
 import { createTestPki, startUpstream, type TestPki, type Upstream } from './upstream.fixture.js';
 
 let pki: TestPki;

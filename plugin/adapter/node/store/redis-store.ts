@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { BankgateError } from '../errors/bankgate-error.js';
-import type { Logger } from '../log.js';
-import type { Connection, ConnectionStore } from './connection.js';
-import type { KeyRing } from './key-ring.js';
+import { BankgateError } from '../../../errors/bankgate-error.js';
+import type { Logger } from '../../../log.js';
+import type { Connection, ConnectionStore } from '../../../store/connection.js';
+import type { KeyRing } from '../../../store/key-ring.js';
+import { openConnection, sealConnection } from '../../../store/sealed-connection.js';
+import { storeUnavailable } from '../../../store/store-error.js';
 import { COMPARE_AND_SET, PUT, RELEASE_LOCK } from './redis-scripts.js';
-import { openConnection, sealConnection } from './sealed-connection.js';
-import { storeUnavailable } from './store-error.js';
 
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host:port/db` (or `rediss://` for TLS). */
@@ -83,12 +83,12 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Conn
       throw storeUnavailable(label, error);
     }
   };
-  const writeArgs = (connection: Connection, revision: number) => {
+  const writeArgs = async (connection: Connection, revision: number) => {
     const stateTtl = connection.pending ? Math.max(1, connection.pending.expiresAt - Date.now()) : 0;
     return [
       connKey(connection.id),
       connection.pending ? stateKey(connection.pending.state) : '',
-      sealConnection(keys, connection, revision).sealed,
+      (await sealConnection(keys, connection, revision)).sealed,
       connection.id,
       String(stateTtl),
     ] as const;
@@ -104,12 +104,12 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Conn
     put: (connection) =>
       guard(async () => {
         // Redis counts the revision (HINCRBY in the script); the sealed data does not carry it.
-        const revision = await redis.bgPut(...writeArgs(connection, 0));
+        const revision = await redis.bgPut(...(await writeArgs(connection, 0)));
         return { ...connection, revision: Number(revision) };
       }),
     compareAndSet: (connection, expectedRevision) =>
       guard(async () => {
-        const revision = await redis.bgCompareAndSet(...writeArgs(connection, expectedRevision + 1), String(expectedRevision));
+        const revision = await redis.bgCompareAndSet(...(await writeArgs(connection, expectedRevision + 1)), String(expectedRevision));
         return Number(revision) === 0 ? undefined : { ...connection, revision: Number(revision) };
       }),
     delete: (id) =>

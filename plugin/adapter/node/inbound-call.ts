@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { InboundCall } from '../surface/bank-call.js';
+import type { InboundCall } from '../../surface/bank-call.js';
 
 /**
  * A Node request as the bank-call pipeline reads it: headers straight from `IncomingMessage` (Node already

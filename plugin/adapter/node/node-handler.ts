@@ -1,13 +1,13 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { context, type Span } from '@opentelemetry/api';
 import { getRequestListener } from '@hono/node-server';
-import type { Gateway, GatewayPipeline } from '../gateway.js';
-import type { BankReply } from '../surface/bank-call.js';
-import { endServerSpan } from '../observability/tracing.js';
-import { rawPathOf } from '../surface/path-guard.js';
-import type { RouteMatch } from '../surface/route-table.js';
-import { problemReply } from '../surface/problem.js';
-import { requestIdFor } from '../surface/request-id.js';
+import type { Gateway, GatewayPipeline } from '../../gateway.js';
+import { endServerSpan } from '../../observability/tracing.js';
+import type { BankReply } from '../../surface/bank-call.js';
+import { rawPathOf } from '../../surface/path-guard.js';
+import { problemReply } from '../../surface/problem.js';
+import { requestIdFor } from '../../surface/request-id.js';
+import type { RouteMatch } from '../../surface/route-table.js';
 import { inboundCall } from './inbound-call.js';
 import { writeReply } from './write-reply.js';
 

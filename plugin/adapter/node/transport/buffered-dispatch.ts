@@ -5,7 +5,7 @@
  * is refused at the headers, a body that grows past the limit is aborted there.
  */
 import type { Dispatcher } from 'undici';
-import { ResponseTooLargeError } from './transport-errors.js';
+import { ResponseTooLargeError } from '../../../transport/transport-errors.js';
 
 export interface BufferedAnswer {
   readonly statusCode: number;
