@@ -147,6 +147,10 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
     return c.body(surfaceDocument, 200, { 'content-type': 'application/json' });
   });
   if (runtime.docsScript) app.route('/', docsRoutes({ title: 'bankgate: bank APIs', script: runtime.docsScript.bind(runtime) }));
+  else {
+    // A runtime that cannot read the Scalar bundle serves no docs page (no CDN): say so rather than 401/404.
+    app.get('/docs', (c) => problemResponse(new BankgateError('route_not_found', { status: 404, detail: `the ${runtime.name} runtime serves no /docs (it supplies no Scalar bundle); the API is described at GET /openapi.json` }), c.req.path));
+  }
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
   app.route('/', callbackRoute(engine));
   app.use('*', async function bankgateCallerAuth(c, next) {
