@@ -48,7 +48,10 @@ export function readPrivateKeyPem(pem: string): PrivateKeyDer {
   if (!block) throw new PrivateKeyError('unreadable', 'holds no PEM private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)');
   try {
     if (block.label === 'RSA PRIVATE KEY') {
-      readElement(block.der); // a PKCS#1 RSAPrivateKey is one SEQUENCE: checked before it is wrapped
+      // RSAPrivateKey ::= SEQUENCE { version, n, e, d, p, q, dP, dQ, qInv, … } (RFC 8017 A.1.2): checked before it is wrapped.
+      const key = readElement(block.der);
+      const fields = childrenOf(block.der, key);
+      if (key.tag !== DER_TAG.sequence || key.end !== block.der.length || fields.length < 9 || fields.slice(0, 9).some((f) => f.tag !== DER_TAG.integer)) throw new DerError('not an RSAPrivateKey');
       return { pkcs8: wrapPkcs1(block.der), algorithm: 'rsa' };
     }
     return { pkcs8: block.der, algorithm: algorithmOfPkcs8(block.der) };

@@ -52,7 +52,7 @@ export function createFetchTransport(options: FetchTransportOptions): BankTransp
   }
   const maxResponseBytes = positive(options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, `banks.${bank}.maxResponseBytes`);
   const timeoutMs = positive(options.timeoutMs, DEFAULT_TIMEOUT_MS, `banks.${bank}.timeoutMs`);
-  const sign = options.signing && createRequestSigner(bank, signingOf(options.signing, `banks.${bank}.signing`, { runtime: 'fetch transport' }));
+  const sign = options.signing && createRequestSigner(bank, signingOf(options.signing, `banks.${bank}.signing`));
   const context: ClassifyContext = { bank, maxResponseBytes, timeouts: { timeoutMs }, fromFetch: true };
   const baseFetch = options.fetch;
 

@@ -139,5 +139,9 @@ function signingHeaders(value: unknown, path: string): string[] | undefined {
 
 /** Signing as a transport factory takes it: PEM options (checked now) or signing already resolved from the config. */
 export function signingOf(signing: SigningOptions | ResolvedSigning, path: string, reading: KeyReading = {}): ResolvedSigning {
-  return typeof (signing as { key?: unknown }).key === 'string' || signing === null || typeof signing !== 'object' ? prepareSigning(signing as SigningOptions, path, reading) : (signing as ResolvedSigning);
+  return isResolvedSigning(signing) ? signing : prepareSigning(signing, path, reading);
+}
+
+function isResolvedSigning(signing: SigningOptions | ResolvedSigning): signing is ResolvedSigning {
+  return typeof signing === 'object' && signing !== null && typeof (signing.key as { then?: unknown } | undefined)?.then === 'function';
 }
