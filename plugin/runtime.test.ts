@@ -44,7 +44,7 @@ function edgeRuntime(env: Record<string, string>, lines: string[] = []): Runtime
     replicaId: 'edge-1',
     logger: (level) => createLineLogger((line) => lines.push(line), level),
     // The platform holds the client certificate: nothing to read here, the binding is the fetch.
-    transport: (request) => createFetchTransport({ bank: request.bank, fetch: (input, init) => bank.request(input as string, init), ...(request.signing ? { signing: request.signing } : {}) }),
+    transport: (request) => createFetchTransport({ bank: request.bank, fetch: async (input, init) => bank.request(input as string, init), ...(request.signing ? { signing: request.signing } : {}) }),
     store: async () => createMemoryStore(),
   };
 }
