@@ -4,7 +4,7 @@ import { BankgateError } from '../../../errors/bankgate-error.js';
 import type { Logger } from '../../../log.js';
 import type { Connection, ConnectionStore } from '../../../store/connection.js';
 import type { KeyRing } from '../../../store/key-ring.js';
-import { openConnection, sealConnection } from '../../../store/sealed-connection.js';
+import { OpenedRecords } from '../../../store/opened-records.js';
 import { storeUnavailable } from '../../../store/store-error.js';
 import { COMPARE_AND_SET, PUT, RELEASE_LOCK } from './redis-scripts.js';
 
@@ -28,12 +28,14 @@ type Scripts = {
 /**
  * The store for several replicas: connections sealed (AES-256-GCM) in Redis hashes, the `state` index
  * under a SHA-256 of the state (never the state itself), and refresh locks as `SET NX PX` keys released by
- * compare-and-delete. Nothing is cached in the process, so a connection deleted by one replica is gone for
- * all. While Redis is unreachable every call fails fast with `store_unavailable` (503): no offline queue that
- * would hold calls for minutes; ioredis reconnects by itself and the next call succeeds.
+ * compare-and-delete. Every read goes to Redis, so a connection deleted by one replica is gone for all (only
+ * the decryption of a record read unchanged is skipped: `OpenedRecords`). While Redis is unreachable every
+ * call fails fast with `store_unavailable` (503): no offline queue that would hold calls for minutes; ioredis
+ * reconnects by itself and the next call succeeds.
  */
 export async function createRedisStore(options: RedisStoreOptions): Promise<ConnectionStore> {
-  const { keys, log } = options;
+  const { log } = options;
+  const records = new OpenedRecords(options.keys);
   const prefix = options.keyPrefix ?? 'bankgate:';
   const label = describeRedis(options.url);
   const redis = new Redis(options.url, {
@@ -88,7 +90,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Conn
     return [
       connKey(connection.id),
       connection.pending ? stateKey(connection.pending.state) : '',
-      (await sealConnection(keys, connection, revision)).sealed,
+      (await records.seal(connection, revision)).sealed,
       connection.id,
       String(stateTtl),
     ] as const;
@@ -99,7 +101,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Conn
       guard(async () => {
         const [rev, data] = await redis.hmget(connKey(id), 'rev', 'data');
         if (rev === null || data === null) return undefined;
-        return openConnection(keys, id, { revision: Number(rev), sealed: data });
+        return records.open(id, { revision: Number(rev), sealed: data });
       }),
     put: (connection) =>
       guard(async () => {
@@ -114,6 +116,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Conn
       }),
     delete: (id) =>
       guard(async () => {
+        records.forget(id);
         await redis.del(connKey(id));
       }),
     findByState: (state) =>
