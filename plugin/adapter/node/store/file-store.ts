@@ -62,36 +62,19 @@ async function serialise(keys: KeyRing, connection: Connection & { revision: num
   return `${JSON.stringify({ v: 1, revision, sealed })}\n`;
 }
 
-async function load(dir: string, { keys, log }: FileStoreOptions): Promise<Array<Connection & { revision: number }>> {
+/** Files read and opened at once while loading: the reads overlap, and WebCrypto's opens run on the thread pool. */
+const LOAD_BATCH = 64;
+
+async function load(dir: string, options: FileStoreOptions): Promise<Array<Connection & { revision: number }>> {
   const loaded: Array<Connection & { revision: number }> = [];
   const unknownKeys = new Set<string>();
-  for (const name of await readdir(dir)) {
-    if (name.startsWith(TEMP_PREFIX)) {
-      // A write that a crash interrupted before its rename: the previous file is still the truth.
-      await unlink(join(dir, name)).catch(() => {});
-      continue;
-    }
-    if (!name.startsWith(FILE_PREFIX) || !name.endsWith(FILE_SUFFIX)) continue;
-    const id = idOf(name);
-    let record: { revision: number; sealed: string };
-    try {
-      record = JSON.parse(await readFile(join(dir, name), 'utf8')) as { revision: number; sealed: string };
-    } catch {
-      // Kept on disk for an operator to look at; never deleted.
-      log.error('store.record_unreadable', { store: 'file', connectionId: id, reason: 'not JSON' });
-      continue;
-    }
-    const keyId = KeyRing.keyIdOf(record.sealed);
-    if (keyId !== undefined && !keys.ids.includes(keyId)) {
-      unknownKeys.add(keyId);
-      continue;
-    }
-    try {
-      const connection = await openConnection(keys, id, record);
-      loaded.push(connection as Connection & { revision: number });
-      if (keyId !== keys.current.id) await writeFileAtomic(dir, name, await serialise(keys, connection as Connection & { revision: number }));
-    } catch {
-      log.error('store.record_unreadable', { store: 'file', connectionId: id, reason: 'failed authentication' });
+  const names = await readdir(dir);
+  for (let at = 0; at < names.length; at += LOAD_BATCH) {
+    const results = await Promise.all(names.slice(at, at + LOAD_BATCH).map((name) => loadFile(dir, name, options)));
+    for (const result of results) {
+      if (result === undefined) continue;
+      if ('unknownKey' in result) unknownKeys.add(result.unknownKey);
+      else loaded.push(result.connection);
     }
   }
   if (unknownKeys.size > 0) {
@@ -101,4 +84,33 @@ async function load(dir: string, { keys, log }: FileStoreOptions): Promise<Array
     );
   }
   return loaded;
+}
+
+/** One file of the store directory: its connection, the unknown key id it is sealed with, or nothing (not ours, or unreadable and logged). */
+async function loadFile(dir: string, name: string, { keys, log }: FileStoreOptions): Promise<{ connection: Connection & { revision: number } } | { unknownKey: string } | undefined> {
+  if (name.startsWith(TEMP_PREFIX)) {
+    // A write that a crash interrupted before its rename: the previous file is still the truth.
+    await unlink(join(dir, name)).catch(() => {});
+    return undefined;
+  }
+  if (!name.startsWith(FILE_PREFIX) || !name.endsWith(FILE_SUFFIX)) return undefined;
+  const id = idOf(name);
+  let record: { revision: number; sealed: string };
+  try {
+    record = JSON.parse(await readFile(join(dir, name), 'utf8')) as { revision: number; sealed: string };
+  } catch {
+    // Kept on disk for an operator to look at; never deleted.
+    log.error('store.record_unreadable', { store: 'file', connectionId: id, reason: 'not JSON' });
+    return undefined;
+  }
+  const keyId = KeyRing.keyIdOf(record.sealed);
+  if (keyId !== undefined && !keys.ids.includes(keyId)) return { unknownKey: keyId };
+  try {
+    const connection = (await openConnection(keys, id, record)) as Connection & { revision: number };
+    if (keyId !== keys.current.id) await writeFileAtomic(dir, name, await serialise(keys, connection));
+    return { connection };
+  } catch {
+    log.error('store.record_unreadable', { store: 'file', connectionId: id, reason: 'failed authentication' });
+    return undefined;
+  }
 }
