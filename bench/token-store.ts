@@ -17,17 +17,17 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { silentLogger } from '../plugin/log.js';
+import { createFileStore } from '../plugin/adapter/node/store/file-store.js';
+import { createRedisStore } from '../plugin/adapter/node/store/redis-store.js';
 import type { Connection } from '../plugin/store/connection.js';
-import { createFileStore } from '../plugin/store/file-store.js';
 import { KeyRing, parseStoreKey } from '../plugin/store/key-ring.js';
 import { createLocalStore } from '../plugin/store/local-store.js';
-import { createRedisStore } from '../plugin/store/redis-store.js';
 import { startRedis } from '../test/vault/redis-server.js';
 
 const { values } = parseArgs({ options: { connections: { type: 'string', default: '100000' }, lookups: { type: 'string', default: '20000' } } });
 const N = Number(values.connections);
 const LOOKUPS = Number(values.lookups);
-const keys = new KeyRing(parseStoreKey(Buffer.alloc(32, 3).toString('base64'), 'bench'));
+const keys = new KeyRing(await parseStoreKey(Buffer.alloc(32, 3).toString('base64'), 'bench'));
 
 /** A realistic connection: SG-sized opaque tokens, scopes, subject. */
 function connection(i: number): Connection & { revision: number } {

@@ -1,15 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import type { TracerProvider } from '@opentelemetry/api';
 import { Hono } from 'hono';
 import type { JWTVerifyGetKey } from 'jose';
 import type { ConfigInput } from './config/define-config.js';
-import { resolveConfig, type ResolvedBank, type ResolvedConfig } from './config/resolve-config.js';
+import { collectConfig, ConfigError, type ResolvedBank, type ResolvedConfig } from './config/resolve-config.js';
+import { ProblemCollector, type RuntimeEnv } from './config/secret-ref.js';
+import { randomToken } from './crypto/random.js';
 import { BankgateError } from './errors/bankgate-error.js';
-import { createJsonLogger, type Logger } from './log.js';
+import { logLevelFrom, type Logger } from './log.js';
 import { MetricsRegistry } from './observability/metrics.js';
 import { serverSpanStarter, tracing } from './observability/tracing.js';
+import { requireRuntime, type Runtime } from './runtime.js';
 import type { ConnectionStore } from './store/connection.js';
-import { createStore } from './store/create-store.js';
 import { createBankCalls, type BankCalls } from './surface/bank-call.js';
 import { bankRoutes } from './surface/bank-routes.js';
 import { createCallerAuthenticator, type Authenticate, type CallerAuthVariables } from './surface/caller-auth.js';
@@ -25,14 +26,23 @@ import { createBankTransport } from './transport/bank-transport.js';
 import type { BankTransport } from './transport/types.js';
 
 export interface GatewayOptions {
+  /**
+   * What the runtime supplies: transports, the store, the log sink, the environment (see runtime.ts).
+   * Required here; `createGateway` from `bankgate/node` passes `nodeRuntime()`.
+   */
+  readonly runtime?: Runtime;
   /** Public base URL for OAuth redirects; default `config.publicUrl`, else `http://127.0.0.1:$PORT`. A function is read when a consent starts. */
   readonly publicUrl?: string | (() => string);
-  /** One transport per bank; default: undici with the bank's mTLS certificate (and signing key). */
-  readonly transport?: (bank: ResolvedBank, context: { metrics: MetricsRegistry; log: Logger }) => BankTransport;
+  /** One transport per bank, instead of the runtime's (tests inject one here). */
+  readonly transport?: (bank: ResolvedBank, context: { metrics: MetricsRegistry; log: Logger }) => BankTransport | Promise<BankTransport>;
+  /** The connection store, instead of the one the runtime opens for `store` / `BANKGATE_STORE`. */
   readonly store?: ConnectionStore;
+  /** The log sink, instead of the runtime's. */
   readonly log?: Logger;
+  /** The clock, instead of the runtime's. */
   readonly now?: () => number;
-  readonly env?: NodeJS.ProcessEnv;
+  /** The environment, instead of the runtime's (`runtime.env`). */
+  readonly env?: RuntimeEnv;
   /** Where the engines count; served at `GET /metrics`. */
   readonly metrics?: MetricsRegistry;
   /** Overrides the JWKS lookup of `callers.jwt` (a key set already in memory). */
@@ -52,7 +62,7 @@ export interface Gateway {
   readonly devKey?: string;
   /** True when no key was configured and one was generated: print it at start. */
   readonly devKeyGenerated: boolean;
-  /** The framing-free pipeline the Hono app is built from; the Node fast path (`plugin/node/`) serves bank calls with it. */
+  /** The framing-free pipeline the Hono app is built from; the Node fast path (`bankgate/node`) serves bank calls with it. */
   readonly pipeline: GatewayPipeline;
   close(): Promise<void>;
 }
@@ -66,28 +76,47 @@ export interface GatewayPipeline {
 }
 
 /**
- * Builds the gateway from `hono.config.ts`: validates the config (once), creates one transport per bank,
- * the token engine and the Hono surface.
+ * Builds the gateway from `hono.config.ts` on a runtime: validates the config (once), creates one transport
+ * per bank through the runtime (every problem of the config and of the banks' certificates reported
+ * together, each under its path), opens the store, and builds the token engine and the Hono surface.
+ * Without `options.runtime`, throws `config_invalid` naming the import that supplies one.
  * @example
+ *   import { createGateway, createNodeHandler } from 'bankgate/node';   // Node: nodeRuntime() by default
  *   const gateway = await createGateway(config);
- *   http.createServer(createNodeHandler(gateway)).listen(3000); // Node: bank calls on the fast path (plugin/node/)
- *   serve({ fetch: gateway.app.fetch, port: 3000 });           // or the Hono app anywhere Hono runs
+ *   http.createServer(createNodeHandler(gateway)).listen(3000);          // bank calls on the Node fast path
+ *   // elsewhere: createGateway(config, { runtime }) from 'bankgate', then serve gateway.app.fetch
  */
 export async function createGateway(input: ConfigInput | ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const env = options.env ?? process.env;
-  const config = isResolved(input) ? input : await resolveConfig(input, env);
-  const log = options.log ?? createJsonLogger();
+  const runtime = requireRuntime(options.runtime);
+  const env = options.env ?? runtime.env;
+  const source = { name: runtime.name, env, ...(runtime.files ? { files: runtime.files } : {}), ...(runtime.decryptPrivateKey ? { decryptPrivateKey: runtime.decryptPrivateKey } : {}) };
+  const now = options.now ?? runtime.now ?? Date.now;
+  const log = options.log ?? runtime.logger(logLevelFrom(env.BANKGATE_LOG_LEVEL));
   const metrics = options.metrics ?? new MetricsRegistry();
+  const problems = new ProblemCollector(source);
+  const config = isResolved(input) ? input : await collectConfig(input, problems, source);
   const transports = new Map<string, BankTransport>();
+  const closeTransports = () => Promise.all([...transports.values()].map((t) => t.close()));
   for (const bank of config.banks.values()) {
-    transports.set(bank.name, (options.transport ?? createBankTransport)(bank, { metrics, log }));
+    const transport = options.transport ? await options.transport(bank, { metrics, log }) : await createBankTransport(bank, runtime, { metrics, log, problems, now });
+    if (transport) transports.set(bank.name, transport);
   }
-  const store = options.store ?? (await createStore(config.store, { env, log }));
-  const engine = createTokenEngine({ banks: config.banks, transports, store, log, metrics, now: options.now, refreshLockTtlMs: config.store.lockTtlSeconds * 1000 });
+  if (problems.problems.length > 0) {
+    await closeTransports();
+    throw new ConfigError(problems.problems);
+  }
+  let store: ConnectionStore;
+  try {
+    store = options.store ?? (await runtime.store(config.store, { log, source }));
+  } catch (error) {
+    await closeTransports();
+    throw error;
+  }
+  const engine = createTokenEngine({ banks: config.banks, transports, store, log, metrics, now, refreshLockTtlMs: config.store.lockTtlSeconds * 1000, replicaId: runtime.replicaId });
   const routes = new RouteTable(config.banks);
   // A dev key is generated only when nothing else authenticates callers (no keys, no JWT issuer).
   const devKeyGenerated = config.devKey === undefined && config.callers.keys.length === 0 && !config.callers.jwt;
-  const devKey = config.devKey ?? (devKeyGenerated ? randomBytes(24).toString('base64url') : undefined);
+  const devKey = config.devKey ?? (devKeyGenerated ? randomToken(24) : undefined);
   const publicUrl = (): string => {
     const value = typeof options.publicUrl === 'function' ? options.publicUrl() : options.publicUrl ?? config.publicUrl ?? `http://127.0.0.1:${env.PORT ?? 3000}`;
     return value.replace(/\/$/, '');
@@ -117,7 +146,11 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
     surfaceDocument ??= JSON.stringify(buildSurfaceDocument(surfaceApis, { serverUrl: publicUrl() }));
     return c.body(surfaceDocument, 200, { 'content-type': 'application/json' });
   });
-  app.route('/', docsRoutes({ title: 'bankgate: bank APIs' }));
+  if (runtime.docsScript) app.route('/', docsRoutes({ title: 'bankgate: bank APIs', script: runtime.docsScript.bind(runtime) }));
+  else {
+    // A runtime that cannot read the Scalar bundle serves no docs page (no CDN): say so rather than 401/404.
+    app.get('/docs', (c) => problemResponse(new BankgateError('route_not_found', { status: 404, detail: `the ${runtime.name} runtime serves no /docs (it supplies no Scalar bundle); the API is described at GET /openapi.json` }), c.req.path));
+  }
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
   app.route('/', callbackRoute(engine));
   app.use('*', async function bankgateCallerAuth(c, next) {

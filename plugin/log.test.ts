@@ -1,37 +1,33 @@
 import { describe, expect, it } from 'vitest';
-import { createJsonLogger, logLevelFrom, withFields } from './log.js';
+import { createLineLogger, logLevelFrom, withFields } from './log.js';
 
-function capture(level: 'debug' | 'info' = 'info') {
+function capture(level: 'debug' | 'info' | 'warn' = 'info') {
   const lines: Array<Record<string, unknown>> = [];
-  return { lines, log: createJsonLogger((line) => lines.push(JSON.parse(line) as Record<string, unknown>), level) };
+  return { lines, log: createLineLogger((line) => lines.push(JSON.parse(line) as Record<string, unknown>), level) };
 }
 
-describe('createJsonLogger', () => {
-  it('writes one JSON line per event with its level, time and fields', () => {
+describe('createLineLogger (the portable sink)', () => {
+  it('writes one JSON line per event with its level, time and fields, as the Node sink does', () => {
     const { lines, log } = capture();
     log.info('bank.call', { bank: 'seb', status: 200 });
     expect(lines).toEqual([{ level: 'info', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), event: 'bank.call', bank: 'seb', status: 200 }]);
   });
 
-  it('blanks members named like secrets and cuts bearer tokens and JWTs out of strings', () => {
+  it('blanks members named like secrets and cuts bearer tokens, JWTs and PEMs out of strings', () => {
     const { lines, log } = capture();
-    log.warn('x', { accessToken: 'abc', detail: 'sent Bearer abcdefghijklmnop to eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig', nested: { clientSecret: 's' } });
-    expect(lines[0]).toMatchObject({ accessToken: '[redacted]', detail: 'sent Bearer [redacted] to [redacted]', nested: { clientSecret: '[redacted]' } });
+    log.warn('x', { accessToken: 'abc', detail: 'sent Bearer abcdefghijklmnop to eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig', nested: { clientSecret: 's', pem: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----' } });
+    expect(lines[0]).toMatchObject({ accessToken: '[redacted]', detail: 'sent Bearer [redacted] to [redacted]', nested: { clientSecret: '[redacted]', pem: '[redacted]' } });
   });
 
-  it('debug lines only at debug level', () => {
-    const quiet = capture('info');
-    quiet.log.debug?.('bank.call', {});
-    expect(quiet.lines).toEqual([]);
+  it('drops lines below its level; no debug at all below debug', () => {
+    const quiet = capture('warn');
+    expect(quiet.log.debug).toBeUndefined();
+    quiet.log.info('a');
+    quiet.log.error('b');
+    expect(quiet.lines.map((l) => l.event)).toEqual(['b']);
     const chatty = capture('debug');
     chatty.log.debug?.('bank.call', {});
     expect(chatty.lines).toHaveLength(1);
-  });
-
-  it('a line carries a request id only when the code that logs it passes one', () => {
-    const { lines, log } = capture();
-    log.info('store.opened', { kind: 'file' });
-    expect(lines[0]).not.toHaveProperty('requestId');
   });
 });
 

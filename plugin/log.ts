@@ -1,9 +1,9 @@
-import { writeSync } from 'node:fs';
-import pino from 'pino';
 import { BankgateError } from './errors/bankgate-error.js';
 
 /**
- * Structured JSON log lines (pino). Callers pass only names, ids and codes, never a token, a secret or a
+ * Structured log lines: the `Logger` interface every part of the core writes to, and the redaction every
+ * sink applies. The sink is the runtime's (`bankgate/node`: pino on stderr); `createLineLogger` is the
+ * portable one (JSON lines to any writer). Callers pass only names, ids and codes, never a token, a secret or a
  * header value; redaction is the last line of defence: members named like secrets are blanked and any
  * string that looks like a bearer token or a PEM is cut out. A line that belongs to an inbound request
  * carries its `requestId`, passed explicitly by the code that has it (or bound with `withFields`): no
@@ -28,7 +28,8 @@ export function redact(text: string): string {
 /** Cheap first look: only strings that could hold a bearer token, a JWT or a PEM go through the full pattern. */
 const MAYBE_SECRET = /bearer|eyJ|-----BEGIN/i;
 
-function scrub(value: unknown, depth = 0): unknown {
+/** A copy of log fields with secret-named members blanked and secret-looking strings cut. */
+export function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return MAYBE_SECRET.test(value) ? redact(value) : value;
   if (depth > 6 || typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
@@ -38,66 +39,23 @@ function scrub(value: unknown, depth = 0): unknown {
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-const LOG_LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error', 'silent'];
+export const LOG_LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+const LEVEL_RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
 /**
- * The gateway's logger: pino, JSON lines to stderr (or to `write`, for tests), level from `BANKGATE_LOG_LEVEL`.
- * An unknown level throws `config_invalid` naming the variable and the levels there are.
+ * The portable sink: one JSON line per event (`{"level","time",…fields,"event"}`, the shape the Node sink
+ * writes too), fields scrubbed, handed to `write` (e.g. `console.log` on an edge runtime, an array in tests).
+ * Below `debug` level the logger has no `debug`, so callers skip building those lines (`log.debug?.(…)`).
  */
-export function createJsonLogger(write?: (line: string) => void, level: LogLevel = logLevelFrom(process.env.BANKGATE_LOG_LEVEL)): Logger {
-  const destination = write ? { write: (line: string) => write(line.endsWith('\n') ? line.slice(0, -1) : line) } : batchedStderr();
-  const base = pino(
-    {
-      level,
-      base: undefined,
-      messageKey: 'event',
-      timestamp: isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    destination,
-  );
-  const emit = (lvl: 'debug' | 'info' | 'warn' | 'error') => (event: string, fields?: Record<string, unknown>) => {
-    if (!base.isLevelEnabled(lvl)) return;
-    base[lvl](fields ? (scrub(fields) as Record<string, unknown>) : {}, event);
-  };
-  // No `debug` at all below debug level: callers skip building the line (`log.debug?.(…)`).
-  return { ...(base.isLevelEnabled('debug') ? { debug: emit('debug') } : {}), info: emit('info'), warn: emit('warn'), error: emit('error') };
-}
-
-/**
- * stderr, written once per event-loop turn: a busy gateway logs a line per bank call, and a write per line
- * (a thread-pool round trip each) costs more than formatting the line. Nothing waits longer than the turn.
- */
-function batchedStderr(): { write(line: string): void } {
-  const stream = pino.destination({ dest: 2, sync: false });
-  let pending = '';
-  const flush = () => {
-    const out = pending;
-    pending = '';
-    if (out) stream.write(out);
-  };
-  // pino flushes its stream at exit; lines of the last turn are written synchronously after it.
-  process.once('exit', () => {
-    if (pending) writeSync(2, pending);
-  });
-  return {
-    write(line) {
-      if (pending === '') setImmediate(flush);
-      pending += line;
-    },
-  };
-}
-
-/** pino's ISO time, formatted once per millisecond rather than once per line. */
-let lastMs = 0;
-let lastTime = '';
-function isoTime(): string {
-  const now = Date.now();
-  if (now !== lastMs) {
-    lastMs = now;
-    lastTime = `,"time":"${new Date(now).toISOString()}"`;
-  }
-  return lastTime;
+export function createLineLogger(write: (line: string) => void, level: LogLevel = 'info'): Logger {
+  const emit = (lvl: Exclude<LogLevel, 'silent'>) =>
+    LEVEL_RANK[lvl] < LEVEL_RANK[level]
+      ? () => {}
+      : (event: string, fields?: Record<string, unknown>) => {
+          write(JSON.stringify({ level: lvl, time: new Date().toISOString(), ...(fields ? (scrub(fields) as Record<string, unknown>) : {}), event }));
+        };
+  return { ...(LEVEL_RANK.debug >= LEVEL_RANK[level] ? { debug: emit('debug') } : {}), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
 
 /** `BANKGATE_LOG_LEVEL` as a level (`info` when unset). */

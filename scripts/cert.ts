@@ -4,7 +4,7 @@
 // the `openssl pkcs12 -legacy` command that converts it. Exit 1 when the file cannot be read.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatCertificateInfo, inspectCertificate } from '../plugin/transport/certificate-info.js';
+import { formatCertificateInfo, inspectCertificate } from '../plugin/adapter/node/transport/certificate-info.js';
 
 const USAGE = 'usage: npm run cert -- inspect FILE [--passphrase P]';
 const fail = (message: string): never => {

@@ -6,9 +6,10 @@
 // --header are used as given.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { decryptPrivateKeyPem } from '../plugin/adapter/node/transport/options.js';
 import { outgoingHeaders } from '../plugin/transport/hop-by-hop.js';
-import { resolveSigning } from '../plugin/transport/options.js';
 import { createRequestSigner } from '../plugin/transport/request-signer.js';
+import { resolveSigningOptions } from '../plugin/transport/signing-options.js';
 
 const fail = (message: string): never => {
   console.error(`sign: ${message}`);
@@ -57,7 +58,7 @@ const body = values.body === undefined ? undefined : new Uint8Array(read(values.
 
 let signed: Record<string, string>;
 try {
-  const signing = resolveSigning(
+  const signing = await resolveSigningOptions(
     {
       keyId,
       key,
@@ -66,9 +67,10 @@ try {
       ...(values['signed-headers'] ? { headers: values['signed-headers'].split(/\s+/).filter(Boolean) } : {}),
     },
     'sign',
+    { runtime: 'node', decryptPrivateKey: decryptPrivateKeyPem },
   );
   // The same steps as the transport's send(): header hygiene, then the signer.
-  signed = createRequestSigner('sign', signing)({ method, path: url!.pathname + url!.search, headers: outgoingHeaders(headers), body });
+  signed = await createRequestSigner('sign', signing)({ method, path: url!.pathname + url!.search, headers: outgoingHeaders(headers), body });
 } catch (error) {
   fail((error as Error).message.replace(/^sign\./, '--'));
 }

@@ -1,10 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createCertificateAuthority } from '../../sandbox/pki.js';
+import { describe, expect, it } from 'vitest';
 import type { ApiManifest } from '../manifest/types.js';
-import { ConfigError, resolveConfig } from './resolve-config.js';
+import { ConfigError, resolveConfig, type ConfigSource } from './resolve-config.js';
 import type { BankgateConfig } from './schema.js';
 
 const manifest: ApiManifest = {
@@ -17,9 +13,27 @@ const manifest: ApiManifest = {
   routes: [{ operationId: 'accounts', method: 'get', path: '/accounts', params: { path: [], query: [], header: [] }, scopes: ['accounts'], tokenKind: 'psu' }],
 };
 
-async function problemsOf(config: BankgateConfig, env: NodeJS.ProcessEnv = {}): Promise<readonly string[]> {
+/** A runtime's reading side without files (as on Workers), or with the files given here. */
+function source(env: Record<string, string> = {}, files?: Record<string, string>): ConfigSource {
+  return {
+    name: files ? 'test' : 'edge',
+    env,
+    ...(files
+      ? {
+          files: {
+            read: (path: string) => {
+              if (!(path in files)) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+              return new TextEncoder().encode(files[path]);
+            },
+          },
+        }
+      : {}),
+  };
+}
+
+async function problemsOf(config: BankgateConfig, from: ConfigSource): Promise<readonly string[]> {
   try {
-    await resolveConfig(config, env);
+    await resolveConfig(config, from);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
@@ -27,63 +41,57 @@ async function problemsOf(config: BankgateConfig, env: NodeJS.ProcessEnv = {}): 
   return [];
 }
 
-describe('resolveConfig', () => {
-  let dir: string;
-  let good: BankgateConfig;
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'bankgate-config-'));
-    const ca = await createCertificateAuthority('test CA');
-    const client = await ca.issueClient({ commonName: 'tpp' });
-    const expired = await ca.issueClient({ commonName: 'old tpp', notBefore: new Date('2020-01-01'), notAfter: new Date('2021-01-01') });
-    const other = await ca.issueClient({ commonName: 'other' });
-    writeFileSync(join(dir, 'cert.pem'), client.certPem);
-    writeFileSync(join(dir, 'key.pem'), client.keyPem);
-    writeFileSync(join(dir, 'expired.pem'), expired.certPem);
-    writeFileSync(join(dir, 'expired-key.pem'), expired.keyPem);
-    writeFileSync(join(dir, 'other-key.pem'), other.keyPem);
-    good = {
-      banks: {
-        b: {
-          apis: { ais: { manifest } },
-          authorizationServer: { kind: 'static', issuer: 'https://as.example', authorizationEndpoint: 'https://as.example/authorize', tokenEndpoint: 'https://as.example/token' },
-          client: { clientId: 'id', auth: { method: 'client_secret_post', secret: { env: 'B_SECRET' } } },
-          mtls: { cert: { file: join(dir, 'cert.pem') }, key: { file: join(dir, 'key.pem') } },
-        },
-      },
-    };
-  });
+const good: BankgateConfig = {
+  banks: {
+    b: {
+      apis: { ais: { manifest } },
+      authorizationServer: { kind: 'static', issuer: 'https://as.example', authorizationEndpoint: 'https://as.example/authorize', tokenEndpoint: 'https://as.example/token' },
+      client: { clientId: 'id', auth: { method: 'client_secret_post', secret: { env: 'B_SECRET' } } },
+      mtls: { cert: { file: '/etc/qwac.pem' }, key: { file: '/etc/qwac.key' } },
+    },
+  },
+};
 
-  it('resolves a good config, with PSU scopes taken from the manifests', async () => {
-    const resolved = await resolveConfig(good, { B_SECRET: 's3cret', BANKGATE_DEV_KEY: 'k'.repeat(20) });
+describe('resolveConfig (portable: the runtime supplies env and files)', () => {
+  it('resolves a good config, with PSU scopes taken from the manifests; mtls stays data for the runtime', async () => {
+    const resolved = await resolveConfig(good, source({ B_SECRET: 's3cret', BANKGATE_DEV_KEY: 'k'.repeat(20) }));
     const bank = resolved.banks.get('b')!;
     expect(bank.client.secret).toBe('s3cret');
     expect(bank.consent.scopes).toEqual(['accounts']);
     expect(bank.apis.get('ais')!.baseUrl.href).toBe('https://bank.example/v1');
+    expect(bank.mtls).toEqual({ kind: 'pem', cert: { file: '/etc/qwac.pem' }, key: { file: '/etc/qwac.key' }, warnDays: 30, watch: true, reloadDebounceMs: 250 });
     expect(resolved.devKey).toBe('k'.repeat(20));
   });
 
-  it('names every problem by its path', async () => {
+  it('names every problem by its path, all together', async () => {
     const bad = structuredClone(good) as BankgateConfig & { banks: Record<string, any> };
-    bad.banks.b.mtls.cert = { file: join(dir, 'missing.pem') };
     bad.banks.b.authorizationServer.tokenEndpoint = 'http://as.example/token';
-    const schemaProblems = await problemsOf(bad, {});
-    expect(schemaProblems).toContain('banks.b.authorizationServer.tokenEndpoint: must be an https:// URL');
-
-    const fileProblems = await problemsOf({ ...good, banks: { b: { ...good.banks.b!, mtls: { cert: { file: join(dir, 'missing.pem') }, key: { file: join(dir, 'key.pem') } } } } }, {});
-    expect(fileProblems).toContain(`banks.b.mtls.cert: file ${join(dir, 'missing.pem')} not found`);
-    expect(fileProblems).toContain('banks.b.client.auth.secret: environment variable B_SECRET is not set');
+    expect(await problemsOf(bad, source())).toContain('banks.b.authorizationServer.tokenEndpoint: must be an https:// URL');
+    const withFiles = { ...good, callers: { keys: { batch: { key: { file: '/keys/batch' }, allow: ['*'] } } } };
+    expect(await problemsOf(withFiles, source({}, {}))).toEqual([
+      'banks.b.client.auth.secret: environment variable B_SECRET is not set',
+      'callers.keys.batch.key: file /keys/batch not found',
+    ]);
   });
 
-  it('refuses an expired client certificate and a key that is not the certificate’s', async () => {
-    const expired = await problemsOf({ banks: { b: { ...good.banks.b!, mtls: { cert: { file: join(dir, 'expired.pem') }, key: { file: join(dir, 'expired-key.pem') } } } } }, { B_SECRET: 's' });
-    expect(expired.some((p) => p.startsWith('banks.b.mtls.cert: certificate') && p.includes('expired'))).toBe(true);
-    const mismatch = await problemsOf({ banks: { b: { ...good.banks.b!, mtls: { cert: { file: join(dir, 'cert.pem') }, key: { file: join(dir, 'other-key.pem') } } } } }, { B_SECRET: 's' });
-    expect(mismatch.some((p) => p.startsWith('banks.b.mtls.key: ') && p.includes('does not belong to the certificate'))).toBe(true);
+  it('a { file } reference on a runtime without files: the path, and that the runtime has none', async () => {
+    const config = { ...good, banks: { b: { ...good.banks.b!, client: { clientId: 'id', auth: { method: 'client_secret_post' as const, secret: { file: '/run/secret' } } } } } };
+    expect(await problemsOf(config, source())).toEqual([
+      "banks.b.client.auth.secret: { file: '/run/secret' } cannot be read: the edge runtime has no files; give it as { env: '…' } (or the runtime's binding)",
+    ]);
   });
 
   it('refuses unknown keys and bad names instead of ignoring them', async () => {
-    const problems = await problemsOf({ ...good, banks: { 'Bad Name': good.banks.b!, b: { ...good.banks.b!, extra: 1 } as never } }, { B_SECRET: 's' });
+    const problems = await problemsOf({ ...good, banks: { 'Bad Name': good.banks.b!, b: { ...good.banks.b!, extra: 1 } as never } }, source({ B_SECRET: 's' }));
     expect(problems.some((p) => p.startsWith('banks.Bad Name'))).toBe(true);
     expect(problems.some((p) => p.startsWith('banks.b') && p.includes('extra'))).toBe(true);
+  });
+
+  it('signing: the key is read and checked at start, problems under banks.<bank>.signing', async () => {
+    const withSigning: BankgateConfig = { ...good, banks: { b: { ...good.banks.b!, signing: { keyId: 'k', key: { env: 'QSEAL' } } } } };
+    expect(await problemsOf(withSigning, source({ B_SECRET: 's' }))).toEqual(['banks.b.signing.key: environment variable QSEAL is not set']);
+    expect(await problemsOf(withSigning, source({ B_SECRET: 's', QSEAL: 'not a key' }))).toEqual([
+      'banks.b.signing.key: must be the PEM text of a private key (read the file first), got string',
+    ]);
   });
 });

@@ -2,13 +2,14 @@ import { BankgateError } from '../errors/bankgate-error.js';
 import type { ApiManifest } from '../manifest/types.js';
 import type { StoreConfig } from '../store/config-schema.js';
 import { resolveCallers, type ResolvedCallers } from '../surface/resolve-callers.js';
-import type { TransportConfig } from '../transport/config-schema.js';
-import { resolveSigning, resolveTls, type ResolvedSigning, type ResolvedTls } from '../transport/resolve-tls.js';
+import type { MtlsConfig, TransportConfig } from '../transport/config-schema.js';
+import { resolveSigning } from '../transport/resolve-signing.js';
+import type { DecryptPrivateKey, ResolvedSigning } from '../transport/signing-options.js';
 import type { ConfigInput } from './define-config.js';
 import type { AuthorizationChoice } from './credentials-schema.js';
 import { checkApiCredentials, readCredentials, type ResolvedCredential } from './resolve-credentials.js';
 import { configSchema, type ParsedBankConfig } from './schema.js';
-import { ProblemCollector } from './secret-ref.js';
+import { ProblemCollector, type SecretSource } from './secret-ref.js';
 
 export interface ResolvedApi {
   readonly name: string;
@@ -17,8 +18,8 @@ export interface ResolvedApi {
   readonly baseUrl: URL;
   /** The bank's normalised OpenAPI document of this API, when configured: validation and /openapi.json use it. */
   readonly document?: Readonly<Record<string, unknown>>;
-  /** This API's own QWAC, when `apis.<api>.mtls` overrides the bank's. */
-  readonly tls?: ResolvedTls;
+  /** This API's own QWAC, when `apis.<api>.mtls` overrides the bank's: data, read by the runtime's transport factory. */
+  readonly mtls?: MtlsConfig;
   /** The token of operations declaring `Authorization` without a scheme (`apis.<api>.authorization`, else the bank's). */
   readonly authorization?: AuthorizationChoice;
 }
@@ -30,7 +31,9 @@ export interface ResolvedBank {
   readonly authorizationServer: ParsedBankConfig['authorizationServer'];
   readonly client: { readonly clientId: string; readonly method: ParsedBankConfig['client']['auth']['method']; readonly secret?: string };
   readonly consent: { readonly scopes: readonly string[]; readonly openid: boolean; readonly extraParams: Readonly<Record<string, string>> };
-  readonly tls: ResolvedTls;
+  /** The bank's QWAC (`banks.<bank>.mtls`): data, read and checked by the runtime's transport factory at start. */
+  readonly mtls: MtlsConfig;
+  /** The QSeal signing key, checked and imported into WebCrypto. */
   readonly signing?: ResolvedSigning;
   /** `banks.<bank>.transport`, defaults applied. */
   readonly transport: TransportConfig;
@@ -61,17 +64,37 @@ export class ConfigError extends BankgateError {
   }
 }
 
+/** Where the config's references are read from, and how encrypted keys are decrypted: a runtime (`nodeRuntime()`) is one. */
+export interface ConfigSource extends SecretSource {
+  readonly decryptPrivateKey?: DecryptPrivateKey;
+}
+
 /**
- * Validates the config once, at start-up, and reads every referenced secret and PEM.
- * Every problem is reported together, each under its path (`banks.sg.mtls.cert: file ./x.pem not found`).
+ * Validates the config once, at start-up, and reads every referenced secret (from the runtime's environment
+ * and files). Every problem is reported together, each under its path (`banks.sg.client.auth.secret: …`).
+ * TLS material (`mtls`) stays data here: the runtime's transport factory reads and checks it
+ * (`createGateway` reports those problems together with these).
+ * @example const config = await resolveConfig(input, nodeRuntime());
  */
-export async function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<ResolvedConfig> {
+export async function resolveConfig(input: ConfigInput, source: ConfigSource): Promise<ResolvedConfig> {
+  const collector = new ProblemCollector(source);
+  const config = await collectConfig(input, collector, source);
+  if (collector.problems.length > 0) throw new ConfigError(collector.problems);
+  return config;
+}
+
+/**
+ * The config with every problem recorded in `collector` instead of thrown, so that a caller can add its own
+ * (the transports') before reporting them all. Only a config that does not match the schema throws at once:
+ * nothing else can be read then. What a recorded problem leaves unread is undefined.
+ */
+export async function collectConfig(input: ConfigInput, collector: ProblemCollector, source: Pick<ConfigSource, 'name' | 'decryptPrivateKey'>): Promise<ResolvedConfig> {
   const raw = typeof input === 'function' ? await input() : input;
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`));
   }
-  const collector = new ProblemCollector(env);
+  const reading = { runtime: source.name, ...(source.decryptPrivateKey ? { decryptPrivateKey: source.decryptPrivateKey } : {}) };
   const banks = new Map<string, ResolvedBank>();
   for (const [bankName, bank] of Object.entries(parsed.data.banks)) {
     const at = `banks.${bankName}`;
@@ -84,15 +107,13 @@ export async function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv =
       }
       const baseUrl = new URL(base);
       if (baseUrl.protocol !== 'https:') collector.add(`${at}.apis.${apiName}.baseUrl: ${base} is not https; banks are only called over TLS`);
-      const apiTls = api.mtls ? resolveTls(api.mtls, `${at}.apis.${apiName}`, collector, now) : undefined;
       const authorization = api.authorization ?? bank.authorization;
       checkApiCredentials({ bank: bankName, api: apiName }, api.manifest.routes, bank.credentials, authorization, collector);
-      apis.set(apiName, { name: apiName, manifest: api.manifest, baseUrl, document: api.document, ...(apiTls ? { tls: apiTls } : {}), ...(authorization ? { authorization } : {}) });
+      apis.set(apiName, { name: apiName, manifest: api.manifest, baseUrl, document: api.document, ...(api.mtls ? { mtls: api.mtls } : {}), ...(authorization ? { authorization } : {}) });
     }
     const auth = bank.client.auth;
     const secret = 'secret' in auth ? collector.read(auth.secret, `${at}.client.auth.secret`) : undefined;
-    const tls = resolveTls(bank.mtls, at, collector, now);
-    const signing = resolveSigning(bank.signing, at, collector);
+    const signing = await resolveSigning(bank.signing, at, collector, reading);
     const psuScopes = [...new Set([...apis.values()].flatMap((api) => api.manifest.routes.filter((r) => r.tokenKind === 'psu').flatMap((r) => r.scopes)))].sort();
     banks.set(bankName, {
       name: bankName,
@@ -101,8 +122,7 @@ export async function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv =
       authorizationServer: bank.authorizationServer,
       client: { clientId: bank.client.clientId, method: auth.method, secret },
       consent: { scopes: bank.consent.scopes ?? psuScopes, openid: bank.consent.openid, extraParams: bank.consent.extraParams },
-      // Undefined only after a problem was recorded: the ConfigError below is thrown before anyone reads it.
-      tls: tls as ResolvedTls,
+      mtls: bank.mtls,
       signing,
       transport: bank.transport,
       refreshSkewSeconds: bank.refreshSkewSeconds,
@@ -111,6 +131,5 @@ export async function resolveConfig(input: ConfigInput, env: NodeJS.ProcessEnv =
     });
   }
   const callers = resolveCallers(parsed.data.callers, collector);
-  if (collector.problems.length > 0) throw new ConfigError(collector.problems);
   return { publicUrl: parsed.data.publicUrl, devKey: callers.devKey, callers, store: parsed.data.store, validation: parsed.data.validation, banks };
 }

@@ -1,42 +1,54 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { fromBase64, fromHex, toBase64, toBase64Url, toHex } from '../crypto/base64.js';
+import { sha256 } from '../crypto/digest.js';
+import { randomBytes } from '../crypto/random.js';
 import { BankgateError } from '../errors/bankgate-error.js';
 
 /** One AES-256 key and its id: a fingerprint of the key, so that ids can never be mixed up by hand. */
 export interface StoreKey {
   readonly id: string;
-  readonly key: Buffer;
+  readonly key: Uint8Array;
 }
 
 const FORMAT = 'v1';
 const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** Parses a 32-byte key written as base64, base64url or 64 hex digits; the error says how to make one. */
-export function parseStoreKey(text: string, path: string): StoreKey {
+export async function parseStoreKey(text: string, path: string): Promise<StoreKey> {
   const trimmed = text.trim();
-  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
-  if (bytes.length !== 32) {
+  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed) ? fromHex(trimmed) : fromBase64(trimmed);
+  if (bytes?.length !== 32) {
     throw new Error(`${path}: an encryption key must be 32 bytes, as base64 or 64 hex digits (make one: openssl rand -base64 32)`);
   }
-  return { id: keyId(bytes), key: bytes };
+  return { id: await keyId(bytes), key: bytes };
 }
 
+/** A new random key, base64. */
 export function generateStoreKey(): string {
-  return randomBytes(32).toString('base64');
+  return toBase64(randomBytes(32));
 }
 
-function keyId(key: Buffer): string {
-  return createHash('sha256').update('bankgate store key id\0').update(key).digest('hex').slice(0, 16);
+async function keyId(key: Uint8Array): Promise<string> {
+  const label = encoder.encode('bankgate store key id\0');
+  const input = new Uint8Array(label.length + key.length);
+  input.set(label, 0);
+  input.set(key, label.length);
+  return toHex(await sha256(input)).slice(0, 16);
 }
 
 /**
- * AES-256-GCM at rest with key rotation: new writes use the current key; records sealed under any key of
- * the ring still open. A sealed value is `v1.<keyId>.<iv>.<ciphertext>.<tag>` (base64url parts); the
+ * AES-256-GCM at rest (WebCrypto) with key rotation: new writes use the current key; records sealed under any
+ * key of the ring still open. A sealed value is `v1.<keyId>.<iv>.<ciphertext>.<tag>` (base64url parts); the
  * additional authenticated data binds it to its record (the connection id), so a value copied onto another
- * record does not open.
+ * record does not open. The format is what the node:crypto implementation wrote: its records still open.
  */
 export class KeyRing {
   readonly current: StoreKey;
-  readonly #byId: ReadonlyMap<string, Buffer>;
+  readonly #byId: ReadonlyMap<string, Uint8Array>;
+  /** Imported once per key, on first use. */
+  readonly #imported = new Map<string, Promise<CryptoKey>>();
 
   constructor(current: StoreKey, previous: readonly StoreKey[] = []) {
     this.current = current;
@@ -47,12 +59,23 @@ export class KeyRing {
     return [...this.#byId.keys()];
   }
 
-  seal(plaintext: string, aad: string): string {
+  #cryptoKey(id: string, raw: Uint8Array): Promise<CryptoKey> {
+    let key = this.#imported.get(id);
+    if (!key) {
+      key = crypto.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, 'AES-GCM', false, ['encrypt', 'decrypt']);
+      this.#imported.set(id, key);
+    }
+    return key;
+  }
+
+  async seal(plaintext: string, aad: string): Promise<string> {
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
-    cipher.setAAD(Buffer.from(aad, 'utf8'));
-    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [FORMAT, this.current.id, iv.toString('base64url'), ciphertext.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+    const key = await this.#cryptoKey(this.current.id, this.current.key);
+    // WebCrypto appends the 16-byte tag to the ciphertext; the format keeps them apart.
+    const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: iv as Uint8Array<ArrayBuffer>, additionalData: encoder.encode(aad), tagLength: 128 }, key, encoder.encode(plaintext)));
+    const ciphertext = sealed.subarray(0, sealed.length - TAG_BYTES);
+    const tag = sealed.subarray(sealed.length - TAG_BYTES);
+    return [FORMAT, this.current.id, toBase64Url(iv), toBase64Url(ciphertext), toBase64Url(tag)].join('.');
   }
 
   /** The key id a sealed value names (to re-seal records of retired keys). */
@@ -61,21 +84,28 @@ export class KeyRing {
     return parts.length === 5 && parts[0] === FORMAT ? parts[1] : undefined;
   }
 
-  open(sealed: string, aad: string): string {
+  async open(sealed: string, aad: string): Promise<string> {
     const parts = sealed.split('.');
     if (parts.length !== 5 || parts[0] !== FORMAT) throw sealError('record_unreadable', 'a stored record is not in the sealed v1 format');
-    const [, id, iv, ciphertext, tag] = parts as [string, string, string, string, string];
-    const key = this.#byId.get(id);
-    if (!key) {
+    const [, id, ivText, ciphertextText, tagText] = parts as [string, string, string, string, string];
+    const raw = this.#byId.get(id);
+    if (!raw) {
       throw sealError('unknown_key', `a stored record was sealed with key id ${id}, which is not configured: add that key to store.encryption.previousKeys (or BANKGATE_STORE_PREVIOUS_KEYS)`);
     }
+    const unreadable = (cause?: unknown) => sealError('record_unreadable', `a stored record sealed with key id ${id} failed authentication (tampered, or stored under another id)`, cause);
+    const iv = fromBase64(ivText);
+    const ciphertext = fromBase64(ciphertextText);
+    const tag = fromBase64(tagText);
+    if (!iv || iv.length === 0 || !ciphertext || tag?.length !== TAG_BYTES) throw unreadable();
+    const joined = new Uint8Array(ciphertext.length + TAG_BYTES);
+    joined.set(ciphertext, 0);
+    joined.set(tag, ciphertext.length);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
-      decipher.setAAD(Buffer.from(aad, 'utf8'));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-      return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
+      const key = await this.#cryptoKey(id, raw);
+      const plaintext = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: iv as Uint8Array<ArrayBuffer>, additionalData: encoder.encode(aad), tagLength: 128 }, key, joined);
+      return decoder.decode(plaintext);
     } catch (cause) {
-      throw sealError('record_unreadable', `a stored record sealed with key id ${id} failed authentication (tampered, or stored under another id)`, cause);
+      throw unreadable(cause);
     }
   }
 }

@@ -9,12 +9,12 @@ export interface SealedConnection {
 
 const aad = (id: string) => `bankgate:connection:${id}`;
 
-export function sealConnection(keys: KeyRing, connection: Connection, revision: number): SealedConnection {
+export async function sealConnection(keys: KeyRing, connection: Connection, revision: number): Promise<SealedConnection> {
   const { revision: _ignored, ...rest } = connection;
-  return { revision, sealed: keys.seal(JSON.stringify(rest), aad(connection.id)) };
+  return { revision, sealed: await keys.seal(JSON.stringify(rest), aad(connection.id)) };
 }
 
-export function openConnection(keys: KeyRing, id: string, record: SealedConnection): Connection {
-  const connection = JSON.parse(keys.open(record.sealed, aad(id))) as Connection;
+export async function openConnection(keys: KeyRing, id: string, record: SealedConnection): Promise<Connection> {
+  const connection = JSON.parse(await keys.open(record.sealed, aad(id))) as Connection;
   return { ...connection, revision: record.revision };
 }

@@ -1,7 +1,7 @@
 /**
  * The bank-call pipeline, without framing: routing, permission, spec validation, token (and the 401
  * refresh-and-retry), bank headers, the transport, bank errors as problems, metrics and the `bank.call` log
- * line. The Hono middleware (bank-routes.ts) and the Node fast path (plugin/node/) are two thin adapters
+ * line. The Hono middleware (bank-routes.ts) and the Node fast path (plugin/adapter/node/) are two thin adapters
  * around it, so both run exactly this logic.
  */
 import type { Span } from '@opentelemetry/api';

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { BankRequest } from '../transport/types.js';
 import type { ParamManifest } from '../manifest/types.js';
@@ -56,7 +55,7 @@ export function buildBankRequest(match: RouteMatch, inbound: InboundRequest, bea
   for (const [key, value] of credentials.query) query.append(key, value);
   const search = query.toString();
 
-  const requestId = randomUUID();
+  const requestId = crypto.randomUUID();
   const headers: Record<string, string> = { 'x-request-id': requestId, accept: inbound.header('accept') ?? 'application/json' };
   if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
   else if (credentials.authorization !== undefined) headers.authorization = credentials.authorization;

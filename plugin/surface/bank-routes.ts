@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { BankgateError } from '../errors/bankgate-error.js';
@@ -41,9 +40,12 @@ function toResponse(reply: BankReply): Response {
   return new Response(reply.body as Uint8Array<ArrayBuffer> | null, { status: reply.status, headers });
 }
 
-/** The request target as the client sent it (Node), so that no `..` was normalised away before the guard. */
+/**
+ * The request target as the client sent it, so that no `..` was normalised away before the guard: Node's
+ * server (`@hono/node-server`) hands its `IncomingMessage` over as `c.env.incoming`; elsewhere, the URL.
+ */
 function rawTarget(c: Context): string {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const incoming = (c.env as { incoming?: { url?: string } } | undefined)?.incoming;
   if (incoming?.url !== undefined) return incoming.url;
   const url = new URL(c.req.url);
   return url.pathname + url.search;

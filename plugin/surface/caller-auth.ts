@@ -1,6 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { timingSafeEqual } from '../crypto/constant-time.js';
+import { sha256 } from '../crypto/digest.js';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { ResolvedCallers } from './resolve-callers.js';
 
@@ -25,7 +26,7 @@ export interface CallerAuthOptions {
 }
 
 interface KeyEntry {
-  readonly digest: Buffer;
+  readonly digest: Uint8Array;
   readonly caller: Caller;
 }
 
@@ -40,18 +41,22 @@ const KEY_CACHE_SIZE = 256;
 /**
  * Internal caller authentication, `Authorization: Bearer <credential>`: a JWT verified against the
  * issuer's JWKS (RFC 7519: issuer, audience, expiry, algorithm allow-list; `alg: none` never), or a static
- * key compared in constant time. The header authenticates the caller only; it never reaches a bank.
- * Framing-free: the Hono middleware below and the Node fast path (`plugin/node/`) both call it.
+ * key: its SHA-256 compared in constant time with each configured key's. A key accepted once is remembered,
+ * so a known key answers synchronously, with no hashing (WebCrypto's digest is asynchronous); only a miss
+ * pays the hash. The header authenticates the caller only; it never reaches a bank.
+ * Framing-free: the Hono middleware below and the Node fast path (`bankgate/node`) both call it.
  */
 export function createCallerAuthenticator(options: CallerAuthOptions): Authenticate {
-  const keys: KeyEntry[] = options.callers.keys.map((k) => ({ digest: sha256(k.key), caller: { id: k.id, via: 'key', allow: k.allow } }));
+  const configured: Array<{ key: string; caller: Caller }> = options.callers.keys.map((k) => ({ key: k.key, caller: { id: k.id, via: 'key', allow: k.allow } }));
   if (options.devKey !== undefined) {
     if (options.devKey.length < 16) throw new Error('callerAuth: devKey must be at least 16 characters');
-    keys.push({ digest: sha256(options.devKey), caller: { id: 'dev', via: 'key', allow: ['*'] } });
+    configured.push({ key: options.devKey, caller: { id: 'dev', via: 'key', allow: ['*'] } });
   }
+  // Hashed once, awaited by the first credential that is not in the cache.
+  const keys: Promise<KeyEntry[]> = Promise.all(configured.map(async ({ key, caller }) => ({ digest: await sha256(key), caller })));
   const jwt = options.callers.jwt;
   const jwks = jwt ? (options.jwks ?? createRemoteJWKSet(new URL(jwt.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 600_000 })) : undefined;
-  if (keys.length === 0 && !jwt) throw new Error('callerAuth: configure callers.keys, callers.jwt or a dev key');
+  if (configured.length === 0 && !jwt) throw new Error('callerAuth: configure callers.keys, callers.jwt or a dev key');
   // Accepted static keys only (a miss never enters), bounded: an attacker's guesses cannot grow it. The cache
   // holds what the config holds anyway; a hit says only that this exact string is a valid key.
   const accepted = new Map<string, Caller>();
@@ -64,14 +69,18 @@ export function createCallerAuthenticator(options: CallerAuthOptions): Authentic
     if (known) return known;
 
     if (jwt && jwks && JWT_SHAPE.test(credential)) return verifyJwt(credential, jwt, jwks);
-    const digest = sha256(credential);
+    return checkKey(credential);
+  };
+
+  async function checkKey(credential: string): Promise<Caller> {
+    const [entries, digest] = await Promise.all([keys, sha256(credential)]);
     let found: Caller | undefined;
-    for (const entry of keys) if (timingSafeEqual(digest, entry.digest)) found = entry.caller; // no early exit: same time for every key
+    for (const entry of entries) if (timingSafeEqual(digest, entry.digest)) found = entry.caller; // no early exit: same time for every key
     if (!found) throw unauthorized('the internal credential is not valid', 'invalid_key');
     if (accepted.size >= KEY_CACHE_SIZE) accepted.clear();
     accepted.set(credential, found);
     return found;
-  };
+  }
 }
 
 /** The Hono middleware: sets `c.var.caller`. */
@@ -114,8 +123,4 @@ function jwtReason(error: unknown): string {
 
 function unauthorized(detail: string, reason: string): BankgateError {
   return new BankgateError('unauthorized', { status: 401, detail, extra: { reason } });
-}
-
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }

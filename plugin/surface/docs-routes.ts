@@ -1,18 +1,20 @@
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { Scalar } from '@scalar/hono-api-reference';
 import { Hono } from 'hono';
 
 /**
  * `GET /docs`: an interactive reference (Scalar) for `/openapi.json`. The Scalar bundle is served by the
  * gateway itself, not from a CDN: gateways run where the public internet is not reachable, and the docs
- * page should not depend on a third party's uptime.
+ * page should not depend on a third party's uptime. The runtime reads the bundle (`script`: on Node, from
+ * `node_modules`), once, on first request.
  */
-export function docsRoutes(options: { title: string }) {
+export function docsRoutes(options: { title: string; script: () => Promise<string> }) {
   const app = new Hono();
   let bundle: Promise<string> | undefined;
   app.get('/docs/scalar.js', async (c) => {
-    bundle ??= readFile(createRequire(import.meta.url).resolve('@scalar/api-reference/browser/standalone.js'), 'utf8');
+    bundle ??= options.script().catch((error: unknown) => {
+      bundle = undefined; // asked again next time
+      throw error;
+    });
     return c.body(await bundle, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=3600' });
   });
   app.get(

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
 
 export interface RequestIdVariables {
@@ -10,7 +9,7 @@ const SANE = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The correlation id of an inbound request: the caller's `X-Request-ID` when it is sane, else a new UUID. */
 export function requestIdFor(given: string | undefined): string {
-  return given !== undefined && SANE.test(given) ? given : randomUUID();
+  return given !== undefined && SANE.test(given) ? given : crypto.randomUUID();
 }
 
 /** Correlation id of the inbound request (not the one sent to the bank: each bank call gets its own UUID). */

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
+import { randomToken } from '../crypto/random.js';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { Connection } from '../store/connection.js';
 import { bankOAuth, type TokenContext } from './context.js';
@@ -52,7 +52,7 @@ export async function beginConsent(context: TokenContext, input: BeginConsentInp
   const nonce = bank.consent.openid ? oauth.generateRandomNonce() : undefined;
   const now = context.now();
   const connection: Connection = {
-    id: existing?.id ?? input.connectionId ?? `conn_${randomBytes(12).toString('base64url')}`,
+    id: existing?.id ?? input.connectionId ?? `conn_${randomToken(12)}`,
     bank: bank.name,
     owner: input.owner,
     status: existing?.status === 'active' ? 'active' : 'pending',

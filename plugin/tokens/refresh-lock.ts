@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { Connection } from '../store/connection.js';
 import type { TokenContext } from './context.js';
@@ -18,7 +17,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function acquireRefreshLock(context: TokenContext, connection: Connection, stillNeeded: (latest: Connection) => boolean): Promise<LockResult> {
   const name = `refresh:${connection.id}`;
-  const owner = `${context.replicaId}:${randomUUID()}`;
+  const owner = `${context.replicaId}:${crypto.randomUUID()}`;
   const started = performance.now();
   const deadline = context.now() + 2 * context.lockTtlMs;
   const waited = () => context.metrics.observe(TOKEN_METRICS.lockWait, { bank: connection.bank }, (performance.now() - started) / 1000);

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { ResolvedBank } from '../config/resolve-config.js';
+import { randomHex } from '../crypto/random.js';
 import type { Logger } from '../log.js';
 import { MetricsRegistry } from '../observability/metrics.js';
 import { DEFAULT_LOCK_TTL_SECONDS } from '../store/config-schema.js';
@@ -50,6 +49,8 @@ export interface TokenEngineOptions {
   readonly now?: () => number;
   /** TTL of a connection's refresh lock in the store, ms. Default 30 000 (`store.lockTtlSeconds`). */
   readonly refreshLockTtlMs?: number;
+  /** Names this process in refresh-lock owners (the runtime's `replicaId`, e.g. `host:pid`); a random suffix is added. */
+  readonly replicaId?: string;
 }
 
 /** The OAuth engine of the gateway, on oauth4webapi. Transport and store are injected. */
@@ -65,7 +66,7 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     now: options.now ?? Date.now,
     metrics,
     lockTtlMs: options.refreshLockTtlMs ?? DEFAULT_LOCK_TTL_SECONDS * 1000,
-    replicaId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    replicaId: `${options.replicaId ?? 'bankgate'}:${randomHex(3)}`,
   };
   const refreshes = new SingleFlight<Connection>();
   const clientTokens = new ClientCredentialsCache(context, new SingleFlight<TokenSet>());

@@ -1,26 +1,16 @@
 /**
- * The default transport of a configured bank on Node: undici with its QWAC (hot-rotated), pinned CA and
- * signing key, per-API certificates where `apis.<api>.mtls` overrides the bank's, wrapped in retries and
- * the circuit breaker of `banks.<bank>.transport`.
+ * The transport of a configured bank, on any runtime: the runtime's transport for the bank's QWAC, one more
+ * per API whose `apis.<api>.mtls` overrides it (chosen by the request's base path), wrapped in the retries
+ * and circuit breaker of `banks.<bank>.transport`. Token endpoints always use the bank's own certificate.
  */
 import type { ResolvedBank } from '../config/resolve-config.js';
-import type { Logger } from '../log.js';
-import type { MetricsRegistry } from '../observability/metrics.js';
-import { manageCertificate, type CertificateRotation } from './certificate-rotation.js';
-import { createNodeTransport, type NodeTransport } from './node-transport.js';
-import type { ResolvedTls } from './resolve-tls.js';
+import type { IdentityTransport, Runtime, RuntimeTransportContext } from '../runtime.js';
 import { withResilience } from './resilient-transport.js';
 import type { BankRequest, BankTransport } from './types.js';
 
-export interface BankTransportContext {
-  readonly metrics: MetricsRegistry;
-  readonly log: Logger;
-}
-
 /** A bank transport whose certificates can also be re-read on demand (tests, an operator's signal handler). */
 export interface ConfiguredBankTransport extends BankTransport {
-  readonly clientCertificateThumbprint: () => string;
-  /** Re-reads every certificate file of the bank now, as a file change would. */
+  /** Re-reads every certificate of the bank now, as a file change would (a no-op where the runtime cannot). */
   reloadCertificates(): Promise<void>;
 }
 
@@ -28,45 +18,31 @@ interface Route {
   readonly origin: string;
   /** The API's base path, without a trailing slash. */
   readonly prefix: string;
-  readonly transport: NodeTransport;
+  readonly transport: IdentityTransport;
 }
 
-export function createBankTransport(bank: ResolvedBank, context?: BankTransportContext): ConfiguredBankTransport {
-  const settings = bank.transport;
-  const rotations: CertificateRotation[] = [];
-  const transports: NodeTransport[] = [];
-
-  function nodeTransport(tls: ResolvedTls, labels: Record<string, string>): NodeTransport {
-    const transport = createNodeTransport({
-      bank: bank.name,
-      tls: { identity: tls.identity, ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.servername ? { servername: tls.servername } : {}) },
-      timeouts: settings.timeouts,
-      maxResponseBytes: settings.maxResponseBytes,
-      keepAliveMs: settings.keepAliveMs,
-      acceptCompressed: settings.acceptCompressed,
-      ...(bank.signing
-        ? {
-            signing: {
-              keyId: bank.signing.keyId,
-              key: bank.signing.key,
-              ...(bank.signing.keyPassphrase !== undefined ? { passphrase: bank.signing.keyPassphrase } : {}),
-              ...(bank.signing.certificate !== undefined ? { certificate: bank.signing.certificate } : {}),
-              ...(bank.signing.headers ? { headers: bank.signing.headers } : {}),
-            },
-          }
-        : {}),
-    });
-    transports.push(transport);
-    rotations.push(manageCertificate(transport, tls, { labels, metrics: context?.metrics, log: context?.log }));
-    return transport;
+/**
+ * Creates the bank's transport through `runtime.transport`. Problems (unreadable certificates, …) are
+ * recorded in `context.problems`; the result is undefined then, and nothing is left open.
+ */
+export async function createBankTransport(bank: ResolvedBank, runtime: Pick<Runtime, 'transport'>, context: RuntimeTransportContext): Promise<ConfiguredBankTransport | undefined> {
+  const request = { bank: bank.name, settings: bank.transport, ...(bank.signing ? { signing: bank.signing } : {}) };
+  const main = await runtime.transport({ ...request, at: `banks.${bank.name}.mtls`, mtls: bank.mtls, labels: { bank: bank.name } }, context);
+  const routes: Route[] = [];
+  let failed = main === undefined;
+  for (const api of bank.apis.values()) {
+    if (!api.mtls) continue;
+    const transport = await runtime.transport({ ...request, at: `banks.${bank.name}.apis.${api.name}.mtls`, mtls: api.mtls, labels: { bank: bank.name, api: api.name } }, context);
+    if (transport === undefined) failed = true;
+    else routes.push({ origin: api.baseUrl.origin, prefix: api.baseUrl.pathname.replace(/\/$/, ''), transport });
   }
-
-  const main = nodeTransport(bank.tls, { bank: bank.name });
+  const parts = [...(main ? [main] : []), ...routes.map((r) => r.transport)];
+  if (failed || main === undefined) {
+    await Promise.all(parts.map((t) => t.close()));
+    return undefined;
+  }
   // Longest base path first, so that /v1/pis wins over /v1 on a shared origin.
-  const routes: Route[] = [...bank.apis.values()]
-    .filter((api) => api.tls !== undefined)
-    .map((api) => ({ origin: api.baseUrl.origin, prefix: api.baseUrl.pathname.replace(/\/$/, ''), transport: nodeTransport(api.tls!, { bank: bank.name, api: api.name }) }))
-    .sort((a, b) => b.prefix.length - a.prefix.length);
+  routes.sort((a, b) => b.prefix.length - a.prefix.length);
 
   const routed: BankTransport =
     routes.length === 0
@@ -77,31 +53,31 @@ export function createBankTransport(bank: ResolvedBank, context?: BankTransportC
           close: main.close,
         };
 
+  const settings = bank.transport;
   const resilient = withResilience(routed, {
     bank: bank.name,
     retries: settings.retries,
     idempotencyKeyHeader: settings.idempotencyKeyHeader,
     breaker: settings.breaker,
-    metrics: context?.metrics,
-    log: context?.log,
+    metrics: context.metrics,
+    log: context.log,
   });
 
   return {
     send: resilient.send,
     // Token endpoints use the bank's own certificate, never an API override.
     fetch: main.fetch,
-    clientCertificateThumbprint: main.clientCertificateThumbprint,
+    ...(main.clientCertificateThumbprint ? { clientCertificateThumbprint: main.clientCertificateThumbprint } : {}),
     reloadCertificates: async () => {
-      await Promise.all(rotations.map((r) => r.reload()));
+      await Promise.all(parts.map((t) => t.reloadCertificates?.()));
     },
     async close() {
-      for (const rotation of rotations) rotation.close();
-      await Promise.all(transports.map((t) => t.close()));
+      await Promise.all(parts.map((t) => t.close()));
     },
   };
 }
 
-function transportFor(request: BankRequest, routes: readonly Route[], fallback: NodeTransport): NodeTransport {
+function transportFor(request: BankRequest, routes: readonly Route[], fallback: IdentityTransport): IdentityTransport {
   for (const route of routes) {
     if (request.origin !== route.origin || !request.path.startsWith(route.prefix)) continue;
     const next = request.path.charCodeAt(route.prefix.length);

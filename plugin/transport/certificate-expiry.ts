@@ -5,7 +5,6 @@
  */
 import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
-import type { ClientIdentity } from './client-identity.js';
 
 export const EXPIRY_METRIC = 'bankgate_client_certificate_expiry_days';
 const DAY_MS = 86_400_000;
@@ -19,12 +18,19 @@ export interface ExpiryContext {
   readonly log?: Logger;
 }
 
+/** What expiry reporting reads of a client certificate, whatever the runtime's form of it. */
+export interface ExpiringCertificate {
+  readonly notAfter: Date;
+  /** `x5t#S256`, named in the log line. */
+  readonly thumbprint: string;
+}
+
 /** Days left (two decimals) and whether that is within `warnDays`. */
-export function daysLeft(identity: ClientIdentity, now: number): number {
+export function daysLeft(identity: ExpiringCertificate, now: number): number {
   return Math.floor(((identity.notAfter.getTime() - now) / DAY_MS) * 100) / 100;
 }
 
-export function reportExpiry(identity: ClientIdentity, context: ExpiryContext, now = Date.now()): void {
+export function reportExpiry(identity: ExpiringCertificate, context: ExpiryContext, now = Date.now()): void {
   const days = daysLeft(identity, now);
   context.metrics?.describe(EXPIRY_METRIC, 'gauge', 'Days until the client certificate (QWAC) presented to the bank expires');
   context.metrics?.set(EXPIRY_METRIC, context.labels, days);

@@ -1,50 +1,85 @@
 /**
  * The transport's part of `hono.config.ts`: `banks.<bank>.mtls` (also `banks.<bank>.apis.<api>.mtls`),
  * `banks.<bank>.signing` and `banks.<bank>.transport`. Checked once at start; every default lives here so
- * that the transport reads resolved values without fallbacks.
+ * that the transport reads resolved values without fallbacks. One portable schema for every runtime.
  */
 import { z } from 'zod';
 import { secretRefSchema } from '../config/secret-ref.js';
 
+/** A reference that must be there; its absence is named with what to give. */
+const required = (what: string) => z.union(secretRefSchema.options, { error: (issue) => (issue.input === undefined ? `required: ${what}` : undefined) });
+
+/** What every file-based form shares: the bank's CA, SNI, expiry warning and hot rotation. */
+const tlsTrust = {
+  /** The bank's CA (PEM, one or more) that its servers must chain to: pins it. The system roots when absent. */
+  ca: secretRefSchema.optional(),
+  /** TLS SNI and the name the bank's server certificate must be issued for, when it differs from the URL's host. */
+  servername: z.string().min(1).optional(),
+  /** Warn (log + `bankgate_client_certificate_expiry_days`) when the certificate expires within this many days. */
+  warnDays: z.number().int().min(0).max(3650).default(30),
+  /** Watch the certificate files and switch to a new certificate without a restart. */
+  watch: z.boolean().default(true),
+  /** How long file changes must settle before the certificate is re-read. */
+  reloadDebounceMs: z.number().int().min(0).max(60_000).default(250),
+};
+
+/** `cert` + `key` (PEM: file, env var or value; `keyPassphrase` if the key is encrypted, `chain` for intermediates). */
+const pemMtlsSchema = z.strictObject({
+  kind: z.literal('pem'),
+  cert: required('the client certificate as cert + key (PEM), or pfx + passphrase (PKCS#12)'),
+  key: required('the client certificate as cert + key (PEM), or pfx + passphrase (PKCS#12)'),
+  /** Passphrase of an encrypted PEM `key`. */
+  keyPassphrase: secretRefSchema.optional(),
+  /** Intermediate certificates (PEM) sent after the client certificate, when `cert` does not hold them. */
+  chain: secretRefSchema.optional(),
+  ...tlsTrust,
+});
+
+/** `pfx` + `passphrase` (PKCS#12: a file, or base64 in an env var) holding the certificate, its key and optionally the chain. */
+const pkcs12MtlsSchema = z.strictObject({
+  kind: z.literal('pkcs12'),
+  pfx: secretRefSchema,
+  passphrase: secretRefSchema.optional(),
+  ...tlsTrust,
+});
+
+type MtlsInputOf<S extends z.ZodType, K extends string> = Omit<z.input<S>, 'kind'> & { kind?: K };
+type MtlsInput = MtlsInputOf<typeof pemMtlsSchema, 'pem'> | MtlsInputOf<typeof pkcs12MtlsSchema, 'pkcs12'>;
+export type PemMtlsConfig = z.output<typeof pemMtlsSchema>;
+export type Pkcs12MtlsConfig = z.output<typeof pkcs12MtlsSchema>;
+/** `banks.<bank>.mtls`, its form told by `kind` (`pem`, `pkcs12`; a runtime binding form can join the union). */
+export type MtlsConfig = PemMtlsConfig | Pkcs12MtlsConfig;
+
 /**
- * `banks.<bank>.mtls`: the QWAC presented on every call and token request, and the bank's CA.
- * Either `cert` + `key` (PEM: file, env var or value; `keyPassphrase` if the key is encrypted) or `pfx` +
- * `passphrase` (PKCS#12: a file, or base64 in an env var). There is deliberately no switch that turns the
- * server certificate check off: pin the bank's CA (or its self-signed certificate) with `ca`, and name the
- * host its certificate is issued for with `servername`.
+ * `kind` may be left out: it follows from the keys given (`pfx` → `pkcs12`, else `pem`). Mixing the forms
+ * is refused here with the way out, rather than as unknown keys.
  */
-export const mtlsSchema = z
-  .strictObject({
-    cert: secretRefSchema.optional(),
-    key: secretRefSchema.optional(),
-    /** Passphrase of an encrypted PEM `key`. */
-    keyPassphrase: secretRefSchema.optional(),
-    /** PKCS#12 (`.pfx`/`.p12`) holding the certificate, its key and optionally the chain. */
-    pfx: secretRefSchema.optional(),
-    passphrase: secretRefSchema.optional(),
-    /** Intermediate certificates (PEM) sent after the client certificate, when `cert` does not hold them. */
-    chain: secretRefSchema.optional(),
-    /** The bank's CA (PEM, one or more) that its servers must chain to: pins it. The system roots when absent. */
-    ca: secretRefSchema.optional(),
-    /** TLS SNI and the name the bank's server certificate must be issued for, when it differs from the URL's host. */
-    servername: z.string().min(1).optional(),
-    /** Warn (log + `bankgate_client_certificate_expiry_days`) when the certificate expires within this many days. */
-    warnDays: z.number().int().min(0).max(3650).default(30),
-    /** Watch the certificate files and switch to a new certificate without a restart. */
-    watch: z.boolean().default(true),
-    /** How long file changes must settle before the certificate is re-read. */
-    reloadDebounceMs: z.number().int().min(0).max(60_000).default(250),
-  })
-  .superRefine((mtls, ctx) => {
-    const pem = mtls.cert !== undefined || mtls.key !== undefined;
-    if (mtls.pfx !== undefined && pem) {
-      ctx.addIssue({ code: 'custom', message: 'give either cert + key (PEM) or pfx + passphrase (PKCS#12), not both' });
-    } else if (mtls.pfx === undefined && (mtls.cert === undefined || mtls.key === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [mtls.cert === undefined ? 'cert' : 'key'], message: 'required: the client certificate as cert + key (PEM), or pfx + passphrase (PKCS#12)' });
-    }
-    if (mtls.keyPassphrase !== undefined && mtls.key === undefined) ctx.addIssue({ code: 'custom', path: ['keyPassphrase'], message: 'only applies to a PEM key' });
-    if (mtls.passphrase !== undefined && mtls.pfx === undefined) ctx.addIssue({ code: 'custom', path: ['passphrase'], message: 'only applies to pfx (use keyPassphrase for an encrypted PEM key)' });
-  });
+function inferMtlsKind(value: unknown, ctx: z.RefinementCtx): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || 'kind' in value) return value;
+  const has = (key: string) => (value as Record<string, unknown>)[key] !== undefined;
+  if (has('pfx') && (has('cert') || has('key'))) {
+    ctx.addIssue({ code: 'custom', message: 'give either cert + key (PEM) or pfx + passphrase (PKCS#12), not both' });
+    return z.NEVER;
+  }
+  if (has('pfx') && has('keyPassphrase')) {
+    ctx.addIssue({ code: 'custom', path: ['keyPassphrase'], message: 'only applies to a PEM key (use passphrase for pfx)' });
+    return z.NEVER;
+  }
+  if (!has('pfx') && has('passphrase')) {
+    ctx.addIssue({ code: 'custom', path: ['passphrase'], message: 'only applies to pfx (use keyPassphrase for an encrypted PEM key)' });
+    return z.NEVER;
+  }
+  return { kind: has('pfx') ? 'pkcs12' : 'pem', ...value };
+}
+
+/**
+ * `banks.<bank>.mtls`: the QWAC presented on every call and token request, and the bank's CA. This is data:
+ * the runtime's transport factory reads and checks it at start (`bankgate/node`: PEM files, env vars,
+ * PKCS#12). Either `cert` + `key` (PEM; `keyPassphrase` if the key is encrypted) or `pfx` + `passphrase`
+ * (PKCS#12). There is deliberately no switch that turns the server certificate check off: pin the bank's CA
+ * (or its self-signed certificate) with `ca`, and name the host its certificate is issued for with `servername`.
+ */
+export const mtlsSchema = z.preprocess(inferMtlsKind, z.discriminatedUnion('kind', [pemMtlsSchema, pkcs12MtlsSchema])) as unknown as z.ZodType<MtlsConfig, MtlsInput>;
 
 /** `banks.<bank>.signing`: draft-cavage request signing with the QSeal key. */
 export const signingSchema = z.strictObject({
@@ -125,6 +160,5 @@ export const transportSchema = z
     acceptCompressed: false,
   });
 
-export type MtlsConfig = z.output<typeof mtlsSchema>;
 export type SigningConfig = z.output<typeof signingSchema>;
 export type TransportConfig = z.output<typeof transportSchema>;

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateThumbprint } from '../../sandbox/pki.js';
 import { BankgateError } from '../errors/bankgate-error.js';
 import { createFetchTransport } from './fetch-transport.js';
-import { createNodeTransport } from './node-transport.js';
+import { createNodeTransport } from '../adapter/node/transport/node-transport.js';
 import type { BankTransport } from './types.js';
-import { createTestPki, startUpstream, type TestPki, type Upstream } from './upstream.fixture.js';
+import { createTestPki, startUpstream, type TestPki, type Upstream } from '../adapter/node/transport/upstream.fixture.js';
 
 // The "runtime binding" here is the Node transport's own fetch: a real fetch that presents the client
 // certificate, as a Workers mtls_certificates binding or a Deno HttpClient would.

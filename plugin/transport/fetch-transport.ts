@@ -7,9 +7,10 @@
 import { BankgateError } from '../errors/bankgate-error.js';
 import { classifyTransportError, originOf, type ClassifyContext } from './classify-error.js';
 import { outgoingHeaders, stripHopByHop } from './hop-by-hop.js';
-import { DEFAULT_MAX_RESPONSE_BYTES, resolveSigning, type SigningOptions } from './options.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from './defaults.js';
 import { chunksOf, readBoundedBody } from './read-body.js';
 import { createRequestSigner } from './request-signer.js';
+import { signingOf, type ResolvedSigning, type SigningOptions } from './signing-options.js';
 import { checkedTarget } from './request-target.js';
 import { FetchTimeoutError } from './transport-errors.js';
 import type { BankRequest, BankResponse, BankTransport } from './types.js';
@@ -19,8 +20,8 @@ export interface FetchTransportOptions {
   readonly bank: string;
   /** A fetch that presents the bank's client certificate (the runtime's mTLS mechanism). */
   readonly fetch: typeof fetch;
-  /** draft-cavage request signing, as for the Node transport. */
-  readonly signing?: SigningOptions;
+  /** draft-cavage request signing, as for the Node transport: PEM options, or signing resolved from the config. Encrypted keys are refused (WebCrypto cannot decrypt them). */
+  readonly signing?: SigningOptions | ResolvedSigning;
   /** Largest response body `send()` accepts. Default 10 MiB. */
   readonly maxResponseBytes?: number;
   /** Whole-call limit for `send()` (edge fetches have no separate connect/headers timeouts). Default 30 000 ms. */
@@ -51,14 +52,14 @@ export function createFetchTransport(options: FetchTransportOptions): BankTransp
   }
   const maxResponseBytes = positive(options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, `banks.${bank}.maxResponseBytes`);
   const timeoutMs = positive(options.timeoutMs, DEFAULT_TIMEOUT_MS, `banks.${bank}.timeoutMs`);
-  const sign = options.signing && createRequestSigner(bank, resolveSigning(options.signing, `banks.${bank}.signing`));
+  const sign = options.signing && createRequestSigner(bank, signingOf(options.signing, `banks.${bank}.signing`));
   const context: ClassifyContext = { bank, maxResponseBytes, timeouts: { timeoutMs }, fromFetch: true };
   const baseFetch = options.fetch;
 
   async function send(request: BankRequest): Promise<BankResponse> {
     const url = checkedTarget(bank, request.origin, request.path);
     const stripped = outgoingHeaders(request.headers);
-    const headers = sign ? sign({ method: request.method, path: request.path, headers: stripped, body: request.body }) : stripped;
+    const headers = sign ? await sign({ method: request.method, path: request.path, headers: stripped, body: request.body }) : stripped;
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
     try {

@@ -1,12 +1,11 @@
-/** The bank transport: how bankgate talks to one bank. See README.md beside this file. */
+/** The bank transport, the portable part: how bankgate talks to one bank. See README.md beside this file. */
 export type { BankRequest, BankResponse, BankTransport } from './types.js';
-export { createNodeTransport, type NodeTransport } from './node-transport.js';
-export type { NodeTransportOptions, SigningOptions, TimeoutOptions, TlsOptions } from './options.js';
 export { createFetchTransport, type FetchTransportOptions } from './fetch-transport.js';
 export { digestHeader, signatureHeader, signingString, type SignatureInput } from './signing.js';
+export { prepareSigning, resolveSigningOptions, type ResolvedSigning, type SigningOptions, type DecryptPrivateKey } from './signing-options.js';
+export { createRequestSigner, type RequestSigner } from './request-signer.js';
 export { classifyTransportError, type ClassifyContext } from './classify-error.js';
-export { createBankTransport, type ConfiguredBankTransport, type BankTransportContext } from './bank-transport.js';
+export { createBankTransport, type ConfiguredBankTransport } from './bank-transport.js';
 export { withResilience, type ResilienceOptions } from './resilient-transport.js';
 export { CircuitBreaker, type CircuitState } from './circuit-breaker.js';
-export { loadClientIdentity, pkcs12ConversionHelp, thumbprintOf, ClientIdentityError, type ClientIdentity, type ClientIdentityMaterial } from './client-identity.js';
-export { inspectCertificate, type CertificateInfo } from './certificate-info.js';
+export { reportExpiry, type ExpiringCertificate } from './certificate-expiry.js';

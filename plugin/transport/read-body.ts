@@ -25,16 +25,23 @@ export async function readBoundedBody(
     if (total > limit) throw new ResponseTooLargeError(limit);
     chunks.push(chunk);
   }
-  if (chunks.length === 1) return asUint8Array(chunks[0]!);
-  return asUint8Array(Buffer.concat(chunks, total));
+  return joined(chunks, total);
+}
+
+/** What this reader uses of an event-emitting stream (a Node `Readable`, undici's body), typed without Node. */
+interface EventStream {
+  on(event: 'data', listener: (chunk: Uint8Array) => void): unknown;
+  once(event: 'end', listener: () => void): unknown;
+  once(event: 'error', listener: (error: Error) => void): unknown;
+  destroy(error?: Error): void;
 }
 
 /** Node streams (undici's body) are read with events: `for await` costs a promise per chunk and an iterator per body. */
-function isNodeReadable(body: AsyncIterable<Uint8Array>): body is AsyncIterable<Uint8Array> & NodeJS.ReadableStream & { destroy(error?: Error): void } {
+function isNodeReadable(body: AsyncIterable<Uint8Array>): body is AsyncIterable<Uint8Array> & EventStream {
   return typeof (body as { on?: unknown }).on === 'function' && typeof (body as { destroy?: unknown }).destroy === 'function';
 }
 
-function readNodeStream(body: NodeJS.ReadableStream & { destroy(error?: Error): void }, limit: number): Promise<Uint8Array> {
+function readNodeStream(body: EventStream, limit: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const chunks: Uint8Array[] = [];
     let total = 0;
@@ -47,7 +54,7 @@ function readNodeStream(body: NodeJS.ReadableStream & { destroy(error?: Error): 
       }
       chunks.push(chunk);
     });
-    body.once('end', () => resolve(asUint8Array(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total))));
+    body.once('end', () => resolve(joined(chunks, total)));
     body.once('error', reject);
   });
 }
@@ -69,6 +76,18 @@ export async function* chunksOf(stream: ReadableStream<Uint8Array> | null): Asyn
   } finally {
     if (!done) await reader.cancel().catch(() => {});
   }
+}
+
+/** The chunks as one plain Uint8Array (no copy for a single chunk). */
+function joined(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return asUint8Array(chunks[0]!);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
 }
 
 /** A plain Uint8Array view (no copy), so callers see the same type on every runtime. */

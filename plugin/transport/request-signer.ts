@@ -5,7 +5,7 @@
  * Node, edge and the operator's tool sign alike.
  */
 import { BankgateError } from '../errors/bankgate-error.js';
-import type { ResolvedSigning } from './options.js';
+import type { ResolvedSigning } from './signing-options.js';
 import { digestHeader, MissingSignedHeaderError, signatureHeader } from './signing.js';
 
 const EMPTY = new Uint8Array(0);
@@ -18,24 +18,24 @@ export interface SignableRequest {
   readonly body?: Uint8Array;
 }
 
-/** Returns the headers to send: the request's own plus `digest`, `signature` and what the config adds. */
-export type RequestSigner = (request: SignableRequest) => Record<string, string>;
+/** Resolves to the headers to send: the request's own plus `digest`, `signature` and what the config adds. */
+export type RequestSigner = (request: SignableRequest) => Promise<Record<string, string>>;
 
 export function createRequestSigner(bank: string, signing: ResolvedSigning, now: () => Date = () => new Date()): RequestSigner {
   const addDate = signing.headers.includes('date');
-  return function signRequest(request) {
+  return async function signRequest(request) {
     // Our digest replaces any the caller sent: the bank must see the digest of the bytes we send.
-    const headers: Record<string, string> = { ...request.headers, digest: digestHeader(request.body ?? EMPTY) };
+    const headers: Record<string, string> = { ...request.headers, digest: await digestHeader(request.body ?? EMPTY) };
     if (addDate && headers.date === undefined) headers.date = now().toUTCString();
     // Ours replaces any the caller sent: the bank verifies with the certificate it names.
     if (signing.certificateHeader !== undefined) headers['tpp-signature-certificate'] = signing.certificateHeader;
     try {
-      headers.signature = signatureHeader({
+      headers.signature = await signatureHeader({
         method: request.method,
         path: request.path,
         headers,
         keyId: signing.keyId,
-        key: signing.key,
+        key: await signing.key,
         signedHeaders: signing.headers,
       });
     } catch (error) {

@@ -3,7 +3,6 @@
  * the transports stay single-attempt. `fetch` (token endpoints) is passed through: the token engine has its
  * own rules for repeating a token request (a refresh must never be blindly repeated).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
@@ -78,7 +77,7 @@ export function withResilience(transport: BankTransport, options: ResilienceOpti
 
   async function wait(ms: number, request: BankRequest, reason: string): Promise<void> {
     metrics?.inc(RETRIES_METRIC, { bank, reason });
-    if (ms > 0) await sleep(ms, undefined, request.signal ? { signal: request.signal } : undefined);
+    if (ms > 0) await sleep(ms, request.signal);
   }
 
   async function send(request: BankRequest): Promise<BankResponse> {
@@ -116,4 +115,20 @@ export function withResilience(transport: BankTransport, options: ResilienceOpti
     close: () => transport.close(),
     ...(transport.clientCertificateThumbprint ? { clientCertificateThumbprint: transport.clientCertificateThumbprint } : {}),
   };
+}
+
+/** Waits `ms`; rejects with the signal's reason as soon as it aborts (no retry outlives its caller). */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

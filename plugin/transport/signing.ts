@@ -1,13 +1,18 @@
 /**
  * draft-cavage HTTP Signatures (draft-cavage-http-signatures-10) with `rsa-sha256`, and the RFC 3230 `Digest`
- * header: what Berlin Group NextGenPSD2 and STET banks verify. Pure functions over bytes and strings, no I/O,
- * so the Node and the edge transports sign identically.
+ * header: what Berlin Group NextGenPSD2 and STET banks verify. Pure functions over bytes and strings on
+ * WebCrypto (RSASSA-PKCS1-v1_5 is deterministic: the bytes are those `node:crypto` `createSign` gives), so
+ * every runtime's transport signs identically.
  */
-import { createHash, sign, type KeyObject } from 'node:crypto';
+import { toBase64 } from '../crypto/base64.js';
+import { sha256 } from '../crypto/digest.js';
+import { RSA_SHA256 } from './signing-options.js';
+
+const encoder = new TextEncoder();
 
 /** `SHA-256=<base64 of SHA-256(body)>` (RFC 3230 instance digest). An empty body digests the empty string. */
-export function digestHeader(body: Uint8Array): string {
-  return `SHA-256=${createHash('sha256').update(body).digest('base64')}`;
+export async function digestHeader(body: Uint8Array): Promise<string> {
+  return `SHA-256=${toBase64(await sha256(body))}`;
 }
 
 export interface SignatureInput {
@@ -18,8 +23,8 @@ export interface SignatureInput {
   /** Lower-case header names → values, as sent. */
   readonly headers: Readonly<Record<string, string>>;
   readonly keyId: string;
-  /** RSA private key, parsed once by the caller. */
-  readonly key: KeyObject;
+  /** RSA private key (RSASSA-PKCS1-v1_5, SHA-256), imported once by the caller. */
+  readonly key: CryptoKey;
   /** Lower-case names in signing order; `(request-target)` for the pseudo-header. */
   readonly signedHeaders: readonly string[];
 }
@@ -51,12 +56,13 @@ export function signingString(input: Pick<SignatureInput, 'method' | 'path' | 'h
 /**
  * The `Signature` header value:
  * `keyId="…",algorithm="rsa-sha256",headers="(request-target) digest x-request-id",signature="<base64>"`.
- * RSASSA-PKCS1-v1_5 over SHA-256 of the signing string.
+ * RSASSA-PKCS1-v1_5 over SHA-256 of the signing string. Throws `MissingSignedHeaderError` before signing.
  */
-export function signatureHeader(input: SignatureInput): string {
-  const signature = sign('sha256', Buffer.from(signingString(input), 'utf8'), input.key).toString('base64');
+export async function signatureHeader(input: SignatureInput): Promise<string> {
+  const text = signingString(input);
+  const signature = new Uint8Array(await crypto.subtle.sign(RSA_SHA256, input.key, encoder.encode(text)));
   return (
     `keyId="${input.keyId}",algorithm="rsa-sha256",` +
-    `headers="${input.signedHeaders.join(' ')}",signature="${signature}"`
+    `headers="${input.signedHeaders.join(' ')}",signature="${toBase64(signature)}"`
   );
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import { BankgateError, createGateway, type ConfigInput, type Gateway } from '../../plugin/index.js';
-import { createNodeHandler } from '../../plugin/node/index.js';
+import { createGateway, createNodeHandler } from '../../plugin/adapter/node/index.js';
+import { BankgateError, type ConfigInput, type Gateway } from '../../plugin/index.js';
 
 export interface RunningGateway {
   readonly gateway: Gateway;
@@ -10,7 +10,7 @@ export interface RunningGateway {
 }
 
 /**
- * Validates the config, then serves the gateway on HOST:PORT with the Node fast path (plugin/node/): bank
+ * Validates the config, then serves the gateway on HOST:PORT with the Node fast path (`bankgate/node`): bank
  * calls straight from Node's request to the bank, everything else through the Hono app. A bad config exits
  * with every problem listed.
  */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_KEY, PSU_IP, startHarness, type Harness } from './harness.js';
 
 /**
- * The two framings of one pipeline: the harness serves the Node fast path (plugin/node/), and here the same
+ * The two framings of one pipeline: the harness serves the Node fast path (plugin/adapter/node/), and here the same
  * requests also go through the portable Hono app (`gateway.app.fetch`, as an edge runtime or `app.request()`
  * would run it). Both must answer alike: status, media type, problem code, the bank's body and the ids.
  */

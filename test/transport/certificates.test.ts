@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../plugin/index.js';
-import { loadClientIdentity } from '../../plugin/transport/client-identity.js';
-import { inspectCertificate } from '../../plugin/transport/certificate-info.js';
+import { loadClientIdentity } from '../../plugin/adapter/node/transport/client-identity.js';
+import { inspectCertificate } from '../../plugin/adapter/node/transport/certificate-info.js';
 import { createCertificateAuthority } from '../../sandbox/pki.js';
 import { problemOf, startHarness, type Harness } from '../e2e/harness.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import httpSignature from 'http-signature';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveSigning } from '../../plugin/transport/options.js';
+import { prepareSigning } from '../../plugin/transport/signing-options.js';
 import { createRequestSigner } from '../../plugin/transport/request-signer.js';
 import { certificateThumbprint, createCertificateAuthority } from '../../sandbox/pki.js';
 
@@ -93,7 +93,7 @@ describe('npm run sign', () => {
     expect(result.code).toBe(0);
     const printed = Object.fromEntries(result.stdout.trim().split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]));
     expect(Object.keys(printed)).toEqual(['Digest', 'Signature', 'TPP-Signature-Certificate']);
-    const expected = createRequestSigner('x', resolveSigning({ keyId: 'SN=1,CA=tools', key: seal.keyPem, certificate: seal.certPem }, 'x'))({
+    const expected = await createRequestSigner('x', prepareSigning({ keyId: 'SN=1,CA=tools', key: seal.keyPem, certificate: seal.certPem }, 'x'))({
       method: 'POST',
       path: '/pisp/v1/payment-requests?x=1',
       headers: { 'x-request-id': '3f1c7a52-96a8-4d5e-9d1e-0c1a3b7d2e11', date: 'Sun, 22 Nov 2026 10:00:00 GMT' },

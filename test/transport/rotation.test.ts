@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJsonLogger } from '../../plugin/log.js';
+import { createJsonLogger } from '../../plugin/adapter/node/log.js';
 import { certificateThumbprint } from '../../sandbox/pki.js';
 import { startHarness, type Harness } from '../e2e/harness.js';
 

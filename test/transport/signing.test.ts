@@ -6,8 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createNodeTransport } from '../../plugin/transport/node-transport.js';
-import { resolveSigning } from '../../plugin/transport/options.js';
+import { createNodeTransport } from '../../plugin/adapter/node/transport/node-transport.js';
 import { createRequestSigner } from '../../plugin/transport/request-signer.js';
 import type { BankTransport } from '../../plugin/transport/types.js';
 import { startHarness, type Harness } from '../e2e/harness.js';
@@ -25,8 +24,8 @@ describe('signed calls at the SG-like bank', () => {
     });
     sealCertPem = readFileSync(h.sandbox.banks.sg.signing!.certFile, 'utf8');
     // The same client identity as the gateway's, without signing: the test signs, then tampers.
-    const sg = h.gateway.config.banks.get('sg')!;
-    raw = createNodeTransport({ bank: 'sg', tls: { identity: sg.tls.identity, ca: sg.tls.ca } });
+    const files = h.sandbox.banks.sg.mtls;
+    raw = createNodeTransport({ bank: 'sg', tls: { cert: readFileSync(files.certFile, 'utf8'), key: readFileSync(files.keyFile, 'utf8'), ca: readFileSync(h.sandbox.caFile, 'utf8') } });
   });
   afterAll(async () => {
     await raw?.close();
@@ -49,8 +48,9 @@ describe('signed calls at the SG-like bank', () => {
     const token = await h.gateway.engine.clientAccessToken('sg', route.scopes);
     const path = `${bankPath(h.sandbox, 'sg', 'pisp')}/payment-requests`;
     const body = new Uint8Array(Buffer.from(JSON.stringify(SG_PAYMENT)));
-    const sign = createRequestSigner('sg', resolveSigning({ keyId: sg.signing!.keyId, key: sg.signing!.key, certificate: sg.signing!.certificate }, 'banks.sg.signing'));
-    const headers = sign({
+    // The gateway's own resolved signing (the QSeal key in WebCrypto, the certificate header).
+    const sign = createRequestSigner('sg', sg.signing!);
+    const headers = await sign({
       method: 'POST',
       path,
       headers: { 'x-request-id': crypto.randomUUID(), 'content-type': 'application/json', authorization: `Bearer ${token}` },

@@ -5,7 +5,7 @@
  * The transport here is the real one, wrapped so the test can say which thumbprint it presents now.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBankTransport } from '../../plugin/transport/bank-transport.js';
+import { nodeBankTransport } from '../../plugin/adapter/node/transport/node-bank-transport.js';
 import { startVaultHarness, type VaultHarness } from './vault-harness.js';
 
 describe('token sets bound to the client certificate they were obtained with', () => {
@@ -14,8 +14,8 @@ describe('token sets bound to the client certificate they were obtained with', (
   beforeAll(async () => {
     h = await startVaultHarness({
       gateway: {
-        transport: (bank, context) => {
-          const real = createBankTransport(bank, context);
+        transport: async (bank, context) => {
+          const real = await nodeBankTransport(bank, context);
           return { send: real.send, fetch: real.fetch, close: real.close, clientCertificateThumbprint: () => (bank.name === 'sg' ? thumbprint : undefined) };
         },
       },

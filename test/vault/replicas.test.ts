@@ -56,7 +56,7 @@ describe('three gateway processes sharing Redis, SG sandbox with 4 s access toke
   const stored = async (id: string) => {
     const [rev, data] = await redis.client().hmget(`bankgate:conn:${id}`, 'rev', 'data');
     if (!rev || !data) return undefined;
-    const connection = openConnection(new KeyRing(parseStoreKey(STORE_KEY, 'key')), id, { revision: Number(rev), sealed: data });
+    const connection = await openConnection(new KeyRing(await parseStoreKey(STORE_KEY, 'key')), id, { revision: Number(rev), sealed: data });
     if (connection.tokens) seenTokens.add(connection.tokens.accessToken).add(connection.tokens.refreshToken!);
     return connection;
   };

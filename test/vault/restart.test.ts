@@ -83,7 +83,7 @@ describe('restart of a single-node gateway on the default file store', () => {
 
   it('the store files hold no token in plaintext; no log line of any run carries one', async () => {
     const dir = join(cwd, '.bankgate', 'tokens');
-    const keys = new KeyRing(parseStoreKey(readFileSync(join(cwd, '.bankgate', 'tokens.key'), 'utf8'), 'key'));
+    const keys = new KeyRing(await parseStoreKey(readFileSync(join(cwd, '.bankgate', 'tokens.key'), 'utf8'), 'key'));
     const files = readdirSync(dir).filter((f) => f.startsWith('c_'));
     expect(files).toHaveLength(2);
     const tokens: string[] = [];
@@ -94,7 +94,7 @@ describe('restart of a single-node gateway on the default file store', () => {
       raw.push(bytes);
       const id = Buffer.from(file.slice(2, -5), 'base64url').toString();
       const record = JSON.parse(bytes.toString()) as { revision: number; sealed: string };
-      const connection = openConnection(keys, id, record);
+      const connection = await openConnection(keys, id, record);
       tokens.push(connection.tokens!.accessToken, connection.tokens!.refreshToken!);
     }
     const logs = [...allLines, ...gateway.lines].join('\n');

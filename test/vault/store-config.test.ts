@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../plugin/config/resolve-config.js';
 import { configSchema } from '../../plugin/config/schema.js';
-import { createJsonLogger, silentLogger } from '../../plugin/log.js';
+import { createJsonLogger } from '../../plugin/adapter/node/log.js';
+import { silentLogger } from '../../plugin/log.js';
 import { storeSchema } from '../../plugin/store/config-schema.js';
-import { createStore, storeUrlOf } from '../../plugin/store/create-store.js';
+import { nodeRuntime } from '../../plugin/adapter/node/runtime.js';
+import { createStore, storeUrlOf } from '../../plugin/adapter/node/store/create-store.js';
 
 const dirs: string[] = [];
 const temp = () => {
@@ -19,7 +21,7 @@ afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true 
 
 async function problemsOf(store: unknown, env: NodeJS.ProcessEnv = {}): Promise<readonly string[]> {
   try {
-    const opened = await createStore(storeSchema.parse(store), { env, log: silentLogger });
+    const opened = await createStore(storeSchema.parse(store), { source: nodeRuntime({ env }), log: silentLogger });
     await opened.close();
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
@@ -56,7 +58,7 @@ describe('store config', () => {
     const dir = temp();
     const lines: string[] = [];
     const log = createJsonLogger((line) => lines.push(line));
-    const first = await createStore(storeSchema.parse(`file:${dir}/tokens`), { env: {}, log });
+    const first = await createStore(storeSchema.parse(`file:${dir}/tokens`), { source: nodeRuntime({ env: {} }), log });
     await first.put({ id: 'c', bank: 'sg', owner: 'o', status: 'active', scopes: [], createdAt: 0, updatedAt: 0 });
     await first.close();
     const keyFile = join(dir, 'tokens.key');
@@ -64,7 +66,7 @@ describe('store config', () => {
     expect(lines.filter((l) => l.includes('"level":"warn"') && l.includes('store.key_generated'))).toHaveLength(1);
     const key = readFileSync(keyFile, 'utf8');
     expect(lines.join('\n')).not.toContain(key.trim());
-    const second = await createStore(storeSchema.parse(`file:${dir}/tokens`), { env: {}, log });
+    const second = await createStore(storeSchema.parse(`file:${dir}/tokens`), { source: nodeRuntime({ env: {} }), log });
     expect((await second.get('c'))?.owner).toBe('o');
     await second.close();
     expect(readFileSync(keyFile, 'utf8')).toBe(key);
@@ -73,7 +75,7 @@ describe('store config', () => {
     // Moving to a configured key keeps the generated one readable (as a previous key).
     const keyFromFile = join(dir, 'prod.key');
     writeFileSync(keyFromFile, Buffer.alloc(32, 9).toString('base64'));
-    const third = await createStore(storeSchema.parse({ url: `file:${dir}/tokens`, encryption: { key: { file: keyFromFile } } }), { env: {}, log });
+    const third = await createStore(storeSchema.parse({ url: `file:${dir}/tokens`, encryption: { key: { file: keyFromFile } } }), { source: nodeRuntime({ env: {} }), log });
     expect((await third.get('c'))?.owner).toBe('o');
     await third.close();
   });

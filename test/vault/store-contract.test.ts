@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../plugin/log.js';
 import type { Connection, ConnectionStore } from '../../plugin/store/connection.js';
-import { createFileStore } from '../../plugin/store/file-store.js';
+import { createFileStore } from '../../plugin/adapter/node/store/file-store.js';
 import { KeyRing, parseStoreKey } from '../../plugin/store/key-ring.js';
 import { createMemoryStore } from '../../plugin/store/memory-store.js';
-import { createRedisStore } from '../../plugin/store/redis-store.js';
+import { createRedisStore } from '../../plugin/adapter/node/store/redis-store.js';
 import { startRedis, type RedisServer } from './redis-server.js';
 
-const keyA = parseStoreKey(Buffer.alloc(32, 1).toString('base64'), 'a');
-const keyB = parseStoreKey(Buffer.alloc(32, 2).toString('hex'), 'b');
+const keyA = await parseStoreKey(Buffer.alloc(32, 1).toString('base64'), 'a');
+const keyB = await parseStoreKey(Buffer.alloc(32, 2).toString('hex'), 'b');
 const ACCESS = 'AT-plaintext-access-token-0123456789';
 const REFRESH = 'RT-plaintext-refresh-token-0123456789';
 
@@ -164,14 +164,14 @@ describe('encryption at rest', () => {
     expect(readdirSync(dir).filter((f) => f.startsWith('c_'))).toHaveLength(1);
   });
 
-  it('a sealed record does not open under another connection id, nor when tampered with', () => {
+  it('a sealed record does not open under another connection id, nor when tampered with', async () => {
     const ring = new KeyRing(keyA);
-    const sealed = ring.seal('{"x":1}', 'bankgate:connection:a');
-    expect(ring.open(sealed, 'bankgate:connection:a')).toBe('{"x":1}');
-    expect(() => ring.open(sealed, 'bankgate:connection:b')).toThrow(/failed authentication/);
+    const sealed = await ring.seal('{"x":1}', 'bankgate:connection:a');
+    expect(await ring.open(sealed, 'bankgate:connection:a')).toBe('{"x":1}');
+    await expect(ring.open(sealed, 'bankgate:connection:b')).rejects.toThrow(/failed authentication/);
     const parts = sealed.split('.');
     parts[3] = Buffer.from('tampered').toString('base64url');
-    expect(() => ring.open(parts.join('.'), 'bankgate:connection:a')).toThrow(/failed authentication/);
+    await expect(ring.open(parts.join('.'), 'bankgate:connection:a')).rejects.toThrow(/failed authentication/);
   });
 });
 

@@ -1,0 +1,89 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { context, type Span } from '@opentelemetry/api';
+import { getRequestListener } from '@hono/node-server';
+import type { Gateway, GatewayPipeline } from '../../gateway.js';
+import { endServerSpan } from '../../observability/tracing.js';
+import type { BankReply } from '../../surface/bank-call.js';
+import { rawPathOf } from '../../surface/path-guard.js';
+import { problemReply } from '../../surface/problem.js';
+import { requestIdFor } from '../../surface/request-id.js';
+import type { RouteMatch } from '../../surface/route-table.js';
+import { inboundCall } from './inbound-call.js';
+import { writeReply } from './write-reply.js';
+
+/**
+ * The gateway as a Node request listener, for `http.createServer`. Declared bank operations are served
+ * straight from `IncomingMessage` to `ServerResponse` (no WHATWG Request/Response, no middleware chain),
+ * through the same framing-free pipeline the Hono app uses (`gateway.pipeline`): request id, span, caller
+ * authentication, then bank-call.ts. Everything else (consent, docs, metrics, health, 404s, 405s, rejected
+ * paths) goes to the Hono app through @hono/node-server, so it answers exactly as `app.fetch` does.
+ * @example http.createServer(createNodeHandler(await createGateway(config))).listen(3000);
+ */
+export function createNodeHandler(gateway: Gateway): RequestListener {
+  const hono = getRequestListener(gateway.app.fetch);
+  // A bank named like one of the app's own first path segments (`connections`, `docs`, …) is Hono's to route,
+  // as it is in the app: its own routes are registered before the bank calls.
+  const honoFirstSegments = new Set(gateway.app.routes.map((r) => r.path.split('/')[1]).filter((s): s is string => !!s && s !== '*' && !s.startsWith(':')));
+
+  return function bankgateNodeHandler(req: IncomingMessage, res: ServerResponse): void {
+    const found = matchBankCall(gateway, req);
+    if (found === undefined || honoFirstSegments.has(found.mounted.bank.name)) {
+      void hono(req, res);
+      return;
+    }
+    void serveBankCall(gateway, found, req, res);
+  };
+}
+
+/** The declared operation this request calls, or undefined when Hono should answer it (anything else, or an error). */
+function matchBankCall(gateway: Gateway, req: IncomingMessage): RouteMatch | undefined {
+  try {
+    const found = gateway.pipeline.bankCalls.match(req.method!, req.url!);
+    return found && !('allowed' in found) ? found : undefined;
+  } catch {
+    return undefined; // a rejected path: the app answers it, after authenticating the caller, as always
+  }
+}
+
+function serveBankCall(gateway: Gateway, found: RouteMatch, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return respond(gateway.pipeline, found, req, res, requestIdFor(single(req.headers['x-request-id'])));
+}
+
+async function respond(pipeline: GatewayPipeline, found: RouteMatch, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  const { span, context: active } = pipeline.startSpan(req.method!, rawPathOf(req.url!), 'bank call', req.headers);
+  let status: number;
+  try {
+    const reply = await context.with(active, answer, undefined, pipeline, found, req, span, requestId);
+    status = reply.status;
+    reply.headers['x-request-id'] = requestId;
+    writeReply(res, reply.status, reply.headers, reply.body);
+  } catch (error) {
+    const problem = problemReply(error, displayPath(req.url!), pipeline.log, requestId);
+    status = problem.status;
+    if (res.headersSent) res.destroy();
+    else writeReply(res, problem.status, { ...problem.headers, 'x-request-id': requestId }, problem.body);
+  }
+  endServerSpan(span, status);
+}
+
+/** Authenticates the caller, then runs the bank call (a known key answers synchronously: nothing to await). */
+function answer(pipeline: GatewayPipeline, found: RouteMatch, req: IncomingMessage, span: Span, requestId: string): Promise<BankReply> {
+  const caller = pipeline.authenticate(single(req.headers.authorization));
+  if (caller instanceof Promise) return caller.then((resolved) => pipeline.bankCalls.call(found, inboundCall(req, requestId), resolved, span));
+  return pipeline.bankCalls.call(found, inboundCall(req, requestId), caller, span);
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** The path as Hono's `c.req.path` shows it (problem `instance`, span `url.path`): percent-decoded where that is safe. */
+function displayPath(target: string): string {
+  const path = rawPathOf(target);
+  if (!path.includes('%')) return path;
+  try {
+    return decodeURI(path.replace(/%25/g, '%2525'));
+  } catch {
+    return path;
+  }
+}
