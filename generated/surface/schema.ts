@@ -1026,6 +1026,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a PSU consent at a bank */
+        post: operations["createConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/connections/{connectionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A connection's state */
+        get: operations["getConnection"];
+        put?: never;
+        post?: never;
+        /** Revoke a connection at the bank and forget it */
+        delete: operations["deleteConnection"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/seb/ais/accounts": {
         parameters: {
             query?: never;
@@ -6766,6 +6801,59 @@ export interface components {
          * @example 2020-12-31
          */
         BgXs2a_validUntil: string;
+        /** @description A PSU consent at a bank and its state; never a token. */
+        Connection: {
+            connectionId: string;
+            bank: string;
+            /** @enum {string} */
+            status: "pending" | "active" | "reconsent_required" | "revoked";
+            scopes: string[];
+            /** @description When the bank's current access token expires (ISO 8601); the gateway refreshes it before. */
+            accessTokenExpiresAt: string | null;
+            createdAt: string;
+            updatedAt: string;
+            /** @description Why the connection is not active. */
+            reason?: {
+                code: string;
+                detail: string;
+            };
+        };
+        /** @description Starts a PSU consent at a bank. */
+        ConnectionCreate: {
+            /** @description The bank, as mounted (`/{bank}/…`). */
+            bank: string;
+            /** @description Your id for the connection; generated when absent. */
+            connectionId?: string;
+            /** @description Scopes to ask the bank for; default: every PSU scope of the bank's mounted APIs. */
+            scopes?: string[];
+            /** @description Where the PSU is sent after the consent (absolute http(s) URL), with `connectionId` and `status` added to its query. */
+            returnTo?: string;
+        };
+        ConnectionCreated: {
+            connectionId: string;
+            bank: string;
+            /** @enum {string} */
+            status: "pending" | "active" | "reconsent_required" | "revoked";
+            scopes: string[];
+            /** @description When the bank's current access token expires (ISO 8601); the gateway refreshes it before. */
+            accessTokenExpiresAt: string | null;
+            createdAt: string;
+            updatedAt: string;
+            /** @description Why the connection is not active. */
+            reason?: {
+                code: string;
+                detail: string;
+            };
+            /** @description The bank's authorization URL: send the PSU's browser there. */
+            authorizeUrl: string;
+        };
+        ConnectionRevoked: {
+            connectionId: string;
+            /** @constant */
+            status: "revoked";
+            /** @description What the bank said: `revoked`, `not_supported` (the bank has no revocation endpoint), or a failure kept for the record. */
+            revocation: string;
+        };
         SebAis_AccountDetails: {
             resourceId: string;
             iban?: string;
@@ -20657,6 +20745,81 @@ export interface operations {
             "5XX": components["responses"]["Problem"];
         };
     };
+    createConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectionCreate"];
+            };
+        };
+        responses: {
+            /** @description The pending connection and where to send the PSU. */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionCreated"];
+                };
+            };
+            "4XX": components["responses"]["Problem"];
+            "5XX": components["responses"]["Problem"];
+        };
+    };
+    getConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connection"];
+                };
+            };
+            "4XX": components["responses"]["Problem"];
+            "5XX": components["responses"]["Problem"];
+        };
+    };
+    deleteConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked and forgotten. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionRevoked"];
+                };
+            };
+            "4XX": components["responses"]["Problem"];
+            "5XX": components["responses"]["Problem"];
+        };
+    };
     seb_ais_getAccountList: {
         parameters: {
             query?: {
@@ -20665,7 +20828,7 @@ export interface operations {
             };
             header: {
                 /** @description IP address of the PSU's device when the PSU is involved; the TPP's otherwise. */
-                "PSU-IP-Address": string;
+                "PSU-IP-Address": string | unknown | unknown;
                 "PSU-User-Agent"?: string;
                 /** @description The PSU's connection to act for (from POST /connections). */
                 "X-Connection-Id": components["parameters"]["ConnectionId"];
@@ -20697,7 +20860,7 @@ export interface operations {
             };
             header: {
                 /** @description IP address of the PSU's device when the PSU is involved; the TPP's otherwise. */
-                "PSU-IP-Address": string;
+                "PSU-IP-Address": string | unknown | unknown;
                 /** @description The PSU's connection to act for (from POST /connections). */
                 "X-Connection-Id": components["parameters"]["ConnectionId"];
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -20729,7 +20892,7 @@ export interface operations {
             query?: never;
             header: {
                 /** @description IP address of the PSU's device when the PSU is involved; the TPP's otherwise. */
-                "PSU-IP-Address": string;
+                "PSU-IP-Address": string | unknown | unknown;
                 /** @description The PSU's connection to act for (from POST /connections). */
                 "X-Connection-Id": components["parameters"]["ConnectionId"];
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -20765,7 +20928,7 @@ export interface operations {
             };
             header: {
                 /** @description IP address of the PSU's device when the PSU is involved; the TPP's otherwise. */
-                "PSU-IP-Address": string;
+                "PSU-IP-Address": string | unknown | unknown;
                 /** @description The PSU's connection to act for (from POST /connections). */
                 "X-Connection-Id": components["parameters"]["ConnectionId"];
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -20796,7 +20959,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "PSU-IP-Address": string;
+                "PSU-IP-Address": string | unknown | unknown;
                 /** @description The PSU's connection to act for (from POST /connections). */
                 "X-Connection-Id": components["parameters"]["ConnectionId"];
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -20830,7 +20993,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "PSU-IP-Address": string;
+                "PSU-IP-Address": string | unknown | unknown;
                 /** @description The PSU's connection to act for (from POST /connections). */
                 "X-Connection-Id": components["parameters"]["ConnectionId"];
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -20891,7 +21054,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "PSU-IP-Address": string;
+                "PSU-IP-Address": string | unknown | unknown;
                 /** @description The PSU's connection to act for (from POST /connections). */
                 "X-Connection-Id": components["parameters"]["ConnectionId"];
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -20926,7 +21089,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "PSU-IP-Address": string;
+                "PSU-IP-Address": string | unknown | unknown;
                 /** @description The PSU's connection to act for (from POST /connections). */
                 "X-Connection-Id": components["parameters"]["ConnectionId"];
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -20958,7 +21121,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "PSU-IP-Address": string;
+                "PSU-IP-Address": string | unknown | unknown;
                 /** @description The PSU's connection to act for (from POST /connections). */
                 "X-Connection-Id": components["parameters"]["ConnectionId"];
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -20989,7 +21152,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "PSU-IP-Address"?: string;
+                "PSU-IP-Address"?: string | unknown | unknown;
                 "PSU-User-Agent"?: string;
                 /** @description The PSU's connection to act for (from POST /connections). */
                 "X-Connection-Id": components["parameters"]["ConnectionId"];
@@ -21018,7 +21181,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                "PSU-IP-Address"?: string;
+                "PSU-IP-Address"?: string | unknown | unknown;
                 /** @description The PSU's connection to act for (from POST /connections). */
                 "X-Connection-Id": components["parameters"]["ConnectionId"];
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -21051,7 +21214,7 @@ export interface operations {
                 dateTo?: string;
             };
             header: {
-                "PSU-IP-Address"?: string;
+                "PSU-IP-Address"?: string | unknown | unknown;
                 /** @description The PSU's connection to act for (from POST /connections). */
                 "X-Connection-Id": components["parameters"]["ConnectionId"];
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -21112,7 +21275,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "PSU-IP-Address"?: string;
+                "PSU-IP-Address"?: string | unknown | unknown;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
                 "X-Request-ID"?: components["parameters"]["RequestId"];
             };

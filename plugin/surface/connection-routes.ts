@@ -1,26 +1,19 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { Connection } from '../store/connection.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
 import type { CallerAuthVariables } from './caller-auth.js';
 import type { RequestIdVariables } from './request-id.js';
+import { CONNECTION_ID_PATTERN, createConnectionBody, type ConnectionView } from './connection-api.js';
 import { allowsBank } from './permissions.js';
 
-const createBody = z.strictObject({
-  bank: z.string().min(1),
-  connectionId: z.string().optional(),
-  scopes: z.array(z.string().min(1)).optional(),
-  returnTo: z.string().optional(),
-});
-
-/** What a caller may see of a connection: never a token. */
-export function connectionView(connection: Connection) {
+/** What a caller may see of a connection: never a token. Its shape is `Connection` in connection-api.ts. */
+export function connectionView(connection: Connection): ConnectionView {
   return {
     connectionId: connection.id,
     bank: connection.bank,
     status: connection.status,
-    scopes: connection.scopes,
+    scopes: [...connection.scopes],
     accessTokenExpiresAt: connection.tokens ? new Date(connection.tokens.expiresAt).toISOString() : null,
     createdAt: new Date(connection.createdAt).toISOString(),
     updatedAt: new Date(connection.updatedAt).toISOString(),
@@ -33,6 +26,7 @@ export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
   const app = new Hono<{ Variables: CallerAuthVariables & RequestIdVariables }>();
 
   const owned = async (id: string, callerId: string) => {
+    if (!CONNECTION_ID_PATTERN.test(id)) throw new BankgateError('bad_request', { status: 400, detail: 'connectionId must be 1–128 characters of A–Z, a–z, 0–9, ".", "_" or "-"' });
     const connection = await engine.store.get(id);
     if (!connection || connection.owner !== callerId) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${id.slice(0, 128)} does not exist` });
     return connection;
@@ -45,7 +39,7 @@ export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
     } catch {
       throw new BankgateError('bad_request', { status: 400, detail: 'send a JSON body: { "bank": "<bank>", "connectionId"?: "...", "scopes"?: [...], "returnTo"?: "https://..." }' });
     }
-    const parsed = createBody.safeParse(json);
+    const parsed = createConnectionBody.safeParse(json);
     if (!parsed.success) {
       const violations = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
       throw new BankgateError('bad_request', { status: 400, detail: violations.join('; '), extra: { violations } });

@@ -1,6 +1,8 @@
 import type { ApiManifest, RouteManifest } from '../manifest/types.js';
+import { CONNECTION_ID_PATTERN, connectionApiDocument } from './connection-api.js';
 import { isCredentialParam } from './credential-params.js';
 import { isOwnedHeader } from './owned-headers.js';
+import { psuHeaderSchema } from './psu-headers.js';
 
 type Json = Record<string, unknown>;
 
@@ -17,15 +19,19 @@ export interface SurfaceApi {
 const PROBLEM_REF = { $ref: '#/components/responses/Problem' };
 
 /**
- * One OpenAPI 3.1 document of every mounted operation under its gateway path `/{bank}/{api}{path}`: the bank's
- * parameters, bodies and responses with their schemas (component names prefixed per bank and API so that two
- * banks' `Amount` do not collide), the headers the gateway owns removed, the bank's security replaced by the
- * internal bearer scheme and, for PSU operations, `X-Connection-Id`. Deterministic: same input, same bytes.
+ * One OpenAPI 3.1 document of the whole surface: the consent API (`/connections…`, from connection-api.ts) and every
+ * mounted operation under its gateway path `{basePath}/{bank}/{api}{path}`: the bank's parameters, bodies and
+ * responses with their schemas (component names prefixed per bank and API so that two banks' `Amount` do not
+ * collide), the headers the gateway owns removed, the bank's security replaced by the internal bearer scheme and,
+ * for PSU operations, `X-Connection-Id`. Deterministic: same input, same bytes.
+ * `basePath` is where the gateway is mounted (`/banks` under a host app; default the root).
  */
-export function buildSurfaceDocument(apis: readonly SurfaceApi[], options: { serverUrl?: string; title?: string; version?: string } = {}): Json {
-  const paths: Record<string, Json> = {};
+export function buildSurfaceDocument(apis: readonly SurfaceApi[], options: { serverUrl?: string; basePath?: string; title?: string; version?: string } = {}): Json {
+  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
+  const consent = connectionApiDocument(basePath);
+  const paths: Record<string, Json> = { ...consent.paths };
   const schemas: Json = {};
-  const tags: Json[] = [];
+  const tags: Json[] = [{ name: 'connections', description: 'PSU consents: start one, follow it, revoke it. A connection is what `X-Connection-Id` names.' }];
   for (const entry of [...apis].sort((a, b) => `${a.bank}/${a.api}`.localeCompare(`${b.bank}/${b.api}`))) {
     const prefix = componentPrefix(entry.bank, entry.api);
     const tag = `${entry.bank}/${entry.api}`;
@@ -34,7 +40,7 @@ export function buildSurfaceDocument(apis: readonly SurfaceApi[], options: { ser
     const rewrite = (value: unknown) => toOas31(rewriteRefs(value, prefix, document));
     for (const [name, schema] of Object.entries(((document?.components as Json | undefined)?.schemas ?? {}) as Json)) schemas[prefix + name] = rewrite(schema);
     for (const route of entry.manifest.routes) {
-      const gatewayPath = `/${entry.bank}/${entry.api}${route.path}`;
+      const gatewayPath = `${basePath}/${entry.bank}/${entry.api}${route.path}`;
       const source = ((document?.paths as Json | undefined)?.[route.path] as Json | undefined)?.[route.method] as Json | undefined;
       (paths[gatewayPath] ??= {})[route.method] = operation(entry, route, tag, source, document, rewrite);
     }
@@ -53,7 +59,7 @@ export function buildSurfaceDocument(apis: readonly SurfaceApi[], options: { ser
     components: {
       securitySchemes: { internalBearer: { type: 'http', scheme: 'bearer', description: 'The internal credential of the calling service: a JWT from the internal issuer, or a static key.' } },
       parameters: {
-        ConnectionId: { name: 'X-Connection-Id', in: 'header', required: true, description: "The PSU's connection to act for (from POST /connections).", schema: { type: 'string' } },
+        ConnectionId: { name: 'X-Connection-Id', in: 'header', required: true, description: "The PSU's connection to act for (from POST /connections).", schema: { type: 'string', pattern: CONNECTION_ID_PATTERN.source } },
         RequestId: { name: 'X-Request-ID', in: 'header', required: false, description: "The caller's correlation id, echoed back; the bank gets a request id of its own.", schema: { type: 'string' } },
       },
       responses: {
@@ -77,7 +83,7 @@ export function buildSurfaceDocument(apis: readonly SurfaceApi[], options: { ser
             bankError: {},
           },
         },
-        ...sortKeys(schemas),
+        ...sortKeys({ ...schemas, ...consent.schemas }),
       },
     },
   };
@@ -92,12 +98,12 @@ function operation(entry: SurfaceApi, route: RouteManifest, tag: string, source:
     const key = `${p.in}:${p.name.toLowerCase()}`;
     if (seen.has(key) || (p.in === 'header' && isOwnedHeader(p.name.toLowerCase())) || p.in === 'cookie' || isCredentialParam(route.credentials, p.in, p.name)) continue;
     seen.add(key);
-    parameters.push(rewrite(p));
+    parameters.push(withPsuFormat(rewrite(p) as Json));
   }
   if (!source) {
     for (const p of route.params.path) parameters.push({ name: p.name, in: 'path', required: true, schema: paramSchema(p) });
     for (const p of route.params.query) parameters.push({ name: p.name, in: 'query', required: p.required, schema: paramSchema(p) });
-    for (const p of route.params.header) if (!isOwnedHeader(p.name.toLowerCase())) parameters.push({ name: p.name, in: 'header', required: p.required, schema: paramSchema(p) });
+    for (const p of route.params.header) if (!isOwnedHeader(p.name.toLowerCase())) parameters.push(withPsuFormat({ name: p.name, in: 'header', required: p.required, schema: paramSchema(p) }));
   }
   if (route.tokenKind === 'psu') parameters.push({ $ref: '#/components/parameters/ConnectionId' });
   parameters.push({ $ref: '#/components/parameters/RequestId' });
@@ -125,6 +131,13 @@ function operation(entry: SurfaceApi, route: RouteManifest, tag: string, source:
     ...(requestBody ? { requestBody } : {}),
     responses,
   };
+}
+
+/** A `PSU-*` header the bank declares as a bare string, given the format it really has (the gateway checks it). */
+function withPsuFormat(parameter: Json): Json {
+  if (parameter.in !== 'header' || typeof parameter.name !== 'string') return parameter;
+  const schema = psuHeaderSchema(parameter.name, parameter.schema as Json | undefined);
+  return schema === parameter.schema ? parameter : { ...parameter, schema };
 }
 
 function pathItemParameters(document: Json | undefined, route: RouteManifest): unknown {

@@ -24,7 +24,7 @@ export interface SurfaceApiDir {
 export async function surfaceKey(toolRoot: string, apis: readonly SurfaceApiDir[]): Promise<string> {
   const hash = createHash('sha256');
   for (const { bank, api, key } of [...apis].sort((a, b) => `${a.bank}/${a.api}`.localeCompare(`${b.bank}/${b.api}`, 'en'))) hash.update(`${bank}/${api}=${key}\n`);
-  for (const file of ['plugin/surface/surface-document.ts', 'plugin/surface/owned-headers.ts', 'plugin/surface/credential-params.ts', 'scripts/generate/surface.ts']) {
+  for (const file of ['plugin/surface/surface-document.ts', 'plugin/surface/owned-headers.ts', 'plugin/surface/credential-params.ts', 'plugin/surface/connection-api.ts', 'plugin/surface/psu-headers.ts', 'scripts/generate/surface.ts']) {
     hash.update(`${file}=${await sha256File(join(toolRoot, file)).catch(() => 'absent')}\n`);
   }
   return hash.digest('hex');
