@@ -55,22 +55,16 @@ afterAll(async () => {
 
 describe('the packed tarball', () => {
   it('holds the entry points with their declarations, and nothing of tests, bench, sandbox PKI or this repository’s banks', () => {
-    for (const file of [
-      'package.json',
-      'dist/plugin/index.js',
-      'dist/plugin/index.d.ts',
-      'dist/plugin/node/index.js',
-      'dist/plugin/node/index.d.ts',
-      'dist/plugin/client/create-gateway-client.js',
-      'dist/plugin/client/create-gateway-client.d.ts',
-      'dist/plugin/index.js.map',
-      'dist/scripts/cli.js',
-      'dist/scripts/generate/main.js',
-      'scripts/install-generator-jar.mjs',
-      'openapitools.json',
-    ]) {
-      expect(packedFiles).toContain(file);
+    // Every target of package.json `exports` (the one place naming the entry points) and `bin`, with its map.
+    const { exports, bin } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { exports: Record<string, string | Record<string, string>>; bin: Record<string, string> };
+    expect(Object.keys(exports)).toEqual(expect.arrayContaining(['.', './node', './client']));
+    const targets = Object.values(exports).flatMap((target) => (typeof target === 'string' ? [target] : Object.values(target)));
+    for (const target of [...targets, ...Object.values(bin)]) {
+      const path = target.replace(/^\.\//, '');
+      expect(packedFiles).toContain(path);
+      if (path.endsWith('.js')) expect(packedFiles).toContain(`${path}.map`);
     }
+    for (const file of ['dist/scripts/generate/main.js', 'scripts/install-generator-jar.mjs', 'openapitools.json']) expect(packedFiles).toContain(file);
     const unwanted = packedFiles.filter((path) =>
       /\.test\.|\.fixture\.|^test\/|^bench\/|^dist\/bench\/|sandbox-pki|\.pem$|^openapi\/|^generated\/|^dist\/hono\.config|^dist\/scripts\/(start|gateway)\.js/.test(path),
     );
