@@ -108,11 +108,17 @@ if (store) {
   );
 }
 
-const startup = read<{ medianReadyMs: number; medianFirstCallMs: number; samples: unknown[]; variants?: Array<{ name: string; what: string; medianReadyMs: number; medianFirstCallMs: number; samples: unknown[] }> }>('startup.json');
+const startup = read<{ medianReadyMs: number; medianFirstCallMs: number; samples: unknown[]; variants?: Array<{ name: string; what: string; medianReadyMs: number; medianFirstCallMs: number; medianCpuMs: number; samples: unknown[] }> }>('startup.json');
 if (startup) sections.push('### Start-up', '', `bench/gateway-under-test, spawn to first bank call served: median **${startup.medianFirstCallMs} ms** (ready line after ${startup.medianReadyMs} ms; ${startup.samples.length} runs).`, '');
 if (startup?.variants) {
-  // Built JavaScript against tsx (bench/startup.ts), run by run interleaved.
-  sections.push('| started as | first call served (median ms) | ready line (median ms) | runs |', '|---|---:|---:|---:|', ...startup.variants.map((v) => `| ${v.name}: ${v.what} | ${v.medianFirstCallMs} | ${v.medianReadyMs} | ${v.samples.length} |`), '');
+  sections.push(
+    `Built JavaScript against tsx, Node ${(startup as { node?: string }).node ?? '?'}, runs interleaved:`,
+    '',
+    '| started as | first call served (median ms) | ready line (median ms) | CPU of the process at the first call (median ms) | runs |',
+    '|---|---:|---:|---:|---:|',
+    ...startup.variants.map((v) => `| ${v.name}: ${v.what} | ${v.medianFirstCallMs} | ${v.medianReadyMs} | ${v.medianCpuMs} | ${v.samples.length} |`),
+    '',
+  );
 }
 
 const generate = read<{ cases: Array<{ name: string; specBytes: number; medianMs: number }> }>('generate.json');
