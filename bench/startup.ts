@@ -17,7 +17,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpuMicros } from './lib/cpu.js';
@@ -47,6 +47,8 @@ interface Sample {
 }
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+// Wall times grow with the machine's load; the run records it (1-minute load average, before and after).
+const loadBefore = loadavg()[0]!;
 const dir = mkdtempSync(join(tmpdir(), 'bankgate-startup-'));
 const upstream = await startUpstream(dir);
 const samples = new Map<string, Sample[]>(VARIANTS.map((variant) => [variant.name, []]));
@@ -72,7 +74,8 @@ const built = variants.find((variant) => variant.name === 'built')!;
 const out = join(repoRoot, 'bench/results/startup.json');
 mkdirSync(join(out, '..'), { recursive: true });
 // medianReadyMs / medianFirstCallMs / samples at the top: the harness-facing way (built), as before.
-writeFileSync(out, `${JSON.stringify({ benchmark: 'startup', date: new Date().toISOString(), node: process.version, medianReadyMs: built.medianReadyMs, medianFirstCallMs: built.medianFirstCallMs, samples: built.samples, variants }, null, 2)}\n`);
+const machine = { cores: availableParallelism(), loadAverage: [Number(loadBefore.toFixed(1)), Number(loadavg()[0]!.toFixed(1))] };
+writeFileSync(out, `${JSON.stringify({ benchmark: 'startup', date: new Date().toISOString(), node: process.version, machine, medianReadyMs: built.medianReadyMs, medianFirstCallMs: built.medianFirstCallMs, samples: built.samples, variants }, null, 2)}\n`);
 for (const variant of variants) console.log(`${variant.name.padEnd(12)} median: ready ${variant.medianReadyMs} ms, first call ${variant.medianFirstCallMs} ms, ${variant.medianCpuMs} ms CPU`);
 console.log(`written to ${out}`);
 
