@@ -108,8 +108,26 @@ if (store) {
   );
 }
 
-const startup = read<{ medianReadyMs: number; medianFirstCallMs: number; samples: unknown[] }>('startup.json');
+/** ` (load average 9.3 → 9.6 on 2 cores: …)` when the run recorded it. */
+function loadNote(machine: { cores: number; loadAverage: number[] } | undefined): string {
+  if (!machine) return '';
+  const [before, after] = machine.loadAverage;
+  const busy = Math.max(before ?? 0, after ?? 0) > machine.cores;
+  return ` (load average ${before} → ${after} on ${machine.cores} cores${busy ? ': a busy machine, wall times inflated; the CPU column is not' : ''})`;
+}
+
+const startup = read<{ medianReadyMs: number; medianFirstCallMs: number; samples: unknown[]; variants?: Array<{ name: string; what: string; medianReadyMs: number; medianFirstCallMs: number; medianCpuMs: number; samples: unknown[] }> }>('startup.json');
 if (startup) sections.push('### Start-up', '', `bench/gateway-under-test, spawn to first bank call served: median **${startup.medianFirstCallMs} ms** (ready line after ${startup.medianReadyMs} ms; ${startup.samples.length} runs).`, '');
+if (startup?.variants) {
+  sections.push(
+    `Built JavaScript against tsx, Node ${(startup as { node?: string }).node ?? '?'}, runs interleaved${loadNote((startup as { machine?: { cores: number; loadAverage: number[] } }).machine)}:`,
+    '',
+    '| started as | first call served (median ms) | ready line (median ms) | CPU of the process at the first call (median ms) | runs |',
+    '|---|---:|---:|---:|---:|',
+    ...startup.variants.map((v) => `| ${v.name}: ${v.what} | ${v.medianFirstCallMs} | ${v.medianReadyMs} | ${v.medianCpuMs} | ${v.samples.length} |`),
+    '',
+  );
+}
 
 const generate = read<{ cases: Array<{ name: string; specBytes: number; medianMs: number }> }>('generate.json');
 if (generate) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { listFiles } from './check.js';
 import { referencedFiles } from './spec-files.js';
@@ -59,7 +60,7 @@ let toolsCache: Promise<Tools> | undefined;
 /** The versions that decide the output, read from the tool checkout (memoised per process). */
 export function toolVersions(toolRoot: string): Promise<Tools> {
   toolsCache ??= (async () => {
-    const version = async (pkg: string) => (JSON.parse(await readFile(join(toolRoot, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+    const version = async (pkg: string) => (JSON.parse(await readFile(installedPackageJson(toolRoot, pkg), 'utf8')) as { version: string }).version;
     const generatorConfig = JSON.parse(await readFile(join(toolRoot, 'openapitools.json'), 'utf8')) as { 'generator-cli': { version: string } };
     return {
       openapiGenerator: generatorConfig['generator-cli'].version,
@@ -69,6 +70,14 @@ export function toolVersions(toolRoot: string): Promise<Tools> {
     };
   })();
   return toolsCache;
+}
+
+/** `<dir>/node_modules/<pkg>/package.json` in the nearest directory up from `toolRoot` (node_modules/bankgate's peers sit beside it). */
+function installedPackageJson(toolRoot: string, pkg: string): string {
+  for (let dir = toolRoot; ; dir = dirname(dir)) {
+    const path = join(dir, 'node_modules', pkg, 'package.json');
+    if (existsSync(path) || dirname(dir) === dir) return path;
+  }
 }
 
 /** Hash of the generator's sources; line endings normalised, so a Windows checkout hashes the same. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { ApiManifest } from '../../plugin/manifest/types.js';
 import { describeCollision, findRouteCollisions } from '../../plugin/surface/route-table.js';
 import { diffApis, type ApiChanges, type Generation } from './changes.js';
@@ -55,7 +55,7 @@ export interface SpecJob {
 export interface GenerateOptions {
   /** The bankgate checkout whose node_modules and openapitools.json run the generators. */
   readonly toolRoot: string;
-  /** Absolute path of `plugin/manifest/types.js`, which every routes.ts imports (relatively). */
+  /** Absolute path of `plugin/manifest/types.js`, which every routes.ts imports (relatively), or the package name `bankgate`. */
   readonly typesModule: string;
   readonly jobs: readonly SpecJob[];
   /** Compare each API with the generation in its `finalDir` (the change report); off for `--check`. */
@@ -217,6 +217,7 @@ async function describeCoverage(job: SpecJob, doc: SpecDocument, built: ApiManif
 
 /** `../../../plugin/manifest/types.js` from `generated/<bank>/<api>/`; computed, so `--out` anywhere works. */
 function typesImport(typesModule: string, finalDir: string): string {
+  if (!isAbsolute(typesModule)) return typesModule; // a package name ('bankgate'), as in a team's own repository
   const rel = relative(finalDir, typesModule).split(sep).join('/');
   return rel.startsWith('.') ? rel : `./${rel}`;
 }

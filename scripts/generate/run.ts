@@ -254,7 +254,9 @@ export function display(path: string): string {
 }
 
 function tools(projectRoot: string): { toolRoot: string; typesModule: string } {
-  return { toolRoot, typesModule: join(projectRoot, 'plugin', 'manifest', 'types.js') };
+  // A project holding bankgate's sources (this checkout) imports the manifest types relatively; any other imports the package.
+  const own = join(projectRoot, 'plugin', 'manifest', 'types.ts');
+  return { toolRoot, typesModule: existsSync(own) ? join(projectRoot, 'plugin', 'manifest', 'types.js') : 'bankgate' };
 }
 
 function fromRoot(projectRoot: string, path: string): string {
@@ -273,6 +275,10 @@ export function fail(error: unknown, outcome: string): number {
   return 1;
 }
 
+/** The bankgate package (this checkout, or node_modules/bankgate): the nearest directory up with openapitools.json, from source or dist/. */
 function resolveToolRoot(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'openapitools.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no openapitools.json above ${fileURLToPath(import.meta.url)}: bankgate is not installed whole`);
+  }
 }

@@ -104,8 +104,9 @@ export async function generateSdks(repoRoot: string, jobs: readonly SdkJob[]): P
   }
 }
 
-/** The JAR the wrapper runs: `<storageDir>/<version>.jar` from openapitools.json. */
+/** The JAR the wrapper runs: `<storageDir>/<version>.jar` from openapitools.json, or `BANKGATE_GENERATOR_JAR` (the `bankgate` CLI's cache). */
 function generatorJar(repoRoot: string): string {
+  if (process.env['BANKGATE_GENERATOR_JAR']) return resolve(process.env['BANKGATE_GENERATOR_JAR']);
   const config = JSON.parse(readFileSync(join(repoRoot, 'openapitools.json'), 'utf8')) as { 'generator-cli': { version: string; storageDir?: string } };
   const storageDir = resolve(repoRoot, config['generator-cli'].storageDir ?? 'node_modules/@openapitools/openapi-generator-cli/versions');
   return join(storageDir, `${config['generator-cli'].version}.jar`);
@@ -116,7 +117,7 @@ async function runBatch(repoRoot: string, jar: string, configs: readonly string[
   const args = ['batch', '--fail-fast', '--', ...configs];
   // The wrapper joins its arguments into a shell command line unquoted; use it only when that is safe.
   const wrapper = join(repoRoot, 'node_modules', '@openapitools', 'openapi-generator-cli', 'main.js');
-  const viaWrapper = existsSync(wrapper) && configs.every((config) => /^[\w./-]+$/.test(config)) && /^[\w./-]+$/.test(jar);
+  const viaWrapper = !process.env['BANKGATE_GENERATOR_JAR'] && existsSync(wrapper) && configs.every((config) => /^[\w./-]+$/.test(config)) && /^[\w./-]+$/.test(jar);
   const [command, commandArgs] = viaWrapper ? [process.execPath, [wrapper, ...args]] : ['java', ['-jar', jar, ...args]];
   try {
     // PWD: the wrapper finds openapitools.json through $PWD, not through its working directory.
