@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ConfigError } from '../../plugin/config/resolve-config.js';
-import { createGateway, type Gateway } from '../../plugin/index.js';
+import { createGateway, type Gateway } from '../../plugin/adapter/node/index.js';
 import { silentLogger } from '../../plugin/log.js';
 import type { ApiManifest, RouteManifest } from '../../plugin/manifest/types.js';
 import { createCertificateAuthority, type PemPair } from '../../sandbox/pki.js';
