@@ -5,6 +5,7 @@ import type { Gateway, GatewayPipeline } from '../../gateway.js';
 import { endServerSpan } from '../../observability/tracing.js';
 import type { BankReply } from '../../surface/bank-call.js';
 import { rawPathOf } from '../../surface/path-guard.js';
+import { repeatedAuthorization } from '../../surface/caller-auth.js';
 import { problemReply } from '../../surface/problem.js';
 import { requestIdFor } from '../../surface/request-id.js';
 import type { RouteMatch } from '../../surface/route-table.js';
@@ -68,9 +69,25 @@ async function respond(pipeline: GatewayPipeline, found: RouteMatch, req: Incomi
 
 /** Authenticates the caller, then runs the bank call (a known key answers synchronously: nothing to await). */
 function answer(pipeline: GatewayPipeline, found: RouteMatch, req: IncomingMessage, span: Span, requestId: string): Promise<BankReply> {
-  const caller = pipeline.authenticate(single(req.headers.authorization));
+  const caller = pipeline.authenticate(authorizationOf(req));
   if (caller instanceof Promise) return caller.then((resolved) => pipeline.bankCalls.call(found, inboundCall(req, requestId), resolved, span));
   return pipeline.bankCalls.call(found, inboundCall(req, requestId), caller, span);
+}
+
+/**
+ * The one `Authorization` header. Node keeps only the first of repeated ones in `req.headers`; the Hono
+ * path sees them joined: both refuse two (`unauthorized`, reason `repeated`), so the framings agree.
+ */
+function authorizationOf(req: IncomingMessage): string | undefined {
+  const first = req.headers.authorization;
+  if (first === undefined) return undefined;
+  const raw = req.rawHeaders;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization' && ++seen > 1) throw repeatedAuthorization();
+  }
+  return first;
 }
 
 function single(value: string | string[] | undefined): string | undefined {
