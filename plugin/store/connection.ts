@@ -1,4 +1,5 @@
 import { BankgateError } from '../errors/bankgate-error.js';
+import { CONNECTION_ID_PATTERN } from '../surface/connection-api.js';
 
 /** One PSU's consent at one bank, and the token set that carries it. */
 export type ConnectionStatus = 'pending' | 'active' | 'reconsent_required' | 'revoked';
@@ -71,9 +72,6 @@ export interface Connection {
    */
   readonly revision?: number;
 }
-
-/** A connection id as callers send it (`X-Connection-Id`, `/connections/{connectionId}`). */
-export const CONNECTION_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
 /**
  * THE way to address a connection in a store: the owner's `Caller.key` and the caller's own connection id,

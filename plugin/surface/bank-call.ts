@@ -7,6 +7,7 @@
 import type { Span } from '@opentelemetry/api';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { Logger } from '../log.js';
+import { connectionStorageId } from '../store/connection.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
 import type { BankResponse, BankTransport } from '../transport/types.js';
@@ -203,9 +204,9 @@ async function callWithToken(found: RouteMatch, inbound: InboundCall, caller: Ca
   if (!connectionId) {
     throw new BankgateError('connection_required', { status: 400, bank: bank.name, detail: `${route.operationId} acts for a PSU: send X-Connection-Id with a connection from POST /connections` });
   }
-  const connection = await engine.store.get(connectionId);
-  // A connection of another caller answers exactly like one that does not exist.
-  if (!connection || connection.owner !== caller.id) {
+  // Connection ids are per caller: this caller's `connectionId`, never another caller's.
+  const connection = await engine.store.get(connectionStorageId(caller.key, connectionId));
+  if (!connection || connection.owner !== caller.key) {
     throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connectionId.slice(0, 128)} does not exist` });
   }
   if (connection.bank !== bank.name) {

@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { BankgateError } from '../errors/bankgate-error.js';
-import type { Connection, TokenSet } from '../store/connection.js';
+import { storageIdOf, type Connection, type TokenSet } from '../store/connection.js';
 import { bankOAuth, forRequest, type TokenContext } from './context.js';
 import { toOAuthError } from './oauth-error.js';
 import { acquireRefreshLock, releaseRefreshLock } from './refresh-lock.js';
@@ -33,9 +33,9 @@ export function needsRefresh(context: TokenContext, connection: Connection, reas
  * does not succeed either, or the bank says `invalid_grant`, the connection is marked `reconsent_required`
  * (kept, with its reason), never deleted. In-process single-flight sits in front of this (token-engine.ts).
  */
-export async function refreshConnection(base: TokenContext, connectionId: string, reason: RefreshReason = {}): Promise<Connection> {
+export async function refreshConnection(base: TokenContext, storageId: string, reason: RefreshReason = {}): Promise<Connection> {
   const context = forRequest(base, reason.requestId);
-  const current = await readConnection(context, connectionId);
+  const current = await readConnection(context, storageId);
   if (!needsRefresh(context, current, reason)) return current;
   const lock = await acquireRefreshLock(context, current, (latest) => needsRefresh(context, latest, reason));
   if (!lock.held) {
@@ -43,7 +43,7 @@ export async function refreshConnection(base: TokenContext, connectionId: string
     return lock.connection;
   }
   try {
-    const latest = await readConnection(context, connectionId);
+    const latest = await readConnection(context, storageId);
     if (!needsRefresh(context, latest, reason)) {
       count(context, current.bank, 'shared');
       return latest;
@@ -54,9 +54,9 @@ export async function refreshConnection(base: TokenContext, connectionId: string
   }
 }
 
-async function readConnection(context: TokenContext, id: string): Promise<Connection> {
-  const connection = await context.store.get(id);
-  if (!connection) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${id} does not exist` });
+async function readConnection(context: TokenContext, storageId: string): Promise<Connection> {
+  const connection = await context.store.get(storageId);
+  if (!connection) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${storageId.slice(storageId.lastIndexOf('/') + 1)} does not exist` });
   return connection;
 }
 
@@ -77,7 +77,7 @@ async function refreshHoldingLock(context: TokenContext, connection: Connection)
   // Unknown outcome: the bank may have rotated the refresh token and lost the answer. Re-read (a refresh
   // stored meanwhile wins), then try once more with the stored refresh token.
   unknownOutcome(context, connection, first.error, 1);
-  const reread = await readConnection(context, connection.id);
+  const reread = await readConnection(context, storageIdOf(connection));
   if (reread.revision !== connection.revision && !needsRefresh(context, reread)) {
     count(context, connection.bank, 'shared');
     return reread;
@@ -126,14 +126,14 @@ async function persist(context: TokenContext, connection: Connection, usedRefres
   const started = context.now();
   for (let tries = 1; ; tries++) {
     try {
-      const stored = await updateConnection(context.store, connection.id, (latest) =>
+      const stored = await updateConnection(context.store, storageIdOf(connection), (latest) =>
         // A newer consent replaced the grant meanwhile: its tokens win over a refresh of the old one.
         latest.tokens?.refreshToken !== usedRefreshToken && latest.tokens?.refreshToken !== connection.tokens?.refreshToken
           ? undefined
           : { ...latest, tokens, updatedAt: context.now() },
       );
       if (!stored) {
-        const latest = await context.store.get(connection.id);
+        const latest = await context.store.get(storageIdOf(connection));
         if (!latest) {
           context.log.warn('token.refresh_discarded', { bank: connection.bank, connectionId: connection.id, detail: 'the connection was deleted during its refresh' });
           throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connection.id} does not exist` });
@@ -156,7 +156,7 @@ async function persist(context: TokenContext, connection: Connection, usedRefres
 }
 
 async function markReconsent(context: TokenContext, connection: Connection, detail: string): Promise<never> {
-  const marked = await updateConnection(context.store, connection.id, (latest) => ({
+  const marked = await updateConnection(context.store, storageIdOf(connection), (latest) => ({
     ...latest,
     status: 'reconsent_required',
     updatedAt: context.now(),

@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import config from '../../hono.config.js';
 import { createGateway, createJsonLogger, createNodeHandler } from '../../plugin/adapter/node/index.js';
 import type { BankgateConfig, Gateway, GatewayOptions } from '../../plugin/index.js';
+import { connectionStorageId } from '../../plugin/store/connection.js';
 import { consentHeadlessly } from '../../sandbox/headless-consent.js';
 import { startSandbox } from '../../sandbox/index.js';
 import type { FaultRule } from '../../sandbox/faults.js';
@@ -17,6 +18,8 @@ import type { SandboxFile } from '../../sandbox/sandbox-file.js';
 import type { StatsSnapshot } from '../../sandbox/stats.js';
 
 export const DEV_KEY = 'vault-test-dev-key-0123456789';
+/** Where the store keeps the dev caller's connection `connectionId` (connection ids are per caller). */
+export const devConnection = (connectionId: string) => connectionStorageId('key:dev', connectionId);
 export const STORE_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface VaultHarness {
