@@ -60,13 +60,14 @@ async function readConnection(context: TokenContext, storageId: string): Promise
   return connection;
 }
 
-async function refreshHoldingLock(context: TokenContext, connection: Connection): Promise<Connection> {
+/** `again`: false when this refresh already continues one whose grant a newer consent replaced (no loop). */
+async function refreshHoldingLock(context: TokenContext, connection: Connection, again = true): Promise<Connection> {
   const tokens = usableTokens(connection);
-  if (!tokens.refreshToken) return markReconsent(context, connection, 'the bank issued no refresh token and the access token expired');
+  if (!tokens.refreshToken) return markReconsent(context, connection, undefined, again, 'the bank issued no refresh token and the access token expired');
 
   const first = await attempt(context, connection, tokens.refreshToken);
   if (first.ok) return persist(context, connection, tokens.refreshToken, first.tokens, 'refreshed');
-  if (first.failure === 'invalid_grant') return markReconsent(context, connection, 'the bank rejected the refresh token (invalid_grant)');
+  if (first.failure === 'invalid_grant') return markReconsent(context, connection, tokens.refreshToken, again, 'the bank rejected the refresh token (invalid_grant)');
   if (first.failure === 'failed') {
     count(context, connection.bank, 'failed');
     const failure = toOAuthError(connection.bank, 'token refresh', first.error);
@@ -89,6 +90,8 @@ async function refreshHoldingLock(context: TokenContext, connection: Connection)
   return markReconsent(
     context,
     reread,
+    retryToken,
+    again,
     second.failure === 'invalid_grant'
       ? 'a refresh got no answer and the retry was refused (invalid_grant): the bank had most likely rotated the refresh token'
       : `two refresh attempts got no usable answer (${describe(first.error)}, then ${describe(second.error)}); the refresh token may have been rotated`,
@@ -155,13 +158,28 @@ async function persist(context: TokenContext, connection: Connection, usedRefres
   }
 }
 
-async function markReconsent(context: TokenContext, connection: Connection, detail: string): Promise<never> {
-  const marked = await updateConnection(context.store, storageIdOf(connection), (latest) => ({
-    ...latest,
-    status: 'reconsent_required',
-    updatedAt: context.now(),
-    reason: { code: 'reconsent_required', detail },
-  }));
+/**
+ * Marks the connection `reconsent_required`, only while the grant the bank refused (`refusedRefreshToken`,
+ * or, without one, the expired access token) is still the stored one (finding 2 of issue 15): when a
+ * re-consent or another replica's refresh stored a newer token set meanwhile, that set is kept and used
+ * (refreshed once more under this lock when it needs it) and nothing is marked.
+ */
+async function markReconsent(context: TokenContext, connection: Connection, refusedRefreshToken: string | undefined, again: boolean, detail: string): Promise<Connection> {
+  let replaced: Connection | undefined;
+  const marked = await updateConnection(context.store, storageIdOf(connection), (latest) => {
+    const sameGrant = latest.tokens?.refreshToken === refusedRefreshToken && (refusedRefreshToken !== undefined || latest.tokens?.accessToken === connection.tokens?.accessToken);
+    if (!sameGrant) {
+      replaced = latest;
+      return undefined;
+    }
+    return { ...latest, status: 'reconsent_required', updatedAt: context.now(), reason: { code: 'reconsent_required', detail } };
+  });
+  if (replaced) {
+    context.log.info('token.refresh_superseded', { bank: connection.bank, connectionId: connection.id, detail: 'the refused grant was replaced meanwhile (a new consent or refresh); the stored token set is kept' });
+    if (again && replaced.status === 'active' && replaced.tokens && needsRefresh(context, replaced)) return refreshHoldingLock(context, replaced, false);
+    count(context, connection.bank, 'shared');
+    return replaced;
+  }
   if (!marked) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connection.id} does not exist` });
   count(context, connection.bank, 'reconsent_required');
   context.log.warn('connection.reconsent_required', { bank: connection.bank, connectionId: connection.id, detail });

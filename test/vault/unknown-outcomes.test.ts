@@ -3,10 +3,8 @@
  * row; re-read, retry once, then `reconsent_required`, visible and reported. Real sandbox banks over real
  * sockets, token-endpoint faults armed on the sandbox control plane.
  */
-import { readFileSync } from 'node:fs';
-import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devConnection, startVaultHarness, sleep, type VaultHarness } from './vault-harness.js';
+import { devConnection, revokeAtSg as revokeAtBank, startVaultHarness, sleep, type VaultHarness } from './vault-harness.js';
 
 describe('unknown refresh outcomes, invalid_grant and 401s (2 s tokens)', () => {
   let h: VaultHarness;
@@ -22,23 +20,7 @@ describe('unknown refresh outcomes, invalid_grant and 401s (2 s tokens)', () => 
   const view = async (id: string) => (await (await h.call(`/connections/${id}`)).json()) as { status: string; reason?: { code: string; detail: string } };
   const metric = (outcome: string, bank: string) => h.gateway.metrics.value('bankgate_token_refresh_total', { bank, outcome }) ?? 0;
 
-  /** Revokes a token at SG's mTLS revocation endpoint, as the bank (or the PSU) could at any time. */
-  async function revokeAtSg(token: string) {
-    const bank = h.sandbox.banks.sg;
-    const agent = new Agent({ connect: { ca: readFileSync(h.sandbox.caFile), cert: readFileSync(bank.mtls.certFile), key: readFileSync(bank.mtls.keyFile) } });
-    try {
-      const response = await request(bank.authorizationServer.revocationEndpoint!, {
-        dispatcher: agent,
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ token, client_id: bank.client.clientId }).toString(),
-      });
-      await response.body.dump();
-      expect(response.statusCode).toBe(200);
-    } finally {
-      await agent.close();
-    }
-  }
+  const revokeAtSg = (token: string) => revokeAtBank(h.sandbox, token);
 
   it('the response of a rotating refresh is lost (drop-response): reconsent_required, visible, reported, row and tokens kept', async () => {
     await sleep(2300);

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
+import { Agent, request } from 'undici';
 import config from '../../hono.config.js';
 import { createGateway, createJsonLogger, createNodeHandler } from '../../plugin/adapter/node/index.js';
 import type { BankgateConfig, Gateway, GatewayOptions } from '../../plugin/index.js';
@@ -110,3 +111,21 @@ export async function connectThrough(url: string, sandbox: SandboxFile, bank: 's
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Revokes a token at SG's mTLS revocation endpoint, as the bank (or the PSU) could at any time. */
+export async function revokeAtSg(sandbox: SandboxFile, token: string): Promise<void> {
+  const bank = sandbox.banks.sg;
+  const agent = new Agent({ connect: { ca: readFileSync(sandbox.caFile), cert: readFileSync(bank.mtls.certFile), key: readFileSync(bank.mtls.keyFile) } });
+  try {
+    const response = await request(bank.authorizationServer.revocationEndpoint!, {
+      dispatcher: agent,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, client_id: bank.client.clientId }).toString(),
+    });
+    await response.body.dump();
+    if (response.statusCode !== 200) throw new Error(`revocation at SG: ${response.statusCode}`);
+  } finally {
+    await agent.close();
+  }
+}
