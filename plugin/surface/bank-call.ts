@@ -47,8 +47,11 @@ export interface InboundCall {
   readonly target: string;
   /** A request header by (case-insensitive) name. */
   header(name: string): string | undefined;
-  /** The request body; only read for operations that declare one. */
-  body(): Promise<Uint8Array>;
+  /**
+   * The request body, at most `maxBytes` (413 `payload_too_large` past it: checked on Content-Length before
+   * reading, enforced while reading); only read for operations that declare one.
+   */
+  body(maxBytes: number): Promise<Uint8Array>;
 }
 
 /** What the caller gets back: the bank's status and body, its headers minus the dropped ones, and `x-bank-request-id`. */
@@ -123,7 +126,7 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         if (!allowsOperation(caller.allow, bank.name, api.name, route.operationId)) {
           throw new BankgateError('forbidden', { status: 403, bank: bank.name, detail: `caller ${caller.id} may not use ${bank.name}/${api.name}/${route.operationId}` });
         }
-        const body = route.requestBody ? await inbound.body() : undefined;
+        const body = route.requestBody ? await inbound.body(bank.transport.maxRequestBytes) : undefined;
         const request = new CallRequest(inbound, queryOf(inbound.target), body);
         validator?.checkRequest(found, request);
 

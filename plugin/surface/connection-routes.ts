@@ -6,6 +6,10 @@ import type { Caller, CallerAuthVariables } from './caller-auth.js';
 import type { RequestIdVariables } from './request-id.js';
 import { createConnectionBody, type ConnectionView } from './connection-api.js';
 import { allowsBank } from './permissions.js';
+import { readBoundedRequestBody } from './request-body.js';
+
+/** `POST /connections` takes a few fields: a body past this is refused (413) before it is buffered. */
+const CONNECTION_BODY_MAX_BYTES = 64 * 1024;
 
 /** What a caller may see of a connection: never a token. Its shape is `Connection` in connection-api.ts. */
 export function connectionView(connection: Connection): ConnectionView {
@@ -37,9 +41,10 @@ export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
   };
 
   app.post('/connections', async (c) => {
+    const body = await readBoundedRequestBody(c.req.raw.body, c.req.header('content-length'), CONNECTION_BODY_MAX_BYTES);
     let json: unknown;
     try {
-      json = await c.req.json();
+      json = JSON.parse(new TextDecoder().decode(body));
     } catch {
       throw new BankgateError('bad_request', { status: 400, detail: 'send a JSON body: { "bank": "<bank>", "connectionId"?: "...", "scopes"?: [...], "returnTo"?: "https://..." }' });
     }

@@ -62,7 +62,11 @@ async function respond(pipeline: GatewayPipeline, found: RouteMatch, req: Incomi
     const problem = problemReply(error, displayPath(req.url!), pipeline.log, requestId);
     status = problem.status;
     if (res.headersSent) res.destroy();
-    else writeReply(res, problem.status, { ...problem.headers, 'x-request-id': requestId }, problem.body);
+    else {
+      // A body left unread (413) is not drained: the socket closes after the answer.
+      if (!req.complete) res.shouldKeepAlive = false;
+      writeReply(res, problem.status, { ...problem.headers, 'x-request-id': requestId }, problem.body);
+    }
   }
   endServerSpan(span, status);
 }
