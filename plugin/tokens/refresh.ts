@@ -3,7 +3,7 @@ import { BankgateError } from '../errors/bankgate-error.js';
 import { storageIdOf, type Connection, type TokenSet } from '../store/connection.js';
 import { bankOAuth, forRequest, type TokenContext } from './context.js';
 import { toOAuthError } from './oauth-error.js';
-import { acquireRefreshLock, releaseRefreshLock } from './refresh-lock.js';
+import { acquireRefreshLock, keepLease, REFRESH_ATTEMPT_TIMEOUT_MS, releaseRefreshLock } from './refresh-lock.js';
 import { BankServerError, classifyAttemptFailure, isSilentClose, type AttemptFailure } from './refresh-outcome.js';
 import { TOKEN_METRICS, type RefreshOutcome } from './token-metrics.js';
 import { freshnessOf, toTokenSet } from './token-set.js';
@@ -42,6 +42,7 @@ export async function refreshConnection(base: TokenContext, storageId: string, r
     count(context, current.bank, 'shared');
     return lock.connection;
   }
+  const lease = keepLease(context, current, lock.owner);
   try {
     const latest = await readConnection(context, storageId);
     if (!needsRefresh(context, latest, reason)) {
@@ -50,6 +51,7 @@ export async function refreshConnection(base: TokenContext, storageId: string, r
     }
     return await refreshHoldingLock(context, latest);
   } finally {
+    lease.stop();
     await releaseRefreshLock(context, current, lock.owner);
   }
 }
@@ -112,8 +114,8 @@ async function attempt(context: TokenContext, connection: Connection, refreshTok
   const as = await bankSide.metadata();
   const thumbprint = bankSide.certificateThumbprint();
   try {
-    // Both attempts fit in the lock TTL, so the result is stored while this replica still holds the lock.
-    const signal = AbortSignal.timeout(Math.max(1000, Math.floor(context.lockTtlMs / 3)));
+    // The lease is renewed while this runs (keepLease): the attempt may take longer than the lock TTL.
+    const signal = AbortSignal.timeout(REFRESH_ATTEMPT_TIMEOUT_MS);
     const response = await oauth.refreshTokenGrantRequest(as, bankSide.client, bankSide.clientAuth, refreshToken, { ...bankSide.requestOptions, signal });
     if (response.status >= 500) {
       await response.body?.cancel().catch(() => {});
