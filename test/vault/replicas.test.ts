@@ -116,6 +116,14 @@ describe('three gateway processes sharing Redis, SG sandbox, tokens expired by m
     let owner: string | null = null;
     while (!(owner = await client.get(lockKey)) && Date.now() < deadline) await sleep(10);
     expect(owner).toContain(`:${holder.pid}:`);
+    // The holder's request is at the bank (it took the delay rule) before the holder dies: otherwise a
+    // survivor's refresh would meet the delay instead, and wait out its own attempt timeout.
+    let armed: unknown[] = [1];
+    while (armed.length > 0 && Date.now() < deadline) {
+      armed = (await (await fetch(`${sandbox.file.controlUrl}/faults`)).json()) as unknown[];
+      if (armed.length > 0) await sleep(10);
+    }
+    expect(armed).toEqual([]);
     const killedAt = Date.now();
     await holder.kill('SIGKILL');
     void pending;
