@@ -8,7 +8,7 @@ import type { ResolvedCallers } from './resolve-callers.js';
 /** Who is calling the gateway: an internal service. Connections belong to it. */
 export interface Caller {
   readonly id: string;
-  readonly via: 'key' | 'jwt';
+  readonly via: 'key' | 'jwt' | 'host';
   /** Permissions, see permissions.ts. */
   readonly allow: readonly string[];
 }

@@ -3,6 +3,7 @@ import { BankgateError } from '../errors/bankgate-error.js';
 import type { Connection } from '../store/connection.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
 import type { CallerAuthVariables } from './caller-auth.js';
+import type { MountPrefixVariables } from './mount-prefix.js';
 import type { RequestIdVariables } from './request-id.js';
 import { CONNECTION_ID_PATTERN, createConnectionBody, type ConnectionView } from './connection-api.js';
 import { allowsBank } from './permissions.js';
@@ -23,7 +24,7 @@ export function connectionView(connection: Connection): ConnectionView {
 
 /** `POST /connections`, `GET` and `DELETE /connections/{id}`: the consent lifecycle, per caller. */
 export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
-  const app = new Hono<{ Variables: CallerAuthVariables & RequestIdVariables }>();
+  const app = new Hono<{ Variables: CallerAuthVariables & RequestIdVariables & MountPrefixVariables }>();
 
   const owned = async (id: string, callerId: string) => {
     if (!CONNECTION_ID_PATTERN.test(id)) throw new BankgateError('bad_request', { status: 400, detail: 'connectionId must be 1–128 characters of A–Z, a–z, 0–9, ".", "_" or "-"' });
@@ -53,9 +54,10 @@ export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
       scopes,
       returnTo,
       owner: c.get('caller').id,
-      redirectUri: `${publicUrl()}/callback/${bank}`,
+      // The bank sends the PSU back to where this gateway answers: its mount prefix included.
+      redirectUri: `${publicUrl()}${c.get('mountPrefix') ?? ''}/callback/${bank}`,
     }, c.get('requestId'));
-    return c.json({ ...connectionView(connection), authorizeUrl }, 201, { location: `/connections/${encodeURIComponent(connection.id)}` });
+    return c.json({ ...connectionView(connection), authorizeUrl }, 201, { location: `${c.get('mountPrefix') ?? ''}/connections/${encodeURIComponent(connection.id)}` });
   });
 
   app.get('/connections/:id', async (c) => c.json(connectionView(await owned(c.req.param('id'), c.get('caller').id))));
