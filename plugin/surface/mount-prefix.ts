@@ -3,12 +3,11 @@
  * gateway's routes under `/banks`), or a standalone gateway is built with `basePath: '/banks'`. Either way the
  * gateway must know the prefix per request: bank operations are matched on the path after it, and every URL it
  * hands out (the consent redirect URI, `Location`, links in bank answers, `/openapi.json`, `/docs`) carries it.
- * Hono tells a middleware the route it runs under (`routePath(c)`: `/banks/*` for the gateway's first
+ * Hono tells a middleware the route it runs under (`c.req.routePath`: `/banks/*` for the gateway's first
  * `use('*')` when mounted at `/banks`), so nothing has to be configured twice.
  */
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { routePath } from 'hono/route';
 import { BankgateError } from '../errors/bankgate-error.js';
 import { rawPathOf } from './path-guard.js';
 
@@ -27,7 +26,9 @@ const segmentCounts = new Map<string, number>();
  */
 export function mountPrefix() {
   return createMiddleware<{ Variables: MountPrefixVariables }>(async function bankgateMountPrefix(c, next) {
-    c.set('mountPrefix', prefixOf(routePath(c), rawPathOf(requestTarget(c))));
+    // `c.req.routePath`, not `routePath(c)` of 'hono/route': the helper reads a symbol private to its copy of
+    // hono, and a host app often runs another copy than bankgate's; the request's own getter works across them.
+    c.set('mountPrefix', prefixOf(c.req.routePath, rawPathOf(requestTarget(c))));
     return next();
   });
 }

@@ -7,6 +7,7 @@ import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectHrefs } from './hal-hrefs.js';
 import config from '../../hono.config.js';
 import { createGateway, createNodeHandler } from '../../plugin/adapter/node/index.js';
 import type { BankgateConfig, Gateway } from '../../plugin/index.js';
@@ -51,7 +52,7 @@ describe('mounted under /banks in a host app', () => {
     sandbox = await startSandbox({ dir, log: () => {} });
     process.env.BANKGATE_SANDBOX_FILE = sandbox.filePath;
     caPem = readFileSync(sandbox.file.caFile, 'utf8');
-    const built = await (config as () => Promise<BankgateConfig>)();
+    const built = await (config as () => Promise<BankgateConfig> | BankgateConfig)();
     built.store = 'memory';
     let port = 0;
     gateway = await createGateway(built, {
@@ -189,7 +190,7 @@ describe('served on its own under a basePath (the Node fast path)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bankgate-basepath-'));
     const sandbox = await startSandbox({ dir, log: () => {} });
     process.env.BANKGATE_SANDBOX_FILE = sandbox.filePath;
-    const built = await (config as () => Promise<BankgateConfig>)();
+    const built = await (config as () => Promise<BankgateConfig> | BankgateConfig)();
     built.store = 'memory';
     const gateway = await createGateway(built, { basePath: '/banks/', log: silentLogger, env: { ...process.env, BANKGATE_DEV_KEY: DEV_KEY } });
     const served = await serve(createNodeHandler(gateway));
@@ -217,18 +218,3 @@ describe('served on its own under a basePath (the Node fast path)', () => {
   });
 });
 
-/** Every `_links.*.href` of a HAL answer, at any depth. */
-function collectHrefs(value: unknown, into: string[] = []): string[] {
-  if (value === null || typeof value !== 'object') return into;
-  if (Array.isArray(value)) {
-    for (const item of value) collectHrefs(item, into);
-    return into;
-  }
-  for (const [key, member] of Object.entries(value)) {
-    if (key === '_links' && member && typeof member === 'object') {
-      for (const link of Object.values(member)) if (link && typeof (link as { href?: unknown }).href === 'string') into.push((link as { href: string }).href);
-    }
-    collectHrefs(member, into);
-  }
-  return into;
-}
