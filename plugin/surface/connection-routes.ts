@@ -69,6 +69,13 @@ export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
     return c.json({ connectionId: connection.id, status: 'revoked', revocation });
   });
 
+  // Another method on a consent path is a 405 naming the ones there are, as for bank operations.
+  const notAllowed = (allowed: string[]) => () => {
+    throw new BankgateError('method_not_allowed', { status: 405, detail: `allowed: ${allowed.join(', ')}`, extra: { allowed } });
+  };
+  app.all('/connections', notAllowed(['POST']));
+  app.all('/connections/:id', notAllowed(['GET', 'DELETE']));
+
   return app;
 }
 
