@@ -7,6 +7,7 @@
 import type { Span } from '@opentelemetry/api';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { Logger } from '../log.js';
+import { connectionStorageId } from '../store/connection.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
 import type { BankResponse, BankTransport } from '../transport/types.js';
@@ -50,8 +51,11 @@ export interface InboundCall {
   readonly mountPrefix?: string;
   /** A request header by (case-insensitive) name. */
   header(name: string): string | undefined;
-  /** The request body; only read for operations that declare one. */
-  body(): Promise<Uint8Array>;
+  /**
+   * The request body, at most `maxBytes` (413 `payload_too_large` past it: checked on Content-Length before
+   * reading, enforced while reading); only read for operations that declare one.
+   */
+  body(maxBytes: number): Promise<Uint8Array>;
 }
 
 /** What the caller gets back: the bank's status and body, its headers minus the dropped ones, and `x-bank-request-id`. */
@@ -136,7 +140,7 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         if (!allowsOperation(caller.allow, bank.name, api.name, route.operationId)) {
           throw new BankgateError('forbidden', { status: 403, bank: bank.name, detail: `caller ${caller.id} may not use ${bank.name}/${api.name}/${route.operationId}` });
         }
-        const body = route.requestBody ? await inbound.body() : undefined;
+        const body = route.requestBody ? await inbound.body(bank.transport.maxRequestBytes) : undefined;
         const request = new CallRequest(inbound, queryOf(inbound.target), body);
         validator?.checkRequest(found, request);
 
@@ -221,9 +225,9 @@ async function callWithToken(found: RouteMatch, inbound: InboundCall, caller: Ca
   if (!connectionId) {
     throw new BankgateError('connection_required', { status: 400, bank: bank.name, detail: `${route.operationId} acts for a PSU: send X-Connection-Id with a connection from POST /connections` });
   }
-  const connection = await engine.store.get(connectionId);
-  // A connection of another caller answers exactly like one that does not exist.
-  if (!connection || connection.owner !== caller.id) {
+  // Connection ids are per caller: this caller's `connectionId`, never another caller's.
+  const connection = await engine.store.get(connectionStorageId(caller.key, connectionId));
+  if (!connection || connection.owner !== caller.key) {
     throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connectionId.slice(0, 128)} does not exist` });
   }
   if (connection.bank !== bank.name) {

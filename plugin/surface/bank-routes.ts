@@ -6,6 +6,7 @@ import type { CallerAuthVariables } from './caller-auth.js';
 import type { MountPrefixVariables } from './mount-prefix.js';
 import { requestTarget } from './mount-prefix.js';
 import type { RequestIdVariables } from './request-id.js';
+import { readBoundedRequestBody } from './request-body.js';
 
 export type BankRoutesOptions = BankCallOptions;
 
@@ -30,7 +31,7 @@ export function bankRoutes(options: BankRoutesOptions | { calls: BankCalls }) {
     if ('allowed' in found) {
       throw new BankgateError('method_not_allowed', { status: 405, detail: `${c.req.method} is not declared for this path; allowed: ${found.allowed.join(', ')}`, extra: { allowed: found.allowed } });
     }
-    const reply = await calls.call(found, { requestId: c.get('requestId'), method: c.req.method, target, mountPrefix: prefix, header: (name) => c.req.header(name), body: async () => new Uint8Array(await c.req.arrayBuffer()) }, c.get('caller'), c.get('span'));
+    const reply = await calls.call(found, { requestId: c.get('requestId'), method: c.req.method, target, mountPrefix: prefix, header: (name) => c.req.header(name), body: (maxBytes) => readBoundedRequestBody(c.req.raw.body, c.req.header('content-length'), maxBytes) }, c.get('caller'), c.get('span'));
     return toResponse(reply);
   });
 }

@@ -27,5 +27,5 @@ export function hostCallerOf(value: HostCaller): Caller {
       detail: 'the hostCaller hook returned something other than { id: string (1–128 characters), allow: string[] }; fix the host app',
     });
   }
-  return { id, via: 'host', allow: [...allow] };
+  return { id, key: `host:${id}`, via: 'host', allow: [...allow] };
 }

@@ -5,6 +5,7 @@ import type { Gateway, GatewayPipeline } from '../../gateway.js';
 import { endServerSpan } from '../../observability/tracing.js';
 import type { BankReply, InboundCall } from '../../surface/bank-call.js';
 import { rawPathOf } from '../../surface/path-guard.js';
+import { repeatedAuthorization } from '../../surface/caller-auth.js';
 import { problemReply } from '../../surface/problem.js';
 import { requestIdFor } from '../../surface/request-id.js';
 import type { RouteMatch } from '../../surface/route-table.js';
@@ -61,7 +62,7 @@ async function respond(pipeline: GatewayPipeline, found: RouteMatch, req: Incomi
   const { span, context: active } = pipeline.startSpan(req.method!, rawPathOf(req.url!), 'bank call', req.headers);
   let status: number;
   try {
-    const reply = await context.with(active, answer, undefined, pipeline, found, inboundCall(req, requestId, target, prefix), span);
+    const reply = await context.with(active, answer, undefined, pipeline, found, req, inboundCall(req, requestId, target, prefix), span);
     status = reply.status;
     reply.headers['x-request-id'] = requestId;
     writeReply(res, reply.status, reply.headers, reply.body);
@@ -69,16 +70,36 @@ async function respond(pipeline: GatewayPipeline, found: RouteMatch, req: Incomi
     const problem = problemReply(error, displayPath(req.url!), pipeline.log, requestId);
     status = problem.status;
     if (res.headersSent) res.destroy();
-    else writeReply(res, problem.status, { ...problem.headers, 'x-request-id': requestId }, problem.body);
+    else {
+      // A body left unread (413) is not drained: the socket closes after the answer.
+      if (!req.complete) res.shouldKeepAlive = false;
+      writeReply(res, problem.status, { ...problem.headers, 'x-request-id': requestId }, problem.body);
+    }
   }
   endServerSpan(span, status);
 }
 
 /** Authenticates the caller, then runs the bank call (a known key answers synchronously: nothing to await). */
-function answer(pipeline: GatewayPipeline, found: RouteMatch, inbound: InboundCall, span: Span): Promise<BankReply> {
-  const caller = pipeline.authenticate(inbound.header('authorization'));
+function answer(pipeline: GatewayPipeline, found: RouteMatch, req: IncomingMessage, inbound: InboundCall, span: Span): Promise<BankReply> {
+  const caller = pipeline.authenticate(authorizationOf(req));
   if (caller instanceof Promise) return caller.then((resolved) => pipeline.bankCalls.call(found, inbound, resolved, span));
   return pipeline.bankCalls.call(found, inbound, caller, span);
+}
+
+/**
+ * The one `Authorization` header. Node keeps only the first of repeated ones in `req.headers`; the Hono
+ * path sees them joined: both refuse two (`unauthorized`, reason `repeated`), so the framings agree.
+ */
+function authorizationOf(req: IncomingMessage): string | undefined {
+  const first = req.headers.authorization;
+  if (first === undefined) return undefined;
+  const raw = req.rawHeaders;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization' && ++seen > 1) throw repeatedAuthorization();
+  }
+  return first;
 }
 
 function single(value: string | string[] | undefined): string | undefined {
