@@ -9,7 +9,7 @@
  * and passes the bank's 400 on as `bank_bad_request`: those are counted, listed, and tolerated; anything else fails.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +51,7 @@ async function firstAccount(path: string, headers: Record<string, string>): Prom
 }
 
 beforeAll(async () => {
+  if (!existsSync(SCHEMATHESIS)) throw new Error(`${SCHEMATHESIS} is missing: \`npm test\` installs it (its pretest runs scripts/ensure-test-deps.mjs)`);
   dir = mkdtempSync(join(tmpdir(), 'bankgate-schemathesis-'));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
