@@ -43,6 +43,7 @@ export type BankgateErrorCode =
   // operator side
   | 'store_unavailable'
   | 'config_invalid'
+  | 'host_caller_invalid'
   | 'internal_error';
 
 export interface BankgateErrorOptions {

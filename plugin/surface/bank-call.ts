@@ -19,6 +19,8 @@ import { rawPathOf, safePathSegments } from './path-guard.js';
 import { allowsOperation } from './permissions.js';
 import type { MountedRoute, RouteMatch, RouteTable } from './route-table.js';
 import type { SpecValidator } from './validation/spec-validator.js';
+import { BankLinkMapper, linkCounter, rewriteAnswerLinks, type LinkCounter } from './links/bank-links.js';
+import type { ResolvedBank } from '../config/resolve-config.js';
 
 /** Bank response headers that mean nothing to an internal caller, or that the runtime sets itself. */
 const DROPPED_RESPONSE_HEADERS = new Set(['set-cookie', 'content-length', 'www-authenticate', 'strict-transport-security', 'alt-svc', 'server', 'x-request-id']);
@@ -43,8 +45,10 @@ export interface InboundCall {
   readonly requestId: string;
   /** Upper-case method. */
   readonly method: string;
-  /** The request target as the client sent it (path and query), before any normalisation. */
+  /** The request target as the client sent it (path and query), before any normalisation, after the mount prefix. */
   readonly target: string;
+  /** Where the gateway is mounted (`/banks`), for the links it hands out; absent or `''` at the root. */
+  readonly mountPrefix?: string;
   /** A request header by (case-insensitive) name. */
   header(name: string): string | undefined;
   /**
@@ -101,6 +105,16 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
     }
     return found;
   };
+  // Per bank, built on its first answer: the link mapper and its counters.
+  const bankLinks = new Map<ResolvedBank, { mapper: BankLinkMapper; counter: LinkCounter }>();
+  const linksOf = (bank: ResolvedBank) => {
+    let found = bankLinks.get(bank);
+    if (!found) {
+      found = { mapper: new BankLinkMapper(bank, table), counter: linkCounter(metrics, bank.name) };
+      bankLinks.set(bank, found);
+    }
+    return found;
+  };
   const count = (mounted: MountedRoute, into: RouteInstruments, status: number) => {
     let counter = into.byStatus.get(status);
     if (!counter) {
@@ -150,7 +164,11 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
           throw problem;
         }
         validator?.checkResponse(found, response, inbound.requestId);
-        return toReply(response, bankRequestId);
+        const reply = toReply(response, bankRequestId);
+        // After validation (the bank's answer is what its spec describes), before the caller sees it.
+        if (reply.body === null && reply.headers.location === undefined) return reply;
+        const { mapper, counter } = linksOf(bank);
+        return rewriteAnswerLinks(reply, { mapper, api, prefix: inbound.mountPrefix ?? '', counter });
       } catch (error) {
         status = error instanceof BankgateError ? error.status : 500;
         throw error;

@@ -3,6 +3,7 @@ import { BankgateError } from '../errors/bankgate-error.js';
 import { connectionStorageId, storageIdOf, type Connection } from '../store/connection.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
 import type { Caller, CallerAuthVariables } from './caller-auth.js';
+import type { MountPrefixVariables } from './mount-prefix.js';
 import type { RequestIdVariables } from './request-id.js';
 import { createConnectionBody, type ConnectionView } from './connection-api.js';
 import { allowsBank } from './permissions.js';
@@ -27,7 +28,7 @@ export function connectionView(connection: Connection): ConnectionView {
 
 /** `POST /connections`, `GET` and `DELETE /connections/{id}`: the consent lifecycle, per caller. */
 export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
-  const app = new Hono<{ Variables: CallerAuthVariables & RequestIdVariables }>();
+  const app = new Hono<{ Variables: CallerAuthVariables & RequestIdVariables & MountPrefixVariables }>();
 
   /**
    * The caller's own connection `id` (ids are per caller: another caller's `id` is another connection), on a
@@ -62,9 +63,10 @@ export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
       scopes,
       returnTo,
       owner: caller.key,
-      redirectUri: `${publicUrl()}/callback/${bank}`,
+      // The bank sends the PSU back to where this gateway answers: its mount prefix included.
+      redirectUri: `${publicUrl()}${c.get('mountPrefix') ?? ''}/callback/${bank}`,
     }, c.get('requestId'));
-    return c.json({ ...connectionView(connection), authorizeUrl }, 201, { location: `/connections/${encodeURIComponent(connection.id)}` });
+    return c.json({ ...connectionView(connection), authorizeUrl }, 201, { location: `${c.get('mountPrefix') ?? ''}/connections/${encodeURIComponent(connection.id)}` });
   });
 
   app.get('/connections/:id', async (c) => c.json(connectionView(await owned(c.req.param('id'), c.get('caller')))));
@@ -75,6 +77,13 @@ export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
     await engine.store.delete(storageIdOf(connection));
     return c.json({ connectionId: connection.id, status: 'revoked', revocation });
   });
+
+  // Another method on a consent path is a 405 naming the ones there are, as for bank operations.
+  const notAllowed = (allowed: string[]) => () => {
+    throw new BankgateError('method_not_allowed', { status: 405, detail: `allowed: ${allowed.join(', ')}`, extra: { allowed } });
+  };
+  app.all('/connections', notAllowed(['POST']));
+  app.all('/connections/:id', notAllowed(['GET', 'DELETE']));
 
   return app;
 }

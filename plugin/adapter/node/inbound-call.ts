@@ -6,21 +6,21 @@ import { checkDeclaredLength, requestBodyTooLarge } from '../../surface/request-
  * A Node request as the bank-call pipeline reads it: headers straight from `IncomingMessage` (Node already
  * lower-cased the names and joined repeated values), the body as one Buffer when an operation declares one.
  */
-export function inboundCall(req: IncomingMessage, requestId: string): InboundCall {
-  return new NodeInboundCall(req, requestId);
+export function inboundCall(req: IncomingMessage, requestId: string, target: string = req.url!, mountPrefix = ''): InboundCall {
+  return new NodeInboundCall(req, requestId, target, mountPrefix);
 }
 
 // A class: its methods are shared, where an object literal would make two closures per request.
 class NodeInboundCall implements InboundCall {
   readonly method: string;
-  readonly target: string;
 
   constructor(
     private readonly req: IncomingMessage,
     readonly requestId: string,
+    readonly target: string,
+    readonly mountPrefix: string,
   ) {
     this.method = req.method!;
-    this.target = req.url!;
   }
 
   header(name: string): string | undefined {
