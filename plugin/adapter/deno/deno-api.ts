@@ -38,8 +38,12 @@ export interface DenoNamespace {
   hostname(): string;
   cwd(): string;
   readFileSync(path: string): Uint8Array;
+  readTextFileSync(path: string): string;
+  writeTextFileSync(path: string, data: string, options?: { mode?: number; createNew?: boolean }): void;
+  mkdirSync(path: string, options?: { recursive?: boolean; mode?: number }): void;
   createHttpClient(options: { cert?: string; key?: string; caCerts?: string[] }): DenoHttpClient;
-  openKv(path?: string): Promise<DenoKv>;
+  /** Present only with `--unstable-kv`. */
+  openKv?(path?: string): Promise<DenoKv>;
   watchFs(paths: string | string[], options?: { recursive?: boolean }): DenoFsWatcher;
   unrefTimer(id: number): void;
   readonly stderr: { writeSync(bytes: Uint8Array): number };

@@ -8,7 +8,7 @@
 import { BankgateError } from '../../errors/bankgate-error.js';
 import type { Logger } from '../../log.js';
 import type { Connection } from '../../store/connection.js';
-import { inWindow, type ConnectionStoreV2 } from '../../store/contract-v2.js';
+import { inWindow, type ConnectionStoreV2, type WindowHit } from '../../store/contract-v2.js';
 import type { KeyRing } from '../../store/key-ring.js';
 import { openConnection, sealConnection, type SealedConnection } from '../../store/sealed-connection.js';
 import type { DenoKv, DenoKvAtomic, DenoKvEntry } from './deno-api.js';
@@ -28,6 +28,9 @@ interface LockValue {
   readonly owner: string;
   readonly expiresAt: number;
 }
+
+/** One try of a check-and-set: the writes staged on `atomic` and what they return, or an answer without writing. */
+type CommitStep<T> = { atomic: DenoKvAtomic; result: T } | { done: T };
 
 /** A pending consent's state stays findable a little past its expiry (the callback's own check refuses it). */
 const STATE_SLACK_MS = 60_000;
@@ -73,7 +76,7 @@ export function createDenoKvStore(options: DenoKvStoreOptions): ConnectionStoreV
   }
 
   /** Retries a check-and-set until it commits or `attempt` gives up (returns a result instead of a write). */
-  async function commitLoop<T>(what: string, attempt: () => Promise<{ atomic: DenoKvAtomic; result: T } | { done: T }>): Promise<T> {
+  async function commitLoop<T>(what: string, attempt: () => Promise<CommitStep<T>>): Promise<T> {
     return guarded(what, async () => {
       for (let tries = 0; tries < MAX_ATTEMPTS; tries++) {
         const step = await attempt();
@@ -129,7 +132,7 @@ export function createDenoKvStore(options: DenoKvStoreOptions): ConnectionStoreV
       }),
 
     acquireLock: (name, owner, ttlMs) =>
-      commitLoop('take a lock', async () => {
+      commitLoop<boolean>('take a lock', async () => {
         const entry = await kv.get<LockValue>(lockKey(name), { consistency: 'strong' });
         if (entry.value && entry.value.expiresAt > now()) return { done: false };
         const atomic = kv.atomic().check(entry).set(lockKey(name), { owner, expiresAt: now() + ttlMs } satisfies LockValue, { expireIn: ttlMs });
@@ -137,7 +140,7 @@ export function createDenoKvStore(options: DenoKvStoreOptions): ConnectionStoreV
       }),
 
     renewLock: (name, owner, ttlMs) =>
-      commitLoop('renew a lock', async () => {
+      commitLoop<boolean>('renew a lock', async () => {
         const entry = await kv.get<LockValue>(lockKey(name), { consistency: 'strong' });
         if (!entry.value || entry.value.owner !== owner || entry.value.expiresAt <= now()) return { done: false };
         const atomic = kv.atomic().check(entry).set(lockKey(name), { owner, expiresAt: now() + ttlMs } satisfies LockValue, { expireIn: ttlMs });
@@ -145,14 +148,14 @@ export function createDenoKvStore(options: DenoKvStoreOptions): ConnectionStoreV
       }),
 
     releaseLock: (name, owner) =>
-      commitLoop('release a lock', async () => {
+      commitLoop<boolean>('release a lock', async () => {
         const entry = await kv.get<LockValue>(lockKey(name), { consistency: 'strong' });
         if (!entry.value || entry.value.owner !== owner) return { done: false };
         return { atomic: kv.atomic().check(entry).delete(lockKey(name)), result: true };
       }),
 
     hitWindow: (key, { windowMs, limit, now: at }) =>
-      commitLoop('count a call', async () => {
+      commitLoop<WindowHit>('count a call', async () => {
         const entry = await kv.get<readonly number[]>(windowKey(key), { consistency: 'strong' });
         const hits = inWindow(entry.value ?? [], windowMs, at);
         if (hits.length >= limit) return { done: { allowed: false, count: hits.length, retryAfterMs: Math.max(0, hits[0]! + windowMs - at) } };
