@@ -26,7 +26,7 @@ export interface PemFetchTransportOptions {
   /** A fetch that presents `identity` (its certificate, key and pinned CA). */
   connect(identity: PemIdentity): IdentityClient;
   /** The runtime's network error → an error with a stable `code` (`ERR_SSL_…`, `ECONNREFUSED`, …), or as it is. */
-  translateError?(error: unknown, input: RequestInfo | URL): unknown | Promise<unknown>;
+  translateError?(error: unknown, input: RequestInfo | URL, identity: PemIdentity): unknown | Promise<unknown>;
   /** Watches the identity's files; `onChange` after any change. Absent: no hot rotation. */
   watch?(files: readonly string[], onChange: () => void): { close(): void };
   /** Keeps a timer from holding the process open (Deno.unrefTimer, a Bun timer's unref). */
@@ -57,10 +57,11 @@ export async function createPemFetchTransport(options: PemFetchTransportOptions)
   const retired = new Map<ReturnType<typeof setTimeout>, IdentityClient>();
 
   const presenting: typeof fetch = async (input, init) => {
+    const presented = identity;
     try {
       return await current.fetch(input, init);
     } catch (error) {
-      throw options.translateError ? await options.translateError(error, input) : error;
+      throw options.translateError ? await options.translateError(error, input, presented) : error;
     }
   };
   const transport = createFetchTransport({

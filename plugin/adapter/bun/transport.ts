@@ -7,6 +7,8 @@
 import { watch } from 'node:fs';
 import type { IdentityTransport, IdentityTransportRequest, RuntimeTransportContext } from '../../runtime.js';
 import { createPemFetchTransport } from '../../transport/pem-fetch-transport.js';
+import type { PemIdentity } from '../../transport/pem-identity.js';
+import { explainReset } from './handshake-probe.js';
 
 type BunFetchInit = RequestInit & { tls?: { cert: string; key: string; ca?: string } };
 
@@ -43,7 +45,6 @@ export async function createBunIdentityTransport(request: IdentityTransportReque
 const BUN_CODES: Record<string, string> = {
   ConnectionRefused: 'ECONNREFUSED',
   ConnectionReset: 'ECONNRESET',
-  ConnectionClosed: 'ERR_BANKGATE_TLS_HANDSHAKE_REJECTED',
   FailedToOpenSocket: 'ECONNREFUSED',
   Timeout: 'ETIMEDOUT',
 };
@@ -56,10 +57,17 @@ export class BunNetworkError extends Error {
   }
 }
 
-/** Bun's fetch errors carry a `code`: OpenSSL's (`UNABLE_TO_VERIFY_LEAF_SIGNATURE`, as Node) or Bun's own names. */
-export function bunNetworkError(error: unknown): unknown {
+/**
+ * Bun's fetch errors carry a `code`: OpenSSL's (`UNABLE_TO_VERIFY_LEAF_SIGNATURE`, as Node) or Bun's own names.
+ * A reset is probed once (`explainReset`): a bank refusing the client certificate resets too.
+ */
+export async function bunNetworkError(error: unknown, input: RequestInfo | URL, identity: PemIdentity): Promise<unknown> {
   const code = (error as { code?: unknown })?.code;
   if (typeof code !== 'string') return error;
+  if (code === 'ECONNRESET' || code === 'ConnectionClosed') {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.protocol === 'https:') return explainReset(error, url, identity);
+  }
   const mapped = BUN_CODES[code];
   return mapped ? new BunNetworkError(mapped, error) : error;
 }
