@@ -16,9 +16,10 @@ const ROOT = join(import.meta.dirname, '..', '..');
 export const COMPATIBILITY_DATE = '2026-04-01';
 
 /** Bundles the sandbox Worker for workerd: ES module, the conditions Workers resolve, every import inside. */
-export async function bundleSandboxWorker(outfile = join(ROOT, 'dist/workers/sandbox-worker.js')): Promise<string> {
+export async function bundleSandboxWorker(entry = 'scripts/workers/sandbox-worker.ts'): Promise<string> {
+  const outfile = join(ROOT, 'dist/workers', entry.replace(/^.*\//, '').replace(/\.ts$/, '.js'));
   await build({
-    entryPoints: [join(ROOT, 'scripts/workers/sandbox-worker.ts')],
+    entryPoints: [join(ROOT, entry)],
     outfile,
     bundle: true,
     format: 'esm',
@@ -54,6 +55,8 @@ export interface WorkersGatewayOptions {
   /** The certificate each QWAC binding presents (default: the sandbox's for that bank). */
   readonly qwac?: Partial<Record<'seb' | 'sg', SandboxPemPair>>;
   readonly log?: boolean;
+  /** The Worker's entry (repository path); default the sandbox gateway Worker. */
+  readonly entry?: string;
 }
 
 export interface WorkersGateway {
@@ -63,7 +66,7 @@ export interface WorkersGateway {
 
 export async function startWorkersGateway(options: WorkersGatewayOptions): Promise<WorkersGateway> {
   const { sandbox } = options;
-  const scriptPath = await bundleSandboxWorker();
+  const scriptPath = await bundleSandboxWorker(options.entry);
   const caPem = readFileSync(sandbox.caFile, 'utf8');
   const host = options.host ?? '127.0.0.1';
   const seb = options.qwac?.seb ?? sandbox.banks.seb.mtls;
@@ -72,6 +75,8 @@ export async function startWorkersGateway(options: WorkersGatewayOptions): Promi
     modules: true,
     scriptPath,
     compatibilityDate: COMPATIBILITY_DATE,
+    // No Request.cf from Cloudflare's API (offline; the gateway does not read it).
+    cf: false,
     host,
     port: options.port,
     durableObjects: { BANKGATE_STORE: 'BankgateStoreObject' },

@@ -10,7 +10,8 @@ import type { BankgateConfig } from '../../plugin/index.js';
 import { BankgateStoreObject, createWorkersHandler, type WorkersEnv } from '../../plugin/adapter/workers/index.js';
 import type { SandboxFile } from '../../sandbox/sandbox-file.js';
 
-function config(env: WorkersEnv): BankgateConfig {
+/** The sandbox banks' config from the Worker's env (also the Workers runtime suite's probe Worker's). */
+export function sandboxConfig(env: WorkersEnv): BankgateConfig {
   const sandbox = JSON.parse(String(env.BANKGATE_SANDBOX ?? 'null')) as SandboxFile | null;
   if (!sandbox) throw new Error('BANKGATE_SANDBOX is not set: the sandbox file as JSON (npm run gateway:workers sets it from .bankgate/sandbox.json)');
   const { seb, sg } = sandbox.banks;
@@ -48,5 +49,5 @@ function config(env: WorkersEnv): BankgateConfig {
   };
 }
 
-export default createWorkersHandler(config);
+export default createWorkersHandler(sandboxConfig);
 export { BankgateStoreObject };

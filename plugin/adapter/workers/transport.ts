@@ -11,8 +11,9 @@ import { readSecretRef } from '../../config/secret-ref.js';
 import type { IdentityTransport, IdentityTransportRequest, RuntimeTransportContext } from '../../runtime.js';
 import { reportExpiry } from '../../transport/certificate-expiry.js';
 import { createFetchTransport } from '../../transport/fetch-transport.js';
+import { HandshakeRejectedError } from '../../transport/transport-errors.js';
 import { certificateValidity } from '../../transport/pem-identity.js';
-import { isFetcher, type WorkersEnv } from './workers-api.js';
+import { isFetcher, type Fetcher, type WorkersEnv } from './workers-api.js';
 
 export function workersTransport(env: WorkersEnv) {
   return async function createWorkersIdentityTransport(request: IdentityTransportRequest, context: RuntimeTransportContext): Promise<IdentityTransport | undefined> {
@@ -49,11 +50,38 @@ export function workersTransport(env: WorkersEnv) {
     }
     const transport = createFetchTransport({
       bank: request.bank,
-      fetch: (input, init) => binding.fetch(input, init),
+      fetch: async (input, init) => {
+        try {
+          return await binding.fetch(input, init);
+        } catch (error) {
+          throw await explainLostConnection(error, input, binding);
+        }
+      },
       maxResponseBytes: settings.maxResponseBytes,
       timeoutMs: settings.timeouts.connectMs + settings.timeouts.headersMs + settings.timeouts.bodyMs,
       ...(request.signing ? { signing: request.signing } : {}),
     });
     return { ...transport, clientCertificateThumbprint: () => thumbprint };
   };
+}
+
+const LOST = /network connection lost/i;
+const PROBE_TIMEOUT_MS = 5_000;
+
+/**
+ * workerd reports a bank that closes the connection right after the TLS handshake (how TLS 1.3 servers refuse
+ * a client certificate without an alert) as `Network connection lost.`, like any dropped connection. One
+ * probe through the same binding tells them apart: a bank that also drops a fresh `HEAD /` without a byte of
+ * answer refused the certificate (`HandshakeRejectedError` → `bank_tls_error`); one that answers did not.
+ */
+async function explainLostConnection(error: unknown, input: RequestInfo | URL, binding: Fetcher): Promise<unknown> {
+  if (!(error instanceof Error) || !LOST.test(error.message)) return error;
+  const origin = new URL(input instanceof Request ? input.url : String(input)).origin;
+  try {
+    const answer = await binding.fetch(`${origin}/`, { method: 'HEAD', signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    await answer.body?.cancel();
+    return error;
+  } catch (probe) {
+    return probe instanceof Error && LOST.test(probe.message) ? new HandshakeRejectedError('TLS', error) : error;
+  }
 }
