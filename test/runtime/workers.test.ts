@@ -16,6 +16,7 @@ import { startWorkersGateway, type WorkersGateway } from '../../scripts/lib/work
 import { freePort } from '../vault/redis-server.js';
 import { connectThrough, DEV_KEY, sleep, STORE_KEY } from '../vault/vault-harness.js';
 import { ROOT } from './runtime-process.js';
+import { STORE_CONTRACT } from './store-contract-v2.js';
 
 const ACCESS_TTL_SECONDS = 4;
 const AFTER_EXPIRY_MS = ACCESS_TTL_SECONDS * 1000 + 300;
@@ -92,6 +93,17 @@ describe('bankgate inside workerd (Miniflare), Durable Object store, in front of
       expect(problem.bank).toBe('seb');
     } finally {
       await wrong.dispose();
+    }
+  });
+
+  it('the Durable Object store passes the ConnectionStore v2 contract inside workerd', async () => {
+    const probe = await startWorkersGateway({ sandbox: sandbox.file, port: await freePort(), devKey: DEV_KEY, storeKey: STORE_KEY, entry: 'test/runtime/probe/workers-store-contract.ts' });
+    try {
+      const lines = (await (await fetch(probe.url)).json()) as string[];
+      expect(lines.filter((line) => !line.startsWith('contract ok '))).toEqual([]);
+      expect(lines).toHaveLength(STORE_CONTRACT.length);
+    } finally {
+      await probe.dispose();
     }
   });
 
