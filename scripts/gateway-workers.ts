@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { readSandboxFile } from '../sandbox/sandbox-file.js';
 import { loadDevKey, saveDevKey } from './lib/dev-key-file.js';
-import { startWorkersGateway } from './lib/workers-gateway.js';
+import { startWorkersGateway } from './workers/workers-gateway.js';
 
 let sandbox;
 try {

@@ -12,7 +12,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index.js';
 import type { StatsSnapshot } from '../../sandbox/stats.js';
-import { startWorkersGateway, type WorkersGateway } from '../../scripts/lib/workers-gateway.js';
+import { startWorkersGateway, type WorkersGateway } from '../../scripts/workers/workers-gateway.js';
 import { freePort } from '../vault/redis-server.js';
 import { connectThrough, DEV_KEY, sleep, STORE_KEY } from '../vault/vault-harness.js';
 import { ROOT } from './runtime-process.js';
