@@ -8,3 +8,11 @@ describeRuntime({
   store: (dir) => `file:${dir}/tokens`,
   probe: () => ({ command: runtimeBinary('bun'), args: ['test/runtime/probe/signing-probe.ts'] }),
 });
+
+describeRuntime({
+  name: 'bun',
+  gateway: () => ({ command: runtimeBinary('bun'), args: ['dist/scripts/gateway-bun.js'] }),
+  store: (_dir, redisUrl) => redisUrl!,
+  redis: true,
+  probe: () => ({ command: runtimeBinary('bun'), args: ['test/runtime/probe/signing-probe.ts'] }),
+});

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index.js';
 import type { StatsSnapshot } from '../../sandbox/stats.js';
-import { freePort } from '../vault/redis-server.js';
+import { freePort, startRedis, type RedisServer } from '../vault/redis-server.js';
 import { connectThrough, DEV_KEY, sleep, STORE_KEY } from '../vault/vault-harness.js';
 import { buildJavaScript, startRuntimeProcess, type RuntimeProcess } from './runtime-process.js';
 
@@ -25,8 +25,10 @@ export interface RuntimeUnderTest {
   readonly name: string;
   /** The gateway entry (`dist/scripts/gateway-<name>.js`) under the runtime: command and arguments. */
   gateway(): { command: string; args: string[] };
-  /** The store the gateway opens in `dir` (BANKGATE_STORE). */
-  store(dir: string): string;
+  /** The store the gateway opens (BANKGATE_STORE): in `dir`, or on the Redis server started for the suite. */
+  store(dir: string, redisUrl?: string): string;
+  /** Start a real Redis for the store (its URL goes to `store`). */
+  readonly redis?: boolean;
   /** The signing probe (`test/runtime/probe/signing-probe.ts`) under the runtime. */
   probe(): { command: string; args: string[] };
 }
@@ -43,8 +45,10 @@ function thumbprintOf(certFile: string): string {
 }
 
 export function describeRuntime(runtime: RuntimeUnderTest): void {
-  describe(`bankgate inside ${runtime.name}, in front of the sandbox banks (real mTLS)`, () => {
+  const storeLabel = runtime.store('<dir>', 'redis://<redis>').replace(/:.*/, '');
+  describe(`bankgate inside ${runtime.name} (${storeLabel} store), in front of the sandbox banks (real mTLS)`, () => {
     let dir: string;
+    let redis: RedisServer | undefined;
     let sandbox: RunningSandbox;
     let gateway: RuntimeProcess;
     let url: string;
@@ -66,12 +70,13 @@ export function describeRuntime(runtime: RuntimeUnderTest): void {
     beforeAll(async () => {
       buildJavaScript();
       dir = mkdtempSync(join(tmpdir(), `bankgate-${runtime.name}-`));
-      sandbox = await startSandbox({ dir, accessTtlSeconds: ACCESS_TTL_SECONDS });
-      ({ process: gateway, url } = await startGateway(sandbox.filePath, runtime.store(dir)));
+      [sandbox, redis] = await Promise.all([startSandbox({ dir, accessTtlSeconds: ACCESS_TTL_SECONDS }), runtime.redis ? startRedis() : undefined]);
+      ({ process: gateway, url } = await startGateway(sandbox.filePath, runtime.store(dir, redis?.url)));
     });
     afterAll(async () => {
       await gateway?.kill();
       await sandbox?.stop();
+      await redis?.stop();
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
@@ -97,6 +102,7 @@ export function describeRuntime(runtime: RuntimeUnderTest): void {
         expect(seen.status).toBe(200);
         expect(seen.clientCertThumbprint).toBe(thumbprintOf(sandbox.file.banks[bank].mtls.certFile));
       }
+      if (redis) expect(await redis.client().exists('bankgate:conn:rt-sg')).toBe(1);
       // SG verifies Digest and Signature on every call: the accepted call was signed in the runtime.
       expect((await bankRequests('sg')).at(-1)!.headers.signature).toMatch(/rsa-sha256/);
     });

@@ -1,7 +1,8 @@
 /**
  * `denoRuntime().store`: the store `store.url` (or `BANKGATE_STORE`) names on Deno. `deno-kv:<path>` (the
  * default, `deno-kv:./.bankgate/tokens.kv`; `deno-kv:` alone opens the platform's database, as on Deno
- * Deploy; `deno-kv::memory:` one that lives with the process) or `memory`. Deno KV needs `--unstable-kv`.
+ * Deploy; `deno-kv::memory:` one that lives with the process), `redis://` (Node's Redis store, which Deno runs)
+ * or `memory`. Deno KV needs `--unstable-kv`.
  */
 import { ConfigError } from '../../config/resolve-config.js';
 import type { Logger } from '../../log.js';
@@ -23,8 +24,13 @@ export const DEFAULT_DENO_STORE_URL = 'deno-kv:./.bankgate/tokens.kv';
 export async function createDenoStore(config: StoreConfig, context: RuntimeStoreContext): Promise<ConnectionStore> {
   const url = config.url ?? (context.source.env.BANKGATE_STORE || undefined) ?? DEFAULT_DENO_STORE_URL;
   if (url === 'memory') return createMemoryStore();
+  if (/^rediss?:\/\/[^/]+/.test(url)) {
+    // Where a team has Redis: Node's Redis store (ioredis over Deno's node:net), loaded only when named.
+    const { createStore } = await import('../node/store/create-store.js');
+    return createStore({ ...config, url }, { source: context.source, log: context.log });
+  }
   if (!url.startsWith('deno-kv:')) {
-    throw new ConfigError([`store: ${url.split(':')[0]}: is not a store the deno runtime opens; use deno-kv:<path> (Deno KV, compare-and-set; deno-kv: alone on Deno Deploy) or memory`]);
+    throw new ConfigError([`store: ${url.split(':')[0]}: is not a store the deno runtime opens; use deno-kv:<path> (Deno KV, compare-and-set; deno-kv: alone on Deno Deploy), redis://host:port/db or memory`]);
   }
   const Deno = deno();
   if (typeof Deno.openKv !== 'function') {
