@@ -16,8 +16,9 @@ import { freePort, startRedis, type RedisServer } from '../vault/redis-server.js
 import { connectThrough, DEV_KEY, sleep, STORE_KEY } from '../vault/vault-harness.js';
 import { buildJavaScript, startRuntimeProcess, type RuntimeProcess } from './runtime-process.js';
 
-// Long enough that consent and the first calls finish inside one token's life on two shared cores.
-const ACCESS_TTL_SECONDS = 4;
+// Long enough that the 50 calls after expiry finish inside one token's life (refreshed before it ends) on two
+// loaded cores: a second refresh within the burst would then be right, not a race.
+const ACCESS_TTL_SECONDS = 8;
 const AFTER_EXPIRY_MS = ACCESS_TTL_SECONDS * 1000 + 300;
 
 export interface RuntimeUnderTest {
@@ -102,7 +103,7 @@ export function describeRuntime(runtime: RuntimeUnderTest): void {
         expect(seen.status).toBe(200);
         expect(seen.clientCertThumbprint).toBe(thumbprintOf(sandbox.file.banks[bank].mtls.certFile));
       }
-      if (redis) expect(await redis.client().exists('bankgate:conn:rt-sg')).toBe(1);
+      if (redis) expect(await redis.client().keys('bankgate:conn:*/rt-sg')).toHaveLength(1);
       // SG verifies Digest and Signature on every call: the accepted call was signed in the runtime.
       expect((await bankRequests('sg')).at(-1)!.headers.signature).toMatch(/rsa-sha256/);
     });

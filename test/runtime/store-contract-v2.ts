@@ -1,20 +1,24 @@
 /**
- * The ConnectionStore v2 contract (design/contracts.md §3) as plain checks, runnable in any runtime (no
+ * The ConnectionStore contract (v2, design/contracts.md §2–§3) as plain checks, runnable in any runtime (no
  * vitest inside): revisions and compare-and-set, create-if-absent, the state index, locks with leases,
  * rolling-window counters, each also under concurrency. A runtime's runner (`probe/kv-contract.ts` for Deno
  * KV) calls `runStoreContract` and prints one line per check; the vitest side asserts every line.
  */
-import type { Connection } from '../../plugin/store/connection.js';
-import type { ConnectionStoreV2 } from '../../plugin/store/contract-v2.js';
+import { connectionStorageId, type Connection, type ConnectionStore } from '../../plugin/store/connection.js';
+
 
 export const ACCESS = 'AT-plaintext-access-token-0123456789';
 export const REFRESH = 'RT-plaintext-refresh-token-0123456789';
+
+export const OWNER = 'key:dev';
+/** The storage id of a connection of OWNER's (what every store method that takes an id takes). */
+export const sid = (id: string) => connectionStorageId(OWNER, id);
 
 export function connection(id: string, extra: Partial<Connection> = {}): Connection {
   return {
     id,
     bank: 'sg',
-    owner: 'key:dev',
+    owner: OWNER,
     status: 'active',
     scopes: ['aisp'],
     createdAt: 1,
@@ -31,7 +35,7 @@ function check(condition: boolean, what: string): void {
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-type Check = (store: ConnectionStoreV2) => Promise<void>;
+type Check = (store: ConnectionStore) => Promise<void>;
 
 export const STORE_CONTRACT: ReadonlyArray<readonly [string, Check]> = [
   [
@@ -39,11 +43,11 @@ export const STORE_CONTRACT: ReadonlyArray<readonly [string, Check]> = [
     async (store) => {
       const first = await store.put(connection('c1'));
       check(first.revision === 1, `put → revision 1 (got ${first.revision})`);
-      check(same(await store.get('c1'), first), 'get returns what put stored');
+      check(same(await store.get(sid('c1')), first), 'get returns what put stored');
       const second = await store.compareAndSet({ ...first, status: 'reconsent_required' }, 1);
       check(second?.revision === 2, 'compareAndSet on the revision read → revision 2');
       check((await store.compareAndSet({ ...first, status: 'revoked' }, 1)) === undefined, 'compareAndSet on a stale revision → undefined');
-      check((await store.get('c1'))?.status === 'reconsent_required', 'the stale write did not land');
+      check((await store.get(sid('c1')))?.status === 'reconsent_required', 'the stale write did not land');
     },
   ],
   [
@@ -53,7 +57,7 @@ export const STORE_CONTRACT: ReadonlyArray<readonly [string, Check]> = [
       const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.compareAndSet({ ...stored, updatedAt: i + 2 }, stored.revision!)));
       const won = results.filter((r) => r !== undefined);
       check(won.length === 1, `one winner (got ${won.length})`);
-      check((await store.get('race'))?.updatedAt === won[0]!.updatedAt, "the winner's write is stored");
+      check((await store.get(sid('race')))?.updatedAt === won[0]!.updatedAt, "the winner's write is stored");
     },
   ],
   [
@@ -62,7 +66,7 @@ export const STORE_CONTRACT: ReadonlyArray<readonly [string, Check]> = [
       const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.create(connection('fresh', { createdAt: i + 1 }))));
       const created = results.filter((r) => r !== undefined);
       check(created.length === 1 && created[0]!.revision === 1, `one creation at revision 1 (got ${created.length})`);
-      check((await store.get('fresh'))?.createdAt === created[0]!.createdAt, 'the created record is stored');
+      check((await store.get(sid('fresh')))?.createdAt === created[0]!.createdAt, 'the created record is stored');
       check((await store.create(connection('fresh'))) === undefined, 'create on an existing id → undefined');
     },
   ],
@@ -70,9 +74,9 @@ export const STORE_CONTRACT: ReadonlyArray<readonly [string, Check]> = [
     'never writes a deleted connection back',
     async (store) => {
       const stored = await store.put(connection('gone'));
-      await store.delete('gone');
+      await store.delete(sid('gone'));
       check((await store.compareAndSet(stored, stored.revision!)) === undefined, 'compareAndSet on a deleted record → undefined');
-      check((await store.get('gone')) === undefined, 'still gone');
+      check((await store.get(sid('gone'))) === undefined, 'still gone');
     },
   ],
   [
@@ -84,6 +88,11 @@ export const STORE_CONTRACT: ReadonlyArray<readonly [string, Check]> = [
       await store.compareAndSet({ ...stored, pending: undefined, status: 'active' }, stored.revision!);
       check((await store.findByState('st-1')) === undefined, 'index forgotten when the consent ends');
       check((await store.findByState('nope')) === undefined, 'unknown state → undefined');
+      const settled = (await store.get(sid('p1')))!;
+      const done = await store.compareAndSet({ ...settled, settledConsent: { state: 'st-2', outcome: 'active', expiresAt: Date.now() + 60_000 } }, settled.revision!);
+      check((await store.findByState('st-2'))?.id === 'p1', 'a settled consent is found by its state until its window closes');
+      await store.compareAndSet({ ...done!, settledConsent: { state: 'st-2', outcome: 'active', expiresAt: Date.now() - 1 } }, done!.revision!);
+      check((await store.findByState('st-2')) === undefined, 'not once its window closed');
     },
   ],
   [
@@ -104,6 +113,17 @@ export const STORE_CONTRACT: ReadonlyArray<readonly [string, Check]> = [
       check(!(await store.releaseLock('refresh:x', 'b')), 'the expired holder cannot release the new one');
       const takers = await Promise.all(Array.from({ length: 10 }, (_, i) => store.acquireLock('refresh:y', `o${i}`, 5_000)));
       check(takers.filter(Boolean).length === 1, `10 concurrent takers: one holds (got ${takers.filter(Boolean).length})`);
+    },
+  ],
+  [
+    'the same connection id of two owners: two connections, neither sees the other',
+    async (store) => {
+      await store.create(connection('shared'));
+      await store.create(connection('shared', { owner: 'key:other', status: 'pending' }));
+      check((await store.get(sid('shared')))?.status === 'active', "OWNER's connection");
+      check((await store.get(connectionStorageId('key:other', 'shared')))?.status === 'pending', "the other owner's connection");
+      await store.delete(connectionStorageId('key:other', 'shared'));
+      check((await store.get(sid('shared')))?.status === 'active', 'deleting one leaves the other');
     },
   ],
   [
@@ -128,7 +148,7 @@ export const STORE_CONTRACT: ReadonlyArray<readonly [string, Check]> = [
 ];
 
 /** Runs every check on a fresh store from `open`; one line per check (`ok <name>` / `fail <name>: why`). */
-export async function runStoreContract(open: () => Promise<ConnectionStoreV2>, print: (line: string) => void): Promise<void> {
+export async function runStoreContract(open: () => Promise<ConnectionStore>, print: (line: string) => void): Promise<void> {
   for (const [name, run] of STORE_CONTRACT) {
     const store = await open();
     try {

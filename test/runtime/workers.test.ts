@@ -18,7 +18,7 @@ import { connectThrough, DEV_KEY, sleep, STORE_KEY } from '../vault/vault-harnes
 import { ROOT } from './runtime-process.js';
 import { STORE_CONTRACT } from './store-contract-v2.js';
 
-const ACCESS_TTL_SECONDS = 4;
+const ACCESS_TTL_SECONDS = 8;
 const AFTER_EXPIRY_MS = ACCESS_TTL_SECONDS * 1000 + 300;
 
 const thumbprintOf = (certFile: string) => createHash('sha256').update(new X509Certificate(readFileSync(certFile)).raw).digest('base64url');

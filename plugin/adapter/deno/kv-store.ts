@@ -2,13 +2,15 @@
  * Connections in Deno KV: every write is an atomic `check(entry).set(…).commit()`, a real compare-and-set on
  * the entry's versionstamp, so replicas sharing a KV database (Deno Deploy, or one file locally) never lose a
  * rotated refresh token. Records are sealed (AES-256-GCM, bound to the connection id) like every other store's;
- * the revision stays in clear for compare-and-set. Locks carry their owner and expiry; rolling windows keep the
- * timestamps of their hits. Implements the ConnectionStore v2 contract.
+ * the revision stays in clear for compare-and-set. Entries are keyed by the storage id (`storageIdOf`). Locks
+ * carry their owner and expiry; rolling windows keep the times of their hits. The whole ConnectionStore contract.
  */
 import { BankgateError } from '../../errors/bankgate-error.js';
 import type { Logger } from '../../log.js';
-import type { Connection } from '../../store/connection.js';
-import { inWindow, type ConnectionStoreV2, type WindowHit } from '../../store/contract-v2.js';
+import { storageIdOf, type Connection, type ConnectionStore, type WindowHit } from '../../store/connection.js';
+import { carriesState, statesOf } from '../../store/consent-states.js';
+import { checkWindowOptions } from '../../store/local-windows.js';
+import { peekHits, planHit } from '../../store/window-hits.js';
 import type { KeyRing } from '../../store/key-ring.js';
 import { openConnection, sealConnection, type SealedConnection } from '../../store/sealed-connection.js';
 import type { DenoKv, DenoKvAtomic, DenoKvEntry } from './deno-api.js';
@@ -40,7 +42,7 @@ const MAX_ATTEMPTS = 32;
  * Opens the store on a Deno KV database.
  * @example const store = createDenoKvStore({ kv: await Deno.openKv('./.bankgate/tokens.kv'), keys, ownsKv: true });
  */
-export function createDenoKvStore(options: DenoKvStoreOptions): ConnectionStoreV2 {
+export function createDenoKvStore(options: DenoKvStoreOptions): ConnectionStore {
   const { kv, keys } = options;
   const prefix = options.prefix ?? 'bankgate';
   const now = options.now ?? Date.now;
@@ -65,13 +67,13 @@ export function createDenoKvStore(options: DenoKvStoreOptions): ConnectionStoreV
 
   /** The writes of one connection and its state index, after the checks already on `atomic`. */
   async function stage(atomic: DenoKvAtomic, connection: Connection, previous: SealedConnection | null, revision: number): Promise<Connection> {
+    const id = storageIdOf(connection);
     const sealed = await sealConnection(keys, connection, revision);
-    atomic.set(connectionKey(connection.id), sealed);
-    const before = previous ? await openConnection(keys, connection.id, previous).catch(() => undefined) : undefined;
-    const oldState = before?.pending?.state;
-    const newState = connection.pending?.state;
-    if (oldState !== undefined && oldState !== newState) atomic.delete(stateKey(oldState));
-    if (newState !== undefined) atomic.set(stateKey(newState), connection.id, { expireIn: Math.max(1000, connection.pending!.expiresAt - now() + STATE_SLACK_MS) });
+    atomic.set(connectionKey(id), sealed);
+    const before = previous ? await openConnection(keys, id, previous).catch(() => undefined) : undefined;
+    const next = statesOf(connection);
+    for (const { state } of statesOf(before)) if (!next.some((s) => s.state === state)) atomic.delete(stateKey(state));
+    for (const { state, expiresAt } of next) atomic.set(stateKey(state), id, { expireIn: Math.max(1000, expiresAt - now() + STATE_SLACK_MS) });
     return { ...connection, revision };
   }
 
@@ -92,21 +94,21 @@ export function createDenoKvStore(options: DenoKvStoreOptions): ConnectionStoreV
 
     put: (connection) =>
       commitLoop('store a connection', async () => {
-        const entry = await read(connection.id);
+        const entry = await read(storageIdOf(connection));
         const atomic = kv.atomic().check(entry);
         return { atomic, result: await stage(atomic, connection, entry.value, (entry.value?.revision ?? 0) + 1) };
       }),
 
     create: (connection) =>
       guarded('create a connection', async () => {
-        const atomic = kv.atomic().check({ key: connectionKey(connection.id), versionstamp: null });
+        const atomic = kv.atomic().check({ key: connectionKey(storageIdOf(connection)), versionstamp: null });
         const stored = await stage(atomic, connection, null, 1);
         return (await atomic.commit()).ok ? stored : undefined;
       }),
 
     compareAndSet: (connection, expectedRevision) =>
       commitLoop('update a connection', async () => {
-        const entry = await read(connection.id);
+        const entry = await read(storageIdOf(connection));
         if (!entry.value || entry.value.revision !== expectedRevision) return { done: undefined };
         const atomic = kv.atomic().check(entry);
         return { atomic, result: (await stage(atomic, connection, entry.value, expectedRevision + 1)) as Connection | undefined };
@@ -117,8 +119,7 @@ export function createDenoKvStore(options: DenoKvStoreOptions): ConnectionStoreV
         const entry = await read(id);
         if (!entry.value) return { done: undefined };
         const atomic = kv.atomic().check(entry).delete(connectionKey(id));
-        const state = (await open(id, entry).catch(() => undefined))?.pending?.state;
-        if (state !== undefined) atomic.delete(stateKey(state));
+        for (const { state } of statesOf(await open(id, entry).catch(() => undefined))) atomic.delete(stateKey(state));
         return { atomic, result: undefined };
       }),
 
@@ -127,8 +128,8 @@ export function createDenoKvStore(options: DenoKvStoreOptions): ConnectionStoreV
         const id = (await kv.get<string>(stateKey(state), { consistency: 'strong' })).value;
         if (id === null) return undefined;
         const connection = await open(id, await read(id));
-        // The index is a hint: the connection itself must still wait for this state.
-        return connection?.pending?.state === state ? connection : undefined;
+        // The index is a hint: the connection itself must still carry this state.
+        return carriesState(connection, state, now()) ? connection : undefined;
       }),
 
     acquireLock: (name, owner, ttlMs) =>
@@ -154,20 +155,20 @@ export function createDenoKvStore(options: DenoKvStoreOptions): ConnectionStoreV
         return { atomic: kv.atomic().check(entry).delete(lockKey(name)), result: true };
       }),
 
-    hitWindow: (key, { windowMs, limit, now: at }) =>
-      commitLoop<WindowHit>('count a call', async () => {
+    hitWindow: (key, options) => {
+      checkWindowOptions(key, options);
+      return commitLoop<WindowHit>('count a call', async () => {
         const entry = await kv.get<readonly number[]>(windowKey(key), { consistency: 'strong' });
-        const hits = inWindow(entry.value ?? [], windowMs, at);
-        if (hits.length >= limit) return { done: { allowed: false, count: hits.length, retryAfterMs: Math.max(0, hits[0]! + windowMs - at) } };
-        hits.push(at);
-        return { atomic: kv.atomic().check(entry).set(windowKey(key), hits, { expireIn: windowMs }), result: { allowed: true, count: hits.length } };
-      }),
+        const { result, hits } = planHit(entry.value ?? [], options);
+        if (!result.allowed) return { done: result };
+        return { atomic: kv.atomic().check(entry).set(windowKey(key), hits, { expireIn: options.windowMs }), result };
+      });
+    },
 
-    peekWindow: (key, { windowMs, now: at }) =>
-      guarded('read a call count', async () => {
-        const hits = inWindow((await kv.get<readonly number[]>(windowKey(key), { consistency: 'strong' })).value ?? [], windowMs, at);
-        return hits.length === 0 ? { count: 0 } : { count: hits.length, resetAt: hits[0]! + windowMs };
-      }),
+    peekWindow: (key, options) => {
+      checkWindowOptions(key, options);
+      return guarded('read a call count', async () => peekHits((await kv.get<readonly number[]>(windowKey(key), { consistency: 'strong' })).value ?? [], options));
+    },
 
     async close() {
       if (options.ownsKv) kv.close();

@@ -3,14 +3,16 @@
  * its own object (`c:<storage id>`), whose version is the record's revision, so `compareAndSet` and `create`
  * are the object's atomic check-and-write; the refresh lock is a lease in the object `l:<name>`; a pending
  * consent's state points to its connection from `s:<state>` (a hint: the connection itself must still wait
- * for that state); rolling windows are objects `w:<key>`. Implements the ConnectionStore v2 contract.
+ * for that state); rolling windows are objects `w:<key>`. Ids are storage ids (`storageIdOf`). The whole
+ * ConnectionStore contract.
  */
 import { BankgateError } from '../../errors/bankgate-error.js';
 import type { Logger } from '../../log.js';
-import type { Connection } from '../../store/connection.js';
-import type { ConnectionStoreV2, WindowHit, WindowPeek } from '../../store/contract-v2.js';
+import { storageIdOf, type Connection, type ConnectionStore, type WindowHit, type WindowPeek } from '../../store/connection.js';
+import { checkWindowOptions } from '../../store/local-windows.js';
 import type { KeyRing } from '../../store/key-ring.js';
 import { openConnection, sealConnection, type SealedConnection } from '../../store/sealed-connection.js';
+import { carriesState, statesOf } from '../../store/consent-states.js';
 import type { CellOperation } from './store-object.js';
 import type { DurableObjectNamespace } from './workers-api.js';
 
@@ -28,7 +30,7 @@ interface Cell {
 /**
  * @example const store = createDurableObjectStore({ namespace: env.BANKGATE_STORE, keys });
  */
-export function createDurableObjectStore(options: DurableObjectStoreOptions): ConnectionStoreV2 {
+export function createDurableObjectStore(options: DurableObjectStoreOptions): ConnectionStore {
   const { namespace, keys } = options;
 
   async function send<T>(name: string, operation: CellOperation): Promise<T> {
@@ -54,12 +56,14 @@ export function createDurableObjectStore(options: DurableObjectStoreOptions): Co
 
   /** Points the new pending state at the connection before the write; forgets the old one after it. */
   async function indexBefore(connection: Connection): Promise<void> {
-    const state = connection.pending?.state;
-    if (state !== undefined) await send(stateObject(state), { op: 'set', value: connection.id });
+    for (const { state } of statesOf(connection)) await send(stateObject(state), { op: 'set', value: storageIdOf(connection) });
   }
   async function indexAfter(before: Connection | undefined, after: Connection | undefined): Promise<void> {
-    const old = before?.pending?.state;
-    if (old !== undefined && old !== after?.pending?.state) await send(stateObject(old), { op: 'cas', expect: (await send<Cell>(stateObject(old), { op: 'get' })).version, value: null });
+    const kept = statesOf(after).map((s) => s.state);
+    for (const { state } of statesOf(before)) {
+      if (kept.includes(state)) continue;
+      await send(stateObject(state), { op: 'cas', expect: (await send<Cell>(stateObject(state), { op: 'get' })).version, value: null });
+    }
   }
 
   /** Writes `connection` at `revision` when the stored revision is `expect`; the stored connection, or undefined. */
@@ -67,7 +71,7 @@ export function createDurableObjectStore(options: DurableObjectStoreOptions): Co
     await indexBefore(connection);
     const revision = expect + 1;
     const sealed = await sealConnection(keys, connection, revision);
-    const result = await send<{ ok: boolean }>(connectionObject(connection.id), { op: 'cas', expect, value: sealed });
+    const result = await send<{ ok: boolean }>(connectionObject(storageIdOf(connection)), { op: 'cas', expect, value: sealed });
     if (!result.ok) return undefined;
     await indexAfter(before, connection);
     return { ...connection, revision };
@@ -78,8 +82,9 @@ export function createDurableObjectStore(options: DurableObjectStoreOptions): Co
 
     async put(connection) {
       for (;;) {
-        const cell = await read(connection.id);
-        const stored = await write(connection, cell.version, await open(connection.id, cell).catch(() => undefined));
+        const id = storageIdOf(connection);
+        const cell = await read(id);
+        const stored = await write(connection, cell.version, await open(id, cell).catch(() => undefined));
         if (stored) return stored;
       }
     },
@@ -87,9 +92,10 @@ export function createDurableObjectStore(options: DurableObjectStoreOptions): Co
     create: (connection) => write(connection, 0, undefined),
 
     async compareAndSet(connection, expectedRevision) {
-      const cell = await read(connection.id);
+      const id = storageIdOf(connection);
+      const cell = await read(id);
       if (!cell.value || cell.version !== expectedRevision) return undefined;
-      return write(connection, expectedRevision, await open(connection.id, cell).catch(() => undefined));
+      return write(connection, expectedRevision, await open(id, cell).catch(() => undefined));
     },
 
     async delete(id) {
@@ -108,14 +114,20 @@ export function createDurableObjectStore(options: DurableObjectStoreOptions): Co
       const id = (await send<Cell>(stateObject(state), { op: 'get' })).value;
       if (typeof id !== 'string') return undefined;
       const connection = await open(id, await read(id));
-      return connection?.pending?.state === state ? connection : undefined;
+      return carriesState(connection, state, Date.now()) ? connection : undefined;
     },
 
     acquireLock: (name, owner, ttlMs) => send<boolean>(`l:${name}`, { op: 'acquire', owner, ttlMs }),
     renewLock: (name, owner, ttlMs) => send<boolean>(`l:${name}`, { op: 'renew', owner, ttlMs }),
     releaseLock: (name, owner) => send<boolean>(`l:${name}`, { op: 'release', owner }),
-    hitWindow: (key, { windowMs, limit, now }) => send<WindowHit>(`w:${key}`, { op: 'hit', windowMs, limit, now }),
-    peekWindow: (key, { windowMs, now }) => send<WindowPeek>(`w:${key}`, { op: 'peek', windowMs, now }),
+    hitWindow(key, { windowMs, limit, now }) {
+      checkWindowOptions(key, { windowMs, limit, now });
+      return send<WindowHit>(`w:${key}`, { op: 'hit', windowMs, limit, now });
+    },
+    peekWindow(key, { windowMs, now }) {
+      checkWindowOptions(key, { windowMs, now });
+      return send<WindowPeek>(`w:${key}`, { op: 'peek', windowMs, now });
+    },
     async close() {},
   };
 }

@@ -7,7 +7,7 @@
  * and lands by compare-and-set on the object's revision: one refresh per connection across every isolate.
  * Values are sealed by the Worker (AES-256-GCM, WebCrypto) before they reach the object.
  */
-import { inWindow } from '../../store/contract-v2.js';
+import { peekHits, planHit } from '../../store/window-hits.js';
 import type { DurableObjectState } from './workers-api.js';
 
 /** One operation on an object's cell, as the store client sends it. */
@@ -83,16 +83,12 @@ export class BankgateStoreObject {
         return true;
       }
       case 'hit': {
-        const hits = inWindow((await storage.get<number[]>('hits')) ?? [], operation.windowMs, operation.now);
-        if (hits.length >= operation.limit) return { allowed: false, count: hits.length, retryAfterMs: Math.max(0, hits[0]! + operation.windowMs - operation.now) };
-        hits.push(operation.now);
-        await storage.put('hits', hits);
-        return { allowed: true, count: hits.length };
+        const { result, hits } = planHit((await storage.get<number[]>('hits')) ?? [], operation);
+        if (result.allowed) await storage.put('hits', hits);
+        return result;
       }
-      case 'peek': {
-        const hits = inWindow((await storage.get<number[]>('hits')) ?? [], operation.windowMs, operation.now);
-        return hits.length === 0 ? { count: 0 } : { count: hits.length, resetAt: hits[0]! + operation.windowMs };
-      }
+      case 'peek':
+        return peekHits((await storage.get<number[]>('hits')) ?? [], operation);
     }
   }
 }

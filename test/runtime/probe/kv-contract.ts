@@ -7,7 +7,7 @@ import { createDenoKvStore } from '../../../plugin/adapter/deno/kv-store.js';
 import { deno } from '../../../plugin/adapter/deno/deno-api.js';
 import { silentLogger } from '../../../plugin/log.js';
 import { KeyRing, parseStoreKey } from '../../../plugin/store/key-ring.js';
-import { ACCESS, REFRESH, connection, runStoreContract } from '../store-contract-v2.js';
+import { ACCESS, REFRESH, connection, runStoreContract, sid } from '../store-contract-v2.js';
 
 const Deno = deno() as ReturnType<typeof deno> & { args: string[] };
 const path = Deno.args[0] ?? ':memory:';
@@ -24,11 +24,12 @@ let clear = '';
 for await (const entry of raw.list({ prefix: ['sealed'] })) clear += JSON.stringify(entry.value);
 const leaks = [ACCESS, REFRESH, 'verifier-secret'].filter((secret) => clear.includes(secret));
 console.log(leaks.length === 0 && clear.length > 0 ? 'contract ok no token or verifier in clear in Deno KV' : `contract fail no token or verifier in clear in Deno KV: found ${leaks.length} secrets`);
-const moved = (await kv.get(['sealed', 'c', 's1'])).value;
-await raw.set(['sealed', 'c', 's2'], moved);
+const moved = (await kv.get(['sealed', 'c', sid('s1')])).value;
+if (moved === null) throw new Error('probe: the sealed record is not where the store keys it');
+await raw.set(['sealed', 'c', sid('s2')], moved);
 let opened = true;
 try {
-  await store.get('s2');
+  await store.get(sid('s2'));
 } catch {
   opened = false;
 }
