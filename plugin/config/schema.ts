@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ApiManifest } from '../manifest/types.js';
+import { consentSchema, paymentsSchema, unattendedSchema } from '../consent/config-schema.js';
 import { storeSchema } from '../store/config-schema.js';
 import { callersSchema } from '../surface/config-schema.js';
 import { mtlsSchema, signingSchema, transportSchema } from '../transport/config-schema.js';
@@ -55,16 +56,12 @@ export const bankSchema = z.strictObject({
   apis: z.record(name, apiSchema).refine((apis) => Object.keys(apis).length > 0, 'declare at least one API'),
   authorizationServer: z.discriminatedUnion('kind', [staticServerSchema, discoveryServerSchema]),
   client: z.strictObject({ clientId: z.string().min(1), auth: clientAuthSchema }),
-  consent: z
-    .strictObject({
-      /** Scopes asked for when a connection names none; default: every PSU scope of the bank's manifests. */
-      scopes: z.array(z.string().min(1)).optional(),
-      /** OpenID Connect: adds `openid`, sends a nonce and requires a valid id_token. */
-      openid: z.boolean().default(false),
-      /** Extra authorization request parameters, e.g. `{ acr_values: 'L1' }`. */
-      extraParams: z.record(z.string(), z.string()).default({}),
-    })
-    .default({ openid: false, extraParams: {} }),
+  /** How a PSU's consent is obtained (`protocol`: `oauth` by default, `berlin-group`) and the bank's quirks (plugin/consent/config-schema.ts). */
+  consent: consentSchema.optional(),
+  /** How payments initiated through the gateway are authorised and followed (`berlin-group`, `stet`). */
+  payments: paymentsSchema.optional(),
+  /** The unattended-access budget's options (plugin/consent/config-schema.ts). */
+  unattended: unattendedSchema,
   /** The QWAC client certificate presented on every call to this bank (and its token endpoint). */
   mtls: mtlsSchema,
   /** draft-cavage request signing with the QSeal key, for banks that require `Signature`. */
