@@ -14,6 +14,7 @@ import type { ConnectionStore } from './store/connection.js';
 import { createBankCalls, type BankCalls } from './surface/bank-call.js';
 import { bankRoutes } from './surface/bank-routes.js';
 import { createCallerAuthenticator, type Authenticate, type CallerAuthVariables } from './surface/caller-auth.js';
+import { createConsentEngine } from './consent/engine.js';
 import { callbackRoute, connectionRoutes } from './surface/connection-routes.js';
 import { docsRoutes } from './surface/docs-routes.js';
 import { buildSurfaceDocument } from './surface/surface-document.js';
@@ -122,11 +123,13 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
     return value.replace(/\/$/, '');
   };
 
+  const consent = createConsentEngine({ banks: config.banks, transports, table: routes, tokens: engine, store, log, now, publicUrl });
+
   const authenticate = createCallerAuthenticator({ callers: config.callers, devKey, jwks: options.jwks });
   const documents = new Map([...config.banks.values()].flatMap((bank) => [...bank.apis.values()].flatMap((api) => (api.document ? [[`${bank.name}/${api.name}`, api.document as Record<string, unknown>] as const] : []))));
   const validator = config.validation.requests || config.validation.responses !== 'off' ? createSpecValidator({ documents, responses: config.validation.responses, log, metrics }) : undefined;
   const headerPolicies = new Map([...config.banks.values()].map((bank) => [bank.name, { static: bank.headers }]));
-  const bankCalls = createBankCalls({ table: routes, engine, transports, log, metrics, validator: validator && (config.validation.requests ? validator : { checkRequest() {}, checkResponse: validator.checkResponse }), headerPolicy: (bank) => headerPolicies.get(bank)! });
+  const bankCalls = createBankCalls({ table: routes, engine, consent, transports, log, metrics, validator: validator && (config.validation.requests ? validator : { checkRequest() {}, checkResponse: validator.checkResponse }), headerPolicy: (bank) => headerPolicies.get(bank)! });
   const tracingOptions = { serviceName: 'bankgate', ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}) };
   const pipeline: GatewayPipeline = { bankCalls, authenticate, startSpan: serverSpanStarter(tracingOptions), log };
 
@@ -152,12 +155,12 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
     app.get('/docs', (c) => problemResponse(new BankgateError('route_not_found', { status: 404, detail: `the ${runtime.name} runtime serves no /docs (it supplies no Scalar bundle); the API is described at GET /openapi.json` }), c.req.path));
   }
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
-  app.route('/', callbackRoute(engine));
+  app.route('/', callbackRoute(consent));
   app.use('*', async function bankgateCallerAuth(c, next) {
     c.set('caller', await authenticate(c.req.header('authorization')));
     return next();
   });
-  app.route('/', connectionRoutes(engine, publicUrl));
+  app.route('/', connectionRoutes(engine, consent));
   app.use('*', bankRoutes({ calls: bankCalls }));
 
   return {

@@ -8,7 +8,10 @@ import type { Span } from '@opentelemetry/api';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
+import type { ConsentEngine } from '../consent/engine.js';
+import type { Connection } from '../store/connection.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
+import { usableTokens } from '../tokens/usable-tokens.js';
 import type { BankResponse, BankTransport } from '../transport/types.js';
 import { bankErrorToProblem } from './bank-error.js';
 import { credentialPlanOf } from './bank-credentials.js';
@@ -27,6 +30,8 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 export interface BankCallOptions {
   readonly table: RouteTable;
   readonly engine: TokenEngine;
+  /** What a connection's calls carry by its consent protocol (`Consent-ID`, whether a token is needed). */
+  readonly consent?: Pick<ConsentEngine, 'callCredentials'>;
   readonly transports: ReadonlyMap<string, BankTransport>;
   readonly log: Logger;
   readonly metrics: MetricsRegistry;
@@ -123,14 +128,16 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
           throw new BankgateError('forbidden', { status: 403, bank: bank.name, detail: `caller ${caller.id} may not use ${bank.name}/${api.name}/${route.operationId}` });
         }
         const body = route.requestBody ? await inbound.body() : undefined;
-        const request = new CallRequest(inbound, queryOf(inbound.target), body);
+        // The connection the call acts for, and the headers its consent puts on every call (owned by the gateway).
+        const acting = await connectionOf(found, inbound, caller, engine, options.consent);
+        const request = new CallRequest(inbound, queryOf(inbound.target), body, acting?.credentials.headers);
         validator?.checkRequest(found, request);
 
         // The token engine may send twice: once more with a refreshed token after a 401 (idempotent calls only).
         let bankRequestId = '';
         const transport = transports.get(bank.name)!;
         const policy = options.headerPolicy(bank.name);
-        const response = await callWithToken(found, inbound, caller, engine, (bearer) => {
+        const response = await callWithToken(found, inbound, engine, acting, (bearer) => {
           const bankRequest = buildBankRequest(found, request, bearer, policy);
           bankRequestId = bankRequest.requestId;
           return transport.send(bankRequest);
@@ -166,11 +173,17 @@ class CallRequest implements InboundRequest {
     private readonly inbound: InboundCall,
     readonly query: URLSearchParams,
     readonly body: Uint8Array | undefined,
+    /** Lower-case header → value the gateway sets for this call (a connection's `Consent-ID`): the caller's is ignored. */
+    private readonly owned?: Readonly<Record<string, string>>,
   ) {
     this.contentType = body && inbound.header('content-type');
   }
 
   header(name: string): string | undefined {
+    if (this.owned !== undefined) {
+      const lower = name.toLowerCase();
+      if (Object.hasOwn(this.owned, lower)) return this.owned[lower];
+    }
     return this.inbound.header(name);
   }
 }
@@ -191,14 +204,15 @@ function toReply(response: BankResponse, bankRequestId: string): BankReply {
   return { status: response.status, headers, body: NULL_BODY_STATUS.has(response.status) ? null : response.body };
 }
 
-async function callWithToken(found: RouteMatch, inbound: InboundCall, caller: Caller, engine: TokenEngine, send: (bearer: string | undefined) => Promise<BankResponse>): Promise<BankResponse> {
+/** The connection a PSU operation acts for, with what its consent protocol puts on its calls. */
+interface ActingConnection {
+  readonly connection: Connection;
+  readonly credentials: ReturnType<ConsentEngine['callCredentials']>;
+}
+
+async function connectionOf(found: RouteMatch, inbound: InboundCall, caller: Caller, engine: TokenEngine, consent: BankCallOptions['consent']): Promise<ActingConnection | undefined> {
   const { route, bank } = found.mounted;
-  const idempotent = IDEMPOTENT.has(inbound.method.toUpperCase());
-  // The token the operation takes: its manifest's, or what config says (a static credential, the Authorization default).
-  const plan = credentialPlanOf(found.mounted);
-  if (plan.token === 'none') return send(undefined);
-  // `return await`: an async function returning a promise costs two more microtask turns than awaiting it.
-  if (plan.token === 'client') return await engine.callWithClientToken(bank.name, plan.scopes, idempotent, send, inbound.requestId);
+  if (credentialPlanOf(found.mounted).token !== 'psu') return undefined;
   const connectionId = inbound.header('x-connection-id');
   if (!connectionId) {
     throw new BankgateError('connection_required', { status: 400, bank: bank.name, detail: `${route.operationId} acts for a PSU: send X-Connection-Id with a connection from POST /connections` });
@@ -210,6 +224,23 @@ async function callWithToken(found: RouteMatch, inbound: InboundCall, caller: Ca
   }
   if (connection.bank !== bank.name) {
     throw new BankgateError('connection_bank_mismatch', { status: 409, bank: bank.name, detail: `connection ${connection.id} is with bank ${connection.bank}, not ${bank.name}` });
+  }
+  return { connection, credentials: consent?.callCredentials(connection) ?? { headers: {}, token: 'required' } };
+}
+
+async function callWithToken(found: RouteMatch, inbound: InboundCall, engine: TokenEngine, acting: ActingConnection | undefined, send: (bearer: string | undefined) => Promise<BankResponse>): Promise<BankResponse> {
+  const { bank } = found.mounted;
+  const idempotent = IDEMPOTENT.has(inbound.method.toUpperCase());
+  // The token the operation takes: its manifest's, or what config says (a static credential, the Authorization default).
+  const plan = credentialPlanOf(found.mounted);
+  if (plan.token === 'none') return send(undefined);
+  // `return await`: an async function returning a promise costs two more microtask turns than awaiting it.
+  if (plan.token === 'client') return await engine.callWithClientToken(bank.name, plan.scopes, idempotent, send, inbound.requestId);
+  const { connection, credentials } = acting!;
+  // A consent that needs no token (Berlin Group without OAuth): the connection's consent is what authorises the call.
+  if (credentials.token === 'none' || (credentials.token === 'optional' && !connection.tokens)) {
+    if (connection.status !== 'active') usableTokens(connection);
+    return send(undefined);
   }
   return await engine.callWithPsuToken(connection, idempotent, send, inbound.requestId);
 }

@@ -1,10 +1,12 @@
 import { Hono } from 'hono';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { Connection } from '../store/connection.js';
+import type { ConsentEngine } from '../consent/engine.js';
+import type { ConsentRequest } from '../consent/protocol.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
 import type { CallerAuthVariables } from './caller-auth.js';
 import type { RequestIdVariables } from './request-id.js';
-import { CONNECTION_ID_PATTERN, createConnectionBody, type ConnectionView } from './connection-api.js';
+import { CONNECTION_ID_PATTERN, createConnectionBody, psuDataBody, type ConnectionView } from './connection-api.js';
 import { allowsBank } from './permissions.js';
 
 /** What a caller may see of a connection: never a token. Its shape is `Connection` in connection-api.ts. */
@@ -18,11 +20,35 @@ export function connectionView(connection: Connection): ConnectionView {
     createdAt: new Date(connection.createdAt).toISOString(),
     updatedAt: new Date(connection.updatedAt).toISOString(),
     ...(connection.reason ? { reason: connection.reason } : {}),
+    ...(connection.pending?.nextAction ? { nextAction: connection.pending.nextAction as ConnectionView['nextAction'] } : {}),
+    ...(connection.consent ? { consent: consentView(connection.consent) } : {}),
+    ...(connection.psu?.changedAt !== undefined ? { psu: { changedAt: new Date(connection.psu.changedAt).toISOString() } } : {}),
   };
 }
 
+function consentView(consent: NonNullable<Connection['consent']>): NonNullable<ConnectionView['consent']> {
+  const { data: _data, checkedAt, ...shown } = consent;
+  return { ...shown, ...(checkedAt !== undefined ? { checkedAt: new Date(checkedAt).toISOString() } : {}) };
+}
+
+/** Parses a JSON body with a zod schema: a 400 naming every violation. */
+async function parsedBody<T>(read: () => Promise<unknown>, schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, example: string): Promise<T> {
+  let json: unknown;
+  try {
+    json = await read();
+  } catch {
+    throw new BankgateError('bad_request', { status: 400, detail: `send a JSON body: ${example}` });
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const violations = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`);
+    throw new BankgateError('bad_request', { status: 400, detail: violations.join('; '), extra: { violations } });
+  }
+  return parsed.data;
+}
+
 /** `POST /connections`, `GET` and `DELETE /connections/{id}`: the consent lifecycle, per caller. */
-export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
+export function connectionRoutes(engine: TokenEngine, consent: ConsentEngine) {
   const app = new Hono<{ Variables: CallerAuthVariables & RequestIdVariables }>();
 
   const owned = async (id: string, callerId: string) => {
@@ -33,36 +59,40 @@ export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
   };
 
   app.post('/connections', async (c) => {
-    let json: unknown;
-    try {
-      json = await c.req.json();
-    } catch {
-      throw new BankgateError('bad_request', { status: 400, detail: 'send a JSON body: { "bank": "<bank>", "connectionId"?: "...", "scopes"?: [...], "returnTo"?: "https://..." }' });
-    }
-    const parsed = createConnectionBody.safeParse(json);
-    if (!parsed.success) {
-      const violations = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
-      throw new BankgateError('bad_request', { status: 400, detail: violations.join('; '), extra: { violations } });
-    }
-    const { bank, connectionId, scopes, returnTo } = parsed.data;
+    const body = await parsedBody(() => c.req.json(), createConnectionBody, '{ "bank": "<bank>", "connectionId"?: "...", "returnTo"?: "https://...", "access"?: "all", "psu"?: { "ipAddress": "..." } }');
+    const { bank, connectionId, scopes, returnTo } = body;
     const caller = c.get('caller');
     if (!allowsBank(caller.allow, bank)) throw new BankgateError('forbidden', { status: 403, bank, detail: `caller ${caller.id} may not use bank ${bank.slice(0, 60)}` });
-    const { connection, authorizeUrl } = await engine.beginConsent({
-      bank,
-      connectionId,
-      scopes,
-      returnTo,
-      owner: c.get('caller').id,
-      redirectUri: `${publicUrl()}/callback/${bank}`,
-    }, c.get('requestId'));
-    return c.json({ ...connectionView(connection), authorizeUrl }, 201, { location: `/connections/${encodeURIComponent(connection.id)}` });
+    const request: ConsentRequest = {
+      access: body.access ?? 'all',
+      recurring: body.recurring ?? true,
+      psu: body.psu ?? {},
+      ...(body.validUntil !== undefined ? { validUntil: body.validUntil } : {}),
+      ...(body.frequencyPerDay !== undefined ? { frequencyPerDay: body.frequencyPerDay } : {}),
+      ...(body.preferredApproach !== undefined ? { preferredApproach: body.preferredApproach } : {}),
+      ...(scopes !== undefined ? { scopes } : {}),
+    };
+    const { connection, nextAction } = await consent.begin({ bank, connectionId, request, returnTo, owner: caller.id }, c.get('requestId'));
+    const view = connectionView(connection);
+    return c.json({ ...view, ...(nextAction ? { nextAction } : {}), ...(nextAction?.type === 'redirect' ? { authorizeUrl: nextAction.url } : {}) }, 201, {
+      location: `/connections/${encodeURIComponent(connection.id)}`,
+    });
   });
 
-  app.get('/connections/:id', async (c) => c.json(connectionView(await owned(c.req.param('id'), c.get('caller').id))));
+  app.get('/connections/:id', async (c) => {
+    const connection = await owned(c.req.param('id'), c.get('caller').id);
+    return c.json(connectionView(await consent.refresh(connection, c.get('requestId'))));
+  });
+
+  app.post('/connections/:id/psu-data', async (c) => {
+    const connection = await owned(c.req.param('id'), c.get('caller').id);
+    const data = await parsedBody(() => c.req.json(), psuDataBody, '{ "password": "..." } (what nextAction.step asks for)');
+    return c.json(connectionView(await consent.psuData(connection, data, c.get('requestId'))));
+  });
 
   app.delete('/connections/:id', async (c) => {
     const connection = await owned(c.req.param('id'), c.get('caller').id);
-    const revocation = await engine.revoke(connection, c.get('requestId'));
+    const revocation = await consent.revoke(connection, c.get('requestId'));
     await engine.store.delete(connection.id);
     return c.json({ connectionId: connection.id, status: 'revoked', revocation });
   });
@@ -71,10 +101,10 @@ export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
 }
 
 /** `GET /callback/{bank}`: where the bank sends the PSU back. Authenticated by `state`, not by caller key. */
-export function callbackRoute(engine: TokenEngine) {
+export function callbackRoute(consent: ConsentEngine) {
   const app = new Hono<{ Variables: RequestIdVariables }>();
   app.get('/callback/:bank', async (c) => {
-    const { connection, returnTo } = await engine.completeConsent(c.req.param('bank'), new URL(c.req.url), c.get('requestId'));
+    const { connection, returnTo } = await consent.complete(c.req.param('bank'), new URL(c.req.url), c.get('requestId'));
     if (returnTo) {
       const back = new URL(returnTo);
       back.searchParams.set('connectionId', connection.id);

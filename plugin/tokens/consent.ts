@@ -94,7 +94,7 @@ export async function completeConsent(context: TokenContext, bankName: string, c
   const state = callbackUrl.searchParams.get('state');
   const connection = state ? await context.store.findByState(state) : undefined;
   const pending = connection?.pending;
-  if (!connection || !pending || connection.bank !== bankName) {
+  if (!connection || !pending || connection.bank !== bankName || !pending.codeVerifier || !pending.redirectUri) {
     throw new BankgateError('consent_failed', { status: 400, bank: bankName, detail: 'unknown or already used state: start again with POST /connections' });
   }
   if (pending.expiresAt < context.now()) {

@@ -147,7 +147,8 @@ export const berlinGroupProtocol: ConsentProtocol = {
 
   callCredentials(connection) {
     const id = connection.consent?.id;
-    return { headers: id ? { 'consent-id': id } : {}, token: connection.consent?.data?.tokenRequired === true ? 'required' : 'optional' };
+    const headers: Record<string, string> = id ? { 'consent-id': id } : {};
+    return { headers, token: connection.consent?.data?.tokenRequired === true ? 'required' : 'optional' };
   },
 
   countsAsUnattendedRead(route) {
