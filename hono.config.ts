@@ -10,7 +10,7 @@ import { readSandboxFile } from './sandbox/sandbox-file.js';
 
 export default defineConfig(() => {
   const sandbox = readSandboxFile();
-  const { seb, sg } = sandbox.banks;
+  const { seb, sg, bg } = sandbox.banks;
   const ca = { file: sandbox.caFile };
   return {
     publicUrl: process.env.BANKGATE_PUBLIC_URL,
@@ -51,6 +51,16 @@ export default defineConfig(() => {
         consent: { openid: true, extraParams: { acr_values: 'L1' } },
         mtls: { cert: { file: sg.mtls.certFile }, key: { file: sg.mtls.keyFile }, ca },
         ...(sg.signing ? { signing: { keyId: sg.signing.keyId, key: { file: sg.signing.keyFile } } } : {}),
+      },
+      bg: {
+        displayName: 'BG Sandbank (sandbox, Berlin Group)',
+        apis: { xs2a: { manifest: manifests.bg.xs2a, document: documents.bg.xs2a, baseUrl: bg.apis.xs2a } },
+        // RFC 8414 metadata; the token endpoint on the mTLS host; client_id is the QWAC's organizationIdentifier.
+        authorizationServer: { kind: 'discovery', issuer: bg.authorizationServer.issuer, useMtlsEndpointAliases: true },
+        client: { clientId: bg.client.clientId, auth: { method: 'tls_client_auth' } },
+        // A consent resource authorised by the SCA approach the bank chooses (sandbox/bg/README.md).
+        consent: { protocol: 'berlin-group' },
+        mtls: { cert: { file: bg.mtls.certFile }, key: { file: bg.mtls.keyFile }, ca },
       },
     },
   };

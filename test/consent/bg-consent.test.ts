@@ -1,0 +1,174 @@
+/**
+ * Berlin Group consents through the gateway, against the sandbox `bg` bank over real sockets: each SCA approach the
+ * bank can choose is completed by the headless sandbox PSU through the gateway's `nextAction`, then the accounts,
+ * balances and transactions are read through the gateway, which adds `Consent-ID` itself (the caller never sends
+ * it), and DELETE /connections/{id} terminates the consent at the bank. The bank's control plane and recorded
+ * requests prove what reached it.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authoriseAtBank } from '../../sandbox/headless-psu.js';
+import { PSU_IP, problemOf, startHarness, type Harness } from '../e2e/harness.js';
+
+interface View {
+  connectionId: string;
+  status: string;
+  nextAction?: { type: string; url?: string; step?: string; pollAfterMs?: number; psuMessage?: string; methods?: { authenticationMethodId: string }[] };
+  consent?: { id?: string; status?: string; validUntil?: string; frequencyPerDay?: number; approach?: string };
+  reason?: { code: string; detail: string };
+  authorizeUrl?: string;
+}
+
+interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  status: number;
+}
+
+describe('Berlin Group consents through the gateway (bg sandbox)', () => {
+  let h: Harness;
+  let ca: string;
+  beforeAll(async () => {
+    h = await startHarness();
+    ca = readFileSync(h.sandbox.caFile, 'utf8');
+  });
+  afterAll(() => h?.close());
+
+  const bg = () => h.sandbox.banks.bg;
+  const control = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
+    const response = await fetch(`${bg().controlUrl}${path}`, { method, ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
+    return (await response.json()) as Record<string, any>;
+  };
+  const bankRequests = async (): Promise<RecordedRequest[]> => (await (await fetch(`${h.sandbox.controlUrl}/requests?bank=bg`)).json()) as RecordedRequest[];
+
+  const create = async (connectionId: string, extra: Record<string, unknown> = {}, psu: Record<string, string> = {}): Promise<View> => {
+    const created = await h.call('/connections', { method: 'POST', body: { bank: 'bg', connectionId, access: 'all', psu: { ipAddress: PSU_IP, ...psu }, ...extra } });
+    const body = (await created.json()) as View & { detail?: string };
+    expect(created.status, body.detail).toBe(201);
+    return body;
+  };
+
+  /** The PSU at the bank (a redirect), then its browser back at the gateway's callback. */
+  const redirectThrough = async (view: View, psuId: string): Promise<View> => {
+    expect(view.nextAction?.type).toBe('redirect');
+    const { returnUrl } = await authoriseAtBank(view.nextAction!.url!, { ca, psuId });
+    expect(returnUrl.href.startsWith(`${h.url}/callback/bg`)).toBe(true);
+    const back = await fetch(returnUrl);
+    const body = (await back.json()) as { status: string; detail?: string };
+    expect(back.status, body.detail).toBe(200);
+    return (await (await h.call(`/connections/${view.connectionId}`)).json()) as View;
+  };
+
+  /** Accounts, balances and transactions through the gateway: 200 each, `Consent-ID` at the bank. */
+  const readAccounts = async (connectionId: string, consentId: string) => {
+    const headers = { 'x-connection-id': connectionId, 'psu-ip-address': PSU_IP };
+    const accounts = await h.call('/bg/xs2a/v1/accounts', { headers });
+    const list = (await accounts.json()) as { accounts: { resourceId: string }[]; detail?: string };
+    expect(accounts.status, list.detail).toBe(200);
+    expect(list.accounts.length).toBeGreaterThan(0);
+    const account = encodeURIComponent(list.accounts[0]!.resourceId);
+    const balances = await h.call(`/bg/xs2a/v1/accounts/${account}/balances`, { headers });
+    expect(balances.status).toBe(200);
+    const transactions = await h.call(`/bg/xs2a/v1/accounts/${account}/transactions?bookingStatus=booked&dateFrom=2020-01-01`, { headers });
+    expect(transactions.status).toBe(200);
+    const seen = (await bankRequests()).filter((r) => r.path.includes('/v1/accounts') && r.headers['x-request-id'] !== undefined);
+    for (const suffix of ['/v1/accounts', '/balances', '/transactions']) {
+      const last = seen.filter((r) => r.path.split('?')[0]!.endsWith(suffix)).at(-1);
+      expect(last?.status).toBe(200);
+      expect(last?.headers['consent-id']).toBe(consentId);
+    }
+  };
+
+  /** DELETE /connections/{id}: the consent is terminatedByTpp at the bank. */
+  const deleteAndCheck = async (connectionId: string, consentId: string) => {
+    const deleted = await h.call(`/connections/${connectionId}`, { method: 'DELETE' });
+    expect(await deleted.json()).toMatchObject({ status: 'revoked', revocation: 'revoked' });
+    expect((await control('GET', `/consents/${consentId}`)).consentStatus ?? (await control('GET', `/consents/${consentId}`)).status).toBe('terminatedByTpp');
+  };
+
+  it('redirect (scaRedirect + confirmation): consent, accounts with Consent-ID, DELETE terminates it at the bank', async () => {
+    const created = await create('bg-redirect');
+    expect(created).toMatchObject({ status: 'pending', nextAction: { type: 'redirect' }, consent: { status: 'received' } });
+    expect(created.authorizeUrl).toBe(created.nextAction!.url);
+    const consentId = created.consent!.id!;
+    // Before the PSU consented, the gateway refuses account reads itself.
+    const early = await h.call('/bg/xs2a/v1/accounts', { headers: { 'x-connection-id': 'bg-redirect' } });
+    expect((await problemOf(early)).code).toBe('connection_pending');
+
+    const view = await redirectThrough(created, 'max.mustermann');
+    expect(view).toMatchObject({ status: 'active', consent: { id: consentId, status: 'valid', approach: 'redirect', frequencyPerDay: 4 } });
+    expect(view.consent!.validUntil).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(view.nextAction).toBeUndefined();
+    await readAccounts('bg-redirect', consentId);
+    await deleteAndCheck('bg-redirect', consentId);
+  });
+
+  it('OAuth SCA (scaOAuth, scope AIS:<consentId>): the token and Consent-ID on every read', async () => {
+    const created = await create('bg-oauth', {}, { id: 'erika.mustermann' });
+    const url = new URL(created.nextAction!.url!);
+    expect(url.searchParams.get('scope')).toBe(`AIS:${created.consent!.id}`);
+    const view = await redirectThrough(created, 'erika.mustermann');
+    expect(view).toMatchObject({ status: 'active', consent: { status: 'valid', approach: 'oauth' } });
+    await readAccounts('bg-oauth', view.consent!.id!);
+    const reads = (await bankRequests()).filter((r) => r.path.split('?')[0]!.endsWith('/v1/accounts') && r.headers['consent-id'] === view.consent!.id);
+    expect(reads.at(-1)?.headers.authorization).toMatch(/^Bearer /);
+    await deleteAndCheck('bg-oauth', view.consent!.id!);
+  });
+
+  it('OAuth pre-step (the bank answers 401 TOKEN_INVALID first): sign-in, then the consent is created valid', async () => {
+    const created = await create('bg-prestep', {}, { id: 'muster.gmbh' });
+    expect(new URL(created.nextAction!.url!).searchParams.get('scope')).toBe('AIS');
+    const view = await redirectThrough(created, 'muster.gmbh');
+    expect(view).toMatchObject({ status: 'active', consent: { status: 'valid', approach: 'oauth-pre-step' } });
+    await readAccounts('bg-prestep', view.consent!.id!);
+    await deleteAndCheck('bg-prestep', view.consent!.id!);
+  });
+
+  it('decoupled: psuMessage, polling GET /connections/{id} at the bank no faster than pollAfterMs', async () => {
+    const created = await create('bg-decoupled', { preferredApproach: 'decoupled' }, { id: 'max.mustermann' });
+    expect(created).toMatchObject({ status: 'pending', nextAction: { type: 'decoupled', pollAfterMs: 1000 } });
+    expect(created.nextAction!.psuMessage).toBeTruthy();
+    // The PSU's app approves by itself 3 s (bank time) after the start: move the bank's clock on.
+    await control('POST', '/clock', { advanceSeconds: 5 });
+    let view = created;
+    for (let attempt = 0; attempt < 10 && view.status === 'pending'; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, view.nextAction?.pollAfterMs ?? 1000));
+      view = (await (await h.call('/connections/bg-decoupled')).json()) as View;
+    }
+    expect(view).toMatchObject({ status: 'active', consent: { status: 'valid', approach: 'decoupled' } });
+    // Never faster than the bank allows: no 429 from the SCA status reads.
+    expect((await bankRequests()).filter((r) => r.path.includes('/authorisations/') && r.status === 429)).toEqual([]);
+    await readAccounts('bg-decoupled', view.consent!.id!);
+    await deleteAndCheck('bg-decoupled', view.consent!.id!);
+  });
+
+  it('embedded: password, SCA method, OTP through POST /connections/{id}/psu-data', async () => {
+    const created = await create('bg-embedded', { preferredApproach: 'embedded' }, { id: 'max.mustermann' });
+    expect(created.nextAction).toMatchObject({ type: 'embedded', step: 'psu_authentication' });
+    const send = async (data: Record<string, string>) => {
+      const response = await h.call('/connections/bg-embedded/psu-data', { method: 'POST', body: data });
+      const body = (await response.json()) as View & { code?: string; detail?: string };
+      return { status: response.status, body };
+    };
+    const wrong = await send({ password: 'wrong' });
+    expect(wrong.status).toBe(422);
+    expect(wrong.body.code).toBe('psu_data_rejected');
+    const authenticated = await send({ password: '12345' });
+    expect(authenticated.status, authenticated.body.detail).toBe(200);
+    expect(authenticated.body.nextAction).toMatchObject({ type: 'embedded', step: 'sca_method_selection' });
+    expect(authenticated.body.nextAction!.methods!.map((m) => m.authenticationMethodId)).toEqual(expect.arrayContaining(['sms-otp', 'chip-tan']));
+    const selected = await send({ authenticationMethodId: 'sms-otp' });
+    expect(selected.body.nextAction).toMatchObject({ type: 'embedded', step: 'sca_authentication' });
+    const done = await send({ scaAuthenticationData: '123456' });
+    expect(done.body, done.body.detail).toMatchObject({ status: 'active', consent: { status: 'valid', approach: 'embedded' } });
+    await readAccounts('bg-embedded', done.body.consent!.id!);
+    await deleteAndCheck('bg-embedded', done.body.consent!.id!);
+  });
+
+  it('a Berlin Group consent needs the PSU present: no psu.ipAddress is a 400 naming it', async () => {
+    const created = await h.call('/connections', { method: 'POST', body: { bank: 'bg', connectionId: 'bg-no-ip' } });
+    expect(created.status).toBe(400);
+    expect((await problemOf(created)).detail).toMatch(/psu\.ipAddress/);
+  });
+});
