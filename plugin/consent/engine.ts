@@ -19,6 +19,7 @@ import type { BankTransport } from '../transport/types.js';
 import { createOperationCaller } from './operation-call.js';
 import type { CallCredentials, ConsentContext, ConsentProtocol, ConsentRequest, ContinueInput, NextAction, PsuData, Step } from './protocol.js';
 import { CONSENT_PROTOCOLS } from './registry.js';
+import { budgetView, spendUnattended, unattendedReadOf, windowsOf, type BudgetView, type RollingWindows } from './unattended-budget.js';
 
 /** How long one replica holds a pending step while it talks to the bank; a crashed holder frees it after this. */
 const CLAIM_MS = 60_000;
@@ -46,11 +47,27 @@ export interface ConsentEngine {
    * `reconsent_required` with its reason. Nothing is deleted.
    */
   refresh(connection: Connection, requestId?: string): Promise<Connection>;
+  /**
+   * The bank refused a call of the connection (401/403): reads the consent's status at the bank now; an expired or
+   * PSU-revoked consent makes the connection `reconsent_required` with its reason. Nothing is deleted.
+   */
+  checkAfterRefusal(connection: Connection, requestId?: string): Promise<Connection>;
   /** Ends the consent at the bank; the caller forgets the connection whatever the outcome. */
   revoke(connection: Connection, requestId?: string): Promise<RevocationOutcome>;
   /** What every bank call acting for the connection carries (`Consent-ID`, whether a token is needed). */
   callCredentials(connection: Connection): CallCredentials;
+  /**
+   * Counts a read made without the PSU present against the consent's `frequencyPerDay` (per endpoint and account,
+   * rolling 24 h), before the bank is called: 429 `unattended_budget_exhausted` once spent. Nothing when the PSU is
+   * present, the read does not count (the protocol says which do), or the consent has no frequency.
+   */
+  spendUnattended(connection: Connection, route: UnattendedRoute, params: Readonly<Record<string, string>>, psuPresent: boolean): Promise<void>;
+  /** The budget left, for `GET /connections/{id}`; undefined when the connection has none. */
+  budget(connection: Connection): Promise<BudgetView | undefined>;
 }
+
+/** What the budget reads of a route. */
+export type UnattendedRoute = Parameters<ConsentProtocol['countsAsUnattendedRead']>[0];
 
 export interface ConsentEngineOptions {
   readonly banks: ReadonlyMap<string, ResolvedBank>;
@@ -62,6 +79,8 @@ export interface ConsentEngineOptions {
   readonly now: () => number;
   /** The gateway's public URL (no trailing slash): the callback is `<publicUrl>/callback/<bank>`. */
   readonly publicUrl: () => string;
+  /** The unattended-read counters; default the store's rolling windows (or this process's when it has none). */
+  readonly windows?: RollingWindows;
   /** The protocols by name; default every built-in one. */
   readonly protocols?: ReadonlyMap<string, ConsentProtocol>;
 }
@@ -70,6 +89,9 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
   const { banks, store, tokens, now } = options;
   const protocols = options.protocols ?? CONSENT_PROTOCOLS;
   const oauthByBank = new Map<string, BankOAuth>();
+  const windows = options.windows ?? windowsOf(store);
+  /** Unattended reads per day: what the bank granted, else the bank's configured default; undefined: no budget. */
+  const frequencyOf = (connection: Connection): number | undefined => connection.consent?.frequencyPerDay ?? banks.get(connection.bank)?.consent.frequencyPerDay;
 
   const bankOf = (name: string): ResolvedBank => {
     const bank = banks.get(name);
@@ -218,6 +240,24 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
     return apply(context, protocol, connection.id, claimed.claimId, result);
   };
 
+  /** Reads an active consent's status at the bank (once `statusCheckSeconds` passed, or now when `force`). */
+  const checkStatus = async (connection: Connection, requestId: string | undefined, force: boolean): Promise<Connection> => {
+    if (connection.status !== 'active' || !connection.consent?.id) return connection;
+    const bank = bankOf(connection.bank);
+    const at = now();
+    const every = bank.consent.protocol === 'berlin-group' ? bank.consent.statusCheckSeconds * 1000 : Number.POSITIVE_INFINITY;
+    if (!force && at - (connection.consent.checkedAt ?? 0) < every) return connection;
+    const status = await protocolOf(bank).status(contextOf(bank, connection, requestId), connection);
+    const updated = await updateConnection(store, connection.id, (latest) => {
+      if (latest.status !== 'active' || latest.consent?.id !== connection.consent?.id) return undefined;
+      const consent = status.consent ?? { ...latest.consent!, checkedAt: at };
+      if (status.state === 'ended') return { ...latest, status: 'reconsent_required', reason: status.reason, consent, updatedAt: at };
+      return { ...latest, consent };
+    });
+    if (updated?.status === 'reconsent_required') options.log.warn('consent.ended', { bank: bank.name, connectionId: connection.id, reason: updated.reason?.code });
+    return updated ?? (await store.get(connection.id)) ?? connection;
+  };
+
   return {
     async begin(input, requestId) {
       const bank = bankOf(input.bank);
@@ -310,18 +350,11 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
         if (at - (pending.polledAt ?? 0) < pending.nextAction.pollAfterMs) return connection;
         return step(connection, pending.state, { kind: 'poll' }, requestId, { polledAt: at });
       }
-      if (connection.status !== 'active' || !connection.consent?.id) return connection;
-      const bank = bankOf(connection.bank);
-      const every = bank.consent.protocol === 'berlin-group' ? bank.consent.statusCheckSeconds * 1000 : Number.POSITIVE_INFINITY;
-      if (at - (connection.consent.checkedAt ?? 0) < every) return connection;
-      const status = await protocolOf(bank).status(contextOf(bank, connection, requestId), connection);
-      const updated = await updateConnection(store, connection.id, (latest) => {
-        if (latest.status !== 'active') return undefined;
-        const consent = status.consent ?? { ...latest.consent!, checkedAt: at };
-        if (status.state === 'ended') return { ...latest, status: 'reconsent_required', reason: status.reason, consent, updatedAt: at };
-        return { ...latest, consent };
-      });
-      return updated ?? (await store.get(connection.id)) ?? connection;
+      return checkStatus(connection, requestId, false);
+    },
+
+    checkAfterRefusal(connection, requestId) {
+      return checkStatus(connection, requestId, true);
     },
 
     async revoke(connection, requestId) {
@@ -331,6 +364,26 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
 
     callCredentials(connection) {
       return protocolOf(bankOf(connection.bank)).callCredentials(connection);
+    },
+
+    async spendUnattended(connection, route, params, psuPresent) {
+      if (psuPresent || connection.status !== 'active') return;
+      const frequency = frequencyOf(connection);
+      if (frequency === undefined || !protocolOf(bankOf(connection.bank)).countsAsUnattendedRead(route)) return;
+      const read = unattendedReadOf(route.operationId, params);
+      await spendUnattended(windows, connection, frequency, read, now());
+      const entry = `${read.endpoint} ${read.account}`;
+      if (!(connection.unattended?.reads ?? []).includes(entry)) {
+        await updateConnection(store, connection.id, (latest) => {
+          const reads = latest.unattended?.reads ?? [];
+          return reads.includes(entry) || reads.length >= 200 ? undefined : { ...latest, unattended: { reads: [...reads, entry] } };
+        });
+      }
+    },
+
+    async budget(connection) {
+      const frequency = frequencyOf(connection);
+      return frequency === undefined ? undefined : budgetView(windows, connection, frequency, now());
     },
   };
 }

@@ -69,6 +69,8 @@ export interface Connection {
   readonly consent?: ConsentRecord;
   /** A re-consent completed by another PSU, accepted under `consent.subjectChange: 'flag'`: when. */
   readonly psu?: { readonly changedAt?: number };
+  /** The unattended reads counted for this connection (`"<endpoint> <account>"`), so that its budget can be shown. */
+  readonly unattended?: { readonly reads: readonly string[] };
   /** `payment`: not a connection but a payment the gateway follows (`payment` holds it; never addressable as a connection). */
   readonly kind?: 'payment';
   readonly payment?: PaymentRecord;

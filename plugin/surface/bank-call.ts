@@ -31,7 +31,7 @@ export interface BankCallOptions {
   readonly table: RouteTable;
   readonly engine: TokenEngine;
   /** What a connection's calls carry by its consent protocol (`Consent-ID`, whether a token is needed). */
-  readonly consent?: Pick<ConsentEngine, 'callCredentials'>;
+  readonly consent?: Pick<ConsentEngine, 'callCredentials' | 'checkAfterRefusal' | 'spendUnattended'>;
   readonly transports: ReadonlyMap<string, BankTransport>;
   readonly log: Logger;
   readonly metrics: MetricsRegistry;
@@ -132,6 +132,8 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         const acting = await connectionOf(found, inbound, caller, engine, options.consent);
         const request = new CallRequest(inbound, queryOf(inbound.target), body, acting?.credentials.headers);
         validator?.checkRequest(found, request);
+        // A read without the PSU present spends the consent's unattended budget, before the bank sees it.
+        if (acting && options.consent) await options.consent.spendUnattended(acting.connection, { method: found.mounted.method, operationId: route.operationId, headers: route.params.header }, found.params, inbound.header('psu-ip-address') !== undefined);
 
         // The token engine may send twice: once more with a refreshed token after a 401 (idempotent calls only).
         let bankRequestId = '';
@@ -148,6 +150,11 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         const logCall = response.status >= 400 ? log.info : log.debug;
         logCall?.call(log, 'bank.call', { requestId: inbound.requestId, bank: bank.name, api: api.name, operationId: route.operationId, status: response.status, ms: Math.round(performance.now() - started), bankRequestId });
         if (response.status >= 400) {
+          // A consent the bank no longer honours (expired, revoked by the PSU): the connection says so from now on.
+          if (acting?.connection.consent?.id && options.consent && (response.status === 401 || response.status === 403)) {
+            const checked = await options.consent.checkAfterRefusal(acting.connection, inbound.requestId).catch(() => undefined);
+            if (checked?.status === 'reconsent_required') usableTokens(checked);
+          }
           const problem = bankErrorToProblem(bank.name, route.operationId, response);
           status = problem.status;
           throw problem;

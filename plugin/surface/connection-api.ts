@@ -110,6 +110,13 @@ export const connectionViewSchema = z
       })
       .optional()
       .meta({ description: 'The consent as the bank holds it.' }),
+    unattended: z
+      .object({
+        frequencyPerDay: z.number().int(),
+        reads: z.array(z.object({ endpoint: z.string(), account: z.string(), remaining: z.number().int(), resetAt: z.string().optional() })),
+      })
+      .optional()
+      .meta({ description: 'The unattended-access budget: reads a day per endpoint and account without the PSU present (no `PSU-IP-Address`), and what is left of it for those read in the last 24 h.' }),
     psu: z.object({ changedAt: z.string().optional().meta({ description: 'A re-consent was completed by another PSU (accepted under `subjectChange: flag`).' }) }).optional(),
   })
   .meta({ id: 'Connection', description: 'A PSU consent at a bank and its state; never a token.' });

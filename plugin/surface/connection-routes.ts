@@ -3,6 +3,7 @@ import { BankgateError } from '../errors/bankgate-error.js';
 import type { Connection } from '../store/connection.js';
 import type { ConsentEngine } from '../consent/engine.js';
 import type { ConsentRequest } from '../consent/protocol.js';
+import type { BudgetView } from '../consent/unattended-budget.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
 import type { CallerAuthVariables } from './caller-auth.js';
 import type { RequestIdVariables } from './request-id.js';
@@ -10,7 +11,7 @@ import { CONNECTION_ID_PATTERN, createConnectionBody, psuDataBody, type Connecti
 import { allowsBank } from './permissions.js';
 
 /** What a caller may see of a connection: never a token. Its shape is `Connection` in connection-api.ts. */
-export function connectionView(connection: Connection): ConnectionView {
+export function connectionView(connection: Connection, budget?: BudgetView): ConnectionView {
   return {
     connectionId: connection.id,
     bank: connection.bank,
@@ -22,6 +23,7 @@ export function connectionView(connection: Connection): ConnectionView {
     ...(connection.reason ? { reason: connection.reason } : {}),
     ...(connection.pending?.nextAction ? { nextAction: connection.pending.nextAction as ConnectionView['nextAction'] } : {}),
     ...(connection.consent ? { consent: consentView(connection.consent) } : {}),
+    ...(budget ? { unattended: { frequencyPerDay: budget.frequencyPerDay, reads: budget.reads.map((read) => ({ ...read })) } } : {}),
     ...(connection.psu?.changedAt !== undefined ? { psu: { changedAt: new Date(connection.psu.changedAt).toISOString() } } : {}),
   };
 }
@@ -81,7 +83,8 @@ export function connectionRoutes(engine: TokenEngine, consent: ConsentEngine) {
 
   app.get('/connections/:id', async (c) => {
     const connection = await owned(c.req.param('id'), c.get('caller').id);
-    return c.json(connectionView(await consent.refresh(connection, c.get('requestId'))));
+    const current = await consent.refresh(connection, c.get('requestId'));
+    return c.json(connectionView(current, await consent.budget(current)));
   });
 
   app.post('/connections/:id/psu-data', async (c) => {

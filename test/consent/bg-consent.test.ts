@@ -166,6 +166,59 @@ describe('Berlin Group consents through the gateway (bg sandbox)', () => {
     await deleteAndCheck('bg-embedded', done.body.consent!.id!);
   });
 
+  for (const [ending, reason] of [
+    ['revoke', 'consent_revoked_by_psu'],
+    ['expire', 'consent_expired'],
+  ] as const) {
+    it(`a consent the PSU revoked or that expired (${ending}) turns reconsent_required with its reason; nothing is deleted`, async () => {
+      const connectionId = `bg-${ending}`;
+      const view = await redirectThrough(await create(connectionId), 'max.mustermann');
+      const consentId = view.consent!.id!;
+      await control('POST', `/consents/${consentId}/${ending}`);
+      const before = (await bankRequests()).length;
+      const refused = await h.call('/bg/xs2a/v1/accounts', { headers: { 'x-connection-id': connectionId, 'psu-ip-address': PSU_IP } });
+      const problem = await problemOf(refused);
+      expect(refused.status).toBe(409);
+      expect(problem.code).toBe('reconsent_required');
+      const after = (await (await h.call(`/connections/${connectionId}`)).json()) as View;
+      expect(after).toMatchObject({ status: 'reconsent_required', reason: { code: reason }, consent: { id: consentId } });
+      // From now on the gateway answers without the bank; the connection is kept for the re-consent.
+      const again = await h.call('/bg/xs2a/v1/accounts', { headers: { 'x-connection-id': connectionId, 'psu-ip-address': PSU_IP } });
+      expect((await problemOf(again)).code).toBe('reconsent_required');
+      const seen = (await bankRequests()).slice(before).filter((r) => r.path.endsWith('/v1/accounts'));
+      expect(seen).toHaveLength(1);
+
+      // The re-consent on the same connection id makes it active again with the new consent.
+      const renewed = await redirectThrough(await create(connectionId), 'max.mustermann');
+      expect(renewed).toMatchObject({ status: 'active', consent: { status: 'valid' } });
+      expect(renewed.consent!.id).not.toBe(consentId);
+      await readAccounts(connectionId, renewed.consent!.id!);
+    });
+  }
+
+  it('frequencyPerDay 4: four unattended reads of an account pass, the fifth is a 429 from the gateway; the bank saw four', async () => {
+    const view = await redirectThrough(await create('bg-budget', { frequencyPerDay: 4 }), 'max.mustermann');
+    expect(view.consent!.frequencyPerDay).toBe(4);
+    const present = { 'x-connection-id': 'bg-budget', 'psu-ip-address': PSU_IP };
+    const list = (await (await h.call('/bg/xs2a/v1/accounts', { headers: present })).json()) as { accounts: { resourceId: string }[] };
+    const account = list.accounts[0]!.resourceId;
+    const path = `/bg/xs2a/v1/accounts/${encodeURIComponent(account)}/transactions?bookingStatus=booked&dateFrom=2020-01-01`;
+    const statuses: number[] = [];
+    for (let read = 0; read < 4; read++) statuses.push((await h.call(path, { headers: { 'x-connection-id': 'bg-budget' } })).status);
+    expect(statuses).toEqual([200, 200, 200, 200]);
+    const fifth = await h.call(path, { headers: { 'x-connection-id': 'bg-budget' } });
+    expect(fifth.status).toBe(429);
+    expect((await problemOf(fifth)).code).toBe('unattended_budget_exhausted');
+    expect(Number(fifth.headers.get('retry-after'))).toBeGreaterThan(86_000);
+    const unattended = (await bankRequests()).filter((r) => r.path.includes(`/${account}/transactions`) && r.headers['consent-id'] === view.consent!.id && r.headers['psu-ip-address'] === undefined);
+    expect(unattended.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    // The PSU asking (PSU-IP-Address) is not counted, by the bank nor by the gateway.
+    expect((await h.call(path, { headers: present })).status).toBe(200);
+    const shown = (await (await h.call('/connections/bg-budget')).json()) as View & { unattended?: { frequencyPerDay: number; reads: { endpoint: string; account: string; remaining: number; resetAt?: string }[] } };
+    expect(shown.unattended).toMatchObject({ frequencyPerDay: 4, reads: [{ endpoint: 'getTransactionList', account, remaining: 0 }] });
+    expect(Date.parse(shown.unattended!.reads[0]!.resetAt!)).toBeGreaterThan(Date.now());
+  });
+
   it('a Berlin Group consent needs the PSU present: no psu.ipAddress is a 400 naming it', async () => {
     const created = await h.call('/connections', { method: 'POST', body: { bank: 'bg', connectionId: 'bg-no-ip' } });
     expect(created.status).toBe(400);
