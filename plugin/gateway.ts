@@ -123,7 +123,7 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
     return value.replace(/\/$/, '');
   };
 
-  const consent = createConsentEngine({ banks: config.banks, transports, table: routes, tokens: engine, store, log, now, publicUrl });
+  const consent = createConsentEngine({ banks: config.banks, transports, table: routes, tokens: engine, store, log, now, publicUrl, returnToOrigins: config.returnToOrigins });
 
   const authenticate = createCallerAuthenticator({ callers: config.callers, devKey, jwks: options.jwks });
   const documents = new Map([...config.banks.values()].flatMap((bank) => [...bank.apis.values()].flatMap((api) => (api.document ? [[`${bank.name}/${api.name}`, api.document as Record<string, unknown>] as const] : []))));

@@ -51,6 +51,8 @@ export interface ResolvedBank {
 
 export interface ResolvedConfig {
   readonly publicUrl?: string;
+  /** Origins a connection's `returnTo` may point at, besides the gateway's own. */
+  readonly returnToOrigins: readonly string[];
   /** Undefined when none was configured: the gateway then generates one and prints it. */
   readonly devKey?: string;
   readonly callers: ResolvedCallers;
@@ -139,5 +141,5 @@ export async function collectConfig(input: ConfigInput, collector: ProblemCollec
     });
   }
   const callers = resolveCallers(parsed.data.callers, collector);
-  return { publicUrl: parsed.data.publicUrl, devKey: callers.devKey, callers, store: parsed.data.store, validation: parsed.data.validation, banks };
+  return { publicUrl: parsed.data.publicUrl, returnToOrigins: parsed.data.returnToOrigins, devKey: callers.devKey, callers, store: parsed.data.store, validation: parsed.data.validation, banks };
 }

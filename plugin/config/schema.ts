@@ -82,6 +82,11 @@ export const configSchema = z.strictObject({
   /** Public base URL of the gateway, for the OAuth redirect URI `<publicUrl>/callback/<bank>`. */
   publicUrl: z.url().optional(),
   callers: callersSchema,
+  /**
+   * Origins a connection's `returnTo` may point at (`https://app.example.com`), besides the gateway's own: where the
+   * PSU's browser is sent after the consent. Any other `returnTo` is refused (400).
+   */
+  returnToOrigins: z.array(z.url().refine((url) => new URL(url).origin === url.replace(/\/$/, ''), 'must be an origin: scheme, host and port, no path')).default([]),
   /** Check calls against the bank's spec before calling it; check the bank's responses (`report` logs, `enforce` answers 502). */
   validation: z
     .strictObject({ requests: z.boolean().default(true), responses: z.enum(['off', 'report', 'enforce']).default('off') })

@@ -19,6 +19,7 @@ import type { BankTransport } from '../transport/types.js';
 import { createOperationCaller } from './operation-call.js';
 import type { CallCredentials, ConsentContext, ConsentProtocol, ConsentRequest, ContinueInput, NextAction, PsuData, Step } from './protocol.js';
 import { CONSENT_PROTOCOLS } from './registry.js';
+import { checkReturnTo } from './return-to.js';
 import { budgetView, spendUnattended, unattendedReadOf, windowsOf, type BudgetView, type RollingWindows } from './unattended-budget.js';
 
 /** How long one replica holds a pending step while it talks to the bank; a crashed holder frees it after this. */
@@ -81,6 +82,8 @@ export interface ConsentEngineOptions {
   readonly publicUrl: () => string;
   /** The unattended-read counters; default the store's rolling windows (or this process's when it has none). */
   readonly windows?: RollingWindows;
+  /** Origins a `returnTo` may point at, besides the gateway's own (`returnToOrigins`). */
+  readonly returnToOrigins?: readonly string[];
   /** The protocols by name; default every built-in one. */
   readonly protocols?: ReadonlyMap<string, ConsentProtocol>;
 }
@@ -262,7 +265,7 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
     async begin(input, requestId) {
       const bank = bankOf(input.bank);
       const protocol = protocolOf(bank);
-      if (input.returnTo !== undefined) checkReturnTo(input.returnTo);
+      if (input.returnTo !== undefined) checkReturnTo(input.returnTo, options.returnToOrigins ?? [], options.publicUrl());
       const existing = input.connectionId ? await store.get(input.connectionId) : undefined;
       if (existing && (existing.owner !== input.owner || existing.bank !== bank.name)) {
         // Same answer whether the id belongs to another caller or another bank: nothing leaks about it.
@@ -386,17 +389,4 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
       return frequency === undefined ? undefined : budgetView(windows, connection, frequency, now());
     },
   };
-}
-
-/** `returnTo`: an absolute http(s) URL, parsed (not pattern-matched), without credentials in it. */
-function checkReturnTo(returnTo: string): void {
-  let url: URL;
-  try {
-    url = new URL(returnTo);
-  } catch {
-    throw new BankgateError('bad_request', { status: 400, detail: 'returnTo must be an absolute http(s) URL' });
-  }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password) {
-    throw new BankgateError('bad_request', { status: 400, detail: 'returnTo must be an absolute http(s) URL without user or password' });
-  }
 }

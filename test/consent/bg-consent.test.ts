@@ -219,6 +219,38 @@ describe('Berlin Group consents through the gateway (bg sandbox)', () => {
     expect(Date.parse(shown.unattended!.reads[0]!.resetAt!)).toBeGreaterThan(Date.now());
   });
 
+  it('a re-consent completed by another PSU is refused: the new consent is ended at the bank, the connection keeps its PSU', async () => {
+    const first = await redirectThrough(await create('bg-psu', {}, { id: 'max.mustermann' }), 'max.mustermann');
+    expect(first).toMatchObject({ status: 'active', consent: { status: 'valid' } });
+    const again = await create('bg-psu', {}, { id: 'erika.mustermann' });
+    expect(again).toMatchObject({ status: 'active', consent: { id: first.consent!.id }, nextAction: { type: 'redirect' } });
+    const newConsentId = new URL(again.nextAction!.url!).searchParams.get('scope')!.replace('AIS:', '');
+    const { returnUrl } = await authoriseAtBank(again.nextAction!.url!, { ca, psuId: 'erika.mustermann' });
+    const back = await fetch(returnUrl);
+    expect(back.status).toBe(409);
+    expect(await problemOf(back)).toMatchObject({ code: 'consent_failed', reason: 'psu_changed' });
+    const after = (await (await h.call('/connections/bg-psu')).json()) as View;
+    expect(after).toMatchObject({ status: 'active', consent: { id: first.consent!.id, status: 'valid' } });
+    expect(after.nextAction).toBeUndefined();
+    expect((await control('GET', `/consents/${newConsentId}`)).consentStatus ?? (await control('GET', `/consents/${newConsentId}`)).status).toBe('terminatedByTpp');
+    await readAccounts('bg-psu', first.consent!.id!);
+  });
+
+  it('returnTo must be on an allowed origin (the gateway own, or returnToOrigins): else 400, nothing created', async () => {
+    const evil = await h.call('/connections', { method: 'POST', body: { bank: 'bg', connectionId: 'bg-return', returnTo: 'https://evil.example.net/x', psu: { ipAddress: PSU_IP } } });
+    expect(evil.status).toBe(400);
+    expect((await problemOf(evil)).detail).toMatch(/returnToOrigins/);
+    expect((await problemOf(await h.call('/connections/bg-return'))).code).toBe('connection_not_found');
+    const own = await h.call('/connections', { method: 'POST', body: { bank: 'bg', connectionId: 'bg-return', returnTo: `${h.url}/done`, psu: { ipAddress: PSU_IP } } });
+    expect(own.status).toBe(201);
+    const { returnUrl } = await authoriseAtBank(((await own.json()) as View).nextAction!.url!, { ca, psuId: 'max.mustermann' });
+    const back = await fetch(returnUrl, { redirect: 'manual' });
+    expect(back.status).toBe(303);
+    const target = new URL(back.headers.get('location')!);
+    expect(target.origin + target.pathname).toBe(`${h.url}/done`);
+    expect(target.searchParams.get('status')).toBe('active');
+  });
+
   it('a Berlin Group consent needs the PSU present: no psu.ipAddress is a 400 naming it', async () => {
     const created = await h.call('/connections', { method: 'POST', body: { bank: 'bg', connectionId: 'bg-no-ip' } });
     expect(created.status).toBe(400);
