@@ -60,6 +60,8 @@ export default defineConfig(() => {
         client: { clientId: bg.client.clientId, auth: { method: 'tls_client_auth' } },
         // A consent resource authorised by the SCA approach the bank chooses (sandbox/bg/README.md).
         consent: { protocol: 'berlin-group' },
+        // Payments initiated through the gateway are authorised through it (its callback) and followed.
+        payments: { protocol: 'berlin-group' },
         mtls: { cert: { file: bg.mtls.certFile }, key: { file: bg.mtls.keyFile }, ca },
       },
     },

@@ -18,6 +18,7 @@ import { updateConnection } from '../tokens/update-connection.js';
 import type { BankTransport } from '../transport/types.js';
 import { createOperationCaller } from './operation-call.js';
 import type { CallCredentials, ConsentContext, ConsentProtocol, ConsentRequest, ContinueInput, NextAction, PsuData, Step } from './protocol.js';
+import { createPaymentEngine, type PaymentEngine } from './payment-engine.js';
 import { CONSENT_PROTOCOLS } from './registry.js';
 import { checkReturnTo } from './return-to.js';
 import { budgetView, spendUnattended, unattendedReadOf, windowsOf, type BudgetView, type RollingWindows } from './unattended-budget.js';
@@ -65,6 +66,8 @@ export interface ConsentEngine {
   spendUnattended(connection: Connection, route: UnattendedRoute, params: Readonly<Record<string, string>>, psuPresent: boolean): Promise<void>;
   /** The budget left, for `GET /connections/{id}`; undefined when the connection has none. */
   budget(connection: Connection): Promise<BudgetView | undefined>;
+  /** Payments authorised through the gateway (`banks.<bank>.payments`). */
+  readonly payments: PaymentEngine;
 }
 
 /** What the budget reads of a route. */
@@ -133,6 +136,8 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
       log,
     };
   };
+
+  const payments = createPaymentEngine({ store, now, log: options.log, banks, contextOf: (bank, requestId) => contextOf(bank, undefined, requestId) });
 
   /**
    * Claims the pending step `state` of connection `id` (compare-and-set): undefined when another delivery holds or
@@ -333,6 +338,7 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
         );
         throw new BankgateError('consent_failed', { status: 400, bank: bankName, detail: 'the consent took too long and expired: start again with POST /connections' });
       }
+      if (connection.kind === 'payment') return { connection: await payments.complete(connection, url, requestId) };
       const done = await step(connection, state, { kind: 'callback', url }, requestId);
       return { connection: done, ...(pending.returnTo ? { returnTo: pending.returnTo } : {}) };
     },
@@ -383,6 +389,8 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
         });
       }
     },
+
+    payments,
 
     async budget(connection) {
       const frequency = frequencyOf(connection);

@@ -57,6 +57,8 @@ export interface PaymentRecord {
   readonly final: boolean;
   readonly session: SessionData;
   readonly reason?: StatusReason;
+  /** The first answer to the initiation (a retry with the same `Idempotency-Key` gets it again). No secret in it. */
+  readonly reply?: { readonly status: number; readonly body: string; readonly contentType?: string };
 }
 
 export type PaymentStep =
@@ -73,10 +75,9 @@ export interface PaymentStatus {
 /** One standard's way to get a payment authorised and followed. See the top of this file. */
 export interface PaymentProtocol {
   readonly name: string;
-  /** True for the operations that initiate a payment (their 2xx answers carry a `nextAction`). */
-  isInitiation(api: string, operationId: string): boolean;
   prepare(context: ConsentContext, input: PaymentPrepareInput): PreparedInitiation;
   initiated(context: ConsentContext, input: { readonly request: PaymentPrepareInput; readonly response: OperationResponse }): Promise<{ readonly record: Omit<PaymentRecord, 'session' | 'authorisation' | 'final'>; readonly step: PaymentStep }>;
-  continue(context: ConsentContext, payment: PaymentRecord & { readonly oauth?: OAuthStep }, input: ContinueInput): Promise<PaymentStep>;
+  /** `state`: the payment's pending `state` (the OAuth SCA checks it in the authorization response). */
+  continue(context: ConsentContext, payment: PaymentRecord & { readonly oauth?: OAuthStep; readonly state: string }, input: ContinueInput): Promise<PaymentStep>;
   status(context: ConsentContext, payment: PaymentRecord): Promise<PaymentStatus>;
 }

@@ -31,7 +31,7 @@ export interface BankCallOptions {
   readonly table: RouteTable;
   readonly engine: TokenEngine;
   /** What a connection's calls carry by its consent protocol (`Consent-ID`, whether a token is needed). */
-  readonly consent?: Pick<ConsentEngine, 'callCredentials' | 'checkAfterRefusal' | 'spendUnattended'>;
+  readonly consent?: Pick<ConsentEngine, 'callCredentials' | 'checkAfterRefusal' | 'spendUnattended' | 'payments'>;
   readonly transports: ReadonlyMap<string, BankTransport>;
   readonly log: Logger;
   readonly metrics: MetricsRegistry;
@@ -135,14 +135,26 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         // A read without the PSU present spends the consent's unattended budget, before the bank sees it.
         if (acting && options.consent) await options.consent.spendUnattended(acting.connection, { method: found.mounted.method, operationId: route.operationId, headers: route.params.header }, found.params, inbound.header('psu-ip-address') !== undefined);
 
+        // A payment the gateway authorises (banks.<bank>.payments): its own redirect URIs; a retried Idempotency-Key answered from the first answer.
+        const paying = options.consent ? await options.consent.payments.before(found, (name) => inbound.header(name), caller.id, inbound.requestId) : undefined;
+        if (paying && 'replay' in paying) {
+          status = paying.replay.status;
+          return { status: paying.replay.status, headers: { ...paying.replay.headers }, body: paying.replay.body };
+        }
+        const plan = paying?.plan;
+
         // The token engine may send twice: once more with a refreshed token after a 401 (idempotent calls only).
         let bankRequestId = '';
         const transport = transports.get(bank.name)!;
-        const policy = options.headerPolicy(bank.name);
+        const basePolicy = options.headerPolicy(bank.name);
+        const policy = plan ? { static: { ...basePolicy.static, ...plan.headers } } : basePolicy;
         const response = await callWithToken(found, inbound, engine, acting, (bearer) => {
           const bankRequest = buildBankRequest(found, request, bearer, policy);
           bankRequestId = bankRequest.requestId;
           return transport.send(bankRequest);
+        }).catch(async (error: unknown) => {
+          if (plan) await options.consent!.payments.abandon(plan);
+          throw error;
         });
         status = response.status;
         // One line per call: at info when the bank refused it, at debug when it answered well (a line per
@@ -150,6 +162,7 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         const logCall = response.status >= 400 ? log.info : log.debug;
         logCall?.call(log, 'bank.call', { requestId: inbound.requestId, bank: bank.name, api: api.name, operationId: route.operationId, status: response.status, ms: Math.round(performance.now() - started), bankRequestId });
         if (response.status >= 400) {
+          if (plan) await options.consent!.payments.abandon(plan);
           // A consent the bank no longer honours (expired, revoked by the PSU): the connection says so from now on.
           if (acting?.connection.consent?.id && options.consent && (response.status === 401 || response.status === 403)) {
             const checked = await options.consent.checkAfterRefusal(acting.connection, inbound.requestId).catch(() => undefined);
@@ -160,6 +173,11 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
           throw problem;
         }
         validator?.checkResponse(found, response, inbound.requestId);
+        if (plan) {
+          // The bank initiated the payment: the gateway keeps it and tells the caller what the PSU must do.
+          const body = await options.consent!.payments.after(plan, response, inbound.requestId);
+          return toReply({ ...response, headers: { ...response.headers, 'content-type': 'application/json' }, body }, bankRequestId);
+        }
         return toReply(response, bankRequestId);
       } catch (error) {
         status = error instanceof BankgateError ? error.status : 500;
@@ -226,7 +244,7 @@ async function connectionOf(found: RouteMatch, inbound: InboundCall, caller: Cal
   }
   const connection = await engine.store.get(connectionId);
   // A connection of another caller answers exactly like one that does not exist.
-  if (!connection || connection.owner !== caller.id) {
+  if (!connection || connection.owner !== caller.id || connection.kind === 'payment') {
     throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connectionId.slice(0, 128)} does not exist` });
   }
   if (connection.bank !== bank.name) {

@@ -56,7 +56,7 @@ export function connectionRoutes(engine: TokenEngine, consent: ConsentEngine) {
   const owned = async (id: string, callerId: string) => {
     if (!CONNECTION_ID_PATTERN.test(id)) throw new BankgateError('bad_request', { status: 400, detail: 'connectionId must be 1–128 characters of A–Z, a–z, 0–9, ".", "_" or "-"' });
     const connection = await engine.store.get(id);
-    if (!connection || connection.owner !== callerId) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${id.slice(0, 128)} does not exist` });
+    if (!connection || connection.owner !== callerId || connection.kind === 'payment') throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${id.slice(0, 128)} does not exist` });
     return connection;
   };
 
@@ -108,6 +108,10 @@ export function callbackRoute(consent: ConsentEngine) {
   const app = new Hono<{ Variables: RequestIdVariables }>();
   app.get('/callback/:bank', async (c) => {
     const { connection, returnTo } = await consent.complete(c.req.param('bank'), new URL(c.req.url), c.get('requestId'));
+    if (connection.kind === 'payment' && connection.payment) {
+      const { paymentId, authorisation, transactionStatus, reason } = connection.payment;
+      return c.json({ paymentId, bank: connection.bank, authorisation, ...(transactionStatus ? { transactionStatus } : {}), ...(reason ? { reason } : {}) });
+    }
     if (returnTo) {
       const back = new URL(returnTo);
       back.searchParams.set('connectionId', connection.id);

@@ -251,6 +251,46 @@ describe('Berlin Group consents through the gateway (bg sandbox)', () => {
     expect(target.searchParams.get('status')).toBe('active');
   });
 
+  it('a payment through the gateway: nextAction, the PSU authorises at the bank, the status final; one Idempotency-Key, one payment', async () => {
+    await redirectThrough(await create('bg-pay'), 'max.mustermann');
+    const profile = (await control('GET', '')).psus.find((p: { psuId: string }) => p.psuId === 'max.mustermann') as { ibans: string[] };
+    const payment = {
+      debtorAccount: { iban: profile.ibans[0] },
+      instructedAmount: { currency: 'EUR', amount: '42.50' },
+      creditorAccount: { iban: 'DE02120300000000202051' },
+      creditorName: 'Stadtwerke Musterstadt',
+      remittanceInformationUnstructured: 'Rechnung 4711',
+    };
+    const headers = { 'x-connection-id': 'bg-pay', 'psu-ip-address': PSU_IP, 'idempotency-key': 'pay-4711' };
+    const initiated = await h.call('/bg/xs2a/v1/payments/sepa-credit-transfers', { method: 'POST', headers, body: payment });
+    const body = (await initiated.json()) as { paymentId: string; transactionStatus: string; nextAction?: { type: string; url: string }; detail?: string };
+    expect(initiated.status, body.detail).toBe(201);
+    expect(body).toMatchObject({ transactionStatus: 'RCVD', nextAction: { type: 'redirect' } });
+
+    // The caller's retry (a timeout, a crash) with the same Idempotency-Key: the first answer, no second payment.
+    const retried = await h.call('/bg/xs2a/v1/payments/sepa-credit-transfers', { method: 'POST', headers, body: payment });
+    expect(retried.status).toBe(201);
+    expect(((await retried.json()) as { paymentId: string }).paymentId).toBe(body.paymentId);
+    const initiations = (await bankRequests()).filter((r) => r.method === 'POST' && r.path.endsWith('/v1/payments/sepa-credit-transfers'));
+    expect(initiations).toHaveLength(1);
+    // The bank sends the PSU back to the gateway, not to the caller.
+    expect(initiations[0]!.headers['tpp-redirect-uri']).toMatch(new RegExp(`^${h.url}/callback/bg\\?state=`));
+
+    const { returnUrl } = await authoriseAtBank(body.nextAction!.url, { ca, psuId: 'max.mustermann' });
+    const back = await fetch(returnUrl);
+    const result = (await back.json()) as { paymentId: string; authorisation: string; transactionStatus?: string; detail?: string };
+    expect(back.status, result.detail).toBe(200);
+    expect(result).toMatchObject({ paymentId: body.paymentId, authorisation: 'authorised' });
+    expect(['ACSP', 'ACSC']).toContain(result.transactionStatus);
+
+    // Settled 2 s (bank time) later: GET of its status through the gateway shows the final status.
+    await control('POST', '/clock', { advanceSeconds: 3 });
+    const status = await h.call(`/bg/xs2a/v1/payments/sepa-credit-transfers/${body.paymentId}/status`, { headers: { 'x-connection-id': 'bg-pay', 'psu-ip-address': PSU_IP } });
+    expect(status.status).toBe(200);
+    expect(((await status.json()) as { transactionStatus: string }).transactionStatus).toBe('ACSC');
+    expect((await control('GET', `/payments/${body.paymentId}`)).transactionStatus).toBe('ACSC');
+  });
+
   it('a Berlin Group consent needs the PSU present: no psu.ipAddress is a 400 naming it', async () => {
     const created = await h.call('/connections', { method: 'POST', body: { bank: 'bg', connectionId: 'bg-no-ip' } });
     expect(created.status).toBe(400);
