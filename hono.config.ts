@@ -49,6 +49,8 @@ export default defineConfig(() => {
         authorizationServer: { kind: 'discovery', issuer: sg.authorizationServer.issuer, useMtlsEndpointAliases: true },
         client: { clientId: sg.client.clientId, auth: { method: 'tls_client_auth' } },
         consent: { openid: true, extraParams: { acr_values: 'L1' } },
+        // STET payment requests: the PSU approves at consentApproval and comes back to the gateway's report URLs.
+        payments: { protocol: 'stet' },
         mtls: { cert: { file: sg.mtls.certFile }, key: { file: sg.mtls.keyFile }, ca },
         ...(sg.signing ? { signing: { keyId: sg.signing.keyId, key: { file: sg.signing.keyFile } } } : {}),
       },

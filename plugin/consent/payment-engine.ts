@@ -19,11 +19,13 @@ import type { Connection, ConnectionStore } from '../store/connection.js';
 import type { RouteMatch } from '../surface/route-table.js';
 import { updateConnection } from '../tokens/update-connection.js';
 import type { BankResponse } from '../transport/types.js';
+import { FINAL_TRANSACTION_STATUSES } from './berlin-group/messages.js';
 import { berlinGroupPayments } from './berlin-group/payments.js';
+import { stetPayments } from './stet/payments.js';
 import type { PaymentProtocol, PaymentRecord, PaymentStep } from './payment-protocol.js';
 import type { ConsentContext, ContinueInput, NextAction, OperationResponse, PsuContext } from './protocol.js';
 
-const PROTOCOLS: ReadonlyMap<string, PaymentProtocol> = new Map([[berlinGroupPayments.name, berlinGroupPayments]]);
+const PROTOCOLS: ReadonlyMap<string, PaymentProtocol> = new Map([berlinGroupPayments, stetPayments].map((protocol) => [protocol.name, protocol]));
 /** How long an `Idempotency-Key` is remembered. */
 const IDEMPOTENCY_MS = 24 * 3600_000;
 const CLAIM_MS = 60_000;
@@ -36,6 +38,8 @@ export interface PaymentPlan {
   readonly state: string;
   /** Lower-case owned headers to send (`tpp-redirect-uri`, …). */
   readonly headers: Readonly<Record<string, string>>;
+  /** The body to send instead of the caller's (STET: the report URLs point at the gateway). */
+  readonly body?: Uint8Array;
   readonly owner: string;
   readonly api: string;
   readonly operationId: string;
@@ -53,7 +57,7 @@ export interface PaymentReplay {
 
 export interface PaymentEngine {
   /** For a payment initiation: the plan, or the first answer when this is a retry of an `Idempotency-Key`. */
-  before(found: RouteMatch, header: (name: string) => string | undefined, owner: string, requestId?: string): Promise<{ plan: PaymentPlan } | { replay: PaymentReplay } | undefined>;
+  before(found: RouteMatch, header: (name: string) => string | undefined, owner: string, body: Uint8Array | undefined, requestId?: string): Promise<{ plan: PaymentPlan } | { replay: PaymentReplay } | undefined>;
   /** The bank answered the initiation: keeps the payment, returns the body to answer (with `nextAction`). */
   after(plan: PaymentPlan, response: BankResponse, requestId?: string): Promise<Uint8Array>;
   /** The bank did not initiate the payment: the `Idempotency-Key` may be used again. */
@@ -105,7 +109,7 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
     });
 
   return {
-    async before(found, header, owner, requestId) {
+    async before(found, header, owner, body, requestId) {
       const { bank, api, route } = found.mounted;
       const config = bank.payments;
       if (!config || !config.operations.includes(route.operationId)) return undefined;
@@ -127,8 +131,15 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
       }
       const state = randomToken(24);
       const psu: PsuContext = { ...(header('psu-ip-address') ? { ipAddress: header('psu-ip-address')! } : {}), ...(header('psu-id') ? { id: header('psu-id')! } : {}) };
-      const headers = protocol.prepare(options.contextOf(bank, requestId), { operationId: route.operationId, api: api.name, params: found.params, state, psu, body: undefined }).headers;
-      return { plan: { bank, protocol, recordId, state, headers, owner, api: api.name, operationId: route.operationId, params: found.params, psu, ...(lock ? { lock } : {}) } };
+      let prepared;
+      try {
+        prepared = protocol.prepare(options.contextOf(bank, requestId), { operationId: route.operationId, api: api.name, params: found.params, state, psu, body: body ? parseJson(body) : undefined });
+      } catch (error) {
+        if (lock) await store.releaseLock(lock.name, lock.owner).catch(() => false);
+        throw error;
+      }
+      const replaced = prepared.body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(prepared.body));
+      return { plan: { bank, protocol, recordId, state, headers: prepared.headers, ...(replaced ? { body: replaced } : {}), owner, api: api.name, operationId: route.operationId, params: found.params, psu, ...(lock ? { lock } : {}) } };
     },
 
     async abandon(plan) {
@@ -191,7 +202,8 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
         await apply(record, claimId, { outcome: 'failed', reason: { code: failure.code, detail: failure.message.slice(0, 500) }, session: pending.session ?? {} });
         throw failure;
       }
-      const status = step.outcome === 'authorised' ? await protocol.status(context, { ...record.payment, session: step.session }).catch(() => undefined) : undefined;
+      const known = step.outcome !== 'pending' && step.transactionStatus ? { transactionStatus: step.transactionStatus, final: FINAL_TRANSACTION_STATUSES.has(step.transactionStatus) } : undefined;
+      const status = known ?? (step.outcome === 'authorised' ? await protocol.status(context, { ...record.payment, session: step.session }).catch(() => undefined) : undefined);
       const stored = await apply(record, claimId, step, status);
       context.log.info('payment.authorisation', { bank: record.bank, payment: record.id, outcome: step.outcome, ...(status ? { transactionStatus: status.transactionStatus } : {}) });
       return stored ?? record;

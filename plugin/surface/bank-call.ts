@@ -130,18 +130,19 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         const body = route.requestBody ? await inbound.body() : undefined;
         // The connection the call acts for, and the headers its consent puts on every call (owned by the gateway).
         const acting = await connectionOf(found, inbound, caller, engine, options.consent);
-        const request = new CallRequest(inbound, queryOf(inbound.target), body, acting?.credentials.headers);
+        let request = new CallRequest(inbound, queryOf(inbound.target), body, acting?.credentials.headers);
         validator?.checkRequest(found, request);
         // A read without the PSU present spends the consent's unattended budget, before the bank sees it.
         if (acting && options.consent) await options.consent.spendUnattended(acting.connection, { method: found.mounted.method, operationId: route.operationId, headers: route.params.header }, found.params, inbound.header('psu-ip-address') !== undefined);
 
         // A payment the gateway authorises (banks.<bank>.payments): its own redirect URIs; a retried Idempotency-Key answered from the first answer.
-        const paying = options.consent ? await options.consent.payments.before(found, (name) => inbound.header(name), caller.id, inbound.requestId) : undefined;
+        const paying = options.consent ? await options.consent.payments.before(found, (name) => inbound.header(name), caller.id, body, inbound.requestId) : undefined;
         if (paying && 'replay' in paying) {
           status = paying.replay.status;
           return { status: paying.replay.status, headers: { ...paying.replay.headers }, body: paying.replay.body };
         }
         const plan = paying?.plan;
+        if (plan?.body) request = new CallRequest(inbound, request.query, plan.body, acting?.credentials.headers);
 
         // The token engine may send twice: once more with a refreshed token after a 401 (idempotent calls only).
         let bankRequestId = '';
