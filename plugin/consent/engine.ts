@@ -57,7 +57,7 @@ export interface ConsentEngine {
   /** Ends the consent at the bank; the caller forgets the connection whatever the outcome. */
   revoke(connection: Connection, requestId?: string): Promise<RevocationOutcome>;
   /** What every bank call acting for the connection carries (`Consent-ID`, whether a token is needed). */
-  callCredentials(connection: Connection): CallCredentials;
+  callCredentials(connection: Connection, route?: UnattendedRoute): CallCredentials;
   /**
    * Counts a read made without the PSU present against the consent's `frequencyPerDay` (per endpoint and account,
    * rolling 24 h), before the bank is called: 429 `unattended_budget_exhausted` once spent. Nothing when the PSU is
@@ -371,8 +371,8 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
       return protocolOf(bank).revoke(contextOf(bank, connection, requestId), connection);
     },
 
-    callCredentials(connection) {
-      return protocolOf(bankOf(connection.bank)).callCredentials(connection);
+    callCredentials(connection, route) {
+      return protocolOf(bankOf(connection.bank)).callCredentials(connection, route);
     },
 
     async spendUnattended(connection, route, params, psuPresent) {

@@ -267,11 +267,21 @@ export interface ConsentProtocol {
   status(context: ConsentContext, connection: Connection): Promise<ConsentStatus>;
   /** Ends the consent at the bank; the engine forgets the connection whatever the outcome. */
   revoke(context: ConsentContext, connection: Connection): Promise<RevocationOutcome>;
-  /** What each bank call acting for the connection carries. */
-  callCredentials(connection: Connection): CallCredentials;
+  /**
+   * What each bank call acting for the connection carries; `route` is the operation called (a protocol may bind its
+   * credentials to some operations only: Berlin Group's consent and its token belong to the account reads).
+   */
+  callCredentials(connection: Connection, route?: RouteFacts): CallCredentials;
   /**
    * True when a call of this operation reads account data for the consent and, made without the PSU present,
    * counts against its `frequencyPerDay` (the unattended-access budget).
    */
-  countsAsUnattendedRead(route: { readonly method: string; readonly operationId: string; readonly headers: readonly { readonly name: string; readonly required: boolean }[] }): boolean;
+  countsAsUnattendedRead(route: RouteFacts): boolean;
+}
+
+/** What a protocol reads of an operation: its method, id and declared headers. */
+export interface RouteFacts {
+  readonly method: string;
+  readonly operationId: string;
+  readonly headers: readonly { readonly name: string; readonly required: boolean }[];
 }

@@ -251,7 +251,8 @@ async function connectionOf(found: RouteMatch, inbound: InboundCall, caller: Cal
   if (connection.bank !== bank.name) {
     throw new BankgateError('connection_bank_mismatch', { status: 409, bank: bank.name, detail: `connection ${connection.id} is with bank ${connection.bank}, not ${bank.name}` });
   }
-  return { connection, credentials: consent?.callCredentials(connection) ?? { headers: {}, token: 'required' } };
+  const facts = { method: found.mounted.method, operationId: route.operationId, headers: route.params.header };
+  return { connection, credentials: consent?.callCredentials(connection, facts) ?? { headers: {}, token: 'required' } };
 }
 
 async function callWithToken(found: RouteMatch, inbound: InboundCall, engine: TokenEngine, acting: ActingConnection | undefined, send: (bearer: string | undefined) => Promise<BankResponse>): Promise<BankResponse> {

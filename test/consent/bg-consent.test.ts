@@ -291,6 +291,21 @@ describe('Berlin Group consents through the gateway (bg sandbox)', () => {
     expect((await control('GET', `/payments/${body.paymentId}`)).transactionStatus).toBe('ACSC');
   });
 
+  it('a payment by OAuth SCA (scaOAuth, scope PIS:<paymentId>) through the gateway; the AIS token never goes with it', async () => {
+    await redirectThrough(await create('bg-pay-oauth', {}, { id: 'erika.mustermann' }), 'erika.mustermann');
+    const profile = (await control('GET', '')).psus.find((p: { psuId: string }) => p.psuId === 'erika.mustermann') as { ibans: string[] };
+    const payment = { debtorAccount: { iban: profile.ibans[0] }, instructedAmount: { currency: 'EUR', amount: '10.00' }, creditorAccount: { iban: 'DE02120300000000202051' }, creditorName: 'Stadtwerke' };
+    const initiated = await h.call('/bg/xs2a/v1/payments/instant-sepa-credit-transfers', { method: 'POST', headers: { 'x-connection-id': 'bg-pay-oauth', 'psu-ip-address': PSU_IP, 'psu-id': 'erika.mustermann' }, body: payment });
+    const body = (await initiated.json()) as { paymentId: string; nextAction?: { type: string; url: string }; detail?: string };
+    expect(initiated.status, body.detail).toBe(201);
+    expect(new URL(body.nextAction!.url).searchParams.get('scope')).toBe(`PIS:${body.paymentId}`);
+    const sent = (await bankRequests()).filter((r) => r.method === 'POST' && r.path.endsWith('/v1/payments/instant-sepa-credit-transfers')).at(-1);
+    expect(sent?.headers.authorization).toBeUndefined();
+    const { returnUrl } = await authoriseAtBank(body.nextAction!.url, { ca, psuId: 'erika.mustermann' });
+    const result = (await (await fetch(returnUrl)).json()) as { authorisation: string; transactionStatus?: string };
+    expect(result).toMatchObject({ authorisation: 'authorised', transactionStatus: 'ACSC' });
+  });
+
   it('a Berlin Group consent needs the PSU present: no psu.ipAddress is a 400 naming it', async () => {
     const created = await h.call('/connections', { method: 'POST', body: { bank: 'bg', connectionId: 'bg-no-ip' } });
     expect(created.status).toBe(400);

@@ -145,7 +145,9 @@ export const berlinGroupProtocol: ConsentProtocol = {
     return outcome;
   },
 
-  callCredentials(connection) {
+  callCredentials(connection, route) {
+    // The consent (and the token OAuth bound to it) is for the operations that require a Consent-ID: not for payments.
+    if (route && !route.headers.some((h) => h.required && h.name.toLowerCase() === 'consent-id')) return { headers: {}, token: 'none' };
     const id = connection.consent?.id;
     const headers: Record<string, string> = id ? { 'consent-id': id } : {};
     return { headers, token: connection.consent?.data?.tokenRequired === true ? 'required' : 'optional' };
