@@ -37,6 +37,8 @@ export default defineConfig(() => {
         mtls: { cert: { file: seb.mtls.certFile }, key: { file: seb.mtls.keyFile }, ca },
         // Where the bank sends the PSU after a payment's SCA: the TPP's (the gateway's) address, never a caller's.
         headers: { 'TPP-Redirect-URI': `${process.env.BANKGATE_PUBLIC_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`}/sca/seb/done` },
+        // Payments signed through …/authorisations (Mobile BankID, decoupled), under the PSU's token; SEB spells `finalized`.
+        payments: { protocol: 'berlin-group', connectionToken: true, scaMethods: { decoupled: 'mobiltbankid', redirect: 'mobiltbankid' }, statusNames: { finalized: 'finalised' } },
       },
       sg: {
         displayName: 'Société Générale (sandbox)',

@@ -1078,6 +1078,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/payments/{paymentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A payment the gateway follows: its authorisation, next action and status (polls a decoupled SCA at the bank) */
+        get: operations["getPayment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/seb/ais/accounts": {
         parameters: {
             query?: never;
@@ -6995,6 +7012,25 @@ export interface components {
                 data?: string[];
             };
             psuMessage?: string;
+        };
+        /** @description A payment initiated through the gateway, followed by it to its final status. */
+        Payment: {
+            /** @description The gateway's id of the payment (`bankgatePaymentId` in the initiation's answer). */
+            id: string;
+            bank: string;
+            /** @description The bank's id of the payment. */
+            paymentId: string;
+            /** @enum {string} */
+            authorisation: "pending" | "authorised" | "failed";
+            /** @description The ISO 20022 status the bank last gave (RCVD, ACSP, ACSC, RJCT, …). */
+            transactionStatus?: string;
+            /** @description The status cannot change any more. */
+            final: boolean;
+            nextAction?: components["schemas"]["NextAction"];
+            reason?: {
+                code: string;
+                detail: string;
+            };
         };
         /** @description The PSU, as the caller knows it. Sent to banks that want it; never logged. */
         PsuContext: {
@@ -21000,6 +21036,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Connection"];
+                };
+            };
+            "4XX": components["responses"]["Problem"];
+            "5XX": components["responses"]["Problem"];
+        };
+    };
+    getPayment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                paymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The payment. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
                 };
             };
             "4XX": components["responses"]["Problem"];

@@ -95,6 +95,8 @@ const berlinGroupPaymentsSchema = z.strictObject({
   scopeTemplate: z.string().regex(/\{paymentId\}/, 'must contain {paymentId}').default('PIS:{paymentId}'),
   /** The least time between two status reads of a running decoupled SCA, ms. */
   pollIntervalMs: z.number().int().min(0).max(60_000).default(1000),
+  /** The SCA steps and status reads carry the PSU's token of the connection the payment was made for (SEB). */
+  connectionToken: z.boolean().default(false),
 });
 
 const stetPaymentsSchema = z.strictObject({

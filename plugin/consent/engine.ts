@@ -137,7 +137,7 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
     };
   };
 
-  const payments = createPaymentEngine({ store, now, log: options.log, banks, contextOf: (bank, requestId) => contextOf(bank, undefined, requestId) });
+  const payments = createPaymentEngine({ store, now, log: options.log, banks, contextOf: (bank, connection, requestId) => contextOf(bank, connection, requestId) });
 
   /**
    * Claims the pending step `state` of connection `id` (compare-and-set): undefined when another delivery holds or

@@ -46,6 +46,8 @@ export interface PaymentPlan {
   readonly params: Readonly<Record<string, string>>;
   readonly psu: PsuContext;
   readonly lock?: { readonly name: string; readonly owner: string };
+  /** The connection the initiation was made for (its token signs the SCA steps where the bank wants it). */
+  readonly connection?: Connection;
 }
 
 /** A stored first answer to a retried `Idempotency-Key`. */
@@ -57,13 +59,18 @@ export interface PaymentReplay {
 
 export interface PaymentEngine {
   /** For a payment initiation: the plan, or the first answer when this is a retry of an `Idempotency-Key`. */
-  before(found: RouteMatch, header: (name: string) => string | undefined, owner: string, body: Uint8Array | undefined, requestId?: string): Promise<{ plan: PaymentPlan } | { replay: PaymentReplay } | undefined>;
+  before(found: RouteMatch, header: (name: string) => string | undefined, owner: string, body: Uint8Array | undefined, connection: Connection | undefined, requestId?: string): Promise<{ plan: PaymentPlan } | { replay: PaymentReplay } | undefined>;
   /** The bank answered the initiation: keeps the payment, returns the body to answer (with `nextAction`). */
   after(plan: PaymentPlan, response: BankResponse, requestId?: string): Promise<Uint8Array>;
   /** The bank did not initiate the payment: the `Idempotency-Key` may be used again. */
   abandon(plan: PaymentPlan): Promise<void>;
   /** The PSU's browser back at the callback for a payment record (found by its `state`). */
   complete(record: Connection, url: URL, requestId?: string): Promise<Connection>;
+  /**
+   * `GET /payments/{id}`: a running decoupled SCA is polled at the bank (at most once per `pollAfterMs`), an authorised
+   * payment's status read again until it is final (at most once per the bank's `pollIntervalMs`).
+   */
+  refresh(record: Connection, requestId?: string): Promise<Connection>;
 }
 
 export interface PaymentEngineOptions {
@@ -71,8 +78,8 @@ export interface PaymentEngineOptions {
   readonly now: () => number;
   readonly log: Logger;
   readonly windowSeconds?: number;
-  /** What a protocol step gets for one bank (consent engine's). */
-  readonly contextOf: (bank: ResolvedBank, requestId: string | undefined) => ConsentContext;
+  /** What a protocol step gets for one bank, acting for a connection (consent engine's). */
+  readonly contextOf: (bank: ResolvedBank, connection: Connection | undefined, requestId: string | undefined) => ConsentContext;
   readonly banks: ReadonlyMap<string, ResolvedBank>;
 }
 
@@ -109,7 +116,7 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
     });
 
   return {
-    async before(found, header, owner, body, requestId) {
+    async before(found, header, owner, body, connection, requestId) {
       const { bank, api, route } = found.mounted;
       const config = bank.payments;
       if (!config || !config.operations.includes(route.operationId)) return undefined;
@@ -133,13 +140,13 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
       const psu: PsuContext = { ...(header('psu-ip-address') ? { ipAddress: header('psu-ip-address')! } : {}), ...(header('psu-id') ? { id: header('psu-id')! } : {}) };
       let prepared;
       try {
-        prepared = protocol.prepare(options.contextOf(bank, requestId), { operationId: route.operationId, api: api.name, params: found.params, state, psu, body: body ? parseJson(body) : undefined });
+        prepared = protocol.prepare(options.contextOf(bank, undefined, requestId), { operationId: route.operationId, api: api.name, params: found.params, state, psu, body: body ? parseJson(body) : undefined });
       } catch (error) {
         if (lock) await store.releaseLock(lock.name, lock.owner).catch(() => false);
         throw error;
       }
       const replaced = prepared.body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(prepared.body));
-      return { plan: { bank, protocol, recordId, state, headers: prepared.headers, ...(replaced ? { body: replaced } : {}), owner, api: api.name, operationId: route.operationId, params: found.params, psu, ...(lock ? { lock } : {}) } };
+      return { plan: { bank, protocol, recordId, state, headers: prepared.headers, ...(replaced ? { body: replaced } : {}), owner, api: api.name, operationId: route.operationId, params: found.params, psu, ...(lock ? { lock } : {}), ...(connection ? { connection } : {}) } };
     },
 
     async abandon(plan) {
@@ -147,13 +154,14 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
     },
 
     async after(plan, response, requestId) {
-      const context = options.contextOf(plan.bank, requestId);
+      const context = options.contextOf(plan.bank, actingFor(plan.bank, plan.connection), requestId);
       const operation: OperationResponse = { operationId: plan.operationId, status: response.status, headers: response.headers, json: parseJson(response.body), response };
       const request = { operationId: plan.operationId, api: plan.api, params: plan.params, state: plan.state, psu: plan.psu, body: undefined };
       const { record, step } = await plan.protocol.initiated(context, { request, response: operation });
       const at = now();
       const nextAction: NextAction | undefined = step.outcome === 'pending' ? step.nextAction : undefined;
-      const body = operation.json !== null && typeof operation.json === 'object' && !Array.isArray(operation.json) ? { ...(operation.json as Record<string, unknown>), ...(nextAction ? { nextAction } : {}) } : operation.json;
+      // `bankgatePaymentId`: where the caller follows the authorisation (`GET /payments/{id}`, `POST …/psu-data`).
+      const body = operation.json !== null && typeof operation.json === 'object' && !Array.isArray(operation.json) ? { ...(operation.json as Record<string, unknown>), ...(nextAction ? { nextAction } : {}), bankgatePaymentId: plan.recordId } : operation.json;
       const text = JSON.stringify(body);
       const payment: PaymentRecord = {
         ...record,
@@ -161,6 +169,7 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
         authorisation: step.outcome === 'pending' ? 'pending' : step.outcome === 'authorised' ? 'authorised' : 'failed',
         final: false,
         reply: { status: response.status, body: text, contentType: 'application/json' },
+        ...(plan.connection ? { connectionId: plan.connection.id } : {}),
       };
       const stored: Connection = {
         id: plan.recordId,
@@ -182,33 +191,76 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
     },
 
     async complete(record, url, requestId) {
-      const context = options.contextOf(options.banks.get(record.bank)!, requestId);
+      const context = await contextFor(record, requestId);
+      const done = await runStep(record, { kind: 'callback', url }, context, {});
+      if (!done) throw new BankgateError('consent_in_progress', { status: 409, bank: record.bank, detail: "this payment's authorisation step is already being processed, or was" });
+      return done;
+    },
+
+    async refresh(record, requestId) {
+      const pending = record.pending;
+      const at = now();
+      if (pending?.nextAction?.type === 'decoupled') {
+        if (at - (pending.polledAt ?? 0) < pending.nextAction.pollAfterMs) return record;
+        return (await runStep(record, { kind: 'poll' }, await contextFor(record, requestId), { polledAt: at }).catch(() => undefined)) ?? (await store.get(record.id)) ?? record;
+      }
+      const payment = record.payment;
+      if (!payment || payment.authorisation !== 'authorised' || payment.final || at - (payment.checkedAt ?? 0) < 1000) return record;
+      const protocol = PROTOCOLS.get(payment.protocol)!;
+      const status = await protocol.status(await contextFor(record, requestId), payment).catch(() => undefined);
+      if (!status) return record;
+      return (
+        (await updateConnection(store, record.id, (latest) =>
+          latest.payment ? { ...latest, payment: { ...latest.payment, transactionStatus: status.transactionStatus, final: status.final, checkedAt: at } } : undefined,
+        )) ?? record
+      );
+    },
+  };
+
+  /** The context for a payment's steps: acting for its connection where the bank signs SCA steps with its token. */
+  async function contextFor(record: Connection, requestId: string | undefined): Promise<ConsentContext> {
+    const bank = options.banks.get(record.bank)!;
+    const connectionId = record.payment?.connectionId;
+    const connection = connectionId ? await store.get(connectionId) : undefined;
+    return options.contextOf(bank, actingFor(bank, connection), requestId);
+  }
+
+  /** Claims the record's pending step, runs it and writes the outcome; undefined when another delivery holds it. */
+  async function runStep(record: Connection, input: ContinueInput, context: ConsentContext, extra: Partial<NonNullable<Connection['pending']>>): Promise<Connection | undefined> {
       const pending = record.pending;
       if (!pending || !record.payment) throw new BankgateError('consent_failed', { status: 400, bank: record.bank, detail: 'unknown or already used state' });
       const claimId = randomToken(9);
       const at = now();
       const claimed = await updateConnection(store, record.id, (latest) =>
-        latest.pending?.state === pending.state && !(latest.pending.claim && latest.pending.claim.until > at) ? { ...latest, pending: { ...latest.pending, claim: { id: claimId, until: at + CLAIM_MS } } } : undefined,
+        latest.pending?.state === pending.state && !(latest.pending.claim && latest.pending.claim.until > at) ? { ...latest, pending: { ...latest.pending, ...extra, claim: { id: claimId, until: at + CLAIM_MS } } } : undefined,
       );
-      if (!claimed) throw new BankgateError('consent_in_progress', { status: 409, bank: record.bank, detail: "this payment's authorisation step is already being processed, or was" });
+      if (!claimed) return undefined;
       const protocol = PROTOCOLS.get(record.payment.protocol)!;
       const oauth = pending.codeVerifier && pending.redirectUri ? { codeVerifier: pending.codeVerifier, redirectUri: pending.redirectUri, ...(pending.nonce ? { nonce: pending.nonce } : {}) } : undefined;
-      const input: ContinueInput = { kind: 'callback', url };
       let step: PaymentStep;
       try {
         step = await protocol.continue(context, { ...record.payment, session: pending.session ?? {}, state: pending.state, ...(oauth ? { oauth } : {}) }, input);
       } catch (error) {
         const failure = error instanceof BankgateError ? error : new BankgateError('consent_failed', { status: 502, bank: record.bank, detail: error instanceof Error ? error.message : String(error) });
+        if (input.kind === 'poll') {
+          // A bank's hiccup on a poll: the next poll tries again.
+          await updateConnection(store, record.id, (latest) => (latest.pending?.claim?.id === claimId ? { ...latest, pending: { ...latest.pending, claim: undefined } } : undefined));
+          throw failure;
+        }
         await apply(record, claimId, { outcome: 'failed', reason: { code: failure.code, detail: failure.message.slice(0, 500) }, session: pending.session ?? {} });
         throw failure;
       }
       const known = step.outcome !== 'pending' && step.transactionStatus ? { transactionStatus: step.transactionStatus, final: FINAL_TRANSACTION_STATUSES.has(step.transactionStatus) } : undefined;
       const status = known ?? (step.outcome === 'authorised' ? await protocol.status(context, { ...record.payment, session: step.session }).catch(() => undefined) : undefined);
       const stored = await apply(record, claimId, step, status);
-      context.log.info('payment.authorisation', { bank: record.bank, payment: record.id, outcome: step.outcome, ...(status ? { transactionStatus: status.transactionStatus } : {}) });
+      if (step.outcome !== 'pending') context.log.info('payment.authorisation', { bank: record.bank, payment: record.id, outcome: step.outcome, ...(status ? { transactionStatus: status.transactionStatus } : {}) });
       return stored ?? record;
-    },
-  };
+  }
+}
+
+/** The connection a payment's steps act for: only where the bank signs them with the PSU's token (`payments.connectionToken`). */
+function actingFor(bank: ResolvedBank, connection: Connection | undefined): Connection | undefined {
+  return bank.payments?.protocol === 'berlin-group' && bank.payments.connectionToken ? connection : undefined;
 }
 
 function parseJson(body: Uint8Array): unknown {

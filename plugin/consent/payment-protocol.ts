@@ -57,6 +57,10 @@ export interface PaymentRecord {
   readonly final: boolean;
   readonly session: SessionData;
   readonly reason?: StatusReason;
+  /** The connection the payment was initiated for. */
+  readonly connectionId?: string;
+  /** Epoch ms of the last status read. */
+  readonly checkedAt?: number;
   /** The first answer to the initiation (a retry with the same `Idempotency-Key` gets it again). No secret in it. */
   readonly reply?: { readonly status: number; readonly body: string; readonly contentType?: string };
 }

@@ -136,7 +136,7 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         if (acting && options.consent) await options.consent.spendUnattended(acting.connection, { method: found.mounted.method, operationId: route.operationId, headers: route.params.header }, found.params, inbound.header('psu-ip-address') !== undefined);
 
         // A payment the gateway authorises (banks.<bank>.payments): its own redirect URIs; a retried Idempotency-Key answered from the first answer.
-        const paying = options.consent ? await options.consent.payments.before(found, (name) => inbound.header(name), caller.id, body, inbound.requestId) : undefined;
+        const paying = options.consent ? await options.consent.payments.before(found, (name) => inbound.header(name), caller.id, body, acting?.connection, inbound.requestId) : undefined;
         if (paying && 'replay' in paying) {
           status = paying.replay.status;
           return { status: paying.replay.status, headers: { ...paying.replay.headers }, body: paying.replay.body };

@@ -133,7 +133,21 @@ export const connectionRevokedSchema = z
   })
   .meta({ id: 'ConnectionRevoked' });
 
+export const paymentViewSchema = z
+  .object({
+    id: z.string().meta({ description: "The gateway's id of the payment (`bankgatePaymentId` in the initiation's answer)." }),
+    bank: z.string(),
+    paymentId: z.string().meta({ description: "The bank's id of the payment." }),
+    authorisation: z.enum(['pending', 'authorised', 'failed']),
+    transactionStatus: z.string().optional().meta({ description: 'The ISO 20022 status the bank last gave (RCVD, ACSP, ACSC, RJCT, …).' }),
+    final: z.boolean().meta({ description: 'The status cannot change any more.' }),
+    nextAction: nextActionSchema.optional(),
+    reason: z.object({ code: z.string(), detail: z.string() }).optional(),
+  })
+  .meta({ id: 'Payment', description: 'A payment initiated through the gateway, followed by it to its final status.' });
+
 export type ConnectionView = z.infer<typeof connectionViewSchema>;
+export type PaymentView = z.infer<typeof paymentViewSchema>;
 
 type Json = Record<string, unknown>;
 
@@ -181,6 +195,15 @@ export function connectionApiDocument(prefix: string): { paths: Record<string, J
         summary: 'Revoke a connection at the bank and forget it',
         parameters: [idParameter],
         responses: { '200': { description: 'Revoked and forgotten.', content: json(ref(connectionRevokedSchema, 'output')) }, ...PROBLEMS },
+      },
+    },
+    [`${prefix}/payments/{paymentId}`]: {
+      get: {
+        operationId: 'getPayment',
+        tags: ['connections'],
+        summary: 'A payment the gateway follows: its authorisation, next action and status (polls a decoupled SCA at the bank)',
+        parameters: [{ ...idParameter, name: 'paymentId' }],
+        responses: { '200': { description: 'The payment.', content: json(ref(paymentViewSchema, 'output')) }, ...PROBLEMS },
       },
     },
     [`${prefix}/connections/{connectionId}/psu-data`]: {

@@ -7,7 +7,7 @@ import type { BudgetView } from '../consent/unattended-budget.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
 import type { CallerAuthVariables } from './caller-auth.js';
 import type { RequestIdVariables } from './request-id.js';
-import { CONNECTION_ID_PATTERN, createConnectionBody, psuDataBody, type ConnectionView } from './connection-api.js';
+import { CONNECTION_ID_PATTERN, createConnectionBody, psuDataBody, type ConnectionView, type PaymentView } from './connection-api.js';
 import { allowsBank } from './permissions.js';
 
 /** What a caller may see of a connection: never a token. Its shape is `Connection` in connection-api.ts. */
@@ -31,6 +31,21 @@ export function connectionView(connection: Connection, budget?: BudgetView): Con
 function consentView(consent: NonNullable<Connection['consent']>): NonNullable<ConnectionView['consent']> {
   const { data: _data, checkedAt, ...shown } = consent;
   return { ...shown, ...(checkedAt !== undefined ? { checkedAt: new Date(checkedAt).toISOString() } : {}) };
+}
+
+/** What a caller sees of a payment the gateway follows. */
+export function paymentView(record: Connection): PaymentView {
+  const payment = record.payment!;
+  return {
+    id: record.id,
+    bank: record.bank,
+    paymentId: payment.paymentId,
+    authorisation: payment.authorisation,
+    final: payment.final,
+    ...(payment.transactionStatus ? { transactionStatus: payment.transactionStatus } : {}),
+    ...(record.pending?.nextAction ? { nextAction: record.pending.nextAction as PaymentView['nextAction'] } : {}),
+    ...(payment.reason ? { reason: payment.reason } : {}),
+  };
 }
 
 /** Parses a JSON body with a zod schema: a 400 naming every violation. */
@@ -91,6 +106,16 @@ export function connectionRoutes(engine: TokenEngine, consent: ConsentEngine) {
     const connection = await owned(c.req.param('id'), c.get('caller').id);
     const data = await parsedBody(() => c.req.json(), psuDataBody, '{ "password": "..." } (what nextAction.step asks for)');
     return c.json(connectionView(await consent.psuData(connection, data, c.get('requestId'))));
+  });
+
+  app.get('/payments/:id', async (c) => {
+    const id = c.req.param('id');
+    const record = CONNECTION_ID_PATTERN.test(id) ? await engine.store.get(id) : undefined;
+    // Another caller's payment answers exactly like one that does not exist.
+    if (!record || record.kind !== 'payment' || !record.payment || record.owner !== c.get('caller').id) {
+      throw new BankgateError('payment_not_found', { status: 404, detail: `payment ${id.slice(0, 128)} does not exist` });
+    }
+    return c.json(paymentView(await consent.payments.refresh(record, c.get('requestId'))));
   });
 
   app.delete('/connections/:id', async (c) => {

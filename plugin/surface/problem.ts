@@ -20,6 +20,8 @@ const TITLES: Record<string, string> = {
   consent_in_progress: 'Consent step already in progress',
   psu_data_rejected: "The bank refused the PSU's data",
   unattended_budget_exhausted: 'Unattended-access budget spent',
+  payment_not_found: 'Payment not found',
+  idempotency_key_reused: 'Idempotency-Key in use',
   unknown_bank: 'Unknown bank',
   bank_tls_error: 'TLS handshake with the bank failed',
   bank_certificate_untrusted: "The bank's server certificate is not trusted",

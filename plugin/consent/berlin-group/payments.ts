@@ -10,7 +10,7 @@ import { BankgateError } from '../../errors/bankgate-error.js';
 import type { PaymentProtocol, PaymentStep } from '../payment-protocol.js';
 import type { ConsentContext } from '../protocol.js';
 import { FINAL_TRANSACTION_STATUSES, bodyOf, linksOf, readScaAnswer, requiredString } from './messages.js';
-import { continueSca, followAnswer, nextActionOf, scaRequestHeaders, type ScaOutcome, type ScaSession, type ScaSettings } from './sca.js';
+import { continueSca, followAnswer, nextActionOf, psuHeaders, scaRequestHeaders, type ScaOutcome, type ScaSession, type ScaSettings } from './sca.js';
 
 function configOf(context: ConsentContext): BerlinGroupPaymentsConfig {
   const payments = context.bank.payments;
@@ -47,10 +47,13 @@ export const berlinGroupPayments: PaymentProtocol = {
     const body = bodyOf(bank, response);
     const paymentId = requiredString(bank, response, body, 'paymentId');
     const links = linksOf(body);
-    const session: ScaSession & { statusLink?: string } = {
+    // Without a `self` link (SEB's initiation links only the SCA start), the resource is under the API's base URL.
+    const apiPath = `/${request.params['payment-service'] ?? 'payments'}/${encodeURIComponent(request.params['payment-product'] ?? '')}/${encodeURIComponent(paymentId)}`;
+    const session: ScaSession & { statusLink?: string; statusApi?: string } = {
       subject: 'payment',
       id: paymentId,
-      self: links.self ?? `/${request.params['payment-service'] ?? 'payments'}/${request.params['payment-product'] ?? ''}/${paymentId}`,
+      self: links.self ?? apiPath,
+      ...(links.self || links.status ? {} : { statusApi: request.api }),
       oauthScope: config.scopeTemplate.replace('{paymentId}', paymentId),
       psu: request.psu,
       ...(request.preferredApproach ? { preferred: request.preferredApproach } : {}),
@@ -60,23 +63,24 @@ export const berlinGroupPayments: PaymentProtocol = {
     const transactionStatus = typeof body.transactionStatus === 'string' ? body.transactionStatus : undefined;
     return {
       record: { protocol: 'berlin-group', api: request.api, paymentId, resourcePath: session.self, ...(transactionStatus ? { transactionStatus } : {}) },
-      step: stepOf({ ...outcome, session: { ...outcome.session, ...(session.statusLink ? { statusLink: session.statusLink } : {}) } as ScaSession }),
+      step: stepOf({ ...outcome, session: { ...outcome.session, ...(session.statusLink ? { statusLink: session.statusLink } : {}), ...(session.statusApi ? { statusApi: session.statusApi } : {}) } as ScaSession }),
     };
   },
 
   async continue(context, payment, input) {
     const config = configOf(context);
-    const session = payment.session as unknown as ScaSession & { statusLink?: string };
+    const session = payment.session as unknown as ScaSession & { statusLink?: string; statusApi?: string };
     if (!session.id) throw new BankgateError('consent_failed', { status: 409, bank: context.bank.name, detail: 'the stored payment session is not a Berlin Group one' });
     const outcome = await continueSca(context, settingsOf(config), session, input, payment.state, payment.oauth);
-    const step = stepOf({ ...outcome, session: { ...outcome.session, ...(session.statusLink ? { statusLink: session.statusLink } : {}) } as ScaSession });
+    const step = stepOf({ ...outcome, session: { ...outcome.session, ...(session.statusLink ? { statusLink: session.statusLink } : {}), ...(session.statusApi ? { statusApi: session.statusApi } : {}) } as ScaSession });
     if (step.outcome === 'pending' && outcome.kind === 'pending') return { ...step, nextAction: outcome.nextAction ?? nextActionOf(outcome.session, settingsOf(config)) };
     return step;
   },
 
   async status(context, payment) {
-    const session = payment.session as unknown as ScaSession & { statusLink?: string };
-    const read = await context.call({ method: 'GET', path: statusPathOf(session) });
+    const session = payment.session as unknown as ScaSession & { statusLink?: string; statusApi?: string };
+    // With the PSU's token where the bank wants it (the context acts for a connection only then).
+    const read = await context.call({ method: 'GET', path: statusPathOf(session), headers: psuHeaders(session.psu ?? {}, false), ...(session.statusApi ? { api: session.statusApi } : {}), authorization: 'connection' });
     if (read.status >= 400) throw new BankgateError('bank_response_invalid', { status: 502, bank: context.bank.name, detail: `bank ${context.bank.name} answered the payment status read with HTTP ${read.status}` });
     const body = bodyOf(context.bank.name, read);
     const transactionStatus = requiredString(context.bank.name, read, body, 'transactionStatus');
