@@ -9,10 +9,11 @@ import type { ResolvedBank } from '../config/resolve-config.js';
 import { randomToken } from '../crypto/random.js';
 import { BankgateError } from '../errors/bankgate-error.js';
 import { withFields, type Logger } from '../log.js';
-import type { Connection, ConnectionStore, PendingConsent } from '../store/connection.js';
+import { connectionStorageId, storageIdOf, type Connection, type ConnectionStore, type PendingConsent, type SettledConsent } from '../store/connection.js';
 import type { RouteTable } from '../surface/route-table.js';
 import { createBankOAuth, type BankOAuth } from '../tokens/authorization-server.js';
 import type { RevocationOutcome } from '../tokens/revoke.js';
+import { answerFromSettled } from '../tokens/state-claim.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
 import { updateConnection } from '../tokens/update-connection.js';
 import type { BankTransport } from '../transport/types.js';
@@ -21,15 +22,21 @@ import type { CallCredentials, ConsentContext, ConsentProtocol, ConsentRequest, 
 import { createPaymentEngine, type PaymentEngine } from './payment-engine.js';
 import { CONSENT_PROTOCOLS } from './registry.js';
 import { checkReturnTo } from './return-to.js';
-import { budgetView, spendUnattended, unattendedReadOf, windowsOf, type BudgetView, type RollingWindows } from './unattended-budget.js';
+import { budgetView, spendUnattended, unattendedReadOf, type BudgetView, type RollingWindows } from './unattended-budget.js';
 
 /** How long one replica holds a pending step while it talks to the bank; a crashed holder frees it after this. */
 const CLAIM_MS = 60_000;
+/** A settled callback outcome is kept at least this long, for a late second delivery of the callback. */
+const SETTLED_AT_LEAST_MS = 5 * 60_000;
+/** How often a second delivery of a callback looks whether the first one's step ended. */
+const SETTLE_POLL_MS = 100;
 
 export interface BeginConnectionInput {
   readonly bank: string;
-  /** The owning caller (`Connection.owner`). */
+  /** The owning caller's `Caller.key` (`Connection.owner`): the namespace of its connection ids. */
   readonly owner: string;
+  /** The mount prefix the request came under: the bank sends the PSU back to `<publicUrl><prefix>/callback/<bank>`. */
+  readonly mountPrefix?: string;
   readonly connectionId?: string;
   readonly request: ConsentRequest;
   /** Where the PSU's browser goes after the callback: an absolute http(s) URL, checked here. */
@@ -83,7 +90,7 @@ export interface ConsentEngineOptions {
   readonly now: () => number;
   /** The gateway's public URL (no trailing slash): the callback is `<publicUrl>/callback/<bank>`. */
   readonly publicUrl: () => string;
-  /** The unattended-read counters; default the store's rolling windows (or this process's when it has none). */
+  /** The unattended-read counters; default the store's rolling windows (`hitWindow`, shared by replicas). */
   readonly windows?: RollingWindows;
   /** Origins a `returnTo` may point at, besides the gateway's own (`returnToOrigins`). */
   readonly returnToOrigins?: readonly string[];
@@ -95,7 +102,7 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
   const { banks, store, tokens, now } = options;
   const protocols = options.protocols ?? CONSENT_PROTOCOLS;
   const oauthByBank = new Map<string, BankOAuth>();
-  const windows = options.windows ?? windowsOf(store);
+  const windows: RollingWindows = options.windows ?? store;
   /** Unattended reads per day: what the bank granted, else the bank's configured default; undefined: no budget. */
   const frequencyOf = (connection: Connection): number | undefined => connection.consent?.frequencyPerDay ?? banks.get(connection.bank)?.consent.frequencyPerDay;
 
@@ -111,7 +118,7 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
   };
 
   /** What a protocol gets for one bank, acting for `connection` when there is one. */
-  const contextOf = (bank: ResolvedBank, connection: Connection | undefined, requestId: string | undefined): ConsentContext => {
+  const contextOf = (bank: ResolvedBank, connection: Connection | undefined, requestId: string | undefined, mountPrefix = connection?.pending?.mountPrefix ?? ''): ConsentContext => {
     const transport = options.transports.get(bank.name)!;
     let oauth = oauthByBank.get(bank.name);
     if (!oauth) {
@@ -131,25 +138,26 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
         connectionToken: async () => (connection?.status === 'active' && connection.tokens ? tokens.psuAccessToken(connection, requestId) : undefined),
       }),
       clientAccessToken: (scopes) => tokens.clientAccessToken(bank.name, scopes),
-      callbackUrl: `${options.publicUrl()}/callback/${bank.name}`,
+      callbackUrl: `${options.publicUrl()}${mountPrefix}/callback/${bank.name}`,
       now,
       log,
     };
   };
 
-  const payments = createPaymentEngine({ store, now, log: options.log, banks, contextOf: (bank, connection, requestId) => contextOf(bank, connection, requestId) });
+  const payments = createPaymentEngine({ store, now, log: options.log, banks, contextOf: (bank, connection, requestId, mountPrefix) => contextOf(bank, connection, requestId, mountPrefix) });
 
   /**
-   * Claims the pending step `state` of connection `id` (compare-and-set): undefined when another delivery holds or
-   * finished it. `extra` is written with the claim (e.g. `polledAt`).
+   * Claims the pending step `state` of the connection stored under `id` (compare-and-set): undefined when another
+   * delivery holds or finished it. `extra` is written with the claim (e.g. `polledAt`). Not robust's callback `claim`
+   * (tokens/state-claim.ts): this one holds every step of a protocol (callback, PSU data, poll).
    */
-  const claim = async (id: string, state: string, extra: Partial<PendingConsent> = {}): Promise<{ connection: Connection; claimId: string } | undefined> => {
+  const claimStep = async (id: string, state: string, extra: Partial<PendingConsent> = {}): Promise<{ connection: Connection; claimId: string } | undefined> => {
     const claimId = randomToken(9);
     const at = now();
     const claimed = await updateConnection(store, id, (latest) => {
       const pending = latest.pending;
-      if (!pending || pending.state !== state || (pending.claim && pending.claim.until > at)) return undefined;
-      return { ...latest, pending: { ...pending, ...extra, claim: { id: claimId, until: at + CLAIM_MS } } };
+      if (!pending || pending.state !== state || (pending.stepClaim && pending.stepClaim.until > at)) return undefined;
+      return { ...latest, pending: { ...pending, ...extra, stepClaim: { id: claimId, until: at + CLAIM_MS } } };
     });
     return claimed ? { connection: claimed, claimId } : undefined;
   };
@@ -157,20 +165,32 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
   /** Frees a claim without changing the step (the PSU may try again). */
   const release = (id: string, claimId: string) =>
     updateConnection(store, id, (latest) => {
-      if (latest.pending?.claim?.id !== claimId) return undefined;
-      const { claim: _claim, ...pending } = latest.pending;
+      if (latest.pending?.stepClaim?.id !== claimId) return undefined;
+      const { stepClaim: _claim, ...pending } = latest.pending;
       return { ...latest, pending };
     });
 
-  /** Writes a step's outcome onto the connection that still holds the claim. */
-  const apply = async (context: ConsentContext, protocol: ConsentProtocol, id: string, claimId: string, step: Step): Promise<Connection> => {
+  /**
+   * Writes a step's outcome onto the connection (stored under `id`) that still holds the claim. A step that ends the
+   * consent leaves its outcome (`settledConsent`, with the state) for a second delivery of the same callback; `error`
+   * is what a failed one answers (default: the step's reason, 400).
+   */
+  const apply = async (context: ConsentContext, protocol: ConsentProtocol, id: string, claimId: string, step: Step, error?: NonNullable<SettledConsent['error']>): Promise<Connection> => {
     const at = now();
     let refusedSubject: Connection | undefined;
+    const settle = (pending: PendingConsent, outcome: SettledConsent['outcome'], failure?: NonNullable<SettledConsent['error']>): SettledConsent => ({
+      state: pending.state,
+      outcome,
+      ...(pending.returnTo !== undefined ? { returnTo: pending.returnTo } : {}),
+      ...(failure ? { error: failure } : {}),
+      expiresAt: Math.max(pending.expiresAt, at + SETTLED_AT_LEAST_MS),
+    });
+    const connectionId = id.slice(id.lastIndexOf('/') + 1);
     const stored = await updateConnection(store, id, (latest) => {
       const pending = latest.pending;
-      if (!pending || pending.claim?.id !== claimId) return undefined;
+      if (!pending || pending.stepClaim?.id !== claimId) return undefined;
       if (step.outcome === 'pending') {
-        const { codeVerifier: _v, nonce: _n, redirectUri: _r, claim: _c, ...kept } = pending;
+        const { codeVerifier: _v, nonce: _n, redirectUri: _r, stepClaim: _c, ...kept } = pending;
         return {
           ...latest,
           updatedAt: at,
@@ -179,7 +199,8 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
         };
       }
       if (step.outcome === 'failed') {
-        const ended = { ...latest, pending: undefined, updatedAt: at };
+        const failure = error ?? { code: 'consent_failed', status: 400, detail: `the consent failed at the bank (${step.reason.code}): start again with POST /connections` };
+        const ended = { ...latest, pending: undefined, updatedAt: at, settledConsent: settle(pending, 'failed', failure) };
         // A failed re-consent leaves an active connection as it was; a first consent that failed says why.
         return latest.status === 'active' ? ended : { ...ended, status: 'failed', reason: step.reason, ...(step.consent ? { consent: step.consent } : {}) };
       }
@@ -187,12 +208,13 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
       const changed = latest.status !== 'pending' && latest.subject !== undefined && step.subject !== undefined && step.subject !== latest.subject;
       if (changed && context.bank.consent.subjectChange === 'refuse') {
         refusedSubject = { ...latest, consent: step.consent, tokens: step.tokens };
-        return { ...latest, pending: undefined, updatedAt: at };
+        return { ...latest, pending: undefined, updatedAt: at, settledConsent: settle(pending, 'failed', { code: 'psu_changed', status: 409, detail: subjectChangedDetail(connectionId, context.bank.name) }) };
       }
       return {
         ...latest,
         status: 'active',
         pending: undefined,
+        settledConsent: settle(pending, 'active'),
         reason: undefined,
         updatedAt: at,
         consent: step.consent,
@@ -202,30 +224,30 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
         ...(changed ? { psu: { changedAt: at } } : {}),
       };
     });
-    if (!stored) throw new BankgateError('consent_failed', { status: 409, bank: context.bank.name, detail: `connection ${id} was deleted or its consent restarted meanwhile: start again with POST /connections` });
+    if (!stored) throw new BankgateError('consent_failed', { status: 409, bank: context.bank.name, detail: `connection ${connectionId} was deleted or its consent restarted meanwhile: start again with POST /connections` });
     if (refusedSubject) {
       // The new consent is another PSU's: end it at the bank, keep the connection's own.
       await protocol.revoke(context, refusedSubject).catch(() => 'failed');
-      context.log.warn('consent.subject_changed', { bank: context.bank.name, connectionId: id });
-      throw new BankgateError('consent_failed', {
-        status: 409,
-        bank: context.bank.name,
-        detail: `connection ${id} belongs to another PSU than the one who just consented; the new consent was ended at the bank and the connection kept (banks.${context.bank.name}.consent.subjectChange: 'flag' accepts it)`,
-        extra: { reason: 'psu_changed' },
-      });
+      context.log.warn('consent.subject_changed', { bank: context.bank.name, connectionId });
+      throw new BankgateError('consent_failed', { status: 409, bank: context.bank.name, detail: subjectChangedDetail(connectionId, context.bank.name), extra: { reason: 'psu_changed' } });
     }
-    if (step.outcome === 'authorised') context.log.info('consent.completed', { bank: context.bank.name, connectionId: id, protocol: protocol.name });
-    if (step.outcome === 'failed') context.log.warn('consent.failed', { bank: context.bank.name, connectionId: id, code: step.reason.code });
+    if (step.outcome === 'authorised') context.log.info('consent.completed', { bank: context.bank.name, connectionId, protocol: protocol.name });
+    if (step.outcome === 'failed') context.log.warn('consent.failed', { bank: context.bank.name, connectionId, code: step.reason.code });
     return stored;
   };
 
-  /** Runs one continue-step on a claimed pending consent; errors end it, except the ones the PSU can fix. */
-  const step = async (connection: Connection, state: string, input: ContinueInput, requestId: string | undefined, extra: Partial<PendingConsent> = {}): Promise<Connection> => {
+  /**
+   * Runs one continue-step on a claimed pending consent; errors end it, except the ones the PSU can fix. Undefined
+   * when another delivery holds (or held) the step and `input` is a callback: the caller waits for its outcome.
+   */
+  const step = async (connection: Connection, state: string, input: ContinueInput, requestId: string | undefined, extra: Partial<PendingConsent> = {}): Promise<Connection | undefined> => {
     const bank = bankOf(connection.bank);
     const protocol = protocolOf(bank);
-    const claimed = await claim(connection.id, state, extra);
+    const id = storageIdOf(connection);
+    const claimed = await claimStep(id, state, extra);
     if (!claimed) {
-      if (input.kind === 'poll') return (await store.get(connection.id)) ?? connection;
+      if (input.kind === 'poll') return (await store.get(id)) ?? connection;
+      if (input.kind === 'callback') return undefined;
       throw new BankgateError('consent_in_progress', { status: 409, bank: bank.name, detail: `connection ${connection.id}: this step is already being processed, or was; GET /connections/${connection.id} says where it stands` });
     }
     const pending = claimed.connection.pending!;
@@ -238,15 +260,21 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
       const failure = error instanceof BankgateError ? error : new BankgateError('consent_failed', { status: 502, bank: bank.name, detail: error instanceof Error ? error.message : String(error), cause: error });
       // The PSU can answer again (a wrong password, a missing field), and a bank's hiccup on a poll is retried by the next one.
       if (failure.code === 'psu_data_rejected' || failure.code === 'bad_request' || input.kind === 'poll') {
-        await release(connection.id, claimed.claimId);
+        await release(id, claimed.claimId);
         throw failure;
       }
-      await apply(context, protocol, connection.id, claimed.claimId, { outcome: 'failed', reason: { code: failure.code, detail: failure.message.slice(0, 500) } }).catch(() => undefined);
-      if (failure.code === 'consent_failed') throw failure;
-      throw new BankgateError('consent_failed', { status: 502, bank: bank.name, detail: failure.message, cause: failure, extra: failure.extra });
+      const answer = failure.code === 'consent_failed' ? failure : new BankgateError('consent_failed', { status: 502, bank: bank.name, detail: failure.message, cause: failure, extra: failure.extra });
+      // A second delivery of the same callback gets this answer again, from the store (never by the bank).
+      const settled = { code: 'consent_failed', status: answer.status, detail: answer.message };
+      await apply(context, protocol, id, claimed.claimId, { outcome: 'failed', reason: { code: failure.code, detail: failure.message.slice(0, 500) } }, settled).catch(() => undefined);
+      throw answer;
     }
-    return apply(context, protocol, connection.id, claimed.claimId, result);
+    return apply(context, protocol, id, claimed.claimId, result);
   };
+
+  /** A step the PSU drives (PSU data): a step already held by another request is a 409. */
+  const psuStep = async (connection: Connection, state: string, input: ContinueInput, requestId: string | undefined): Promise<Connection> =>
+    (await step(connection, state, input, requestId)) ?? ((await store.get(storageIdOf(connection))) ?? connection);
 
   /** Reads an active consent's status at the bank (once `statusCheckSeconds` passed, or now when `force`). */
   const checkStatus = async (connection: Connection, requestId: string | undefined, force: boolean): Promise<Connection> => {
@@ -256,14 +284,14 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
     const every = bank.consent.protocol === 'berlin-group' ? bank.consent.statusCheckSeconds * 1000 : Number.POSITIVE_INFINITY;
     if (!force && at - (connection.consent.checkedAt ?? 0) < every) return connection;
     const status = await protocolOf(bank).status(contextOf(bank, connection, requestId), connection);
-    const updated = await updateConnection(store, connection.id, (latest) => {
+    const updated = await updateConnection(store, storageIdOf(connection), (latest) => {
       if (latest.status !== 'active' || latest.consent?.id !== connection.consent?.id) return undefined;
       const consent = status.consent ?? { ...latest.consent!, checkedAt: at };
       if (status.state === 'ended') return { ...latest, status: 'reconsent_required', reason: status.reason, consent, updatedAt: at };
       return { ...latest, consent };
     });
     if (updated?.status === 'reconsent_required') options.log.warn('consent.ended', { bank: bank.name, connectionId: connection.id, reason: updated.reason?.code });
-    return updated ?? (await store.get(connection.id)) ?? connection;
+    return updated ?? (await store.get(storageIdOf(connection))) ?? connection;
   };
 
   return {
@@ -271,13 +299,12 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
       const bank = bankOf(input.bank);
       const protocol = protocolOf(bank);
       if (input.returnTo !== undefined) checkReturnTo(input.returnTo, options.returnToOrigins ?? [], options.publicUrl());
-      const existing = input.connectionId ? await store.get(input.connectionId) : undefined;
-      if (existing && (existing.owner !== input.owner || existing.bank !== bank.name)) {
-        // Same answer whether the id belongs to another caller or another bank: nothing leaks about it.
-        throw new BankgateError('bad_request', { status: 409, detail: `connectionId ${input.connectionId} is already in use; choose another` });
-      }
+      const mountPrefix = input.mountPrefix ?? '';
+      // Connection ids are per caller: what is found here is the caller's own, never another caller's.
+      let existing = input.connectionId ? await store.get(connectionStorageId(input.owner, input.connectionId)) : undefined;
+      if (existing) assertSameBank(existing, bank.name);
       const state = randomToken(24);
-      const context = contextOf(bank, existing, requestId);
+      const context = contextOf(bank, existing, requestId, mountPrefix);
       const begun = await protocol.begin(context, { request: input.request, state, ...(existing ? { existing } : {}) });
       const at = now();
       const id = existing?.id ?? input.connectionId ?? `conn_${randomToken(12)}`;
@@ -289,10 +316,11 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
       const pending: PendingConsent = {
         state,
         expiresAt: at + bank.consent.windowSeconds * 1000,
+        ...(mountPrefix ? { mountPrefix } : {}),
         ...(input.returnTo !== undefined ? { returnTo: input.returnTo } : {}),
         session: begun.outcome === 'pending' ? begun.session : {},
         ...(begun.outcome === 'pending' ? { nextAction: begun.nextAction, ...(begun.oauth ?? {}) } : {}),
-        ...(begun.outcome !== 'pending' ? { claim: { id: claimId, until: at + CLAIM_MS } } : {}),
+        ...(begun.outcome !== 'pending' ? { stepClaim: { id: claimId, until: at + CLAIM_MS } } : {}),
       };
       const fresh: Connection = {
         id,
@@ -305,42 +333,77 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
         ...(begun.outcome === 'pending' && begun.consent ? { consent: begun.consent } : {}),
         pending,
       };
-      // An existing connection keeps whatever a concurrent refresh stored; only the pending consent is added.
-      const stored = existing
-        ? await updateConnection(store, existing.id, (latest) => ({
-            ...latest,
-            status: latest.status === 'active' ? 'active' : 'pending',
-            reason: latest.status === 'active' ? latest.reason : undefined,
-            scopes: latest.status === 'active' ? latest.scopes : scopes,
-            updatedAt: at,
-            pending,
-            ...(latest.status !== 'active' && begun.outcome === 'pending' && begun.consent ? { consent: begun.consent } : {}),
-          }))
-        : await store.put(fresh);
+      // A new connection is created only if absent (atomic in every store): a concurrent creation of the same id by
+      // this caller makes this a re-consent of that connection, never an overwrite of it.
+      let stored = existing ? undefined : await store.create(fresh);
+      if (!stored) {
+        existing ??= await store.get(storageIdOf(fresh));
+        if (existing) assertSameBank(existing, bank.name);
+        // An existing connection keeps whatever a concurrent refresh stored; only the pending consent is added.
+        stored = await updateConnection(store, storageIdOf(fresh), (latest) =>
+          latest.bank !== bank.name
+            ? undefined
+            : {
+                ...latest,
+                status: latest.status === 'active' ? 'active' : 'pending',
+                reason: latest.status === 'active' ? latest.reason : undefined,
+                scopes: latest.status === 'active' ? latest.scopes : scopes,
+                updatedAt: at,
+                pending,
+                ...(latest.status !== 'active' && begun.outcome === 'pending' && begun.consent ? { consent: begun.consent } : {}),
+              },
+        );
+      }
       if (!stored) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${id} was deleted meanwhile; start again` });
       context.log.info('consent.started', { bank: bank.name, connectionId: id, protocol: protocol.name, ...(begun.outcome === 'pending' ? { nextAction: begun.nextAction.type } : {}) });
       if (begun.outcome === 'pending') return { connection: stored, nextAction: begun.nextAction };
-      const connection = await apply(context, protocol, id, claimId, begun);
+      const connection = await apply(context, protocol, storageIdOf(stored), claimId, begun);
       return { connection };
     },
 
     async complete(bankName, url, requestId) {
       bankOf(bankName);
       const state = url.searchParams.get('state');
-      const connection = state ? await store.findByState(state) : undefined;
-      const pending = connection?.pending;
-      if (!connection || !pending || connection.bank !== bankName || !state) {
-        throw new BankgateError('consent_failed', { status: 400, bank: bankName, detail: 'unknown or already used state: start again with POST /connections' });
+      const unknown = () => new BankgateError('consent_failed', { status: 400, bank: bankName, detail: 'unknown or already used state: start again with POST /connections' });
+      // A second delivery of the same callback (a double submit, a proxy's retry) waits while the first runs the
+      // step, then gets the first one's outcome from the store: the bank sees the code once (issue 15, finding 3).
+      const waitUntil = now() + CLAIM_MS + 5_000;
+      for (;;) {
+        const connection = state ? await store.findByState(state) : undefined;
+        if (!connection || connection.bank !== bankName || !state) throw unknown();
+        const pending = connection.pending?.state === state ? connection.pending : undefined;
+        if (!pending) {
+          const settled = connection.settledConsent;
+          if (settled?.state === state) return answerFromSettled(bankName, { kind: 'settled', connection, settled });
+          throw unknown();
+        }
+        const at = now();
+        if (pending.expiresAt < at) {
+          const detail = 'the consent took too long and expired: start again with POST /connections';
+          await updateConnection(store, storageIdOf(connection), (latest) =>
+            latest.pending?.state === state
+              ? {
+                  ...latest,
+                  pending: undefined,
+                  updatedAt: at,
+                  ...(latest.status === 'active' ? {} : { status: 'failed' as const }),
+                  reason: { code: 'consent_expired', detail: 'the PSU did not finish in time' },
+                  settledConsent: { state, outcome: 'failed', error: { code: 'consent_failed', status: 400, detail }, expiresAt: at + SETTLED_AT_LEAST_MS, ...(pending.returnTo !== undefined ? { returnTo: pending.returnTo } : {}) },
+                }
+              : undefined,
+          );
+          throw new BankgateError('consent_failed', { status: 400, bank: bankName, detail });
+        }
+        if (connection.kind === 'payment') return { connection: await payments.complete(connection, url, requestId) };
+        if (pending.stepClaim && pending.stepClaim.until > at && at < waitUntil) {
+          await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+          continue;
+        }
+        const done = await step(connection, state, { kind: 'callback', url }, requestId);
+        if (!done) continue; // another delivery claimed it first: wait for its outcome
+        if (done.settledConsent?.state === state) return answerFromSettled(bankName, { kind: 'settled', connection: done, settled: done.settledConsent });
+        return { connection: done, ...(pending.returnTo ? { returnTo: pending.returnTo } : {}) };
       }
-      if (pending.expiresAt < now()) {
-        await updateConnection(store, connection.id, (latest) =>
-          latest.pending?.state === state ? { ...latest, pending: undefined, updatedAt: now(), ...(latest.status === 'active' ? {} : { status: 'failed' as const }), reason: { code: 'consent_expired', detail: 'the PSU did not finish in time' } } : undefined,
-        );
-        throw new BankgateError('consent_failed', { status: 400, bank: bankName, detail: 'the consent took too long and expired: start again with POST /connections' });
-      }
-      if (connection.kind === 'payment') return { connection: await payments.complete(connection, url, requestId) };
-      const done = await step(connection, state, { kind: 'callback', url }, requestId);
-      return { connection: done, ...(pending.returnTo ? { returnTo: pending.returnTo } : {}) };
     },
 
     async psuData(connection, data, requestId) {
@@ -349,7 +412,7 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
         throw new BankgateError('bad_request', { status: 409, bank: connection.bank, detail: `connection ${connection.id} is not waiting for PSU data${pending?.nextAction ? ` (its next action is ${pending.nextAction.type})` : ''}` });
       }
       if (pending.expiresAt < now()) throw new BankgateError('consent_failed', { status: 400, bank: connection.bank, detail: 'the consent took too long and expired: start again with POST /connections' });
-      return step(connection, pending.state, { kind: 'psu-data', data }, requestId);
+      return psuStep(connection, pending.state, { kind: 'psu-data', data }, requestId);
     },
 
     async refresh(connection, requestId) {
@@ -357,7 +420,7 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
       const at = now();
       if (pending?.nextAction?.type === 'decoupled' && pending.expiresAt >= at) {
         if (at - (pending.polledAt ?? 0) < pending.nextAction.pollAfterMs) return connection;
-        return step(connection, pending.state, { kind: 'poll' }, requestId, { polledAt: at });
+        return (await step(connection, pending.state, { kind: 'poll' }, requestId, { polledAt: at })) ?? connection;
       }
       return checkStatus(connection, requestId, false);
     },
@@ -383,7 +446,7 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
       await spendUnattended(windows, connection, frequency, read, now());
       const entry = `${read.endpoint} ${read.account}`;
       if (!(connection.unattended?.reads ?? []).includes(entry)) {
-        await updateConnection(store, connection.id, (latest) => {
+        await updateConnection(store, storageIdOf(connection), (latest) => {
           const reads = latest.unattended?.reads ?? [];
           return reads.includes(entry) || reads.length >= 200 ? undefined : { ...latest, unattended: { reads: [...reads, entry] } };
         });
@@ -397,4 +460,19 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
       return frequency === undefined ? undefined : budgetView(windows, connection, frequency, now());
     },
   };
+}
+
+/** Why a re-consent by another PSU was refused (`consent.subjectChange: 'refuse'`). */
+function subjectChangedDetail(connectionId: string, bank: string): string {
+  return `connection ${connectionId} belongs to another PSU than the one who just consented; the new consent was ended at the bank and the connection kept (banks.${bank}.consent.subjectChange: 'flag' accepts it)`;
+}
+
+/** A connection id names one connection of a caller, at one bank (and never one of its payments). */
+function assertSameBank(existing: Connection, bank: string): void {
+  if (existing.kind === 'payment') {
+    throw new BankgateError('connection_bank_mismatch', { status: 409, bank, detail: `${existing.id} names one of your payments: choose another connectionId` });
+  }
+  if (existing.bank !== bank) {
+    throw new BankgateError('connection_bank_mismatch', { status: 409, bank, detail: `your connection ${existing.id} is with bank ${existing.bank}, not ${bank}: choose another connectionId, or DELETE it first` });
+  }
 }

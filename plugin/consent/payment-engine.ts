@@ -15,7 +15,7 @@ import { toHex } from '../crypto/base64.js';
 import { randomToken } from '../crypto/random.js';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { Logger } from '../log.js';
-import type { Connection, ConnectionStore } from '../store/connection.js';
+import { connectionStorageId, storageIdOf, type Connection, type ConnectionStore } from '../store/connection.js';
 import type { RouteMatch } from '../surface/route-table.js';
 import { updateConnection } from '../tokens/update-connection.js';
 import type { BankResponse } from '../transport/types.js';
@@ -46,6 +46,8 @@ export interface PaymentPlan {
   readonly params: Readonly<Record<string, string>>;
   readonly psu: PsuContext;
   readonly lock?: { readonly name: string; readonly owner: string };
+  /** The mount prefix of the initiating request: the payment's redirect URIs carry it. */
+  readonly mountPrefix: string;
   /** The connection the initiation was made for (its token signs the SCA steps where the bank wants it). */
   readonly connection?: Connection;
 }
@@ -59,7 +61,7 @@ export interface PaymentReplay {
 
 export interface PaymentEngine {
   /** For a payment initiation: the plan, or the first answer when this is a retry of an `Idempotency-Key`. */
-  before(found: RouteMatch, header: (name: string) => string | undefined, owner: string, body: Uint8Array | undefined, connection: Connection | undefined, requestId?: string): Promise<{ plan: PaymentPlan } | { replay: PaymentReplay } | undefined>;
+  before(found: RouteMatch, header: (name: string) => string | undefined, owner: string, body: Uint8Array | undefined, connection: Connection | undefined, requestId?: string, mountPrefix?: string): Promise<{ plan: PaymentPlan } | { replay: PaymentReplay } | undefined>;
   /** The bank answered the initiation: keeps the payment, returns the body to answer (with `nextAction`). */
   after(plan: PaymentPlan, response: BankResponse, requestId?: string): Promise<Uint8Array>;
   /** The bank did not initiate the payment: the `Idempotency-Key` may be used again. */
@@ -79,7 +81,8 @@ export interface PaymentEngineOptions {
   readonly log: Logger;
   readonly windowSeconds?: number;
   /** What a protocol step gets for one bank, acting for a connection (consent engine's). */
-  readonly contextOf: (bank: ResolvedBank, connection: Connection | undefined, requestId: string | undefined) => ConsentContext;
+  /** The protocol's context; `mountPrefix` goes into the redirect URIs (the gateway's callback under its prefix). */
+  readonly contextOf: (bank: ResolvedBank, connection: Connection | undefined, requestId: string | undefined, mountPrefix: string) => ConsentContext;
   readonly banks: ReadonlyMap<string, ResolvedBank>;
 }
 
@@ -99,8 +102,8 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
 
   /** Writes a step's outcome on the payment record that still holds `claimId`. */
   const apply = async (record: Connection, claimId: string, step: PaymentStep, transactionStatus?: { transactionStatus: string; final: boolean }) =>
-    updateConnection(store, record.id, (latest) => {
-      if (latest.pending?.claim?.id !== claimId || !latest.payment) return undefined;
+    updateConnection(store, storageIdOf(record), (latest) => {
+      if (latest.pending?.stepClaim?.id !== claimId || !latest.payment) return undefined;
       const payment: PaymentRecord = {
         ...latest.payment,
         session: step.session,
@@ -109,14 +112,14 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
         ...(transactionStatus ? { transactionStatus: transactionStatus.transactionStatus, final: transactionStatus.final } : {}),
       };
       if (step.outcome === 'pending') {
-        const { codeVerifier: _v, nonce: _n, redirectUri: _r, claim: _c, ...kept } = latest.pending;
+        const { codeVerifier: _v, nonce: _n, redirectUri: _r, stepClaim: _c, ...kept } = latest.pending;
         return { ...latest, payment, updatedAt: now(), pending: { ...kept, session: step.session, nextAction: step.nextAction, ...(step.oauth ?? {}) } };
       }
       return { ...latest, payment, status: step.outcome === 'authorised' ? 'active' : 'failed', pending: undefined, updatedAt: now() };
     });
 
   return {
-    async before(found, header, owner, body, connection, requestId) {
+    async before(found, header, owner, body, connection, requestId, mountPrefix = '') {
       const { bank, api, route } = found.mounted;
       const config = bank.payments;
       if (!config || !config.operations.includes(route.operationId)) return undefined;
@@ -130,7 +133,7 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
         recordId = await recordIdOf(owner, bank.name, key);
         lock = { name: `idempotency:${recordId}`, owner: randomToken(9) };
         if (!(await store.acquireLock(lock.name, lock.owner, IDEMPOTENCY_MS))) {
-          const first = await store.get(recordId);
+          const first = await store.get(connectionStorageId(owner, recordId));
           const replay = first && first.owner === owner ? storedAnswer(first) : undefined;
           if (replay) return { replay };
           throw new BankgateError('idempotency_key_reused', { status: 409, bank: bank.name, detail: 'a payment with this Idempotency-Key is being initiated right now; retry in a moment to get its answer' });
@@ -140,13 +143,13 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
       const psu: PsuContext = { ...(header('psu-ip-address') ? { ipAddress: header('psu-ip-address')! } : {}), ...(header('psu-id') ? { id: header('psu-id')! } : {}) };
       let prepared;
       try {
-        prepared = protocol.prepare(options.contextOf(bank, undefined, requestId), { operationId: route.operationId, api: api.name, params: found.params, state, psu, body: body ? parseJson(body) : undefined });
+        prepared = protocol.prepare(options.contextOf(bank, undefined, requestId, mountPrefix), { operationId: route.operationId, api: api.name, params: found.params, state, psu, body: body ? parseJson(body) : undefined });
       } catch (error) {
         if (lock) await store.releaseLock(lock.name, lock.owner).catch(() => false);
         throw error;
       }
       const replaced = prepared.body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(prepared.body));
-      return { plan: { bank, protocol, recordId, state, headers: prepared.headers, ...(replaced ? { body: replaced } : {}), owner, api: api.name, operationId: route.operationId, params: found.params, psu, ...(lock ? { lock } : {}), ...(connection ? { connection } : {}) } };
+      return { plan: { bank, protocol, recordId, state, headers: prepared.headers, ...(replaced ? { body: replaced } : {}), owner, api: api.name, operationId: route.operationId, params: found.params, psu, mountPrefix, ...(lock ? { lock } : {}), ...(connection ? { connection } : {}) } };
     },
 
     async abandon(plan) {
@@ -154,7 +157,7 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
     },
 
     async after(plan, response, requestId) {
-      const context = options.contextOf(plan.bank, actingFor(plan.bank, plan.connection), requestId);
+      const context = options.contextOf(plan.bank, actingFor(plan.bank, plan.connection), requestId, plan.mountPrefix);
       const operation: OperationResponse = { operationId: plan.operationId, status: response.status, headers: response.headers, json: parseJson(response.body), response };
       const request = { operationId: plan.operationId, api: plan.api, params: plan.params, state: plan.state, psu: plan.psu, body: undefined };
       const { record, step } = await plan.protocol.initiated(context, { request, response: operation });
@@ -182,10 +185,11 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
         updatedAt: at,
         payment,
         ...(step.outcome === 'pending'
-          ? { pending: { state: plan.state, expiresAt: at + (options.windowSeconds ?? 900) * 1000, session: step.session, nextAction: step.outcome === 'pending' ? step.nextAction : undefined, ...(step.oauth ?? {}) } }
+          ? { pending: { state: plan.state, expiresAt: at + (options.windowSeconds ?? 900) * 1000, session: step.session, nextAction: step.outcome === 'pending' ? step.nextAction : undefined, mountPrefix: plan.mountPrefix, ...(step.oauth ?? {}) } }
           : {}),
       };
-      await store.put(stored);
+      // Created only if absent: a record under this id (the same Idempotency-Key, its lock expired) is never overwritten.
+      if (!(await store.create(stored))) throw new BankgateError('idempotency_key_reused', { status: 409, bank: plan.bank.name, detail: 'a payment with this Idempotency-Key was initiated before; use a new key for a new payment' });
       context.log.info('payment.initiated', { bank: plan.bank.name, payment: plan.recordId, ...(nextAction ? { nextAction: nextAction.type } : {}) });
       return new TextEncoder().encode(text);
     },
@@ -202,7 +206,7 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
       const at = now();
       if (pending?.nextAction?.type === 'decoupled') {
         if (at - (pending.polledAt ?? 0) < pending.nextAction.pollAfterMs) return record;
-        return (await runStep(record, { kind: 'poll' }, await contextFor(record, requestId), { polledAt: at }).catch(() => undefined)) ?? (await store.get(record.id)) ?? record;
+        return (await runStep(record, { kind: 'poll' }, await contextFor(record, requestId), { polledAt: at }).catch(() => undefined)) ?? (await store.get(storageIdOf(record))) ?? record;
       }
       const payment = record.payment;
       if (!payment || payment.authorisation !== 'authorised' || payment.final || at - (payment.checkedAt ?? 0) < 1000) return record;
@@ -210,7 +214,7 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
       const status = await protocol.status(await contextFor(record, requestId), payment).catch(() => undefined);
       if (!status) return record;
       return (
-        (await updateConnection(store, record.id, (latest) =>
+        (await updateConnection(store, storageIdOf(record), (latest) =>
           latest.payment ? { ...latest, payment: { ...latest.payment, transactionStatus: status.transactionStatus, final: status.final, checkedAt: at } } : undefined,
         )) ?? record
       );
@@ -221,8 +225,8 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
   async function contextFor(record: Connection, requestId: string | undefined): Promise<ConsentContext> {
     const bank = options.banks.get(record.bank)!;
     const connectionId = record.payment?.connectionId;
-    const connection = connectionId ? await store.get(connectionId) : undefined;
-    return options.contextOf(bank, actingFor(bank, connection), requestId);
+    const connection = connectionId ? await store.get(connectionStorageId(record.owner, connectionId)) : undefined;
+    return options.contextOf(bank, actingFor(bank, connection), requestId, record.pending?.mountPrefix ?? '');
   }
 
   /** Claims the record's pending step, runs it and writes the outcome; undefined when another delivery holds it. */
@@ -231,8 +235,8 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
       if (!pending || !record.payment) throw new BankgateError('consent_failed', { status: 400, bank: record.bank, detail: 'unknown or already used state' });
       const claimId = randomToken(9);
       const at = now();
-      const claimed = await updateConnection(store, record.id, (latest) =>
-        latest.pending?.state === pending.state && !(latest.pending.claim && latest.pending.claim.until > at) ? { ...latest, pending: { ...latest.pending, ...extra, claim: { id: claimId, until: at + CLAIM_MS } } } : undefined,
+      const claimed = await updateConnection(store, storageIdOf(record), (latest) =>
+        latest.pending?.state === pending.state && !(latest.pending.stepClaim && latest.pending.stepClaim.until > at) ? { ...latest, pending: { ...latest.pending, ...extra, stepClaim: { id: claimId, until: at + CLAIM_MS } } } : undefined,
       );
       if (!claimed) return undefined;
       const protocol = PROTOCOLS.get(record.payment.protocol)!;
@@ -244,7 +248,7 @@ export function createPaymentEngine(options: PaymentEngineOptions): PaymentEngin
         const failure = error instanceof BankgateError ? error : new BankgateError('consent_failed', { status: 502, bank: record.bank, detail: error instanceof Error ? error.message : String(error) });
         if (input.kind === 'poll') {
           // A bank's hiccup on a poll: the next poll tries again.
-          await updateConnection(store, record.id, (latest) => (latest.pending?.claim?.id === claimId ? { ...latest, pending: { ...latest.pending, claim: undefined } } : undefined));
+          await updateConnection(store, storageIdOf(record), (latest) => (latest.pending?.stepClaim?.id === claimId ? { ...latest, pending: { ...latest.pending, stepClaim: undefined } } : undefined));
           throw failure;
         }
         await apply(record, claimId, { outcome: 'failed', reason: { code: failure.code, detail: failure.message.slice(0, 500) }, session: pending.session ?? {} });

@@ -4,7 +4,7 @@
  * `PSU-IP-Address`). The gateway counts them itself, before the bank does, so that the read beyond the budget is a
  * 429 `unattended_budget_exhausted` with `Retry-After` and never reaches the bank (where it would count against the
  * TPP, and a real bank may answer it with a penalty). The counts live in the store (`hitWindow` / `peekWindow`,
- * ConnectionStore v2), so replicas share them; a store without rolling windows gets a per-process count.
+ * ConnectionStore v2), so replicas share them.
  */
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { Connection } from '../store/connection.js';
@@ -15,36 +15,6 @@ export const DAY_MS = 86_400_000;
 export interface RollingWindows {
   hitWindow(key: string, options: { readonly windowMs: number; readonly limit: number; readonly now: number }): Promise<{ allowed: boolean; count: number; retryAfterMs?: number }>;
   peekWindow(key: string, options: { readonly windowMs: number; readonly now: number }): Promise<{ count: number; resetAt?: number }>;
-}
-
-/** One process's rolling windows: for stores without `hitWindow` (the counts are then per replica). */
-export class MemoryWindows implements RollingWindows {
-  readonly #hits = new Map<string, number[]>();
-
-  async hitWindow(key: string, { windowMs, limit, now }: { windowMs: number; limit: number; now: number }) {
-    const hits = this.#live(key, windowMs, now);
-    if (hits.length >= limit) return { allowed: false, count: hits.length, retryAfterMs: hits[0]! + windowMs - now };
-    hits.push(now);
-    this.#hits.set(key, hits);
-    return { allowed: true, count: hits.length };
-  }
-
-  async peekWindow(key: string, { windowMs, now }: { windowMs: number; now: number }) {
-    const hits = this.#live(key, windowMs, now);
-    return { count: hits.length, ...(hits.length > 0 ? { resetAt: hits[0]! + windowMs } : {}) };
-  }
-
-  #live(key: string, windowMs: number, now: number): number[] {
-    const hits = (this.#hits.get(key) ?? []).filter((at) => at > now - windowMs);
-    if (hits.length === 0) this.#hits.delete(key);
-    return hits;
-  }
-}
-
-/** The store's windows when it has them, else this process's. */
-export function windowsOf(store: object): RollingWindows {
-  const candidate = store as Partial<RollingWindows>;
-  return typeof candidate.hitWindow === 'function' && typeof candidate.peekWindow === 'function' ? (candidate as RollingWindows) : new MemoryWindows();
 }
 
 /** One counted read: the endpoint (the operation) and the account it reads (`-` for the account list). */

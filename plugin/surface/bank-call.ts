@@ -9,7 +9,7 @@ import { BankgateError } from '../errors/bankgate-error.js';
 import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import type { ConsentEngine } from '../consent/engine.js';
-import type { Connection } from '../store/connection.js';
+import { connectionStorageId, type Connection } from '../store/connection.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
 import { usableTokens } from '../tokens/usable-tokens.js';
 import type { BankResponse, BankTransport } from '../transport/types.js';
@@ -21,6 +21,8 @@ import { rawPathOf, safePathSegments } from './path-guard.js';
 import { allowsOperation } from './permissions.js';
 import type { MountedRoute, RouteMatch, RouteTable } from './route-table.js';
 import type { SpecValidator } from './validation/spec-validator.js';
+import { BankLinkMapper, linkCounter, rewriteAnswerLinks, type LinkCounter } from './links/bank-links.js';
+import type { ResolvedBank } from '../config/resolve-config.js';
 
 /** Bank response headers that mean nothing to an internal caller, or that the runtime sets itself. */
 const DROPPED_RESPONSE_HEADERS = new Set(['set-cookie', 'content-length', 'www-authenticate', 'strict-transport-security', 'alt-svc', 'server', 'x-request-id']);
@@ -47,12 +49,17 @@ export interface InboundCall {
   readonly requestId: string;
   /** Upper-case method. */
   readonly method: string;
-  /** The request target as the client sent it (path and query), before any normalisation. */
+  /** The request target as the client sent it (path and query), before any normalisation, after the mount prefix. */
   readonly target: string;
+  /** Where the gateway is mounted (`/banks`), for the links it hands out; absent or `''` at the root. */
+  readonly mountPrefix?: string;
   /** A request header by (case-insensitive) name. */
   header(name: string): string | undefined;
-  /** The request body; only read for operations that declare one. */
-  body(): Promise<Uint8Array>;
+  /**
+   * The request body, at most `maxBytes` (413 `payload_too_large` past it: checked on Content-Length before
+   * reading, enforced while reading); only read for operations that declare one.
+   */
+  body(maxBytes: number): Promise<Uint8Array>;
 }
 
 /** What the caller gets back: the bank's status and body, its headers minus the dropped ones, and `x-bank-request-id`. */
@@ -102,6 +109,16 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
     }
     return found;
   };
+  // Per bank, built on its first answer: the link mapper and its counters.
+  const bankLinks = new Map<ResolvedBank, { mapper: BankLinkMapper; counter: LinkCounter }>();
+  const linksOf = (bank: ResolvedBank) => {
+    let found = bankLinks.get(bank);
+    if (!found) {
+      found = { mapper: new BankLinkMapper(bank, table), counter: linkCounter(metrics, bank.name) };
+      bankLinks.set(bank, found);
+    }
+    return found;
+  };
   const count = (mounted: MountedRoute, into: RouteInstruments, status: number) => {
     let counter = into.byStatus.get(status);
     if (!counter) {
@@ -127,7 +144,7 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         if (!allowsOperation(caller.allow, bank.name, api.name, route.operationId)) {
           throw new BankgateError('forbidden', { status: 403, bank: bank.name, detail: `caller ${caller.id} may not use ${bank.name}/${api.name}/${route.operationId}` });
         }
-        const body = route.requestBody ? await inbound.body() : undefined;
+        const body = route.requestBody ? await inbound.body(bank.transport.maxRequestBytes) : undefined;
         // The connection the call acts for, and the headers its consent puts on every call (owned by the gateway).
         const acting = await connectionOf(found, inbound, caller, engine, options.consent);
         let request = new CallRequest(inbound, queryOf(inbound.target), body, acting?.credentials.headers);
@@ -136,7 +153,7 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         if (acting && options.consent) await options.consent.spendUnattended(acting.connection, { method: found.mounted.method, operationId: route.operationId, headers: route.params.header }, found.params, inbound.header('psu-ip-address') !== undefined);
 
         // A payment the gateway authorises (banks.<bank>.payments): its own redirect URIs; a retried Idempotency-Key answered from the first answer.
-        const paying = options.consent ? await options.consent.payments.before(found, (name) => inbound.header(name), caller.id, body, acting?.connection, inbound.requestId) : undefined;
+        const paying = options.consent ? await options.consent.payments.before(found, (name) => inbound.header(name), caller.key, body, acting?.connection, inbound.requestId, inbound.mountPrefix ?? '') : undefined;
         if (paying && 'replay' in paying) {
           status = paying.replay.status;
           return { status: paying.replay.status, headers: { ...paying.replay.headers }, body: paying.replay.body };
@@ -174,12 +191,16 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
           throw problem;
         }
         validator?.checkResponse(found, response, inbound.requestId);
+        let reply: BankReply;
         if (plan) {
           // The bank initiated the payment: the gateway keeps it and tells the caller what the PSU must do.
           const body = await options.consent!.payments.after(plan, response, inbound.requestId);
-          return toReply({ ...response, headers: { ...response.headers, 'content-type': 'application/json' }, body }, bankRequestId);
-        }
-        return toReply(response, bankRequestId);
+          reply = toReply({ ...response, headers: { ...response.headers, 'content-type': 'application/json' }, body }, bankRequestId);
+        } else reply = toReply(response, bankRequestId);
+        // After validation (the bank's answer is what its spec describes), before the caller sees it.
+        if (reply.body === null && reply.headers.location === undefined) return reply;
+        const { mapper, counter } = linksOf(bank);
+        return rewriteAnswerLinks(reply, { mapper, api, prefix: inbound.mountPrefix ?? '', counter });
       } catch (error) {
         status = error instanceof BankgateError ? error.status : 500;
         throw error;
@@ -243,9 +264,9 @@ async function connectionOf(found: RouteMatch, inbound: InboundCall, caller: Cal
   if (!connectionId) {
     throw new BankgateError('connection_required', { status: 400, bank: bank.name, detail: `${route.operationId} acts for a PSU: send X-Connection-Id with a connection from POST /connections` });
   }
-  const connection = await engine.store.get(connectionId);
-  // A connection of another caller answers exactly like one that does not exist.
-  if (!connection || connection.owner !== caller.id || connection.kind === 'payment') {
+  // Connection ids are per caller: this caller's `connectionId`, never another caller's (a payment is no connection).
+  const connection = await engine.store.get(connectionStorageId(caller.key, connectionId));
+  if (!connection || connection.owner !== caller.key || connection.kind === 'payment') {
     throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connectionId.slice(0, 128)} does not exist` });
   }
   if (connection.bank !== bank.name) {

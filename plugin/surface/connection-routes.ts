@@ -1,14 +1,19 @@
 import { Hono } from 'hono';
 import { BankgateError } from '../errors/bankgate-error.js';
-import type { Connection } from '../store/connection.js';
+import { connectionStorageId, storageIdOf, type Connection } from '../store/connection.js';
 import type { ConsentEngine } from '../consent/engine.js';
 import type { ConsentRequest } from '../consent/protocol.js';
 import type { BudgetView } from '../consent/unattended-budget.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
-import type { CallerAuthVariables } from './caller-auth.js';
+import type { Caller, CallerAuthVariables } from './caller-auth.js';
+import type { MountPrefixVariables } from './mount-prefix.js';
 import type { RequestIdVariables } from './request-id.js';
-import { CONNECTION_ID_PATTERN, createConnectionBody, psuDataBody, type ConnectionView, type PaymentView } from './connection-api.js';
+import { createConnectionBody, psuDataBody, type ConnectionView, type PaymentView } from './connection-api.js';
 import { allowsBank } from './permissions.js';
+import { readBoundedRequestBody } from './request-body.js';
+
+/** `POST /connections` takes a few fields: a body past this is refused (413) before it is buffered. */
+const CONNECTION_BODY_MAX_BYTES = 64 * 1024;
 
 /** What a caller may see of a connection: never a token. Its shape is `Connection` in connection-api.ts. */
 export function connectionView(connection: Connection, budget?: BudgetView): ConnectionView {
@@ -48,12 +53,19 @@ export function paymentView(record: Connection): PaymentView {
   };
 }
 
+/** A small JSON body, bounded before it is buffered (413 past `CONNECTION_BODY_MAX_BYTES`). */
+async function readJson(request: Request): Promise<unknown> {
+  const body = await readBoundedRequestBody(request.body, request.headers.get('content-length') ?? undefined, CONNECTION_BODY_MAX_BYTES);
+  return JSON.parse(new TextDecoder().decode(body));
+}
+
 /** Parses a JSON body with a zod schema: a 400 naming every violation. */
 async function parsedBody<T>(read: () => Promise<unknown>, schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, example: string): Promise<T> {
   let json: unknown;
   try {
     json = await read();
-  } catch {
+  } catch (error) {
+    if (error instanceof BankgateError) throw error; // 413: the body is too large
     throw new BankgateError('bad_request', { status: 400, detail: `send a JSON body: ${example}` });
   }
   const parsed = schema.safeParse(json);
@@ -66,17 +78,21 @@ async function parsedBody<T>(read: () => Promise<unknown>, schema: { safeParse(v
 
 /** `POST /connections`, `GET` and `DELETE /connections/{id}`: the consent lifecycle, per caller. */
 export function connectionRoutes(engine: TokenEngine, consent: ConsentEngine) {
-  const app = new Hono<{ Variables: CallerAuthVariables & RequestIdVariables }>();
+  const app = new Hono<{ Variables: CallerAuthVariables & RequestIdVariables & MountPrefixVariables }>();
 
-  const owned = async (id: string, callerId: string) => {
-    if (!CONNECTION_ID_PATTERN.test(id)) throw new BankgateError('bad_request', { status: 400, detail: 'connectionId must be 1–128 characters of A–Z, a–z, 0–9, ".", "_" or "-"' });
-    const connection = await engine.store.get(id);
-    if (!connection || connection.owner !== callerId || connection.kind === 'payment') throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${id.slice(0, 128)} does not exist` });
+  /**
+   * The caller's own connection `id` (ids are per caller: another caller's `id` is another connection), on a
+   * bank the caller may still use. Nothing in these answers says anything about other callers' connections.
+   */
+  const owned = async (id: string, caller: Caller) => {
+    const connection = await engine.store.get(connectionStorageId(caller.key, id));
+    if (!connection || connection.owner !== caller.key || connection.kind === 'payment') throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${id.slice(0, 128)} does not exist` });
+    if (!allowsBank(caller.allow, connection.bank)) throw new BankgateError('forbidden', { status: 403, bank: connection.bank, detail: `caller ${caller.id} may not use bank ${connection.bank}` });
     return connection;
   };
 
   app.post('/connections', async (c) => {
-    const body = await parsedBody(() => c.req.json(), createConnectionBody, '{ "bank": "<bank>", "connectionId"?: "...", "returnTo"?: "https://...", "access"?: "all", "psu"?: { "ipAddress": "..." } }');
+    const body = await parsedBody(() => readJson(c.req.raw), createConnectionBody, '{ "bank": "<bank>", "connectionId"?: "...", "returnTo"?: "https://...", "access"?: "all", "psu"?: { "ipAddress": "..." } }');
     const { bank, connectionId, scopes, returnTo } = body;
     const caller = c.get('caller');
     if (!allowsBank(caller.allow, bank)) throw new BankgateError('forbidden', { status: 403, bank, detail: `caller ${caller.id} may not use bank ${bank.slice(0, 60)}` });
@@ -89,41 +105,53 @@ export function connectionRoutes(engine: TokenEngine, consent: ConsentEngine) {
       ...(body.preferredApproach !== undefined ? { preferredApproach: body.preferredApproach } : {}),
       ...(scopes !== undefined ? { scopes } : {}),
     };
-    const { connection, nextAction } = await consent.begin({ bank, connectionId, request, returnTo, owner: caller.id }, c.get('requestId'));
+    const prefix = c.get('mountPrefix') ?? '';
+    // The bank sends the PSU back to where this gateway answers: its mount prefix included.
+    const { connection, nextAction } = await consent.begin({ bank, connectionId, request, returnTo, owner: caller.key, mountPrefix: prefix }, c.get('requestId'));
     const view = connectionView(connection);
     return c.json({ ...view, ...(nextAction ? { nextAction } : {}), ...(nextAction?.type === 'redirect' ? { authorizeUrl: nextAction.url } : {}) }, 201, {
-      location: `/connections/${encodeURIComponent(connection.id)}`,
+      location: `${prefix}/connections/${encodeURIComponent(connection.id)}`,
     });
   });
 
   app.get('/connections/:id', async (c) => {
-    const connection = await owned(c.req.param('id'), c.get('caller').id);
+    const connection = await owned(c.req.param('id'), c.get('caller'));
     const current = await consent.refresh(connection, c.get('requestId'));
     return c.json(connectionView(current, await consent.budget(current)));
   });
 
   app.post('/connections/:id/psu-data', async (c) => {
-    const connection = await owned(c.req.param('id'), c.get('caller').id);
-    const data = await parsedBody(() => c.req.json(), psuDataBody, '{ "password": "..." } (what nextAction.step asks for)');
+    const connection = await owned(c.req.param('id'), c.get('caller'));
+    const data = await parsedBody(() => readJson(c.req.raw), psuDataBody, '{ "password": "..." } (what nextAction.step asks for)');
     return c.json(connectionView(await consent.psuData(connection, data, c.get('requestId'))));
   });
 
   app.get('/payments/:id', async (c) => {
     const id = c.req.param('id');
-    const record = CONNECTION_ID_PATTERN.test(id) ? await engine.store.get(id) : undefined;
-    // Another caller's payment answers exactly like one that does not exist.
-    if (!record || record.kind !== 'payment' || !record.payment || record.owner !== c.get('caller').id) {
+    const caller = c.get('caller');
+    // Payment ids are per caller, like connection ids: another caller's payment answers exactly like none.
+    const record = await engine.store.get(connectionStorageId(caller.key, id));
+    if (!record || record.kind !== 'payment' || !record.payment || record.owner !== caller.key) {
       throw new BankgateError('payment_not_found', { status: 404, detail: `payment ${id.slice(0, 128)} does not exist` });
     }
     return c.json(paymentView(await consent.payments.refresh(record, c.get('requestId'))));
   });
 
   app.delete('/connections/:id', async (c) => {
-    const connection = await owned(c.req.param('id'), c.get('caller').id);
+    const connection = await owned(c.req.param('id'), c.get('caller'));
     const revocation = await consent.revoke(connection, c.get('requestId'));
-    await engine.store.delete(connection.id);
+    await engine.store.delete(storageIdOf(connection));
     return c.json({ connectionId: connection.id, status: 'revoked', revocation });
   });
+
+  // Another method on a consent path is a 405 naming the ones there are, as for bank operations.
+  const notAllowed = (allowed: string[]) => () => {
+    throw new BankgateError('method_not_allowed', { status: 405, detail: `allowed: ${allowed.join(', ')}`, extra: { allowed } });
+  };
+  app.all('/connections', notAllowed(['POST']));
+  app.all('/connections/:id', notAllowed(['GET', 'DELETE']));
+  app.all('/connections/:id/psu-data', notAllowed(['POST']));
+  app.all('/payments/:id', notAllowed(['GET']));
 
   return app;
 }
