@@ -12,7 +12,7 @@ import { startSandbox, type RunningSandbox } from '../../sandbox/index.js';
 import type { StatsSnapshot } from '../../sandbox/stats.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
 import { startRedis, type RedisServer } from './redis-server.js';
-import { connectThrough, DEV_KEY, sleep, STORE_KEY } from './vault-harness.js';
+import { connectThrough, DEV_KEY, devConnection, sleep, STORE_KEY } from './vault-harness.js';
 
 const LOCK_TTL_SECONDS = 3;
 // Long enough that 300 calls on two shared cores finish well inside one token's life (refreshed a quarter
@@ -54,9 +54,10 @@ describe('three gateway processes sharing Redis, SG sandbox with 4 s access toke
   const faults = (rules: unknown[]) => fetch(`${sandbox.file.controlUrl}/faults`, { method: 'POST', body: JSON.stringify(rules) });
   /** The stored connection, decrypted with the shared key (to learn its tokens, for the leak checks). */
   const stored = async (id: string) => {
-    const [rev, data] = await redis.client().hmget(`bankgate:conn:${id}`, 'rev', 'data');
+    // Stored under the dev caller's storage id (connection ids are per caller).
+    const [rev, data] = await redis.client().hmget(`bankgate:conn:${devConnection(id)}`, 'rev', 'data');
     if (!rev || !data) return undefined;
-    const connection = await openConnection(new KeyRing(await parseStoreKey(STORE_KEY, 'key')), id, { revision: Number(rev), sealed: data });
+    const connection = await openConnection(new KeyRing(await parseStoreKey(STORE_KEY, 'key')), devConnection(id), { revision: Number(rev), sealed: data });
     if (connection.tokens) seenTokens.add(connection.tokens.accessToken).add(connection.tokens.refreshToken!);
     return connection;
   };
@@ -91,7 +92,7 @@ describe('three gateway processes sharing Redis, SG sandbox with 4 s access toke
     const [holder, ...others] = replicas as [GatewayProcess, GatewayProcess, GatewayProcess];
     const pending = accounts(holder, 'lock-holder').catch(() => undefined);
     const client = redis.client();
-    const lockKey = 'bankgate:lock:refresh:lock-holder';
+    const lockKey = `bankgate:lock:refresh:${devConnection('lock-holder')}`;
     const deadline = Date.now() + 5000;
     let owner: string | null = null;
     while (!(owner = await client.get(lockKey)) && Date.now() < deadline) await sleep(10);
@@ -125,7 +126,7 @@ describe('three gateway processes sharing Redis, SG sandbox with 4 s access toke
       expect((await fetch(`${replica.url}/connections/storm`, { headers: { authorization: `Bearer ${DEV_KEY}` } })).status).toBe(404);
       expect((await accounts(replica, 'storm')).status).toBe(404);
     }
-    expect(await redis.client().exists('bankgate:conn:storm')).toBe(0);
+    expect(await redis.client().exists(`bankgate:conn:${devConnection('storm')}`)).toBe(0);
     expect((await accounts(b, 'lock-holder')).status).toBe(200);
   });
 
