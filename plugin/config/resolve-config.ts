@@ -1,3 +1,4 @@
+import { consentSchema, type ConsentConfig, type PaymentsConfig, type UnattendedConfig } from '../consent/config-schema.js';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { ApiManifest } from '../manifest/types.js';
 import type { StoreConfig } from '../store/config-schema.js';
@@ -30,7 +31,11 @@ export interface ResolvedBank {
   readonly apis: ReadonlyMap<string, ResolvedApi>;
   readonly authorizationServer: ParsedBankConfig['authorizationServer'];
   readonly client: { readonly clientId: string; readonly method: ParsedBankConfig['client']['auth']['method']; readonly secret?: string };
-  readonly consent: { readonly scopes: readonly string[]; readonly openid: boolean; readonly extraParams: Readonly<Record<string, string>> };
+  /** `banks.<bank>.consent` with `scopes` resolved (default: every PSU scope of the bank's manifests). */
+  readonly consent: ConsentConfig & { readonly scopes: readonly string[] };
+  /** `banks.<bank>.payments`, when the gateway authorises and follows the bank's payments. */
+  readonly payments?: PaymentsConfig;
+  readonly unattended: UnattendedConfig;
   /** The bank's QWAC (`banks.<bank>.mtls`): data, read and checked by the runtime's transport factory at start. */
   readonly mtls: MtlsConfig;
   /** The QSeal signing key, checked and imported into WebCrypto. */
@@ -46,6 +51,8 @@ export interface ResolvedBank {
 
 export interface ResolvedConfig {
   readonly publicUrl?: string;
+  /** Origins a connection's `returnTo` may point at, besides the gateway's own. */
+  readonly returnToOrigins: readonly string[];
   /** Undefined when none was configured: the gateway then generates one and prints it. */
   readonly devKey?: string;
   readonly callers: ResolvedCallers;
@@ -114,6 +121,7 @@ export async function collectConfig(input: ConfigInput, collector: ProblemCollec
     const auth = bank.client.auth;
     const secret = 'secret' in auth ? collector.read(auth.secret, `${at}.client.auth.secret`) : undefined;
     const signing = await resolveSigning(bank.signing, at, collector, reading);
+    const consent = bank.consent ?? consentSchema.parse({});
     const psuScopes = [...new Set([...apis.values()].flatMap((api) => api.manifest.routes.filter((r) => r.tokenKind === 'psu').flatMap((r) => r.scopes)))].sort();
     banks.set(bankName, {
       name: bankName,
@@ -121,7 +129,9 @@ export async function collectConfig(input: ConfigInput, collector: ProblemCollec
       apis,
       authorizationServer: bank.authorizationServer,
       client: { clientId: bank.client.clientId, method: auth.method, secret },
-      consent: { scopes: bank.consent.scopes ?? psuScopes, openid: bank.consent.openid, extraParams: bank.consent.extraParams },
+      consent: { ...consent, scopes: consent.scopes ?? psuScopes },
+      ...(bank.payments ? { payments: bank.payments } : {}),
+      unattended: bank.unattended,
       mtls: bank.mtls,
       signing,
       transport: bank.transport,
@@ -131,5 +141,5 @@ export async function collectConfig(input: ConfigInput, collector: ProblemCollec
     });
   }
   const callers = resolveCallers(parsed.data.callers, collector);
-  return { publicUrl: parsed.data.publicUrl, devKey: callers.devKey, callers, store: parsed.data.store, validation: parsed.data.validation, banks };
+  return { publicUrl: parsed.data.publicUrl, returnToOrigins: parsed.data.returnToOrigins, devKey: callers.devKey, callers, store: parsed.data.store, validation: parsed.data.validation, banks };
 }

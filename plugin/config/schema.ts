@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ApiManifest } from '../manifest/types.js';
+import { consentSchema, paymentsSchema, unattendedSchema } from '../consent/config-schema.js';
 import { storeSchema } from '../store/config-schema.js';
 import { callersSchema } from '../surface/config-schema.js';
 import { mtlsSchema, signingSchema, transportSchema } from '../transport/config-schema.js';
@@ -55,16 +56,12 @@ export const bankSchema = z.strictObject({
   apis: z.record(name, apiSchema).refine((apis) => Object.keys(apis).length > 0, 'declare at least one API'),
   authorizationServer: z.discriminatedUnion('kind', [staticServerSchema, discoveryServerSchema]),
   client: z.strictObject({ clientId: z.string().min(1), auth: clientAuthSchema }),
-  consent: z
-    .strictObject({
-      /** Scopes asked for when a connection names none; default: every PSU scope of the bank's manifests. */
-      scopes: z.array(z.string().min(1)).optional(),
-      /** OpenID Connect: adds `openid`, sends a nonce and requires a valid id_token. */
-      openid: z.boolean().default(false),
-      /** Extra authorization request parameters, e.g. `{ acr_values: 'L1' }`. */
-      extraParams: z.record(z.string(), z.string()).default({}),
-    })
-    .default({ openid: false, extraParams: {} }),
+  /** How a PSU's consent is obtained (`protocol`: `oauth` by default, `berlin-group`) and the bank's quirks (plugin/consent/config-schema.ts). */
+  consent: consentSchema.optional(),
+  /** How payments initiated through the gateway are authorised and followed (`berlin-group`, `stet`). */
+  payments: paymentsSchema.optional(),
+  /** The unattended-access budget's options (plugin/consent/config-schema.ts). */
+  unattended: unattendedSchema,
   /** The QWAC client certificate presented on every call to this bank (and its token endpoint). */
   mtls: mtlsSchema,
   /** draft-cavage request signing with the QSeal key, for banks that require `Signature`. */
@@ -85,6 +82,11 @@ export const configSchema = z.strictObject({
   /** Public base URL of the gateway, for the OAuth redirect URI `<publicUrl>/callback/<bank>`. */
   publicUrl: z.url().optional(),
   callers: callersSchema,
+  /**
+   * Origins a connection's `returnTo` may point at (`https://app.example.com`), besides the gateway's own: where the
+   * PSU's browser is sent after the consent. Any other `returnTo` is refused (400).
+   */
+  returnToOrigins: z.array(z.url().refine((url) => new URL(url).origin === url.replace(/\/$/, ''), 'must be an origin: scheme, host and port, no path')).default([]),
   /** Check calls against the bank's spec before calling it; check the bank's responses (`report` logs, `enforce` answers 502). */
   validation: z
     .strictObject({ requests: z.boolean().default(true), responses: z.enum(['off', 'report', 'enforce']).default('off') })

@@ -8,7 +8,6 @@ import type { BankResponse, BankTransport } from '../transport/types.js';
 import { createBankOAuth, type BankOAuth } from './authorization-server.js';
 import { callWithClientToken, callWithPsuToken, type SendWithToken } from './call-with-token.js';
 import { ClientCredentialsCache } from './client-credentials.js';
-import { beginConsent, completeConsent, type BeginConsentInput } from './consent.js';
 import { forRequest, type TokenContext } from './context.js';
 import { psuAccessToken } from './psu-access-token.js';
 import { revokeAtBank, type RevocationOutcome } from './revoke.js';
@@ -17,11 +16,9 @@ import { describeTokenMetrics } from './token-metrics.js';
 
 /**
  * Every method that serves an inbound request takes that request's id last (optional): the log lines it
- * causes (a refresh it starts, a consent it completes) carry it as `requestId`.
+ * causes (a refresh it starts) carry it as `requestId`.
  */
 export interface TokenEngine {
-  beginConsent(input: BeginConsentInput, requestId?: string): Promise<{ connection: Connection; authorizeUrl: string }>;
-  completeConsent(bank: string, callbackUrl: URL, requestId?: string): Promise<{ connection: Connection; returnTo?: string }>;
   /** A fresh access token for a PSU connection, refreshed (once, across replicas) when needed. */
   psuAccessToken(connection: Connection, requestId?: string): Promise<string>;
   /**
@@ -72,8 +69,6 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
   const clientTokens = new ClientCredentialsCache(context, new SingleFlight<TokenSet>());
   return {
     store: options.store,
-    beginConsent: (input, requestId) => beginConsent(forRequest(context, requestId), input),
-    completeConsent: (bank, url, requestId) => completeConsent(forRequest(context, requestId), bank, url),
     psuAccessToken: async (connection, requestId) => psuAccessToken(context, refreshes, connection, requestId),
     callWithPsuToken: (connection, idempotent, send, requestId) => callWithPsuToken(context, refreshes, connection, idempotent, send, requestId),
     clientAccessToken: (bank, scopes) => clientTokens.accessToken(bank, scopes),
