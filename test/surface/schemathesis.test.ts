@@ -10,10 +10,10 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../vault/redis-server.js';
 import { consentHeadlessly } from '../../sandbox/headless-consent.js';
 import type { SandboxFile } from '../../sandbox/sandbox-file.js';
 
@@ -26,13 +26,6 @@ let gateway: ChildProcess;
 let output = '';
 let base: string;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const call = (path: string, init: RequestInit = {}) => fetch(base + path, { ...init, headers: { authorization: `Bearer ${DEV_KEY}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
 
