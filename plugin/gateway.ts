@@ -23,7 +23,7 @@ import { buildSurfaceDocument } from './surface/surface-document.js';
 import { problemReply, problemResponse } from './surface/problem.js';
 import { RouteTable } from './surface/route-table.js';
 import { requestId, type RequestIdVariables } from './surface/request-id.js';
-import { createSpecValidator } from './surface/validation/spec-validator.js';
+import { ajvCompiler, createSpecValidator, precompiledCompiler } from './surface/validation/spec-validator.js';
 import { createTokenEngine, type TokenEngine } from './tokens/token-engine.js';
 import { createBankTransport } from './transport/bank-transport.js';
 import type { BankTransport } from './transport/types.js';
@@ -144,7 +144,10 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
 
   const authenticate = createCallerAuthenticator({ callers: config.callers, devKey, jwks: options.jwks });
   const documents = new Map([...config.banks.values()].flatMap((bank) => [...bank.apis.values()].flatMap((api) => (api.document ? [[`${bank.name}/${api.name}`, api.document as Record<string, unknown>] as const] : []))));
-  const validator = config.validation.requests || config.validation.responses !== 'off' ? createSpecValidator({ documents, responses: config.validation.responses, log, metrics }) : undefined;
+  // Validators compiled at generate time where configured (the only ones a runtime without code generation has).
+  const precompiled = new Map([...config.banks.values()].flatMap((bank) => [...bank.apis.values()].flatMap((api) => (api.document && api.validators ? [[`${bank.name}/${api.name}`, api.validators.validators] as const] : []))));
+  const compiler = precompiledCompiler(precompiled, ajvCompiler(documents));
+  const validator = config.validation.requests || config.validation.responses !== 'off' ? createSpecValidator({ documents, responses: config.validation.responses, log, metrics, compiler }) : undefined;
   const headerPolicies = new Map([...config.banks.values()].map((bank) => [bank.name, { static: bank.headers }]));
   const bankCalls = createBankCalls({ table: routes, engine, consent, transports, log, metrics, validator: validator && (config.validation.requests ? validator : { checkRequest() {}, checkResponse: validator.checkResponse }), headerPolicy: (bank) => headerPolicies.get(bank)! });
   const tracingOptions = { serviceName: 'bankgate', ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}) };

@@ -20,7 +20,7 @@ export { prepareSigning, resolveSigningOptions, type ResolvedSigning, type Signi
 export { createRequestSigner, type RequestSigner } from './transport/request-signer.js';
 export { classifyTransportError } from './transport/classify-error.js';
 export { reportExpiry, type ExpiringCertificate } from './transport/certificate-expiry.js';
-export type { ApiManifest, RouteManifest, TokenKind } from './manifest/types.js';
+export type { ApiManifest, PrecompiledValidatorModule, RouteManifest, TokenKind } from './manifest/types.js';
 export type { Connection, ConnectionStore, TokenSet } from './store/connection.js';
 export type { StoreConfig } from './store/config-schema.js';
 export { createMemoryStore } from './store/memory-store.js';

@@ -1,6 +1,6 @@
 import { consentSchema, type ConsentConfig, type PaymentsConfig, type UnattendedConfig } from '../consent/config-schema.js';
 import { BankgateError } from '../errors/bankgate-error.js';
-import type { ApiManifest } from '../manifest/types.js';
+import type { ApiManifest, PrecompiledValidatorModule } from '../manifest/types.js';
 import type { StoreConfig } from '../store/config-schema.js';
 import { resolveCallers, type ResolvedCallers } from '../surface/resolve-callers.js';
 import type { MtlsConfig, TransportConfig } from '../transport/config-schema.js';
@@ -19,6 +19,8 @@ export interface ResolvedApi {
   readonly baseUrl: URL;
   /** The bank's normalised OpenAPI document of this API, when configured: validation and /openapi.json use it. */
   readonly document?: Readonly<Record<string, unknown>>;
+  /** The document's precompiled validators (`apis.<api>.validators`), when configured. */
+  readonly validators?: PrecompiledValidatorModule;
   /** This API's own QWAC, when `apis.<api>.mtls` overrides the bank's: data, read by the runtime's transport factory. */
   readonly mtls?: MtlsConfig;
   /** The token of operations declaring `Authorization` without a scheme (`apis.<api>.authorization`, else the bank's). */
@@ -116,7 +118,7 @@ export async function collectConfig(input: ConfigInput, collector: ProblemCollec
       if (baseUrl.protocol !== 'https:') collector.add(`${at}.apis.${apiName}.baseUrl: ${base} is not https; banks are only called over TLS`);
       const authorization = api.authorization ?? bank.authorization;
       checkApiCredentials({ bank: bankName, api: apiName }, api.manifest.routes, bank.credentials, authorization, collector);
-      apis.set(apiName, { name: apiName, manifest: api.manifest, baseUrl, document: api.document, ...(api.mtls ? { mtls: api.mtls } : {}), ...(authorization ? { authorization } : {}) });
+      apis.set(apiName, { name: apiName, manifest: api.manifest, baseUrl, document: api.document, ...(api.validators ? { validators: api.validators } : {}), ...(api.mtls ? { mtls: api.mtls } : {}), ...(authorization ? { authorization } : {}) });
     }
     const auth = bank.client.auth;
     const secret = 'secret' in auth ? collector.read(auth.secret, `${at}.client.auth.secret`) : undefined;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApiManifest } from '../manifest/types.js';
+import type { ApiManifest, PrecompiledValidatorModule } from '../manifest/types.js';
 import { consentSchema, paymentsSchema, unattendedSchema } from '../consent/config-schema.js';
 import { storeSchema } from '../store/config-schema.js';
 import { callersSchema } from '../surface/config-schema.js';
@@ -47,8 +47,21 @@ const apiSchema = z.strictObject({
   mtls: mtlsSchema.optional(),
   /** The normalised OpenAPI document (`generated/<bank>/<api>/openapi.json`): enables validation and full schemas in /openapi.json. */
   document: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * The document's validators compiled at generate time (`generated/<bank>/<api>/validators.js`): used on every
+   * runtime, and what validates on one that cannot compile code (Cloudflare Workers).
+   */
+  validators: z
+    .custom<PrecompiledValidatorModule>(
+      (value) => typeof value === 'object' && value !== null && typeof (value as PrecompiledValidatorModule).specSha256 === 'string' && typeof (value as PrecompiledValidatorModule).validators === 'object',
+      'must be the default export of generated/<bank>/<api>/validators.js',
+    )
+    .optional(),
   /** The token of operations that declare `Authorization` without a security scheme (plugin/config/credentials-schema.ts). */
   authorization: authorizationChoiceSchema.optional(),
+}).refine((api) => !api.validators || api.validators.specSha256 === api.manifest.specSha256, {
+  path: ['validators'],
+  message: 'were generated from another spec than the manifest (specSha256 differs): use validators.js from the same generated/<bank>/<api>/ as routes.ts',
 });
 
 export const bankSchema = z.strictObject({

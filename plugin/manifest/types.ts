@@ -97,3 +97,29 @@ export interface ApiManifest {
   readonly sdkWithheld?: string;
   readonly routes: readonly RouteManifest[];
 }
+
+/** What a schema validator reports of one violation (a subset of Ajv's `ErrorObject`). */
+export interface SchemaError {
+  readonly keyword: string;
+  readonly instancePath: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly message?: string;
+}
+
+/** A compiled schema: true when `data` is valid, else false with `errors` set. */
+export interface SchemaValidator {
+  (data: unknown): boolean;
+  errors?: readonly SchemaError[] | null;
+}
+
+/**
+ * `generated/<bank>/<api>/validators.js`: Ajv's standalone code for every schema the gateway validates this API's
+ * calls and answers with, compiled at generate time for runtimes that cannot compile code (Cloudflare Workers).
+ * Passed as `apis.<api>.validators` beside the manifest it was generated with (same `specSha256`).
+ */
+export interface PrecompiledValidatorModule {
+  /** The manifest's `specSha256`: the normalised document these validators were compiled from. */
+  readonly specSha256: string;
+  /** By `schemaKey(kind, schema)` (plugin/surface/validation/spec-validator.ts). */
+  readonly validators: Readonly<Record<string, SchemaValidator>>;
+}

@@ -31,6 +31,8 @@ export interface Tools {
   readonly openapiGenerator: string;
   readonly openapiTypescript: string;
   readonly swagger2openapi: string;
+  /** Ajv, whose standalone code `validators.js` is. */
+  readonly ajv: string;
   /** SHA-256 over bankgate's generator code (scripts/generate and what it renders with). */
   readonly bankgate: string;
 }
@@ -66,6 +68,7 @@ export function toolVersions(toolRoot: string): Promise<Tools> {
       openapiGenerator: generatorConfig['generator-cli'].version,
       openapiTypescript: await version('openapi-typescript'),
       swagger2openapi: await version('swagger2openapi'),
+      ajv: await version('ajv'),
       bankgate: await codeHash(toolRoot),
     };
   })();

@@ -20,6 +20,7 @@ import { dropRefSiblings } from './ref-siblings.js';
 import { renderRoutesTs } from './render-routes.js';
 import { validateSpec } from './validate.js';
 import { validationCoverage, withCoverage } from './validation-coverage.js';
+import { renderValidatorsDts, renderValidatorsJs } from './precompile-validators.js';
 import { typeCheckSdks } from './sdk-typecheck.js';
 import { generateSdks, modelNameMappings } from './write-sdk.js';
 import { renderSchemaTs } from './write-typescript.js';
@@ -80,8 +81,8 @@ interface Normalised {
 /**
  * The whole pipeline for a set of specs: apply overlays and validate every spec first (reporting all problems of all
  * specs), then convert, normalise, derive missing operationIds and write `openapi.json`; start the SDKs (one
- * generator run, a JVM of its own) and meanwhile render `schema.ts` and check validation coverage; then type-check
- * the new SDKs (one that does not compile is withheld, its reason in the manifest), write `routes.ts` and last
+ * generator run, a JVM of its own) and meanwhile render `schema.ts`, check validation coverage and render the
+ * precompiled validators (`validators.js`); then type-check the new SDKs (one that does not compile is withheld, its reason in the manifest), write `routes.ts` and last
  * `.generation.json`. Writes only under each job's `outDir`; callers make the result visible atomically.
  */
 export async function generate({ toolRoot, typesModule, jobs, compare, warn }: GenerateOptions): Promise<GeneratedApi[]> {
@@ -126,7 +127,10 @@ export async function generate({ toolRoot, typesModule, jobs, compare, warn }: G
   for (const { job, doc, manifest } of normalised) {
     try {
       await writeFile(join(job.outDir, 'schema.ts'), await renderSchemaTs(doc, job.source, job.file));
-      rendered.push({ job, doc, manifest: await describeCoverage(job, doc, manifest, warn) });
+      const described = await describeCoverage(job, doc, manifest, warn);
+      await writeFile(join(job.outDir, 'validators.js'), await renderValidatorsJs(described, doc, job.source));
+      await writeFile(join(job.outDir, 'validators.d.ts'), renderValidatorsDts(job.source, typesImport(typesModule, job.finalDir)));
+      rendered.push({ job, doc, manifest: described });
     } catch (error) {
       problems.push(...toProblems(error));
     }

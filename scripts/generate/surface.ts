@@ -55,6 +55,6 @@ function surfaceInputs(apis: readonly SurfaceApiDir[]): Parameters<typeof render
   return {
     spec: { source: 'generated/<bank>/<api>/openapi.json', sha256: createHash('sha256').update(apis.map((a) => `${a.bank}/${a.api}=${a.key}`).sort().join('\n')).digest('hex') },
     overlays: [],
-    tools: { openapiGenerator: '', openapiTypescript: '', swagger2openapi: '', bankgate: '' },
+    tools: { openapiGenerator: '', openapiTypescript: '', swagger2openapi: '', ajv: '', bankgate: '' },
   };
 }

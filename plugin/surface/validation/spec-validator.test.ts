@@ -6,7 +6,7 @@ import { BankgateError } from '../../errors/bankgate-error.js';
 import { silentLogger } from '../../log.js';
 import { MetricsRegistry } from '../../observability/metrics.js';
 import { RouteTable, type RouteMatch } from '../route-table.js';
-import { createSpecValidator, type Violation } from './spec-validator.js';
+import { ajvCompiler, createSpecValidator, precompiledCompiler, type SchemaCompiler, type Violation } from './spec-validator.js';
 
 const bank = (name: string, apis: Record<string, { manifest: ApiManifest }>) =>
   ({ name, apis: new Map(Object.entries(apis).map(([api, { manifest }]) => [api, { name: api, manifest, baseUrl: new URL(manifest.servers[0]!) }])) }) as unknown as ResolvedBank;
@@ -16,8 +16,17 @@ const docs = new Map<string, Record<string, unknown>>([
   ['seb/pis', documents.seb.pis as Record<string, unknown>],
   ['sg/pisp', documents.sg.pisp as Record<string, unknown>],
 ]);
-const metrics = new MetricsRegistry();
-const validator = createSpecValidator({ documents: docs, responses: 'enforce', log: silentLogger, metrics });
+import sebAisValidators from '../../../generated/seb/ais/validators.js';
+import sebPisValidators from '../../../generated/seb/pis/validators.js';
+import sgPispValidators from '../../../generated/sg/pisp/validators.js';
+
+const precompiled = new Map([['seb/ais', sebAisValidators.validators], ['sg/pisp', sgPispValidators.validators], ['seb/pis', sebPisValidators.validators]]);
+/** Stands for a runtime that cannot compile (workerd): any schema not precompiled fails to compile, as there. */
+const noCodeGeneration: SchemaCompiler = {
+  compile() {
+    throw new EvalError('Code generation from strings disallowed for this context');
+  },
+};
 
 function match(method: string, path: string): RouteMatch {
   const found = table.match(method, path.split('/').filter(Boolean));
@@ -46,7 +55,20 @@ const request = (options: { query?: string; headers?: Record<string, string>; bo
 const psu = { 'PSU-IP-Address': '203.0.113.7' };
 const payment = { instructedAmount: { currency: 'SEK', amount: '100.00' }, debtorAccount: { iban: 'SE1' }, creditorAccount: { iban: 'SE2' }, creditorName: 'ACME' };
 
-describe('createSpecValidator against the generated documents', () => {
+describe.each([
+  ['Ajv at run time', () => undefined],
+  ['only the precompiled validators (generated/<bank>/<api>/validators.js), as on workerd', () => precompiledCompiler(precompiled, noCodeGeneration)],
+])('createSpecValidator against the generated documents, %s', (_, compiler) => {
+  const metrics = new MetricsRegistry();
+  const validator = createSpecValidator({ documents: docs, responses: 'enforce', log: silentLogger, metrics, ...(compiler() ? { compiler: compiler()! } : {}) });
+
+  it('compiles every schema of the operations (none unusable)', () => {
+    for (const route of ['GET /seb/ais/accounts', 'GET /seb/ais/accounts/acc-1/transactions', 'POST /seb/pis/payments/sepa-credit-transfers', 'POST /sg/pisp/payment-requests']) {
+      const [method, path] = route.split(' ') as [string, string];
+      expect(validator.coverage(match(method, path)), route).toEqual([]);
+    }
+  });
+
   it('accepts a request that matches the spec', () => {
     expect(violationsOf(() => validator.checkRequest(match('GET', '/seb/ais/accounts'), request({ query: 'withBalance=true', headers: psu })))).toEqual([]);
     expect(violationsOf(() => validator.checkRequest(match('POST', '/seb/pis/payments/sepa-credit-transfers'), request({ headers: psu, body: payment })))).toEqual([]);
@@ -88,5 +110,35 @@ describe('createSpecValidator against the generated documents', () => {
     // A bank that answers garbage under a JSON media type is refused, not passed on.
     const garbage = { status: 200, headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode('<html>maintenance</html>') };
     expect(violationsOf(() => validator.checkResponse(match('GET', '/seb/ais/accounts'), garbage))).toEqual([{ in: 'response', at: 'response', message: 'is not valid JSON' }]);
+  });
+});
+
+describe('precompiled validators (generated/<bank>/<api>/validators.js)', () => {
+  // The sandbox banks' APIs (what the Worker mounts); UK OB's are generated the same way, and cost seconds to compile.
+  const everyApi = Object.entries(manifests).filter(([bankName]) => bankName !== 'ukob').flatMap(([bankName, apis]) => Object.entries(apis).map(([api, manifest]) => ({ key: `${bankName}/${api}`, manifest: manifest as ApiManifest })));
+
+  it('cover every schema that Ajv compiles at run time, for every API of the sandbox banks (bg, seb, sg)', async () => {
+    for (const { key, manifest } of everyApi) {
+      const [bankName, api] = key.split('/') as [string, string];
+      const module = ((await import(/* @vite-ignore */ new URL(`../../../generated/${key}/validators.js`, import.meta.url).href)) as { default: { specSha256: string; validators: Record<string, never> } }).default;
+      expect(module.specSha256, key).toBe(manifest.specSha256);
+      const document = (documents as unknown as Record<string, Record<string, Record<string, unknown>>>)[bankName]![api]!;
+      const one = new Map([[key, document]]);
+      const atRunTime = createSpecValidator({ documents: one, responses: 'report', log: silentLogger, metrics: new MetricsRegistry(), compiler: ajvCompiler(one) });
+      const aheadOfTime = createSpecValidator({ documents: one, responses: 'report', log: silentLogger, metrics: new MetricsRegistry(), compiler: precompiledCompiler(new Map([[key, module.validators]]), noCodeGeneration) });
+      for (const route of manifest.routes) {
+        const routeMatch = { mounted: { bank: { name: bankName }, api: { name: api }, route }, params: {} } as unknown as RouteMatch;
+        expect(aheadOfTime.coverage(routeMatch), `${key} ${route.operationId}`).toEqual(atRunTime.coverage(routeMatch));
+      }
+    }
+  });
+
+  it('a runtime that cannot compile and has no precompiled validators says which module to pass', () => {
+    const validator = createSpecValidator({ documents: docs, responses: 'enforce', log: silentLogger, metrics: new MetricsRegistry(), compiler: precompiledCompiler(new Map(), noCodeGeneration) });
+    const coverage = validator.coverage(match('GET', '/seb/ais/accounts'));
+    expect(coverage.length).toBeGreaterThan(0);
+    expect(coverage[0]).toMatch(/this runtime cannot compile validators \(Code generation from strings disallowed for this context\): pass apis\.<api>\.validators: the default export of generated\/seb\/ais\/validators\.js/);
+    // Unvalidated, and counted as such: never silently.
+    expect(violationsOf(() => validator.checkRequest(match('GET', '/seb/ais/accounts'), request({ query: 'withBalance=maybe' })))).toEqual([]);
   });
 });

@@ -1,7 +1,8 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { BankgateError } from '../../errors/bankgate-error.js';
 import type { Logger } from '../../log.js';
+import type { SchemaError, SchemaValidator } from '../../manifest/types.js';
 import type { MetricsRegistry } from '../../observability/metrics.js';
 import type { BankResponse } from '../../transport/types.js';
 import { isOwnedHeader } from '../owned-headers.js';
@@ -40,10 +41,10 @@ interface CompiledOperation {
   readonly queryNames: ReadonlySet<string>;
   /** Query parameters the gateway fills with an API key (route.credentials). */
   readonly credentialQuery: ReadonlySet<string>;
-  readonly params: Record<'path' | 'query' | 'header', ValidateFunction | undefined>;
+  readonly params: Record<'path' | 'query' | 'header', SchemaValidator | undefined>;
   /** Per declared body media type (as spelled) whose JSON schema compiled. */
-  readonly bodies: Map<string, ValidateFunction>;
-  readonly responses: Map<string, ValidateFunction>;
+  readonly bodies: Map<string, SchemaValidator>;
+  readonly responses: Map<string, SchemaValidator>;
   /** Parameters whose schemas did not compile: they go unvalidated (and counted). */
   readonly paramsUnusable: boolean;
   /** Declared PSU headers whose format the gateway checks (psu-headers.ts). */
@@ -54,21 +55,119 @@ interface CompiledOperation {
   readonly unvalidatedCalls: { body: { inc(): void }; parameters: { inc(): void } };
 }
 
+/** Which Ajv a schema compiles with: bodies and responses as sent, or parameters coerced from their strings. */
+export type SchemaKind = 'body' | 'parameters';
+
+/**
+ * Compiles one schema of an operation. The schema's `$ref`s are local to the bank's document (`#/paths/…`),
+ * which `documentKey` (`<bank>/<api>`) names. Throws when the schema cannot be compiled.
+ */
+export interface SchemaCompiler {
+  compile(documentKey: string, kind: SchemaKind, schema: object): SchemaValidator;
+}
+
+/** Validators compiled ahead of time (`generated/<bank>/<api>/validators.js`), by `schemaKey`. */
+export type PrecompiledValidators = Readonly<Record<string, SchemaValidator>>;
+
+/** The Ajv options the gateway validates with, shared by the compilers at run time and at generate time. */
+export const AJV_OPTIONS = { strict: false, allErrors: true, validateSchema: false, discriminator: false, logger: false } as const;
+/** Parameters arrive as strings: coerced to their schema's type (and to arrays). */
+export const PARAMETER_AJV_OPTIONS = { ...AJV_OPTIONS, coerceTypes: 'array' } as const;
+
+/** Names one operation schema among a document's precompiled validators. */
+export function schemaKey(kind: SchemaKind, schema: object): string {
+  return `${kind} ${JSON.stringify(schema)}`;
+}
+
+/** The `$id` a bank's document is added to Ajv under. */
+export function documentId(documentKey: string): string {
+  return `https://bankgate.invalid/specs/${documentKey}.json`;
+}
+
+/** The schema with its document-local `$ref`s (`#/…`) pointing into the document added under `id`. */
+export function rebaseRefs(schema: unknown, id: string): unknown {
+  if (Array.isArray(schema)) return schema.map((item) => rebaseRefs(item, id));
+  if (!schema || typeof schema !== 'object') return schema;
+  return Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, key === '$ref' && typeof value === 'string' && value.startsWith('#') ? `${id}${value}` : rebaseRefs(value, id)]));
+}
+
+/**
+ * Ajv, compiling at run time (the schema dialect of `schema-dialect.ts`; formats from ajv-formats). Needs code
+ * generation from strings: on a runtime that forbids it (workerd) every compile throws.
+ */
+export function ajvCompiler(documents: ReadonlyMap<string, Record<string, unknown>>, code?: { source: true }): SchemaCompiler & { readonly ajv: Record<SchemaKind, Ajv> } {
+  const ajv = { body: addFormats(new Ajv({ ...AJV_OPTIONS, ...(code ? { code } : {}) })), parameters: addFormats(new Ajv({ ...PARAMETER_AJV_OPTIONS, ...(code ? { code } : {}) })) };
+  for (const [key, document] of documents) {
+    // The spec's OpenAPI 3.0 / Swagger dialect, rewritten into the one Ajv compiles (schema-dialect.ts).
+    const dialect = toValidatorDialect(document);
+    ajv.body.addSchema(dialect, documentId(key));
+    ajv.parameters.addSchema(dialect, documentId(key));
+  }
+  return {
+    ajv,
+    compile: (documentKey, kind, schema) => ajv[kind].compile(rebaseRefs(schema, documentId(documentKey)) as object),
+  };
+}
+
+/**
+ * The validators generated ahead of time, for runtimes that cannot compile (workerd); a schema they lack is
+ * compiled by `fallback`. Both give the same function: the precompiled one is Ajv's own code for it.
+ */
+export function precompiledCompiler(tables: ReadonlyMap<string, PrecompiledValidators>, fallback: SchemaCompiler): SchemaCompiler {
+  return {
+    compile(documentKey, kind, schema) {
+      const table = tables.get(documentKey);
+      const key = schemaKey(kind, schema);
+      if (table && Object.hasOwn(table, key)) return table[key]!;
+      try {
+        return fallback.compile(documentKey, kind, schema);
+      } catch (error) {
+        // workerd: `EvalError: Code generation from strings disallowed`. Say what makes it validate there.
+        if (!(error instanceof EvalError)) throw error;
+        const fix = table ? `regenerate generated/${documentKey}/validators.js (npm run generate)` : `pass apis.<api>.validators: the default export of generated/${documentKey}/validators.js`;
+        throw new Error(`this runtime cannot compile validators (${error.message}): ${fix}`, { cause: error });
+      }
+    },
+  };
+}
+
+/** The schemas the validator compiles for one operation, with document-local `$ref`s. */
+export interface OperationSchemas {
+  readonly params: Record<'path' | 'query' | 'header', object | undefined>;
+  /** Per declared body media type with a JSON schema. */
+  readonly bodies: ReadonlyArray<{ readonly mediaType: string; readonly pointer: string; readonly schema: object }>;
+  readonly responses: ReadonlyArray<{ readonly status: string; readonly pointer: string; readonly schema: object }>;
+}
+
+/** The schemas of an operation's parameters, bodies and responses, as `createSpecValidator` compiles them. */
+export function operationSchemas(pointers: OperationSchemaPointers): OperationSchemas {
+  const ref = (pointer: string) => ({ $ref: `#${encodeURI(pointer)}` });
+  // Header names are case-insensitive, so they are validated lower-case; path and query names are not.
+  const paramSchema = (list: OperationSchemaPointers['params']['query'], lower = false) => {
+    const key = (name: string) => (lower ? name.toLowerCase() : name);
+    return list.length === 0 ? undefined : { type: 'object', properties: Object.fromEntries(list.map((p) => [key(p.name), ref(p.pointer)])), required: list.filter((p) => p.required).map((p) => key(p.name)) };
+  };
+  return {
+    params: { path: paramSchema(pointers.params.path), query: paramSchema(pointers.params.query), header: paramSchema(ownHeaders(pointers), true) },
+    bodies: (pointers.body?.mediaTypes ?? []).flatMap((mediaType) => {
+      const pointer = pointers.body!.schemas[mediaType];
+      return pointer ? [{ mediaType, pointer, schema: ref(pointer) }] : [];
+    }),
+    responses: Object.entries(pointers.responses).flatMap(([status, pointer]) => (pointer ? [{ status, pointer, schema: ref(pointer) }] : [])),
+  };
+}
+
+/** The declared headers the caller sends (not those the gateway owns). */
+const ownHeaders = (pointers: OperationSchemaPointers) => pointers.params.header.filter((p) => !isOwnedHeader(p.name.toLowerCase()));
+
 /**
  * Validates calls against the bank's own OpenAPI document (the normalised `generated/<bank>/<api>/openapi.json`):
  * path, query and header parameters (coerced from strings) and JSON bodies. Operations are compiled on first
- * use; `$ref`s resolve inside the bank's document.
+ * use (`compiler`: Ajv at run time by default; `precompiledCompiler` where the runtime cannot compile);
+ * `$ref`s resolve inside the bank's document.
  */
-export function createSpecValidator(options: { documents: ReadonlyMap<string, Record<string, unknown>>; responses: ResponseValidation; log: Logger; metrics: MetricsRegistry }): SpecValidator {
-  const ajvOptions = { strict: false, allErrors: true, validateSchema: false, discriminator: false, logger: false } as const;
-  const bodies_ = addFormats(new Ajv(ajvOptions));
-  const parameters = addFormats(new Ajv({ ...ajvOptions, coerceTypes: 'array' }));
-  for (const [key, document] of options.documents) {
-    // The spec's OpenAPI 3.0 / Swagger dialect, rewritten into the one Ajv compiles (schema-dialect.ts).
-    const dialect = toValidatorDialect(document);
-    bodies_.addSchema(dialect, idOf(key));
-    parameters.addSchema(dialect, idOf(key));
-  }
+export function createSpecValidator(options: { documents: ReadonlyMap<string, Record<string, unknown>>; responses: ResponseValidation; log: Logger; metrics: MetricsRegistry; compiler?: SchemaCompiler }): SpecValidator {
+  const compiler = options.compiler ?? ajvCompiler(options.documents);
   const compiled = new Map<string, CompiledOperation | null>();
   // The same operation, by its mounted route: no key string to build on every call.
   const byRoute = new WeakMap<RouteMatch['mounted'], CompiledOperation | null>();
@@ -101,12 +200,12 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
     const pointers = document && operationSchemaPointers(document, route);
     let result: CompiledOperation | null = null;
     if (pointers) {
-      const id = idOf(`${bank.name}/${api.name}`);
-      const ref = (pointer: string) => ({ $ref: `${id}#${encodeURI(pointer)}` });
+      const documentKey = `${bank.name}/${api.name}`;
+      const schemas = operationSchemas(pointers);
       const unvalidated: string[] = [];
-      const tryCompile = (ajv: Ajv, schema: object, what: string, pointer?: string): ValidateFunction | undefined => {
+      const tryCompile = (kind: SchemaKind, schema: object, what: string, pointer?: string): SchemaValidator | undefined => {
         try {
-          return ajv.compile(schema);
+          return compiler.compile(documentKey, kind, schema);
         } catch (error) {
           const reason = (error as Error).message.slice(0, 200);
           unvalidated.push(`${what}: ${pointer ? `schema at #${pointer} ` : ''}does not compile (${reason})`);
@@ -114,20 +213,15 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
           return undefined;
         }
       };
-      // Header names are case-insensitive, so they are validated lower-case; path and query names are not.
-      const paramSchema = (list: OperationSchemaPointers['params']['query'], lower = false) => {
-        const key = (name: string) => (lower ? name.toLowerCase() : name);
-        return list.length === 0 ? undefined : tryCompile(parameters, { type: 'object', properties: Object.fromEntries(list.map((p) => [key(p.name), ref(p.pointer)])), required: list.filter((p) => p.required).map((p) => key(p.name)) }, 'parameters');
-      };
-      const ownHeaders = pointers.params.header.filter((p) => !isOwnedHeader(p.name.toLowerCase()));
-      const params = { path: paramSchema(pointers.params.path), query: paramSchema(pointers.params.query), header: paramSchema(ownHeaders, true) };
-      const paramsUnusable = (['path', 'query'] as const).some((where) => pointers.params[where].length > 0 && !params[where]) || (ownHeaders.length > 0 && !params.header);
-      const bodies = new Map<string, ValidateFunction>();
+      const paramSchema = (where: 'path' | 'query' | 'header') => (schemas.params[where] ? tryCompile('parameters', schemas.params[where], 'parameters') : undefined);
+      const params = { path: paramSchema('path'), query: paramSchema('query'), header: paramSchema('header') };
+      const paramsUnusable = (['path', 'query', 'header'] as const).some((where) => schemas.params[where] !== undefined && !params[where]);
+      const bodies = new Map<string, SchemaValidator>();
       for (const type of pointers.body?.mediaTypes ?? []) {
-        const pointer = pointers.body!.schemas[type];
-        const fn = pointer ? tryCompile(bodies_, ref(pointer), `request body ${type}`, pointer) : undefined;
+        const body = schemas.bodies.find((b) => b.mediaType === type);
+        const fn = body ? tryCompile('body', body.schema, `request body ${type}`, body.pointer) : undefined;
         if (fn) bodies.set(type, fn);
-        else if (!pointer && !pointers.body!.binary.includes(type)) unvalidated.push(`request body as ${type}: no JSON schema to validate it against; forwarded as sent`);
+        else if (!body && !pointers.body!.binary.includes(type)) unvalidated.push(`request body as ${type}: no JSON schema to validate it against; forwarded as sent`);
       }
       const labels = { bank: bank.name, api: api.name, operation: route.operationId };
       result = {
@@ -136,8 +230,8 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
         credentialQuery: new Set((route.credentials ?? []).flatMap((c) => (c.type === 'apiKey' && c.in === 'query' ? [c.name] : []))),
         params,
         bodies,
-        responses: new Map(Object.entries(pointers.responses).flatMap(([status, pointer]) => {
-          const fn = pointer ? tryCompile(bodies_, ref(pointer), `response ${status}`, pointer) : undefined;
+        responses: new Map(schemas.responses.flatMap(({ status, pointer, schema }) => {
+          const fn = tryCompile('body', schema, `response ${status}`, pointer);
           return fn ? [[status, fn] as const] : [];
         })),
         paramsUnusable,
@@ -268,11 +362,7 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
   };
 }
 
-function idOf(key: string): string {
-  return `https://bankgate.invalid/specs/${key}.json`;
-}
-
-function collect(validate: ValidateFunction | undefined, data: Record<string, unknown>, where: 'path' | 'query' | 'header', out: Violation[], declared?: { name: string }[]) {
+function collect(validate: SchemaValidator | undefined, data: Record<string, unknown>, where: 'path' | 'query' | 'header', out: Violation[], declared?: { name: string }[]) {
   if (!validate || validate(data)) return;
   for (const error of validate.errors!) {
     const violation = toViolation(where, error);
@@ -283,7 +373,7 @@ function collect(validate: ValidateFunction | undefined, data: Record<string, un
   }
 }
 
-function toViolation(where: Violation['in'], error: ErrorObject): Violation {
+function toViolation(where: Violation['in'], error: SchemaError): Violation {
   const segments = error.instancePath.split('/').slice(1).map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (error.keyword === 'required') segments.push((error.params as { missingProperty: string }).missingProperty);
   let at: string;
