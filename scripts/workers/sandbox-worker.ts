@@ -4,8 +4,14 @@
  * (QWAC_SEB, QWAC_SG: in production `mtls_certificates`, locally the service-binding stand-in with workerd
  * `tlsOptions`), the sandbox's URLs come from the var BANKGATE_SANDBOX (the JSON of .bankgate/sandbox.json),
  * and the secrets from env (SEB_CLIENT_SECRET, SG_SIGNING_KEY, BANKGATE_STORE_KEY, BANKGATE_DEV_KEY).
+ * workerd cannot compile validators: each API brings its precompiled ones (generated/<bank>/<api>/validators.js).
  */
 import { documents, manifests } from '../../generated/index.js';
+import sebAisValidators from '../../generated/seb/ais/validators.js';
+import sebPisValidators from '../../generated/seb/pis/validators.js';
+import sgAispValidators from '../../generated/sg/aisp/validators.js';
+import sgCbpiiValidators from '../../generated/sg/cbpii/validators.js';
+import sgPispValidators from '../../generated/sg/pisp/validators.js';
 import type { BankgateConfig } from '../../plugin/index.js';
 import { BankgateStoreObject, createWorkersHandler, type WorkersEnv } from '../../plugin/adapter/workers/index.js';
 import type { SandboxFile } from '../../sandbox/sandbox-file.js';
@@ -24,8 +30,8 @@ export function sandboxConfig(env: WorkersEnv): BankgateConfig {
       seb: {
         displayName: 'SEB (sandbox)',
         apis: {
-          ais: { manifest: manifests.seb.ais, document: documents.seb.ais, baseUrl: seb.apis.ais! },
-          pis: { manifest: manifests.seb.pis, document: documents.seb.pis, baseUrl: seb.apis.pis! },
+          ais: { manifest: manifests.seb.ais, document: documents.seb.ais, validators: sebAisValidators, baseUrl: seb.apis.ais! },
+          pis: { manifest: manifests.seb.pis, document: documents.seb.pis, validators: sebPisValidators, baseUrl: seb.apis.pis! },
         },
         authorizationServer: { kind: 'static', issuer: seb.authorizationServer.issuer, authorizationEndpoint: seb.authorizationServer.authorizationEndpoint, tokenEndpoint: seb.authorizationServer.tokenEndpoint },
         client: { clientId: seb.client.clientId, auth: { method: 'client_secret_post', secret: { env: 'SEB_CLIENT_SECRET' } } },
@@ -35,9 +41,9 @@ export function sandboxConfig(env: WorkersEnv): BankgateConfig {
       sg: {
         displayName: 'Société Générale (sandbox)',
         apis: {
-          aisp: { manifest: manifests.sg.aisp, document: documents.sg.aisp, baseUrl: sg.apis.aisp! },
-          pisp: { manifest: manifests.sg.pisp, document: documents.sg.pisp, baseUrl: sg.apis.pisp! },
-          cbpii: { manifest: manifests.sg.cbpii, document: documents.sg.cbpii, baseUrl: sg.apis.cbpii! },
+          aisp: { manifest: manifests.sg.aisp, document: documents.sg.aisp, validators: sgAispValidators, baseUrl: sg.apis.aisp! },
+          pisp: { manifest: manifests.sg.pisp, document: documents.sg.pisp, validators: sgPispValidators, baseUrl: sg.apis.pisp! },
+          cbpii: { manifest: manifests.sg.cbpii, document: documents.sg.cbpii, validators: sgCbpiiValidators, baseUrl: sg.apis.cbpii! },
         },
         authorizationServer: { kind: 'discovery', issuer: sg.authorizationServer.issuer, useMtlsEndpointAliases: true },
         client: { clientId: sg.client.clientId, auth: { method: 'tls_client_auth' } },

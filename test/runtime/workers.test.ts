@@ -14,7 +14,7 @@ import { startSandbox, type RunningSandbox } from '../../sandbox/index.js';
 import type { StatsSnapshot } from '../../sandbox/stats.js';
 import { startWorkersGateway, type WorkersGateway } from '../../scripts/workers/workers-gateway.js';
 import { freePort } from '../vault/redis-server.js';
-import { connectThrough, DEV_KEY, sleep, STORE_KEY } from '../vault/vault-harness.js';
+import { connectThrough, DEV_KEY, sleep, startVaultHarness, STORE_KEY, type VaultHarness } from '../vault/vault-harness.js';
 import { ROOT } from './runtime-process.js';
 import { STORE_CONTRACT } from './store-contract-v2.js';
 
@@ -55,6 +55,47 @@ describe('bankgate inside workerd (Miniflare), Durable Object store, in front of
       expect(seen.clientCertThumbprint).toBe(thumbprintOf(sandbox.file.banks[bank].mtls.certFile));
     }
     expect((await bankRequests('sg')).at(-1)!.headers.signature).toMatch(/rsa-sha256/);
+  });
+
+  it('validates like Node (precompiled validators: workerd cannot compile): malformed requests refused with the same problems, nothing reaching the bank; a bank answer breaking its schema refused the same way', async () => {
+    let node: VaultHarness | undefined;
+    try {
+      node = await startVaultHarness({ store: 'memory' });
+      await node.connect('seb', 'wk-seb');
+      await node.connect('sg', 'wk-sg');
+      const nodeCall = (path: string, init: RequestInit) => fetch(node!.url + path, init);
+      const workersCall = (path: string, init: RequestInit) => fetch(gateway.url + path, init);
+      const payment = { instructedAmount: { currency: 'sek', amount: '1' }, debtorAccount: { iban: 'SE3750000000054400047881' }, creditorAccount: { iban: 'SE2550000000054400047903' } };
+      const malformed: Array<[string, string, RequestInit & { headers: Record<string, string> }, string[]]> = [
+        ['a parameter of the wrong type', '/seb/ais/accounts?withBalance=sometimes', { headers: { 'x-connection-id': 'wk-seb', 'psu-ip-address': '203.0.113.7' } }, ['query.withBalance']],
+        ['a missing required header', '/seb/ais/accounts', { headers: { 'x-connection-id': 'wk-seb' } }, ['header.PSU-IP-Address']],
+        ['a date parameter out of its format (ajv-formats)', '/sg/aisp/accounts/acc-1/transactions?dateFrom=yesterday', { headers: { 'x-connection-id': 'wk-sg', 'psu-ip-address': '203.0.113.7' } }, ['query.dateFrom']],
+        ['a body missing a member and one out of its pattern', '/seb/pis/payments/sepa-credit-transfers', { method: 'POST', headers: { 'x-connection-id': 'wk-seb', 'psu-ip-address': '203.0.113.7', 'content-type': 'application/json' }, body: JSON.stringify(payment) }, ['body/creditorName', 'body/instructedAmount/currency']],
+      ];
+      await fetch(sandbox.file.resetUrl, { method: 'POST' });
+      for (const [what, path, init, at] of malformed) {
+        const headers = { authorization: `Bearer ${DEV_KEY}`, ...init.headers };
+        const [onWorkers, onNode] = await Promise.all([workersCall(path, { ...init, headers }), nodeCall(path, { ...init, headers })]);
+        const [workersProblem, nodeProblem] = (await Promise.all([onWorkers.json(), onNode.json()])) as Array<{ code: string; violations: Array<{ at: string }> }>;
+        expect([onWorkers.status, workersProblem.code], what).toEqual([400, 'bad_request']);
+        expect(workersProblem.violations.map((v) => v.at), what).toEqual(expect.arrayContaining(at));
+        expect({ status: onWorkers.status, code: workersProblem.code, violations: workersProblem.violations }, what).toEqual({ status: onNode.status, code: nodeProblem.code, violations: nodeProblem.violations });
+      }
+      expect((await stats()).banks.seb.resourceCalls).toEqual({});
+      expect((await stats()).banks.sg.resourceCalls).toEqual({});
+
+      // The bank answers 200 with an error body: not the accounts its spec promises (enforced in the sandbox config).
+      const answerBreakingItsSchema = { bank: 'seb', target: 'resource', action: 'status', status: 200, pathPrefix: new URL(sandbox.file.banks.seb.apis.ais!).pathname } as const;
+      await fetch(`${sandbox.file.controlUrl}/faults`, { method: 'POST', body: JSON.stringify([answerBreakingItsSchema]) });
+      await node.faults([answerBreakingItsSchema]);
+      const [onWorkers, onNode] = await Promise.all([call('/seb/ais/accounts', 'wk-seb'), nodeCall('/seb/ais/accounts', { headers: { authorization: `Bearer ${DEV_KEY}`, 'x-connection-id': 'wk-seb', 'psu-ip-address': '203.0.113.7' } })]);
+      const [workersProblem, nodeProblem] = (await Promise.all([onWorkers.json(), onNode.json()])) as Array<{ code: string; bank: string; violations: Array<{ at: string }> }>;
+      expect([onWorkers.status, workersProblem.code, workersProblem.bank]).toEqual([502, 'bank_response_invalid', 'seb']);
+      expect(workersProblem.violations.map((v) => v.at)).toContain('response/accounts');
+      expect({ status: onWorkers.status, code: workersProblem.code, violations: workersProblem.violations }).toEqual({ status: onNode.status, code: nodeProblem.code, violations: nodeProblem.violations });
+    } finally {
+      await node?.close();
+    }
   });
 
   it('after expiry: 50 concurrent calls on the expired, rotating SG token make exactly one refresh (Durable Object store); SEB refreshed too', async () => {
