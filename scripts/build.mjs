@@ -34,8 +34,8 @@ const JS_SOURCES = [
   'bench/lib/bench-bank.ts',
 ];
 const NOT_BUILT = /(\.test|\.fixture|\.d)\.ts$/;
-/** Imported `with { type: 'json' }`: copied beside the JavaScript that imports them. */
-const COPIED = ['generated/*/*/openapi.json'];
+/** Imported `with { type: 'json' }`, or generated as JavaScript (precompiled validators): copied beside their importers. */
+const COPIED = ['generated/*/*/openapi.json', 'generated/*/*/validators.js'];
 
 const require = createRequire(import.meta.url);
 const jsOnly = process.argv.includes('--js');

@@ -87,6 +87,15 @@ describe('resolveConfig (portable: the runtime supplies env and files)', () => {
     expect(problems.some((p) => p.startsWith('banks.b') && p.includes('extra'))).toBe(true);
   });
 
+  it('precompiled validators: kept when generated with the manifest, refused under their path when from another spec', async () => {
+    const env = { B_SECRET: 's3cret', BANKGATE_DEV_KEY: 'k'.repeat(20) };
+    const withValidators = (specSha256: string): BankgateConfig => ({ banks: { b: { ...good.banks.b!, apis: { ais: { manifest, validators: { specSha256, validators: {} } } } } } });
+    const resolved = await resolveConfig(withValidators('x'), source(env));
+    expect(resolved.banks.get('b')!.apis.get('ais')!.validators).toEqual({ specSha256: 'x', validators: {} });
+    expect(await problemsOf(withValidators('y'), source(env))).toEqual([expect.stringMatching(/^banks\.b\.apis\.ais\.validators: were generated from another spec than the manifest/)]);
+    expect(await problemsOf({ banks: { b: { ...good.banks.b!, apis: { ais: { manifest, validators: 'generated/b/ais/validators.js' as never } } } } }, source(env))).toEqual([expect.stringMatching(/^banks\.b\.apis\.ais\.validators: must be the default export of generated/)]);
+  });
+
   it('signing: the key is read and checked at start, problems under banks.<bank>.signing', async () => {
     const withSigning: BankgateConfig = { ...good, banks: { b: { ...good.banks.b!, signing: { keyId: 'k', key: { env: 'QSEAL' } } } } };
     expect(await problemsOf(withSigning, source({ B_SECRET: 's' }))).toEqual(['banks.b.signing.key: environment variable QSEAL is not set']);

@@ -11,15 +11,22 @@ import { build } from 'esbuild';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import type { SandboxFile, SandboxPemPair } from '../../sandbox/sandbox-file.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+/** Run compiled (dist/scripts/workers: `npm run gateway:workers`) or from the sources (tsx, the runtime suite). */
+const COMPILED = import.meta.url.endsWith('.js');
+/** Where the entry's sources are: the repository, or dist/ when compiled. */
+const SOURCES = join(import.meta.dirname, '..', '..');
+const REPOSITORY = COMPILED ? join(SOURCES, '..') : SOURCES;
 /** workerd's own date is 2026-04-26; the Worker asks for no compatibility flag (no nodejs_compat). */
 export const COMPATIBILITY_DATE = '2026-04-01';
 
-/** Bundles the sandbox Worker for workerd: ES module, the conditions Workers resolve, every import inside. */
+/**
+ * Bundles the sandbox Worker for workerd: ES module, the conditions Workers resolve, every import inside. `entry`
+ * is a repository path (`scripts/workers/sandbox-worker.ts`); compiled, its JavaScript under dist/ is bundled.
+ */
 export async function bundleSandboxWorker(entry = 'scripts/workers/sandbox-worker.ts'): Promise<string> {
-  const outfile = join(ROOT, 'dist/workers', entry.replace(/^.*\//, '').replace(/\.ts$/, '.js'));
+  const outfile = join(REPOSITORY, 'dist/workers', entry.replace(/^.*\//, '').replace(/\.ts$/, '.js'));
   await build({
-    entryPoints: [join(ROOT, entry)],
+    entryPoints: [join(SOURCES, COMPILED ? entry.replace(/\.ts$/, '.js') : entry)],
     outfile,
     bundle: true,
     format: 'esm',
