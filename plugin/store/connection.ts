@@ -176,6 +176,12 @@ export interface ConnectionStore {
   /** Releases the lock only when `owner` still holds it (compare-and-delete); false when it did not. */
   releaseLock(name: string, owner: string): Promise<boolean>;
   /**
+   * Optional: resolves when the lock `name` is released or its lease runs out, or after `maxMs`, whichever
+   * comes first (waiters parked on one promise inside the store, as the Durable Object store does), instead
+   * of the refresh's waiters polling the store. Resolving says nothing about who holds the lock now.
+   */
+  awaitLockRelease?(name: string, maxMs: number): Promise<void>;
+  /**
    * Counts one hit in the rolling window `key` when fewer than `limit` hits are in it (atomic check-and-count,
    * shared by every replica); a refused hit is not counted. `limit` ≥ 1.
    */

@@ -12,7 +12,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Takes the connection's refresh lock, or waits until another replica's refresh shows in the store.
- * While the lock is held elsewhere, the store is re-read every ~40 ms: as soon as `stillNeeded` says the
+ * While the lock is held elsewhere, the store is re-read every ~40 ms (or when the store says the lock was
+ * released: `awaitLockRelease`): as soon as `stillNeeded` says the
  * stored connection no longer needs a refresh, that connection is used and no request goes to the bank.
  * A holder that died frees the lock when its TTL runs out; a live holder renews it (`keepLease`) while its
  * refresh runs, so the wait is bounded by the refresh's own timeouts (a BankgateError after those and a TTL).
@@ -28,7 +29,9 @@ export async function acquireRefreshLock(context: TokenContext, connection: Conn
       waited();
       return { held: true, owner };
     }
-    await sleep(POLL_MS / 2 + Math.random() * POLL_MS);
+    // A store that parks waiters on the holder's release (the Durable Object store) is not polled.
+    if (context.store.awaitLockRelease) await context.store.awaitLockRelease(name, Math.max(0, Math.min(context.lockTtlMs, deadline - context.now())));
+    else await sleep(POLL_MS / 2 + Math.random() * POLL_MS);
     const latest = await context.store.get(storageIdOf(connection));
     if (!latest) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connection.id} does not exist (deleted during its refresh)` });
     if (!stillNeeded(latest)) {

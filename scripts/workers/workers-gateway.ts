@@ -68,6 +68,8 @@ export interface WorkersGatewayOptions {
 
 export interface WorkersGateway {
   readonly url: string;
+  /** Sends one operation to the store's Durable Object `name` (store-object.ts), as the Worker would: tests look inside. */
+  storeObject(name: string, operation: unknown): Promise<unknown>;
   dispose(): Promise<void>;
 }
 
@@ -102,5 +104,13 @@ export async function startWorkersGateway(options: WorkersGatewayOptions): Promi
     ...(options.log ? { log: new Log(LogLevel.INFO) } : {}),
   });
   const url = await mf.ready;
-  return { url: url.origin, dispose: () => mf.dispose() };
+  return {
+    url: url.origin,
+    async storeObject(name, operation) {
+      const namespace = (await mf.getDurableObjectNamespace('BANKGATE_STORE')) as unknown as { idFromName(name: string): unknown; get(id: unknown): { fetch(url: string, init: RequestInit): Promise<Response> } };
+      const response = await namespace.get(namespace.idFromName(name)).fetch('https://bankgate-store/', { method: 'POST', body: JSON.stringify(operation) });
+      return response.json();
+    },
+    dispose: () => mf.dispose(),
+  };
 }

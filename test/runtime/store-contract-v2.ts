@@ -116,6 +116,28 @@ export const STORE_CONTRACT: ReadonlyArray<readonly [string, Check]> = [
     },
   ],
   [
+    'awaitLockRelease, where a store has it: at once when free, woken by the release, else after maxMs; the lock untouched',
+    async (store) => {
+      if (!store.awaitLockRelease) return;
+      // Bounds are one-sided and long against the waits: a wait that is not woken lasts its whole maxMs (10 s).
+      let started = Date.now();
+      await store.awaitLockRelease('refresh:w', 10_000);
+      check(Date.now() - started < 5_000, 'a free lock: at once');
+      check(await store.acquireLock('refresh:w', 'a', 20_000), 'a takes the lock');
+      started = Date.now();
+      const waiters = Promise.all(Array.from({ length: 5 }, () => store.awaitLockRelease!('refresh:w', 10_000)));
+      await sleep(200);
+      check(await store.releaseLock('refresh:w', 'a'), 'a releases');
+      await waiters;
+      check(Date.now() - started < 5_000, 'five waiters woken by the release');
+      check(await store.acquireLock('refresh:w', 'b', 20_000), 'b takes the lock');
+      started = Date.now();
+      await store.awaitLockRelease('refresh:w', 300);
+      check(Date.now() - started >= 250, 'not released: the wait lasts maxMs');
+      check(!(await store.acquireLock('refresh:w', 'c', 300)), 'waiting took nothing from the holder');
+    },
+  ],
+  [
     'the same connection id of two owners: two connections, neither sees the other',
     async (store) => {
       await store.create(connection('shared'));

@@ -15,6 +15,8 @@ import type { StatsSnapshot } from '../../sandbox/stats.js';
 import { startWorkersGateway, type WorkersGateway } from '../../scripts/workers/workers-gateway.js';
 import { freePort } from '../vault/redis-server.js';
 import { connectThrough, DEV_KEY, sleep, startVaultHarness, STORE_KEY, type VaultHarness } from '../vault/vault-harness.js';
+import type { Connection } from '../../plugin/store/connection.js';
+import { refreshLockName } from '../../plugin/tokens/refresh-lock.js';
 import { ROOT } from './runtime-process.js';
 import { STORE_CONTRACT } from './store-contract-v2.js';
 
@@ -108,6 +110,31 @@ describe('bankgate inside workerd (Miniflare), Durable Object store, in front of
     expect(after.banks.sg.tokenRequests.refresh_token).toBe(1);
     expect(after.banks.sg.tokenErrors).toEqual({});
     expect(after.banks.seb.tokenRequests.refresh_token).toBe(1);
+  });
+
+  it('two gateways (as two isolates) sharing the Durable Object store: 50 concurrent calls on the expired, rotating SG token make one refresh; the other gateway parks inside the lock object on its in-flight release', async () => {
+    const replicas = await startWorkersGateway({ sandbox: sandbox.file, port: await freePort(), devKey: DEV_KEY, storeKey: STORE_KEY, entry: 'test/runtime/probe/workers-replicas-probe.ts' });
+    try {
+      await connectThrough(replicas.url, sandbox.file, 'sg', 'wk-replicas');
+      await sleep(AFTER_EXPIRY_MS);
+      await fetch(sandbox.file.resetUrl, { method: 'POST' });
+      // The refresh holds the lock for at least a second: every call of the other gateway arrives while it does.
+      await fetch(`${sandbox.file.controlUrl}/faults`, { method: 'POST', body: JSON.stringify([{ bank: 'sg', target: 'token', action: 'delay', delayMs: 1_000, grantType: 'refresh_token' }]) });
+      const calls = Array.from({ length: 50 }, (_, i) =>
+        fetch(`${replicas.url}/sg/aisp/accounts`, { headers: { authorization: `Bearer ${DEV_KEY}`, 'x-connection-id': 'wk-replicas', 'psu-ip-address': '203.0.113.7', 'x-replica': i % 2 === 0 ? 'a' : 'b' } }),
+      );
+      const responses = await Promise.all(calls);
+      expect(responses.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
+      const after = await stats();
+      expect(after.banks.sg.tokenRequests.refresh_token).toBe(1);
+      expect(after.banks.sg.tokenErrors).toEqual({});
+      const lock = (await replicas.storeObject(`l:${refreshLockName({ owner: 'key:dev', id: 'wk-replicas' } as Connection)}`, { op: 'lock-state' })) as { held: boolean; parked: number };
+      expect(lock.held).toBe(false);
+      expect(lock.parked).toBeGreaterThan(0);
+    } finally {
+      await fetch(`${sandbox.file.controlUrl}/faults`, { method: 'DELETE' });
+      await replicas.dispose();
+    }
   });
 
   it('a signed SG payment request is accepted, and the same request with one byte changed after workerd signed it is refused', async () => {

@@ -4,7 +4,7 @@
  * are the object's atomic check-and-write; the refresh lock is a lease in the object `l:<name>`; a pending
  * consent's state points to its connection from `s:<state>` (a hint: the connection itself must still wait
  * for that state); rolling windows are objects `w:<key>`. Ids are storage ids (`storageIdOf`). The whole
- * ConnectionStore contract.
+ * ConnectionStore contract, and `awaitLockRelease`: a refresh's waiters park inside the lock's object.
  */
 import { BankgateError } from '../../errors/bankgate-error.js';
 import type { Logger } from '../../log.js';
@@ -120,6 +120,8 @@ export function createDurableObjectStore(options: DurableObjectStoreOptions): Co
     acquireLock: (name, owner, ttlMs) => send<boolean>(`l:${name}`, { op: 'acquire', owner, ttlMs }),
     renewLock: (name, owner, ttlMs) => send<boolean>(`l:${name}`, { op: 'renew', owner, ttlMs }),
     releaseLock: (name, owner) => send<boolean>(`l:${name}`, { op: 'release', owner }),
+    // Parks inside the lock's object until the holder releases (store-object.ts): waiters do not poll.
+    awaitLockRelease: async (name, maxMs) => void (await send<unknown>(`l:${name}`, { op: 'await-release', maxMs })),
     hitWindow(key, { windowMs, limit, now }) {
       checkWindowOptions(key, { windowMs, limit, now });
       return send<WindowHit>(`w:${key}`, { op: 'hit', windowMs, limit, now });

@@ -5,6 +5,8 @@
  * its write. The object never calls out (no bank call inside it: the input gates of an object do not hold
  * other requests while it awaits a fetch), so the refresh runs in the Worker under the object's lease lock
  * and lands by compare-and-set on the object's revision: one refresh per connection across every isolate.
+ * The refresh's waiters are coalesced inside the lock's object: each parks on the one in-flight promise that
+ * the holder's release (or its lease running out) settles, instead of polling the store while the bank answers.
  * Values are sealed by the Worker (AES-256-GCM, WebCrypto) before they reach the object.
  */
 import { peekHits, planHit } from '../../store/window-hits.js';
@@ -19,6 +21,10 @@ export type CellOperation =
   | { readonly op: 'set'; readonly value: unknown }
   | { readonly op: 'acquire' | 'renew'; readonly owner: string; readonly ttlMs: number }
   | { readonly op: 'release'; readonly owner: string }
+  /** Resolves when the lease is released or runs out, or after `maxMs`; at once when the lock is free. */
+  | { readonly op: 'await-release'; readonly maxMs: number }
+  /** The lock as it stands, and how many waiters this object instance parked (observability, tests). */
+  | { readonly op: 'lock-state' }
   | { readonly op: 'hit'; readonly windowMs: number; readonly limit: number; readonly now: number }
   | { readonly op: 'peek'; readonly windowMs: number; readonly now: number };
 
@@ -38,12 +44,40 @@ interface Lease {
  * `new_sqlite_classes` migration).
  */
 export class BankgateStoreObject {
+  /** The in-flight release every waiter of this lock parks on; settled (and dropped) when the lease ends. */
+  private release: { readonly settled: Promise<void>; settle(): void } | undefined;
+  private parked = 0;
+
   constructor(private readonly state: DurableObjectState) {}
 
   async fetch(request: Request): Promise<Response> {
     const operation = (await request.json()) as CellOperation;
-    const result = await this.state.blockConcurrencyWhile(() => this.apply(operation));
+    // Waiting is not an operation on the cell: it must not hold the object's other requests (the release).
+    const result = operation.op === 'await-release' ? await this.awaitRelease(operation.maxMs) : await this.state.blockConcurrencyWhile(() => this.apply(operation));
     return Response.json(result ?? null);
+  }
+
+  private async awaitRelease(maxMs: number): Promise<{ parked: boolean }> {
+    const lease = await this.state.storage.get<Lease>('lease');
+    const left = lease ? lease.expiresAt - Date.now() : 0;
+    if (left <= 0) return { parked: false };
+    if (!this.release) {
+      let settle!: () => void;
+      const settled = new Promise<void>((resolve) => (settle = resolve));
+      this.release = { settled, settle };
+    }
+    this.parked++;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Bounded by the lease as it stands: a renewed lease sends the waiter back to check, and park again.
+    await Promise.race([this.release.settled, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.min(maxMs, left + 5))))]);
+    clearTimeout(timer);
+    return { parked: true };
+  }
+
+  /** Wakes every parked waiter: the lease ended. */
+  private released(): void {
+    this.release?.settle();
+    this.release = undefined;
   }
 
   private async apply(operation: CellOperation): Promise<unknown> {
@@ -80,8 +114,15 @@ export class BankgateStoreObject {
         const lease = await storage.get<Lease>('lease');
         if (!lease || lease.owner !== operation.owner || lease.expiresAt <= Date.now()) return false;
         await storage.delete('lease');
+        this.released();
         return true;
       }
+      case 'lock-state': {
+        const lease = await storage.get<Lease>('lease');
+        return { held: !!lease && lease.expiresAt > Date.now(), parked: this.parked };
+      }
+      case 'await-release':
+        return undefined; // handled outside blockConcurrencyWhile (fetch)
       case 'hit': {
         const { result, hits } = planHit((await storage.get<number[]>('hits')) ?? [], operation);
         if (result.allowed) await storage.put('hits', hits);
