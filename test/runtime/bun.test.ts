@@ -6,7 +6,7 @@ describeRuntime({
   name: 'bun',
   gateway: () => ({ command: runtimeBinary('bun'), args: ['dist/scripts/gateway-bun.js'] }),
   store: (dir) => `file:${dir}/tokens`,
-  probe: () => ({ command: runtimeBinary('bun'), args: ['test/runtime/probe/signing-probe.ts'] }),
+  probe: (script) => ({ command: runtimeBinary('bun'), args: [`test/runtime/probe/${script}`] }),
 });
 
 describeRuntime({
@@ -14,5 +14,5 @@ describeRuntime({
   gateway: () => ({ command: runtimeBinary('bun'), args: ['dist/scripts/gateway-bun.js'] }),
   store: (_dir, redisUrl) => redisUrl!,
   redis: true,
-  probe: () => ({ command: runtimeBinary('bun'), args: ['test/runtime/probe/signing-probe.ts'] }),
+  probe: (script) => ({ command: runtimeBinary('bun'), args: [`test/runtime/probe/${script}`] }),
 });

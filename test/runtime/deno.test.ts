@@ -6,7 +6,7 @@ describeRuntime({
   name: 'deno',
   gateway: () => ({ command: runtimeBinary('deno'), args: ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-write', '--allow-sys', '--unstable-kv', 'dist/scripts/gateway-deno.js'] }),
   store: (dir) => `deno-kv:${dir}/tokens.kv`,
-  probe: () => ({ command: runtimeBinary('deno'), args: ['run', '--allow-all', '--sloppy-imports', '--unstable-kv', 'test/runtime/probe/signing-probe.ts'] }),
+  probe: (script) => ({ command: runtimeBinary('deno'), args: ['run', '--allow-all', '--sloppy-imports', '--unstable-kv', `test/runtime/probe/${script}`] }),
 });
 
 describeRuntime({
@@ -14,5 +14,5 @@ describeRuntime({
   gateway: () => ({ command: runtimeBinary('deno'), args: ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-write', '--allow-sys', 'dist/scripts/gateway-deno.js'] }),
   store: (_dir, redisUrl) => redisUrl!,
   redis: true,
-  probe: () => ({ command: runtimeBinary('deno'), args: ['run', '--allow-all', '--sloppy-imports', '--unstable-kv', 'test/runtime/probe/signing-probe.ts'] }),
+  probe: (script) => ({ command: runtimeBinary('deno'), args: ['run', '--allow-all', '--sloppy-imports', '--unstable-kv', `test/runtime/probe/${script}`] }),
 });

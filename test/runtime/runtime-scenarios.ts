@@ -6,7 +6,7 @@
  * a tampered one refused; a wrong client certificate gives `bank_tls_error`.
  */
 import { X509Certificate, createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,8 +30,8 @@ export interface RuntimeUnderTest {
   store(dir: string, redisUrl?: string): string;
   /** Start a real Redis for the store (its URL goes to `store`). */
   readonly redis?: boolean;
-  /** The signing probe (`test/runtime/probe/signing-probe.ts`) under the runtime. */
-  probe(): { command: string; args: string[] };
+  /** A probe (`test/runtime/probe/<script>`: signing-probe.ts, rotation-probe.ts) under the runtime. */
+  probe(script: string): { command: string; args: string[] };
 }
 
 interface ProbeAnswer {
@@ -122,7 +122,7 @@ export function describeRuntime(runtime: RuntimeUnderTest): void {
     });
 
     it("a signed SG payment request is accepted, and the same request with one byte changed after the runtime signed it is refused", async () => {
-      const { command, args } = runtime.probe();
+      const { command, args } = runtime.probe('signing-probe.ts');
       const probe = startRuntimeProcess(command, args, { BANKGATE_SANDBOX_FILE: sandbox.filePath, BANKGATE_DEV_KEY: DEV_KEY, BANKGATE_STORE: 'memory' });
       try {
         const answer = JSON.parse(await probe.waitFor('probe ')) as ProbeAnswer;
@@ -130,6 +130,31 @@ export function describeRuntime(runtime: RuntimeUnderTest): void {
         expect(answer.asSigned.status).toBe(201);
         expect(answer.tampered.status).toBe(401);
         expect(answer.tampered.body).toMatchObject({ error: 'invalid_signature' });
+      } finally {
+        await probe.kill();
+      }
+    });
+
+    it.skipIf(runtime.redis)('a QWAC replaced on disk is picked up without a restart (the bank sees the new one), and its expiry is warned about', async () => {
+      const rotation = join(dir, 'rotation');
+      mkdirSync(rotation, { recursive: true });
+      const seb = sandbox.file.banks.seb;
+      copyFileSync(seb.mtls.certFile, join(rotation, 'cert.pem'));
+      copyFileSync(seb.mtls.keyFile, join(rotation, 'key.pem'));
+      copyFileSync(sandbox.file.caFile, join(rotation, 'ca.pem'));
+      const { command, args } = runtime.probe('rotation-probe.ts');
+      const probe = startRuntimeProcess(command, args, { BANKGATE_SANDBOX_FILE: sandbox.filePath, BANKGATE_ROTATION_DIR: rotation });
+      try {
+        const answer = JSON.parse(await probe.waitFor('probe ')) as { runtime: string; before: { thumbprint: string; status: number }; after: { thumbprint: string; status: number }; events: Array<{ level: string; event: string; thumbprint?: string; from?: string; to?: string }> };
+        const [first, next] = [thumbprintOf(seb.mtls.certFile), thumbprintOf(seb.nextMtls!.certFile)];
+        expect(answer.runtime).toBe(runtime.name);
+        expect(answer.before.thumbprint).toBe(first);
+        expect(answer.after.thumbprint).toBe(next);
+        expect(answer.events).toContainEqual({ level: 'info', event: 'bank.certificate.rotated', from: first, to: next });
+        expect(answer.events.filter((e) => e.event === 'bank.certificate.expiring').map((e) => e.thumbprint)).toEqual(expect.arrayContaining([first, next]));
+        // The bank saw each certificate on the call made with it (401: no token; the handshake is what counts).
+        const seen = ((await (await fetch(`${sandbox.file.controlUrl}/requests?bank=seb`)).json()) as Array<{ path: string; clientCertThumbprint?: string }>).filter((r) => r.path.endsWith('/accounts')).slice(-2);
+        expect(seen.map((r) => r.clientCertThumbprint)).toEqual([first, next]);
       } finally {
         await probe.kill();
       }
