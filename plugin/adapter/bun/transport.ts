@@ -45,6 +45,7 @@ export async function createBunIdentityTransport(request: IdentityTransportReque
 const BUN_CODES: Record<string, string> = {
   ConnectionRefused: 'ECONNREFUSED',
   ConnectionReset: 'ECONNRESET',
+  ConnectionClosed: 'ECONNRESET',
   FailedToOpenSocket: 'ECONNREFUSED',
   Timeout: 'ETIMEDOUT',
 };
@@ -66,7 +67,11 @@ export async function bunNetworkError(error: unknown, input: RequestInfo | URL, 
   if (typeof code !== 'string') return error;
   if (code === 'ECONNRESET' || code === 'ConnectionClosed') {
     const url = new URL(input instanceof Request ? input.url : String(input));
-    if (url.protocol === 'https:') return explainReset(error, url, identity);
+    // A refused handshake is a TLS problem; any other reset stays a reset (an unknown outcome for a refresh).
+    if (url.protocol === 'https:') {
+      const explained = await explainReset(error, url, identity);
+      if (explained !== error) return explained;
+    }
   }
   const mapped = BUN_CODES[code];
   return mapped ? new BunNetworkError(mapped, error) : error;

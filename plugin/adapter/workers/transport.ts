@@ -68,11 +68,22 @@ export function workersTransport(env: WorkersEnv) {
 const LOST = /network connection lost/i;
 const PROBE_TIMEOUT_MS = 5_000;
 
+/** A connection workerd lost without the bank refusing the handshake: Node's `ECONNRESET` (bank_unreachable). */
+export class ConnectionLostError extends Error {
+  readonly code = 'ECONNRESET';
+  constructor(cause: Error) {
+    super('the connection to the bank was lost before its answer', { cause });
+    this.name = 'ConnectionLostError';
+  }
+}
+
 /**
  * workerd reports a bank that closes the connection right after the TLS handshake (how TLS 1.3 servers refuse
  * a client certificate without an alert) as `Network connection lost.`, like any dropped connection. One
  * probe through the same binding tells them apart: a bank that also drops a fresh `HEAD /` without a byte of
- * answer refused the certificate (`HandshakeRejectedError` → `bank_tls_error`); one that answers did not.
+ * answer refused the certificate (`HandshakeRejectedError` → `bank_tls_error`); otherwise the connection was
+ * lost like a reset on Node (`ECONNRESET` → `bank_unreachable`; for a refresh, an unknown outcome: the request
+ * may have reached the bank).
  */
 async function explainLostConnection(error: unknown, input: RequestInfo | URL, binding: Fetcher): Promise<unknown> {
   if (!(error instanceof Error) || !LOST.test(error.message)) return error;
@@ -80,8 +91,8 @@ async function explainLostConnection(error: unknown, input: RequestInfo | URL, b
   try {
     const answer = await binding.fetch(`${origin}/`, { method: 'HEAD', signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
     await answer.body?.cancel();
-    return error;
+    return new ConnectionLostError(error);
   } catch (probe) {
-    return probe instanceof Error && LOST.test(probe.message) ? new HandshakeRejectedError('TLS', error) : error;
+    return probe instanceof Error && LOST.test(probe.message) ? new HandshakeRejectedError('TLS', error) : new ConnectionLostError(error);
   }
 }
