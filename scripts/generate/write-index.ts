@@ -28,6 +28,7 @@ each with its overlay \`openapi/<bank>/<api>.overlay.yaml\` applied first when t
 - \`<bank>/<api>/schema.ts\`: openapi-typescript types (\`paths\`, \`operations\`, \`components\`)
 - \`<bank>/<api>/client/\`: openapi-generator typescript-fetch SDK
 - \`<bank>/<api>/routes.ts\`: the route manifest the gateway mounts (\`plugin/manifest/types.ts\`)
+- \`<bank>/<api>/validators.js\` (and its \`validators.d.ts\`): Ajv standalone code of every schema the gateway validates the API with, compiled here for runtimes that cannot compile code (Cloudflare Workers): \`apis.<api>.validators\` in the config
 - \`<bank>/<api>/.generation.json\`: what this output was generated from (hashes of spec, overlays, generator versions) and the hash of each file; an API is regenerated only when these change
 - \`surface/openapi.json\`, \`surface/schema.ts\`: the merged OpenAPI 3.1 document of every API as the gateway mounts it (\`/{bank}/{api}{path}\`, built by \`plugin/surface/surface-document.ts\`) and its openapi-typescript types, for a typed client of the gateway
 - \`index.ts\`: every manifest (\`manifests\`) and normalised document (\`documents\`), by bank and API
