@@ -7,12 +7,13 @@ import type { JournalEntry, TokenJournal } from '../../../store/token-journal.js
 import { removeFileDurably, TEMP_PREFIX, writeFileAtomic } from './atomic-file.js';
 
 const SUFFIX = '.journal';
-const aad = (storageId: string) => `bankgate:journal:${storageId}`;
+/** Binds a sealed entry to its file, whose name is bound to the storage id inside it: a file copied under another name does not open. */
+const aad = (fileName: string) => `bankgate:journal:${fileName}`;
 
 /**
  * The Node journal (`TokenJournal`): one file per connection in `dir`, named by a SHA-256 of its storage id
  * (no caller or connection name on disk), holding the entry sealed with the store's keys (AES-256-GCM, bound
- * to the storage id). Written atomically and fsync'd, file and directory (`writeFileAtomic`), before the
+ * to its file name, which is bound to the storage id inside). Written atomically and fsync'd, file and directory (`writeFileAtomic`), before the
  * refresh counts as done. Replicas on one host may share the directory: an entry is written by the replica
  * holding the connection's refresh lock, and replaying it twice is harmless (compare-and-set, see
  * journaled-store.ts); a replica reads the entries of others only when it starts.
@@ -25,17 +26,16 @@ export async function createFileJournal(options: { dir: string; keys: KeyRing; l
   const fileOf = (storageId: string) => `${createHash('sha256').update(storageId).digest('hex')}${SUFFIX}`;
   return {
     async write(entry) {
-      const sealed = await keys.seal(JSON.stringify(entry), aad(entry.storageId));
-      await writeFileAtomic(dir, fileOf(entry.storageId), JSON.stringify({ storageId: entry.storageId, sealed }));
+      const name = fileOf(entry.storageId);
+      await writeFileAtomic(dir, name, await keys.seal(JSON.stringify(entry), aad(name)));
     },
     async entries() {
       const found: JournalEntry[] = [];
       for (const name of await readdir(dir)) {
         if (!name.endsWith(SUFFIX) || name.startsWith(TEMP_PREFIX)) continue;
         try {
-          const { storageId, sealed } = JSON.parse(await readFile(join(dir, name), 'utf8')) as { storageId: string; sealed: string };
-          const entry = JSON.parse(await keys.open(sealed, aad(storageId))) as JournalEntry;
-          if (entry.storageId !== storageId || fileOf(storageId) !== name) throw new Error('misplaced');
+          const entry = JSON.parse(await keys.open(await readFile(join(dir, name), 'utf8'), aad(name))) as JournalEntry;
+          if (fileOf(entry.storageId) !== name) throw new Error('misplaced');
           found.push(entry);
         } catch {
           log.error('token.journal_unreadable', { file: name, detail: 'a journal entry does not open (tampered, or sealed with a key that is not configured): left in place' });
@@ -46,8 +46,7 @@ export async function createFileJournal(options: { dir: string; keys: KeyRing; l
     async remove(storageId, journaledAt) {
       const name = fileOf(storageId);
       try {
-        const { sealed } = JSON.parse(await readFile(join(dir, name), 'utf8')) as { sealed: string };
-        const held = JSON.parse(await keys.open(sealed, aad(storageId))) as JournalEntry;
+        const held = JSON.parse(await keys.open(await readFile(join(dir, name), 'utf8'), aad(name))) as JournalEntry;
         if (held.journaledAt !== journaledAt) return; // a newer entry for the same connection
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
