@@ -17242,11 +17242,6 @@ export interface operations {
                 /** @description Might be mandated in the ASPSP's documentation. Only used in a corporate context. */
                 "PSU-Corporate-ID-Type"?: string;
                 /**
-                 * @description This data element may be contained, if the payment initiation transaction is part of a session, i.e. combined AIS/PIS service.
-                 *     This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation.
-                 */
-                "Consent-ID"?: components["schemas"]["BgXs2a_consentId"];
-                /**
                  * @description The forwarded IP Address header field consists of the corresponding http request IP Address field between PSU and TPP.
                  *     If not available, the TPP shall use the IP Address used by the TPP when submitting this request.
                  * @example 192.168.8.78
@@ -17457,7 +17452,7 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
             };
             cookie?: never;
         };
@@ -17573,7 +17568,7 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
             };
             cookie?: never;
         };
@@ -17683,7 +17678,7 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
             };
             cookie?: never;
         };
@@ -17808,7 +17803,7 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
             };
             cookie?: never;
         };
@@ -17915,9 +17910,9 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
                 /** @description Resource identification of the related SCA. */
-                authorisationId: components["schemas"]["BgXs2a_authorisationId"];
+                authorisationId: string;
             };
             cookie?: never;
         };
@@ -18042,9 +18037,9 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
                 /** @description Resource identification of the related SCA. */
-                authorisationId: components["schemas"]["BgXs2a_authorisationId"];
+                authorisationId: string;
             };
             cookie?: never;
         };
@@ -18151,7 +18146,7 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
             };
             cookie?: never;
         };
@@ -18276,7 +18271,7 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
             };
             cookie?: never;
         };
@@ -18383,9 +18378,9 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
                 /** @description Resource identification of the related SCA. */
-                authorisationId: components["schemas"]["BgXs2a_authorisationId"];
+                authorisationId: string;
             };
             cookie?: never;
         };
@@ -18510,9 +18505,9 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
                 /** @description Resource identification of the related SCA. */
-                authorisationId: components["schemas"]["BgXs2a_authorisationId"];
+                authorisationId: string;
             };
             cookie?: never;
         };
@@ -18619,7 +18614,7 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
             };
             cookie?: never;
         };
@@ -18660,8 +18655,6 @@ export interface operations {
                 withBalance?: boolean;
             };
             header: {
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding HTTP request
                  *     IP Address field between PSU and TPP.
@@ -18740,8 +18733,6 @@ export interface operations {
                 withBalance?: boolean;
             };
             header: {
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding HTTP request
                  *     IP Address field between PSU and TPP.
@@ -18798,7 +18789,7 @@ export interface operations {
                  *     The account-id is the "resourceId" attribute of the account structure.
                  *     Its value is constant at least throughout the lifecycle of a given consent.
                  */
-                "account-id": components["schemas"]["BgXs2a_accountId"];
+                "account-id": string;
             };
             cookie?: never;
         };
@@ -18823,8 +18814,6 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding HTTP request
                  *     IP Address field between PSU and TPP.
@@ -18881,7 +18870,7 @@ export interface operations {
                  *     The account-id is the "resourceId" attribute of the account structure.
                  *     Its value is constant at least throughout the lifecycle of a given consent.
                  */
-                "account-id": components["schemas"]["BgXs2a_accountId"];
+                "account-id": string;
             };
             cookie?: never;
         };
@@ -18975,8 +18964,6 @@ export interface operations {
                 itemsPerPage?: number;
             };
             header: {
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding HTTP request
                  *     IP Address field between PSU and TPP.
@@ -19033,7 +19020,7 @@ export interface operations {
                  *     The account-id is the "resourceId" attribute of the account structure.
                  *     Its value is constant at least throughout the lifecycle of a given consent.
                  */
-                "account-id": components["schemas"]["BgXs2a_accountId"];
+                "account-id": string;
             };
             cookie?: never;
         };
@@ -19058,8 +19045,6 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding HTTP request
                  *     IP Address field between PSU and TPP.
@@ -19116,9 +19101,9 @@ export interface operations {
                  *     The account-id is the "resourceId" attribute of the account structure.
                  *     Its value is constant at least throughout the lifecycle of a given consent.
                  */
-                "account-id": components["schemas"]["BgXs2a_accountId"];
+                "account-id": string;
                 /** @description This identification is given by the attribute transactionId of the corresponding entry of a transaction list. */
-                transactionId: components["schemas"]["BgXs2a_transactionId"];
+                transactionId: string;
             };
             cookie?: never;
         };
@@ -19143,8 +19128,6 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding HTTP request
                  *     IP Address field between PSU and TPP.
@@ -19216,8 +19199,6 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding HTTP request
                  *     IP Address field between PSU and TPP.
@@ -19274,7 +19255,7 @@ export interface operations {
                  *     The account-id is the "resourceId" attribute of the account structure.
                  *     Its value is constant at least throughout the lifecycle of a given consent.
                  */
-                "account-id": components["schemas"]["BgXs2a_accountId"];
+                "account-id": string;
             };
             cookie?: never;
         };
@@ -19299,8 +19280,6 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding HTTP request
                  *     IP Address field between PSU and TPP.
@@ -19357,7 +19336,7 @@ export interface operations {
                  *     The account-id is the "resourceId" attribute of the account structure.
                  *     Its value is constant at least throughout the lifecycle of a given consent.
                  */
-                "account-id": components["schemas"]["BgXs2a_accountId"];
+                "account-id": string;
             };
             cookie?: never;
         };
@@ -19435,8 +19414,6 @@ export interface operations {
                 withBalance?: boolean;
             };
             header: {
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding HTTP request
                  *     IP Address field between PSU and TPP.
@@ -19493,7 +19470,7 @@ export interface operations {
                  *     The account-id is the "resourceId" attribute of the account structure.
                  *     Its value is constant at least throughout the lifecycle of a given consent.
                  */
-                "account-id": components["schemas"]["BgXs2a_accountId"];
+                "account-id": string;
             };
             cookie?: never;
         };
@@ -19664,7 +19641,7 @@ export interface operations {
             };
             path: {
                 /** @description ID of the corresponding consent object as returned by an account information consent request. */
-                consentId: components["schemas"]["BgXs2a_consentId"];
+                consentId: string;
             };
             cookie?: never;
         };
@@ -19738,7 +19715,7 @@ export interface operations {
             };
             path: {
                 /** @description ID of the corresponding consent object as returned by an account information consent request. */
-                consentId: components["schemas"]["BgXs2a_consentId"];
+                consentId: string;
             };
             cookie?: never;
         };
@@ -19810,7 +19787,7 @@ export interface operations {
             };
             path: {
                 /** @description ID of the corresponding consent object as returned by an account information consent request. */
-                consentId: components["schemas"]["BgXs2a_consentId"];
+                consentId: string;
             };
             cookie?: never;
         };
@@ -19906,7 +19883,7 @@ export interface operations {
             };
             path: {
                 /** @description ID of the corresponding consent object as returned by an account information consent request. */
-                consentId: components["schemas"]["BgXs2a_consentId"];
+                consentId: string;
             };
             cookie?: never;
         };
@@ -19984,9 +19961,9 @@ export interface operations {
             };
             path: {
                 /** @description ID of the corresponding consent object as returned by an account information consent request. */
-                consentId: components["schemas"]["BgXs2a_consentId"];
+                consentId: string;
                 /** @description Resource identification of the related SCA. */
-                authorisationId: components["schemas"]["BgXs2a_authorisationId"];
+                authorisationId: string;
             };
             cookie?: never;
         };
@@ -20082,9 +20059,9 @@ export interface operations {
             };
             path: {
                 /** @description ID of the corresponding consent object as returned by an account information consent request. */
-                consentId: components["schemas"]["BgXs2a_consentId"];
+                consentId: string;
                 /** @description Resource identification of the related SCA. */
-                authorisationId: components["schemas"]["BgXs2a_authorisationId"];
+                authorisationId: string;
             };
             cookie?: never;
         };
@@ -20162,7 +20139,7 @@ export interface operations {
             };
             path: {
                 /** @description ID of the corresponding consent object as returned by an account information consent request. */
-                consentId: components["schemas"]["BgXs2a_consentId"];
+                consentId: string;
             };
             cookie?: never;
         };
@@ -20185,8 +20162,6 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description ID of the corresponding consent object as returned by confirmation of funds consent request. */
-                "Consent-ID"?: components["schemas"]["BgXs2a_consentId"];
                 /** @description The PSU's connection to act for (from POST /connections). */
                 "X-Connection-Id": components["parameters"]["ConnectionId"];
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -20243,11 +20218,6 @@ export interface operations {
                 "PSU-Corporate-ID"?: string;
                 /** @description Might be mandated in the ASPSP's documentation. Only used in a corporate context. */
                 "PSU-Corporate-ID-Type"?: string;
-                /**
-                 * @description This data element may be contained, if the payment initiation transaction is part of a session, i.e. combined AIS/PIS service.
-                 *     This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation.
-                 */
-                "Consent-ID"?: components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding http request IP Address field between PSU and TPP.
                  *     If not available, the TPP shall use the IP Address used by the TPP when submitting this request.
@@ -20372,7 +20342,7 @@ export interface operations {
             };
             path: {
                 /** @description This identification of the corresponding signing basket object. */
-                basketId: components["schemas"]["BgXs2a_basketId"];
+                basketId: string;
             };
             cookie?: never;
         };
@@ -20444,7 +20414,7 @@ export interface operations {
             };
             path: {
                 /** @description This identification of the corresponding signing basket object. */
-                basketId: components["schemas"]["BgXs2a_basketId"];
+                basketId: string;
             };
             cookie?: never;
         };
@@ -20514,7 +20484,7 @@ export interface operations {
             };
             path: {
                 /** @description This identification of the corresponding signing basket object. */
-                basketId: components["schemas"]["BgXs2a_basketId"];
+                basketId: string;
             };
             cookie?: never;
         };
@@ -20608,7 +20578,7 @@ export interface operations {
             };
             path: {
                 /** @description This identification of the corresponding signing basket object. */
-                basketId: components["schemas"]["BgXs2a_basketId"];
+                basketId: string;
             };
             cookie?: never;
         };
@@ -20684,9 +20654,9 @@ export interface operations {
             };
             path: {
                 /** @description This identification of the corresponding signing basket object. */
-                basketId: components["schemas"]["BgXs2a_basketId"];
+                basketId: string;
                 /** @description Resource identification of the related SCA. */
-                authorisationId: components["schemas"]["BgXs2a_authorisationId"];
+                authorisationId: string;
             };
             cookie?: never;
         };
@@ -20780,9 +20750,9 @@ export interface operations {
             };
             path: {
                 /** @description This identification of the corresponding signing basket object. */
-                basketId: components["schemas"]["BgXs2a_basketId"];
+                basketId: string;
                 /** @description Resource identification of the related SCA. */
-                authorisationId: components["schemas"]["BgXs2a_authorisationId"];
+                authorisationId: string;
             };
             cookie?: never;
         };
@@ -20880,7 +20850,7 @@ export interface operations {
             };
             path: {
                 /** @description This identification of the corresponding signing basket object. */
-                basketId: components["schemas"]["BgXs2a_basketId"];
+                basketId: string;
             };
             cookie?: never;
         };
@@ -20916,8 +20886,8 @@ export interface operations {
                  * @example 192.168.8.78
                  */
                 "PSU-IP-Address"?: string;
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
+                /** @description The PSU's connection to act for (from POST /connections). */
+                "X-Connection-Id": components["parameters"]["ConnectionId"];
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
                 "X-Request-ID"?: components["parameters"]["RequestId"];
             };

@@ -1,4 +1,8 @@
-const OWNED = new Set(['authorization', 'x-request-id', 'signature', 'digest', 'date', 'host', 'content-length', 'x-connection-id']);
+// `consent-id` names the PSU's consent at the bank (Berlin Group): the gateway sets it from the connection.
+const OWNED = new Set(['authorization', 'x-request-id', 'signature', 'digest', 'date', 'host', 'content-length', 'x-connection-id', 'consent-id']);
+
+/** Headers that name the PSU's consent: an operation requiring one acts for a connection, whatever its security says. */
+export const CONSENT_HEADERS: readonly string[] = ['consent-id'];
 
 /**
  * Headers the gateway owns: a caller can never set them, whatever the spec declares. `TPP-*` headers speak
