@@ -24,6 +24,8 @@ export type { ApiManifest, PrecompiledValidatorModule, RouteManifest, TokenKind 
 export type { Connection, ConnectionStore, TokenSet } from './store/connection.js';
 export type { StoreConfig } from './store/config-schema.js';
 export { createMemoryStore } from './store/memory-store.js';
+export { journaledStore, type JournaledStoreOptions } from './store/journaled-store.js';
+export type { JournalEntry, TokenJournal } from './store/token-journal.js';
 export { KeyRing, parseStoreKey, generateStoreKey, type StoreKey } from './store/key-ring.js';
 export { configuredStoreKeys } from './store/store-keys.js';
 export { callerAuth } from './surface/caller-auth.js';

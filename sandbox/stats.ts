@@ -15,6 +15,11 @@ export interface BankStats {
   tokenErrors: Record<string, number>;
   /** Resource-server responses by HTTP status. */
   resourceCalls: Record<string, number>;
+  /**
+   * Refresh-token grants that presented a refresh token the bank had already rotated (a double refresh: the
+   * client refreshed the same token twice). Counted by banks that rotate refresh tokens (SG).
+   */
+  doubleRefreshes: number;
 }
 
 export interface RecordedRequest {
@@ -42,6 +47,7 @@ function emptyBankStats(): BankStats {
     tokenRequests: { authorization_code: 0, refresh_token: 0, client_credentials: 0 },
     tokenErrors: {},
     resourceCalls: {},
+    doubleRefreshes: 0,
   };
 }
 
@@ -60,6 +66,10 @@ export class SandboxStats {
   tokenRequest(bank: BankName, grantType: string | undefined, error?: string): void {
     increment(this.#banks[bank].tokenRequests, grantType || 'unknown');
     if (error) increment(this.#banks[bank].tokenErrors, error);
+  }
+
+  doubleRefresh(bank: BankName): void {
+    this.#banks[bank].doubleRefreshes++;
   }
 
   resourceCall(request: RecordedRequest): void {

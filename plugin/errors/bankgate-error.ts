@@ -27,6 +27,7 @@ export type BankgateErrorCode =
   | 'unknown_bank'
   // bank side
   | 'bank_tls_error'
+  | 'bank_outcome_unknown'
   | 'bank_certificate_untrusted'
   | 'bank_unreachable'
   | 'bank_timeout'

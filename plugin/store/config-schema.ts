@@ -26,6 +26,12 @@ const storeObject = z.strictObject({
    * a file store with neither generates a key next to its directory (development only).
    */
   encryption: z.strictObject({ key: secretRefSchema, previousKeys: z.array(secretRefSchema).default([]) }).optional(),
+  /**
+   * Where this replica journals a refreshed token set a shared store (Redis) could not take (issue 15,
+   * finding 1): a local directory (Node, Bun; it survives restarts, replicas on one host may share it), or `none`.
+   * Default: `BANKGATE_JOURNAL`, else `./.bankgate/journal`. Runtimes without local durable storage have none.
+   */
+  journal: z.string().min(1).optional(),
   /** How long a replica may hold a connection's refresh lock: the longest a dead replica can delay others. */
   lockTtlSeconds: z.number().int().min(2).max(300).default(DEFAULT_LOCK_TTL_SECONDS),
 });

@@ -2,6 +2,7 @@ import type { NextAction, ConsentRecord, SessionData } from '../consent/protocol
 import type { PaymentRecord } from '../consent/payment-protocol.js';
 import { BankgateError } from '../errors/bankgate-error.js';
 import { CONNECTION_ID_PATTERN } from '../surface/connection-api.js';
+import type { JournalEntry } from './token-journal.js';
 
 /**
  * One PSU's consent at one bank, and the token set that carries it. `pending`: the PSU has not finished the first
@@ -188,6 +189,12 @@ export interface ConnectionStore {
   hitWindow(key: string, options: WindowOptions & { readonly limit: number }): Promise<WindowHit>;
   /** The hits in the rolling window `key`, without counting one. */
   peekWindow(key: string, options: WindowOptions): Promise<WindowPeek>;
+  /**
+   * Present when this replica has a local durable journal (`journaledStore`): keeps a refreshed token set the
+   * store could not take, durably, and writes it into the store as soon as it answers, ahead of any other
+   * write of that connection. Resolves once the entry survives a crash. Absent: the runtime has no journal.
+   */
+  keepRefreshed?(entry: JournalEntry): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -25,6 +25,7 @@ const TITLES: Record<string, string> = {
   idempotency_key_reused: 'Idempotency-Key in use',
   unknown_bank: 'Unknown bank',
   bank_tls_error: 'TLS handshake with the bank failed',
+  bank_outcome_unknown: 'The bank closed the call without answering: its outcome is unknown',
   bank_certificate_untrusted: "The bank's server certificate is not trusted",
   bank_unreachable: 'Bank unreachable',
   bank_timeout: 'Bank timed out',

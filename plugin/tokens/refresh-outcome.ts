@@ -1,5 +1,8 @@
 import * as oauth from 'oauth4webapi';
 import { BankgateError } from '../errors/bankgate-error.js';
+import { isSilentClose } from '../transport/retry-policy.js';
+
+export { isSilentClose };
 
 /**
  * What a refresh attempt tells about the refresh token:
@@ -32,16 +35,6 @@ export function classifyAttemptFailure(error: unknown): AttemptFailure {
   // A 200 oauth4webapi cannot read: the bank did the work (and may have rotated) but we lost the result.
   if (error instanceof oauth.OperationProcessingError) return 'unknown';
   return 'unknown';
-}
-
-/**
- * A `bank_tls_error` without a TLS alert: the bank closed a fresh connection without answering. Ambiguous
- * (see `classifyAttemptFailure`); twice in a row it is taken for what it most likely is, a TLS problem.
- */
-export function isSilentClose(error: unknown): boolean {
-  if (!(error instanceof BankgateError) || error.code !== 'bank_tls_error') return false;
-  const reason = String(error.extra?.reason ?? '');
-  return reason === 'ERR_BANKGATE_TLS_HANDSHAKE_REJECTED' || reason === 'ECONNRESET';
 }
 
 /** Thrown by a refresh attempt when the bank answered 5xx: the outcome is unknown. */

@@ -3,7 +3,7 @@ import { BankgateError } from '../errors/bankgate-error.js';
 import { storageIdOf, type Connection, type TokenSet } from '../store/connection.js';
 import { bankOAuth, forRequest, type TokenContext } from './context.js';
 import { toOAuthError } from './oauth-error.js';
-import { acquireRefreshLock, keepLease, REFRESH_ATTEMPT_TIMEOUT_MS, releaseRefreshLock } from './refresh-lock.js';
+import { acquireRefreshLock, keepLease, REFRESH_ATTEMPT_TIMEOUT_MS, refreshLockName, releaseRefreshLock } from './refresh-lock.js';
 import { BankServerError, classifyAttemptFailure, isSilentClose, type AttemptFailure } from './refresh-outcome.js';
 import { TOKEN_METRICS, type RefreshOutcome } from './token-metrics.js';
 import { freshnessOf, toTokenSet } from './token-set.js';
@@ -49,7 +49,7 @@ export async function refreshConnection(base: TokenContext, storageId: string, r
       count(context, current.bank, 'shared');
       return latest;
     }
-    return await refreshHoldingLock(context, latest);
+    return await refreshHoldingLock(context, latest, lock.owner);
   } finally {
     lease.stop();
     await releaseRefreshLock(context, current, lock.owner);
@@ -62,14 +62,17 @@ async function readConnection(context: TokenContext, storageId: string): Promise
   return connection;
 }
 
-/** `again`: false when this refresh already continues one whose grant a newer consent replaced (no loop). */
-async function refreshHoldingLock(context: TokenContext, connection: Connection, again = true): Promise<Connection> {
+/**
+ * `lockOwner`: this refresh's hold on the connection's refresh lock (a journaled result releases it once stored).
+ * `again`: false when this refresh already continues one whose grant a newer consent replaced (no loop).
+ */
+async function refreshHoldingLock(context: TokenContext, connection: Connection, lockOwner: string, again = true): Promise<Connection> {
   const tokens = usableTokens(connection);
-  if (!tokens.refreshToken) return markReconsent(context, connection, undefined, again, 'the bank issued no refresh token and the access token expired');
+  if (!tokens.refreshToken) return markReconsent(context, connection, lockOwner, undefined, again, 'the bank issued no refresh token and the access token expired');
 
   const first = await attempt(context, connection, tokens.refreshToken);
-  if (first.ok) return persist(context, connection, tokens.refreshToken, first.tokens, 'refreshed');
-  if (first.failure === 'invalid_grant') return markReconsent(context, connection, tokens.refreshToken, again, 'the bank rejected the refresh token (invalid_grant)');
+  if (first.ok) return persist(context, connection, lockOwner, tokens.refreshToken, first.tokens, 'refreshed');
+  if (first.failure === 'invalid_grant') return markReconsent(context, connection, lockOwner, tokens.refreshToken, again, 'the bank rejected the refresh token (invalid_grant)');
   if (first.failure === 'failed') return refreshFailed(context, connection, first.error);
 
   // Unknown outcome: the bank may have rotated the refresh token and lost the answer. Re-read (a refresh
@@ -82,7 +85,7 @@ async function refreshHoldingLock(context: TokenContext, connection: Connection,
   }
   const retryToken = reread.tokens?.refreshToken ?? tokens.refreshToken;
   const second = await attempt(context, reread, retryToken);
-  if (second.ok) return persist(context, reread, retryToken, second.tokens, 'refreshed_after_retry');
+  if (second.ok) return persist(context, reread, lockOwner, retryToken, second.tokens, 'refreshed_after_retry');
   // Silent closes twice in a row: the TLS setup, not the token (a client certificate the bank refuses must
   // not put every connection into reconsent_required). The connection is kept as it is.
   if (isSilentClose(first.error) && isSilentClose(second.error)) return refreshFailed(context, connection, second.error);
@@ -90,6 +93,7 @@ async function refreshHoldingLock(context: TokenContext, connection: Connection,
   return markReconsent(
     context,
     reread,
+    lockOwner,
     retryToken,
     again,
     second.failure === 'invalid_grant'
@@ -129,11 +133,14 @@ async function attempt(context: TokenContext, connection: Connection, refreshTok
 }
 
 /**
- * Stores the new token set before the lock is released. A store hiccup is retried for a moment: with a
- * rotating bank, losing this write loses the consent. The write merges onto the latest stored connection
- * and is skipped when the connection was deleted meanwhile (revoked: never written back).
+ * Stores the new token set before the lock is released. With a rotating bank, losing this write loses the
+ * consent: when the store cannot take it and the replica has a journal (`store.keepRefreshed`), the set is
+ * journaled durably and the refresh counts as done (the journal writes it into the store as soon as it
+ * answers, then releases the lock); without one, a store hiccup is retried for a moment. The write merges
+ * onto the latest stored connection and is skipped when the connection was deleted meanwhile (revoked:
+ * never written back).
  */
-async function persist(context: TokenContext, connection: Connection, usedRefreshToken: string, tokens: TokenSet, outcome: RefreshOutcome): Promise<Connection> {
+async function persist(context: TokenContext, connection: Connection, lockOwner: string, usedRefreshToken: string, tokens: TokenSet, outcome: RefreshOutcome): Promise<Connection> {
   const started = context.now();
   for (let tries = 1; ; tries++) {
     try {
@@ -155,7 +162,9 @@ async function persist(context: TokenContext, connection: Connection, usedRefres
       context.log.info('token.refreshed', { bank: connection.bank, connectionId: connection.id, outcome, ms: context.now() - started });
       return stored;
     } catch (error) {
-      if (!(error instanceof BankgateError) || error.code !== 'store_unavailable' || tries >= 4) {
+      const storeAway = error instanceof BankgateError && error.code === 'store_unavailable';
+      if (storeAway && context.store.keepRefreshed) return journal(context, connection, lockOwner, usedRefreshToken, tokens, outcome, error);
+      if (!storeAway || tries >= 4) {
         if (error instanceof BankgateError && error.code === 'store_unavailable') {
           context.log.error('token.persist_failed', { bank: connection.bank, connectionId: connection.id, detail: 'the refreshed token set could not be stored; the PSU may have to consent again' });
         }
@@ -166,13 +175,27 @@ async function persist(context: TokenContext, connection: Connection, usedRefres
   }
 }
 
+/** Journals a refreshed set the store could not take; the connection as it will be stored is used meanwhile. */
+async function journal(context: TokenContext, connection: Connection, lockOwner: string, usedRefreshToken: string, tokens: TokenSet, outcome: RefreshOutcome, storeError: BankgateError): Promise<Connection> {
+  const storageId = storageIdOf(connection);
+  try {
+    await context.store.keepRefreshed!({ storageId, usedRefreshToken, tokens, journaledAt: context.now(), lock: { name: refreshLockName(connection), owner: lockOwner } });
+  } catch (journalError) {
+    context.log.error('token.persist_failed', { bank: connection.bank, connectionId: connection.id, reason: describe(journalError), detail: 'the refreshed token set could not be stored nor journaled; the PSU may have to consent again' });
+    throw storeError;
+  }
+  count(context, connection.bank, outcome);
+  context.log.warn('token.journaled', { bank: connection.bank, connectionId: connection.id, outcome, detail: 'the store is unavailable: the refreshed token set is kept in the local journal until the store takes it' });
+  return { ...connection, status: 'active', tokens, updatedAt: context.now() };
+}
+
 /**
  * Marks the connection `reconsent_required`, only while the grant the bank refused (`refusedRefreshToken`,
  * or, without one, the expired access token) is still the stored one (finding 2 of issue 15): when a
  * re-consent or another replica's refresh stored a newer token set meanwhile, that set is kept and used
  * (refreshed once more under this lock when it needs it) and nothing is marked.
  */
-async function markReconsent(context: TokenContext, connection: Connection, refusedRefreshToken: string | undefined, again: boolean, detail: string): Promise<Connection> {
+async function markReconsent(context: TokenContext, connection: Connection, lockOwner: string, refusedRefreshToken: string | undefined, again: boolean, detail: string): Promise<Connection> {
   let replaced: Connection | undefined;
   const marked = await updateConnection(context.store, storageIdOf(connection), (latest) => {
     const sameGrant = latest.tokens?.refreshToken === refusedRefreshToken && (refusedRefreshToken !== undefined || latest.tokens?.accessToken === connection.tokens?.accessToken);
@@ -184,7 +207,7 @@ async function markReconsent(context: TokenContext, connection: Connection, refu
   });
   if (replaced) {
     context.log.info('token.refresh_superseded', { bank: connection.bank, connectionId: connection.id, detail: 'the refused grant was replaced meanwhile (a new consent or refresh); the stored token set is kept' });
-    if (again && replaced.status === 'active' && replaced.tokens && needsRefresh(context, replaced)) return refreshHoldingLock(context, replaced, false);
+    if (again && replaced.status === 'active' && replaced.tokens && needsRefresh(context, replaced)) return refreshHoldingLock(context, replaced, lockOwner, false);
     count(context, connection.bank, 'shared');
     return replaced;
   }

@@ -32,6 +32,44 @@ const get: BankRequest = { method: 'GET', origin: 'https://bank.example', path: 
 const post: BankRequest = { method: 'POST', origin: 'https://bank.example', path: '/payments', headers: {}, body: new Uint8Array([1]) };
 const unreachable = () => new BankgateError('bank_unreachable', { status: 502, detail: 'x' });
 
+describe('withResilience: a call closed without a byte of answer on a fresh connection (silent close)', () => {
+  const silentClose = () => new BankgateError('bank_tls_error', { status: 502, detail: 'x', extra: { reason: 'ERR_BANKGATE_TLS_HANDSHAKE_REJECTED' } });
+
+  it('an idempotent call is repeated once: a dropped answer is then just a slower 200', async () => {
+    const { transport, seen } = scripted([silentClose(), 200]);
+    const metrics = new MetricsRegistry();
+    expect((await withResilience(transport, options({ metrics })).send(get)).status).toBe(200);
+    expect(seen).toHaveLength(2);
+    expect(metrics.value('bankgate_bank_retries_total', { bank: 'b', reason: 'silent_close' })).toBe(1);
+  });
+
+  it('twice in a row it is the TLS setup: bank_tls_error, as before', async () => {
+    const { transport, seen } = scripted([silentClose(), silentClose(), 200]);
+    await expect(withResilience(transport, options()).send(get)).rejects.toMatchObject({ code: 'bank_tls_error' });
+    expect(seen).toHaveLength(2);
+  });
+
+  it('a call that may not be repeated (a payment POST) is not sent again: bank_outcome_unknown, 502, naming both causes', async () => {
+    const { transport, seen } = scripted([silentClose(), 201]);
+    const error = (await withResilience(transport, options()).send(post).catch((e: unknown) => e)) as BankgateError;
+    expect(error).toBeInstanceOf(BankgateError);
+    expect(error.code).toBe('bank_outcome_unknown');
+    expect(error.status).toBe(502);
+    expect(error.message).toMatch(/unknown.*before sending it again.*banks\.b\.mtls/s);
+    expect(error.extra?.retryable).toBe(false);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('a TLS failure with an alert is not a silent close: never repeated, never called unknown', async () => {
+    const alert = new BankgateError('bank_tls_error', { status: 502, detail: 'x', extra: { reason: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' } });
+    for (const request of [get, post]) {
+      const { transport, seen } = scripted([alert, 200]);
+      await expect(withResilience(transport, options()).send(request)).rejects.toMatchObject({ code: 'bank_tls_error' });
+      expect(seen).toHaveLength(1);
+    }
+  });
+});
+
 describe('withResilience: retries', () => {
   it('retries an idempotent call on 502/503/504 and on connection failures, then returns the answer', async () => {
     const { transport, seen } = scripted([503, unreachable(), 200]);

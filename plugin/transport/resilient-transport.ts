@@ -7,7 +7,7 @@ import { BankgateError } from '../errors/bankgate-error.js';
 import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import { CIRCUIT_STATE_VALUE, CircuitBreaker, type CircuitState } from './circuit-breaker.js';
-import { backoffMs, isRepeatable, isRetryableError, RETRYABLE_STATUS, retryAfterMs } from './retry-policy.js';
+import { backoffMs, isRepeatable, isRetryableError, isSilentClose, RETRYABLE_STATUS, retryAfterMs } from './retry-policy.js';
 import type { BankRequest, BankResponse, BankTransport } from './types.js';
 
 export interface ResilienceOptions {
@@ -75,13 +75,27 @@ export function withResilience(transport: BankTransport, options: ResilienceOpti
     });
   }
 
+  function outcomeUnknown(error: BankgateError): BankgateError {
+    return new BankgateError('bank_outcome_unknown', {
+      status: 502,
+      bank,
+      detail:
+        `bank ${bank} closed the connection without answering after the request was sent: whether it carried the call out ` +
+        `is unknown; check (e.g. the payment's status) before sending it again. If every call fails this way, check banks.${bank}.mtls`,
+      cause: error,
+      extra: { ...(error.extra ?? {}), retryable: false },
+    });
+  }
+
   async function wait(ms: number, request: BankRequest, reason: string): Promise<void> {
     metrics?.inc(RETRIES_METRIC, { bank, reason });
     if (ms > 0) await sleep(ms, request.signal);
   }
 
   async function send(request: BankRequest): Promise<BankResponse> {
-    const repeatable = retries.max > 0 && isRepeatable(request.method, request.headers, options.idempotencyKeyHeader);
+    const idempotent = isRepeatable(request.method, request.headers, options.idempotencyKeyHeader);
+    const repeatable = retries.max > 0 && idempotent;
+    let closedSilently = false;
     for (let attempt = 0; ; attempt++) {
       const permit = breaker?.tryAcquire();
       if (permit !== undefined && !permit.allowed) throw circuitOpen(permit.retryAt);
@@ -95,6 +109,17 @@ export function withResilience(transport: BankTransport, options: ResilienceOpti
           throw error;
         }
         breaker?.record(!(error instanceof BankgateError && BANK_FAILURE_CODES.has(error.code)), probe);
+        if (isSilentClose(error)) {
+          // Closed without a byte on a fresh connection: a dropped answer or a refused certificate (see
+          // isSilentClose). Repeated once when that is safe; a second silent close stays the TLS error.
+          if (!idempotent) throw outcomeUnknown(error as BankgateError);
+          if (repeatable && !closedSilently) {
+            closedSilently = true;
+            await wait(0, request, 'silent_close');
+            continue;
+          }
+          throw error;
+        }
         if (!repeatable || attempt >= retries.max || !isRetryableError(error)) throw error;
         await wait(backoffMs(attempt, retries.baseDelayMs, retries.maxDelayMs, options.random), request, (error as BankgateError).code);
         continue;

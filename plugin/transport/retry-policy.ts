@@ -19,6 +19,18 @@ export function isRepeatable(method: string, headers: Readonly<Record<string, st
   return idempotencyKeyHeader !== undefined && method === 'POST' && typeof headers[idempotencyKeyHeader] === 'string' && headers[idempotencyKeyHeader] !== '';
 }
 
+/**
+ * A `bank_tls_error` without a TLS alert: the bank closed a fresh connection without a byte of answer. A
+ * client certificate it refuses looks like this, but so does an answer dropped on a fresh connection whose
+ * session ticket was not processed yet (a loaded machine): the request was written and may have been carried
+ * out. Once is an unknown outcome; twice in a row on fresh connections it is what it most likely is, TLS.
+ */
+export function isSilentClose(error: unknown): boolean {
+  if (!(error instanceof BankgateError) || error.code !== 'bank_tls_error') return false;
+  const reason = String(error.extra?.reason ?? '');
+  return reason === 'ERR_BANKGATE_TLS_HANDSHAKE_REJECTED' || reason === 'ECONNRESET';
+}
+
 /** Whether a failed attempt (thrown) is worth repeating. */
 export function isRetryableError(error: unknown): boolean {
   return error instanceof BankgateError && RETRYABLE_CODES.has(error.code);

@@ -3,9 +3,10 @@
  * (the id_token carries `acr: "L1"`), the token and revocation endpoints also served on a separate mTLS host and
  * published as `mtls_endpoint_aliases` (RFC 8705 §5), `tls_client_auth` by the subject DN of the gateway's
  * QWAC, certificate-bound access tokens (`cnf.x5t#S256`), refresh tokens rotated on every use, the
- * `client_credentials` grant for `pisp`, 599 s access tokens.
+ * `client_credentials` grant for `pisp`, 599 s access tokens. A rotated refresh token presented again is
+ * counted as a double refresh (`/__sandbox/stats`: `banks.sg.doubleRefreshes`).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 import { baseConfiguration, countTokenRequests, sandboxRedirectUris } from '../authorization-server.js';
 import { SG_PSUS } from '../data.js';
@@ -100,6 +101,7 @@ export function createSgAuthorizationServer(options: {
     },
   });
   countTokenRequests(provider, 'sg', options.stats);
+  countDoubleRefreshes(provider, options.stats);
   if (options.faults) consumeTokenFaults(provider, 'sg', options.faults, ROUTES.token);
   return {
     provider,
@@ -112,4 +114,31 @@ export function createSgAuthorizationServer(options: {
     mtlsRevocationEndpoint: mtls.revocation_endpoint,
     clientId,
   };
+}
+
+/** Remembered rotated refresh tokens (hashes), bounded so that a long soak cannot grow the sandbox's memory. */
+const MAX_ROTATED = 200_000;
+
+/**
+ * Counts a refresh token presented again after it was rotated (`stats.doubleRefreshes`): every refresh token
+ * a successful refresh consumed is remembered (as a hash); a later grant presenting one of them is a double
+ * refresh (oidc-provider refuses it with invalid_grant and revokes the grant).
+ */
+function countDoubleRefreshes(provider: Provider, stats: SandboxStats): void {
+  const rotated = new Set<string>();
+  const presented = (ctx: { oidc?: { params?: Record<string, unknown> } }) => {
+    const params = ctx.oidc?.params;
+    if (params?.grant_type !== 'refresh_token' || typeof params.refresh_token !== 'string') return undefined;
+    return createHash('sha256').update(params.refresh_token).digest('base64url');
+  };
+  provider.on('grant.success', (ctx) => {
+    const hash = presented(ctx);
+    if (hash === undefined) return;
+    if (rotated.size >= MAX_ROTATED) rotated.delete(rotated.values().next().value!);
+    rotated.add(hash);
+  });
+  provider.on('grant.error', (ctx) => {
+    const hash = presented(ctx);
+    if (hash !== undefined && rotated.has(hash)) stats.doubleRefresh('sg');
+  });
 }

@@ -50,12 +50,13 @@ describe('sandbox stats', () => {
       tokenRequests: { authorization_code: 1, refresh_token: 2, client_credentials: 0 },
       tokenErrors: { invalid_client: 1 },
       resourceCalls: { '200': 1, '401': 1 },
+      doubleRefreshes: 0,
     });
     expect(counted.banks.sg.tokenRequests).toEqual({ authorization_code: 0, refresh_token: 0, client_credentials: 1 });
 
     const reset = await fetch(sandbox.file.resetUrl, { method: 'POST' });
     expect(reset.status).toBe(200);
-    const zero = { tokenRequests: { authorization_code: 0, refresh_token: 0, client_credentials: 0 }, tokenErrors: {}, resourceCalls: {} };
+    const zero = { tokenRequests: { authorization_code: 0, refresh_token: 0, client_credentials: 0 }, tokenErrors: {}, resourceCalls: {}, doubleRefreshes: 0 };
     expect(await stats(sandbox)).toEqual({ banks: { seb: zero, sg: zero, ukob: zero, bg: zero } });
     expect(await (await fetch(`${sandbox.file.controlUrl}/requests`)).json()).toEqual([]);
   });

@@ -18,7 +18,7 @@ describe('token-endpoint faults in the sandbox authorization servers', () => {
     const response = await fetch(`${sandbox.file.controlUrl}/faults`, { method: 'POST', body: JSON.stringify(rules) });
     expect(response.status).toBe(200);
   };
-  const stats = async () => ((await (await fetch(sandbox.file.statsUrl)).json()) as { banks: Record<string, { tokenRequests: Record<string, number>; tokenErrors: Record<string, number> }> }).banks;
+  const stats = async () => ((await (await fetch(sandbox.file.statsUrl)).json()) as { banks: Record<string, { tokenRequests: Record<string, number>; tokenErrors: Record<string, number>; doubleRefreshes: number }> }).banks;
   const reset = () => fetch(sandbox.file.resetUrl, { method: 'POST' });
   async function sgRefresh(refreshToken: string, signal?: AbortSignal) {
     const as = await sgAuthorizationServer(sandbox);
@@ -36,6 +36,25 @@ describe('token-endpoint faults in the sandbox authorization servers', () => {
     expect((await stats()).sg.tokenErrors).toEqual({});
     const { process } = await sgRefresh(tokens.refresh_token!);
     await expect(process()).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('SG counts a double refresh: a refresh token presented again after it was rotated (and only that)', async () => {
+    const { tokens } = await sgAuthorizationCode(sandbox);
+    await reset();
+    const first = await (await sgRefresh(tokens.refresh_token!)).process();
+    const second = await (await sgRefresh(first.refresh_token!)).process();
+    expect((await stats()).sg.doubleRefreshes).toBe(0);
+    // The first refresh token again (rotated twice ago), then an unknown one: only the former is a double refresh.
+    await expect((await sgRefresh(tokens.refresh_token!)).process()).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect((await sgRefresh('never-issued')).process()).rejects.toMatchObject({ error: 'invalid_grant' });
+    const counted = (await stats()).sg;
+    expect(counted.doubleRefreshes).toBe(1);
+    expect(counted.tokenErrors.invalid_grant).toBe(2);
+    // Presenting it revoked the grant (RFC 6819 §5.2.2.3): the latest refresh token is dead too, and that is no double refresh.
+    await expect((await sgRefresh(second.refresh_token!)).process()).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect((await stats()).sg.doubleRefreshes).toBe(1);
+    await reset();
+    expect((await stats()).sg.doubleRefreshes).toBe(0);
   });
 
   it('status 503 answers without doing the work: the same refresh token still works afterwards', async () => {

@@ -17,3 +17,4 @@ export { inspectCertificate, formatCertificateInfo, type CertificateInfo } from 
 export { createStore, storeUrlOf } from './store/create-store.js';
 export { createFileStore, type FileStoreOptions } from './store/file-store.js';
 export { createRedisStore, type RedisStoreOptions } from './store/redis-store.js';
+export { createFileJournal } from './store/file-journal.js';

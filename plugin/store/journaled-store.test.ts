@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../log.js';
+import { BankgateError } from '../errors/bankgate-error.js';
+import type { Connection, ConnectionStore, TokenSet } from './connection.js';
+import { journaledStore } from './journaled-store.js';
+import { createMemoryStore } from './memory-store.js';
+import type { JournalEntry, TokenJournal } from './token-journal.js';
+
+const ID = 'key:app/c1';
+const tokens = (n: number): TokenSet => ({ accessToken: `at-${n}`, refreshToken: `rt-${n}`, expiresAt: Date.now() + 60_000, expiresIn: 60 });
+const connection = (n: number, extra: Partial<Connection> = {}): Connection => ({ id: 'c1', bank: 'sg', owner: 'key:app', status: 'active', scopes: ['aisp'], createdAt: 1, updatedAt: 2, tokens: tokens(n), ...extra });
+const entry = (used: number, next: number, lock?: JournalEntry['lock']): JournalEntry => ({ storageId: ID, usedRefreshToken: `rt-${used}`, tokens: tokens(next), journaledAt: Date.now(), ...(lock ? { lock } : {}) });
+
+/** A journal in memory (the durable one is the Node adapter's file journal, tested over a directory). */
+function memoryJournal(initial: JournalEntry[] = []): TokenJournal & { held: Map<string, JournalEntry> } {
+  const held = new Map(initial.map((e) => [e.storageId, e]));
+  return {
+    held,
+    write: async (e) => void held.set(e.storageId, e),
+    entries: async () => [...held.values()],
+    remove: async (id, at) => void (held.get(id)?.journaledAt === at && held.delete(id)),
+  };
+}
+
+/** The memory store, which can be made unreachable (`away`: every call throws store_unavailable). */
+function flakyStore(): ConnectionStore & { away: boolean } {
+  const inner = createMemoryStore() as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const flaky = { away: false } as Record<string, unknown> & { away: boolean };
+  for (const [name, method] of Object.entries(inner)) {
+    flaky[name] = (...args: unknown[]) => (flaky.away && name !== 'close' ? Promise.reject(new BankgateError('store_unavailable', { status: 503, detail: 'away' })) : method.apply(inner, args));
+  }
+  return flaky as unknown as ConnectionStore & { away: boolean };
+}
+
+describe('journaledStore', () => {
+  it('keeps a set while the store is away and writes it ahead of the next read once it answers; then forgets it and releases the lock', async () => {
+    const inner = flakyStore();
+    await inner.create(connection(1));
+    expect(await inner.acquireLock('refresh:x', 'me', 60_000)).toBe(true);
+    const journal = memoryJournal();
+    const store = await journaledStore(inner, journal, { log: silentLogger, replayEveryMs: 60_000 });
+    inner.away = true;
+    await store.keepRefreshed!(entry(1, 2, { name: 'refresh:x', owner: 'me' }));
+    await expect(store.get(ID)).rejects.toMatchObject({ code: 'store_unavailable' });
+    expect(journal.held.size).toBe(1);
+    inner.away = false;
+    expect((await store.get(ID))?.tokens?.accessToken).toBe('at-2');
+    expect(journal.held.size).toBe(0);
+    expect(await inner.acquireLock('refresh:x', 'other', 60_000)).toBe(true); // released by the replay
+    await store.close();
+  });
+
+  it('replays ahead of a write: a compare-and-set on the revision read before the replay fails, so its writer re-reads', async () => {
+    const inner = flakyStore();
+    const created = (await inner.create(connection(1)))!;
+    const journal = memoryJournal([entry(1, 2)]);
+    const store = await journaledStore(inner, journal, { log: silentLogger, replayEveryMs: 60_000 });
+    expect(await store.compareAndSet({ ...created, scopes: ['pisp'] }, created.revision!)).toBeUndefined();
+    expect((await inner.get(ID))?.tokens?.accessToken).toBe('at-2');
+    await store.close();
+  });
+
+  it('lands only where the refresh token it used is still stored: a newer consent or a deletion wins', async () => {
+    const inner = flakyStore();
+    await inner.create(connection(5)); // a re-consent stored rt-5 meanwhile
+    const store = await journaledStore(inner, memoryJournal([entry(1, 2)]), { log: silentLogger, replayEveryMs: 60_000 });
+    expect((await store.get(ID))?.tokens?.accessToken).toBe('at-5');
+    await store.close();
+
+    const empty = flakyStore();
+    const journal = memoryJournal([entry(1, 2)]);
+    const onEmpty = await journaledStore(empty, journal, { log: silentLogger, replayEveryMs: 60_000 });
+    expect(await onEmpty.get(ID)).toBeUndefined();
+    expect(journal.held.size).toBe(0);
+    await onEmpty.close();
+  });
+
+  it('gives an active token set back to a connection marked reconsent_required for the very refresh token it replaces', async () => {
+    const inner = flakyStore();
+    await inner.create(connection(1, { status: 'reconsent_required', reason: { code: 'reconsent_required', detail: 'invalid_grant' } }));
+    const store = await journaledStore(inner, memoryJournal([entry(1, 2)]), { log: silentLogger, replayEveryMs: 60_000 });
+    const restored = await store.get(ID);
+    expect(restored).toMatchObject({ status: 'active', tokens: { accessToken: 'at-2', refreshToken: 'rt-2' } });
+    expect(restored?.reason).toBeUndefined();
+    await store.close();
+
+    const revoked = flakyStore();
+    await revoked.create(connection(1, { status: 'revoked' }));
+    const onRevoked = await journaledStore(revoked, memoryJournal([entry(1, 2)]), { log: silentLogger, replayEveryMs: 60_000 });
+    expect(await onRevoked.get(ID)).toMatchObject({ status: 'revoked', tokens: { accessToken: 'at-1' } });
+    await onRevoked.close();
+  });
+
+  it('offers held entries by itself until the store takes them', async () => {
+    const inner = flakyStore();
+    await inner.create(connection(1));
+    const journal = memoryJournal();
+    const store = await journaledStore(inner, journal, { log: silentLogger, replayEveryMs: 20 });
+    inner.away = true;
+    await store.keepRefreshed!(entry(1, 2));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(journal.held.size).toBe(1);
+    inner.away = false;
+    const deadline = Date.now() + 2000;
+    while (journal.held.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await inner.get(ID))?.tokens?.accessToken).toBe('at-2');
+    await store.close();
+  });
+});

@@ -1,0 +1,148 @@
+import type { Logger } from '../log.js';
+import { storageIdOf, type Connection, type ConnectionStore } from './connection.js';
+import type { JournalEntry, TokenJournal } from './token-journal.js';
+
+export interface JournaledStoreOptions {
+  readonly log: Logger;
+  readonly now?: () => number;
+  /** How often held entries are offered to the store while it is away, ms. Default 500. */
+  readonly replayEveryMs?: number;
+}
+
+/**
+ * The store with a local journal in front of it (issue 15, finding 1): a refreshed token set the store could
+ * not take (`keepRefreshed`) is journaled, and written into the store as soon as it answers, ahead of any
+ * other read or write of that connection on this replica (every method addressing it replays first; a
+ * timer offers held entries every `replayEveryMs` until the store takes them). The refresh lock the refresh
+ * held is released only after that, so no other replica refreshes with the refresh token the bank killed.
+ *
+ * Replay lands only where the stored refresh token is still the one the refresh used: a connection deleted
+ * meanwhile, re-consented, or refreshed by someone else keeps what it has. A connection another replica
+ * marked `reconsent_required` meanwhile (its refresh met the dead token) gets its token set back and
+ * becomes `active` again, since the refusal was about the very token this entry replaces.
+ * Entries left by a replica killed before its replay are replayed when it starts again.
+ */
+export async function journaledStore(inner: ConnectionStore, journal: TokenJournal, options: JournaledStoreOptions): Promise<ConnectionStore> {
+  const { log } = options;
+  const now = options.now ?? Date.now;
+  const pending = new Map<string, JournalEntry>();
+  for (const entry of await journal.entries()) {
+    const held = pending.get(entry.storageId);
+    if (!held || held.journaledAt < entry.journaledAt) pending.set(entry.storageId, entry);
+  }
+  if (pending.size > 0) log.warn('token.journal_pending', { entries: pending.size, detail: 'token sets journaled before a restart are written into the store as soon as it answers' });
+
+  const running = new Map<string, Promise<void>>();
+  /** Writes the held entry of `storageId` into the store (once at a time per connection); throws while the store is away. */
+  const replay = (storageId: string): Promise<void> => {
+    if (!pending.has(storageId)) return Promise.resolve();
+    let run = running.get(storageId);
+    if (!run) {
+      run = replayOne(storageId).finally(() => running.delete(storageId));
+      running.set(storageId, run);
+    }
+    return run;
+  };
+
+  async function replayOne(storageId: string): Promise<void> {
+    const entry = pending.get(storageId)!;
+    let outcome: 'written' | 'already' | 'superseded' | 'deleted' = 'superseded';
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const latest = await inner.get(storageId);
+      const decided = decide(latest, entry);
+      if (decided !== 'write') {
+        outcome = decided;
+        break;
+      }
+      const { reason: _refusal, ...kept } = latest!;
+      const restored: Connection = latest!.status === 'active' ? { ...latest!, tokens: entry.tokens, updatedAt: now() } : { ...kept, status: 'active', tokens: entry.tokens, updatedAt: now() };
+      if (await inner.compareAndSet(restored, latest!.revision!)) {
+        outcome = 'written';
+        break;
+      }
+    }
+    if (entry.lock) await inner.releaseLock(entry.lock.name, entry.lock.owner).catch(() => false);
+    if (pending.get(storageId) === entry) pending.delete(storageId);
+    await journal.remove(storageId, entry.journaledAt);
+    const connectionId = storageId.slice(storageId.lastIndexOf('/') + 1);
+    if (outcome === 'written') log.info('token.journal_replayed', { connectionId, heldMs: now() - entry.journaledAt });
+    else log.warn('token.journal_dropped', { connectionId, outcome, detail: outcome === 'superseded' ? 'the stored grant changed meanwhile (new consent or refresh); it is kept' : outcome === 'deleted' ? 'the connection was deleted meanwhile' : 'the store already held this token set' });
+  }
+
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const offerAll = () => {
+    if (pending.size === 0) {
+      clearInterval(timer);
+      timer = undefined;
+      return;
+    }
+    for (const storageId of pending.keys()) replay(storageId).catch(() => {}); // still away: next tick
+  };
+  const schedule = () => {
+    if (timer || pending.size === 0) return;
+    timer = setInterval(offerAll, options.replayEveryMs ?? 500);
+    (timer as { unref?: () => void }).unref?.();
+  };
+  schedule();
+
+  const store: ConnectionStore = {
+    async get(storageId) {
+      await replay(storageId);
+      return inner.get(storageId);
+    },
+    async put(connection) {
+      await replay(storageIdOf(connection));
+      return inner.put(connection);
+    },
+    async create(connection) {
+      await replay(storageIdOf(connection));
+      return inner.create(connection);
+    },
+    async compareAndSet(connection, expectedRevision) {
+      // A replay changes the revision: this write then fails its compare-and-set and its writer re-reads.
+      await replay(storageIdOf(connection));
+      return inner.compareAndSet(connection, expectedRevision);
+    },
+    async delete(storageId) {
+      await replay(storageId);
+      return inner.delete(storageId);
+    },
+    async findByState(state) {
+      const found = await inner.findByState(state);
+      if (!found || !pending.has(storageIdOf(found))) return found;
+      await replay(storageIdOf(found));
+      return inner.findByState(state);
+    },
+    acquireLock: (name, owner, ttlMs) => inner.acquireLock(name, owner, ttlMs),
+    renewLock: (name, owner, ttlMs) => inner.renewLock(name, owner, ttlMs),
+    async releaseLock(name, owner) {
+      // The refresh that journaled releases its lock: the replay must land first (and releases it itself).
+      const held = [...pending.values()].find((entry) => entry.lock?.name === name && entry.lock.owner === owner);
+      if (!held) return inner.releaseLock(name, owner);
+      await replay(held.storageId);
+      return true;
+    },
+    hitWindow: (key, windowOptions) => inner.hitWindow(key, windowOptions),
+    peekWindow: (key, windowOptions) => inner.peekWindow(key, windowOptions),
+    async keepRefreshed(entry) {
+      await journal.write(entry);
+      pending.set(entry.storageId, entry);
+      schedule();
+    },
+    async close() {
+      clearInterval(timer);
+      timer = undefined;
+      await inner.close();
+    },
+  };
+  return store;
+}
+
+function decide(latest: Connection | undefined, entry: JournalEntry): 'write' | 'already' | 'superseded' | 'deleted' {
+  if (!latest || latest.revision === undefined) return 'deleted';
+  if (latest.tokens?.accessToken === entry.tokens.accessToken) return 'already';
+  if (latest.tokens?.refreshToken !== entry.usedRefreshToken) return 'superseded';
+  if (latest.status === 'active') return 'write';
+  // Marked by a replica whose refresh met the token this entry replaces; any other state (revoked, failed, a consent in progress) stays.
+  return latest.status === 'reconsent_required' && latest.reason?.code === 'reconsent_required' && !latest.pending ? 'write' : 'superseded';
+}
