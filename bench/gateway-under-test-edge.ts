@@ -55,7 +55,7 @@ const now = Date.now();
 await gateway.engine.store.put({
   id: 'bench',
   bank: 'bench',
-  owner: 'dev', // the caller of BANKGATE_DEV_KEY, as in bench/gateway-under-test.ts
+  owner: 'key:dev', // the Caller.key of BANKGATE_DEV_KEY's caller, as in bench/gateway-under-test.ts
   status: 'active',
   scopes: [BENCH_SCOPE],
   createdAt: now,
