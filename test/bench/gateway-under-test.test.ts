@@ -12,8 +12,17 @@ import { writePkiFiles } from '../../bench/lib/pki-files.js';
 import { freePort } from '../../bench/lib/setup.js';
 import { repoRoot, startProcess, type Started } from '../../bench/lib/processes.js';
 
-/** What external harnesses rely on: bench/gateway-under-test forwards one declared call, swapping the bearer token. */
-describe('bench/gateway-under-test', () => {
+/**
+ * What external harnesses and bench/proxy.ts rely on: bench/gateway-under-test (Node), and
+ * bench/gateway-under-test-edge.ts inside Bun and Deno, forward one declared call, swapping the bearer token.
+ */
+const RUNTIMES = [
+  { name: 'node', command: join(repoRoot, 'bench/gateway-under-test'), args: [] as string[] },
+  { name: 'bun', command: join(repoRoot, 'node_modules/.bin/bun'), args: [join(repoRoot, 'bench/gateway-under-test-edge.ts')] },
+  { name: 'deno', command: join(repoRoot, 'node_modules/.bin/deno'), args: ['run', '-A', '--sloppy-imports', '--unstable-kv', join(repoRoot, 'bench/gateway-under-test-edge.ts')] },
+];
+
+describe.each(RUNTIMES)('bench/gateway-under-test ($name)', ({ name, command, args }) => {
   const dir = mkdtempSync(join(tmpdir(), 'bankgate-gut-test-'));
   const devKey = 'gut-dev-key-0123456789abcdef';
   const bearer = 'bank-token-for-the-bench-connection';
@@ -33,7 +42,7 @@ describe('bench/gateway-under-test', () => {
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     const port = await freePort();
-    gateway = await startProcess(join(repoRoot, 'bench/gateway-under-test'), [], {
+    gateway = await startProcess(command, args, {
       HOST: '127.0.0.1',
       PORT: String(port),
       UPSTREAM_URL: `https://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
@@ -67,7 +76,7 @@ describe('bench/gateway-under-test', () => {
     expect(call!.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('a wrong BANKGATE_LOG_LEVEL stops it at start-up with one line naming the variable and its levels', async () => {
+  it.runIf(name === 'node')('a wrong BANKGATE_LOG_LEVEL stops it at start-up with one line naming the variable and its levels', async () => {
     const run = spawnSync(join(repoRoot, 'bench/gateway-under-test'), [], {
       env: { ...process.env, PORT: String(await freePort()), UPSTREAM_URL: 'https://127.0.0.1:1', CLIENT_CERT: pki.clientCert, CLIENT_KEY: pki.clientKey, CA_CERT: pki.caCert, BEARER_TOKEN: 't', BANKGATE_DEV_KEY: devKey, BANKGATE_LOG_LEVEL: 'verbose' },
       encoding: 'utf8',
