@@ -3,6 +3,7 @@ import type { ApiManifest } from '../manifest/types.js';
 import { storeSchema } from '../store/config-schema.js';
 import { callersSchema } from '../surface/config-schema.js';
 import { mtlsSchema, signingSchema, transportSchema } from '../transport/config-schema.js';
+import { authorizationRequestSchema, privateKeyJwtSchema, senderConstraintSchema } from '../oauth/config-schema.js';
 import { authorizationChoiceSchema, credentialSchema } from './credentials-schema.js';
 import { NAME_PATTERN, NAME_RULE } from './names.js';
 import { secretRefSchema } from './secret-ref.js';
@@ -17,6 +18,8 @@ const staticServerSchema = z.strictObject({
   authorizationEndpoint: httpsUrl,
   tokenEndpoint: httpsUrl,
   revocationEndpoint: httpsUrl.optional(),
+  /** RFC 9126: needed when `authorizationRequest` pushes requests (`par`, the `fapi2` profile). */
+  pushedAuthorizationRequestEndpoint: httpsUrl.optional(),
 });
 
 /** OIDC / RFC 8414 discovery, as SG publishes it. */
@@ -31,6 +34,7 @@ const clientAuthSchema = z.discriminatedUnion('method', [
   z.strictObject({ method: z.literal('client_secret_post'), secret: secretRefSchema }),
   z.strictObject({ method: z.literal('client_secret_basic'), secret: secretRefSchema }),
   z.strictObject({ method: z.literal('tls_client_auth') }),
+  privateKeyJwtSchema,
 ]);
 
 const manifestSchema = z.custom<ApiManifest>(
@@ -65,6 +69,10 @@ export const bankSchema = z.strictObject({
       extraParams: z.record(z.string(), z.string()).default({}),
     })
     .default({ openid: false, extraParams: {} }),
+  /** Plain, PAR, signed request objects, FAPI 2.0 or FAPI 1 Advanced (plugin/oauth/config-schema.ts). */
+  authorizationRequest: authorizationRequestSchema,
+  /** Access tokens bound to the client certificate (`mtls`, default) or to a DPoP key (plugin/oauth/config-schema.ts). */
+  senderConstraint: senderConstraintSchema,
   /** The QWAC client certificate presented on every call to this bank (and its token endpoint). */
   mtls: mtlsSchema,
   /** draft-cavage request signing with the QSeal key, for banks that require `Signature`. */
