@@ -90,6 +90,6 @@ describe('FAPI 1.0 Advanced authorization requests (gateway side) against the uk
     const intentId = await accountAccessIntent();
     const error = await startAuthorization(fapi2Style.oauth, { redirectUri: GATEWAY_REDIRECT, scopes: ['accounts'], openid: true, params: { claims: intentClaims(intentId) } }).catch((e: unknown) => toOAuthError('ukob', 'pushed authorization request', e));
     expect(error).toMatchObject({ code: 'bank_auth_error', extra: { oauthError: 'invalid_request' } });
-    expect(error.message).toContain('Request Object');
+    expect((error as Error).message).toContain('Request Object');
   });
 });
