@@ -4,6 +4,7 @@ import type { StoreConfig } from '../store/config-schema.js';
 import { resolveCallers, type ResolvedCallers } from '../surface/resolve-callers.js';
 import type { MtlsConfig, TransportConfig } from '../transport/config-schema.js';
 import { resolveSigning } from '../transport/resolve-signing.js';
+import type { UkOpenBankingConsentConfig } from '../consent/ukob/config-schema.js';
 import type { JoseSigningKey } from '../oauth/signing-key.js';
 import { resolveOAuthSecurity, type ResolvedAuthorizationRequest, type ResolvedSenderConstraint } from '../oauth/resolve-oauth.js';
 import type { DecryptPrivateKey, ResolvedSigning } from '../transport/signing-options.js';
@@ -42,7 +43,14 @@ export interface ResolvedBank {
   readonly authorizationRequest: ResolvedAuthorizationRequest;
   /** How access tokens are bound: the client certificate (`mtls`) or a DPoP key. */
   readonly senderConstraint: ResolvedSenderConstraint;
-  readonly consent: { readonly scopes: readonly string[]; readonly openid: boolean; readonly extraParams: Readonly<Record<string, string>> };
+  readonly consent: {
+    readonly scopes: readonly string[];
+    readonly openid: boolean;
+    readonly extraParams: Readonly<Record<string, string>>;
+    /** `oauth` (the authorization-code redirect) or `uk-open-banking` (intent first, plugin/consent/ukob/). */
+    readonly protocol: 'oauth' | 'uk-open-banking';
+    readonly ukOpenBanking: UkOpenBankingConsentConfig;
+  };
   /** The bank's QWAC (`banks.<bank>.mtls`): data, read and checked by the runtime's transport factory at start. */
   readonly mtls: MtlsConfig;
   /** The QSeal signing key, checked and imported into WebCrypto. */
@@ -139,7 +147,7 @@ export async function collectConfig(input: ConfigInput, collector: ProblemCollec
       client: { clientId: bank.client.clientId, method: auth.method, secret, ...(security.clientKey ? { assertionKey: security.clientKey } : {}) },
       authorizationRequest: security.authorizationRequest,
       senderConstraint: security.senderConstraint,
-      consent: { scopes: bank.consent.scopes ?? psuScopes, openid: bank.consent.openid, extraParams: bank.consent.extraParams },
+      consent: { scopes: bank.consent.scopes ?? psuScopes, openid: bank.consent.openid, extraParams: bank.consent.extraParams, protocol: bank.consent.protocol, ukOpenBanking: bank.consent.ukOpenBanking },
       mtls: bank.mtls,
       signing,
       transport: bank.transport,

@@ -3,6 +3,7 @@ import type { ApiManifest } from '../manifest/types.js';
 import { storeSchema } from '../store/config-schema.js';
 import { callersSchema } from '../surface/config-schema.js';
 import { mtlsSchema, signingSchema, transportSchema } from '../transport/config-schema.js';
+import { DEFAULT_ACCOUNT_PERMISSIONS, ukOpenBankingConsentSchema } from '../consent/ukob/config-schema.js';
 import { authorizationRequestSchema, privateKeyJwtSchema, senderConstraintSchema } from '../oauth/config-schema.js';
 import { authorizationChoiceSchema, credentialSchema } from './credentials-schema.js';
 import { NAME_PATTERN, NAME_RULE } from './names.js';
@@ -67,8 +68,12 @@ export const bankSchema = z.strictObject({
       openid: z.boolean().default(false),
       /** Extra authorization request parameters, e.g. `{ acr_values: 'L1' }`. */
       extraParams: z.record(z.string(), z.string()).default({}),
+      /** How a consent is obtained: `oauth` (the authorization-code redirect) or `uk-open-banking` (intent first). */
+      protocol: z.enum(['oauth', 'uk-open-banking']).default('oauth'),
+      /** What the `uk-open-banking` protocol asks for (plugin/consent/ukob/config-schema.ts). */
+      ukOpenBanking: ukOpenBankingConsentSchema,
     })
-    .default({ openid: false, extraParams: {} }),
+    .default(() => ({ openid: false, extraParams: {}, protocol: 'oauth' as const, ukOpenBanking: { permissions: [...DEFAULT_ACCOUNT_PERMISSIONS] } })),
   /** Plain, PAR, signed request objects, FAPI 2.0 or FAPI 1 Advanced (plugin/oauth/config-schema.ts). */
   authorizationRequest: authorizationRequestSchema,
   /** Access tokens bound to the client certificate (`mtls`, default) or to a DPoP key (plugin/oauth/config-schema.ts). */

@@ -25,6 +25,8 @@ export interface PendingConsent {
   readonly returnTo?: string;
   /** Epoch milliseconds after which the callback is refused. */
   readonly expiresAt: number;
+  /** A consent protocol's own state between its steps (JSON, no secret): e.g. the UK Open Banking intent id. */
+  readonly session?: Readonly<Record<string, unknown>>;
 }
 
 export interface Connection {
@@ -42,6 +44,8 @@ export interface Connection {
   readonly subject?: string;
   /** Why the connection is not active (no secret in it). */
   readonly reason?: { readonly code: string; readonly detail: string };
+  /** The consent as the bank holds it, for protocols with a consent resource (UK Open Banking: the intent). */
+  readonly consent?: { readonly protocol: string; readonly id?: string; readonly status?: string; readonly checkedAt?: number; readonly data?: Readonly<Record<string, unknown>> };
   /**
    * Set by the store: incremented on every write, compared by `compareAndSet`. Absent on a connection that
    * was never stored; a value given to `put` is ignored.

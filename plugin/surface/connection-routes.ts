@@ -21,6 +21,11 @@ export function connectionView(connection: Connection): ConnectionView {
   };
 }
 
+/** The caller's `PSU-IP-Address` (the PSU is present while consenting), when it looks like an IP address. */
+function psuIpAddressOf(value: string | undefined): { psuIpAddress?: string } {
+  return value !== undefined && /^[0-9A-Fa-f:.]{2,45}$/.test(value) ? { psuIpAddress: value } : {};
+}
+
 /** `POST /connections`, `GET` and `DELETE /connections/{id}`: the consent lifecycle, per caller. */
 export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
   const app = new Hono<{ Variables: CallerAuthVariables & RequestIdVariables }>();
@@ -54,6 +59,7 @@ export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
       returnTo,
       owner: c.get('caller').id,
       redirectUri: `${publicUrl()}/callback/${bank}`,
+      ...psuIpAddressOf(c.req.header('psu-ip-address')),
     }, c.get('requestId'));
     return c.json({ ...connectionView(connection), authorizeUrl }, 201, { location: `/connections/${encodeURIComponent(connection.id)}` });
   });

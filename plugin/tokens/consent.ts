@@ -18,6 +18,8 @@ export interface BeginConsentInput {
   readonly returnTo?: string;
   /** `<publicUrl>/callback/<bank>`, registered at the bank. */
   readonly redirectUri: string;
+  /** The PSU's IP address (`PSU-IP-Address` of `POST /connections`: the PSU is present), for banks that want it. */
+  readonly psuIpAddress?: string;
 }
 
 /**

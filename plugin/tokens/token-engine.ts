@@ -14,6 +14,7 @@ import { psuAccessToken } from './psu-access-token.js';
 import { revokeAtBank, type RevocationOutcome } from './revoke.js';
 import { SingleFlight } from './single-flight.js';
 import { describeTokenMetrics } from './token-metrics.js';
+import { createUkobConsents, usesUkOpenBanking } from '../consent/ukob/engine-bridge.js';
 
 /**
  * Every method that serves an inbound request takes that request's id last (optional): the log lines it
@@ -70,15 +71,17 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
   };
   const refreshes = new SingleFlight<Connection>();
   const clientTokens = new ClientCredentialsCache(context, new SingleFlight<TokenSet>());
+  // Banks whose consents are UK Open Banking intents (banks.<bank>.consent.protocol): intent first, then the redirect.
+  const ukob = createUkobConsents({ transports: options.transports, clientAccessToken: (bank, scopes) => clientTokens.accessToken(bank, scopes) });
   return {
     store: options.store,
-    beginConsent: (input, requestId) => beginConsent(forRequest(context, requestId), input),
-    completeConsent: (bank, url, requestId) => completeConsent(forRequest(context, requestId), bank, url),
+    beginConsent: (input, requestId) => (usesUkOpenBanking(context, input.bank) ? ukob.begin : beginConsent)(forRequest(context, requestId), input),
+    completeConsent: (bank, url, requestId) => (usesUkOpenBanking(context, bank) ? ukob.complete : completeConsent)(forRequest(context, requestId), bank, url),
     psuAccessToken: async (connection, requestId) => psuAccessToken(context, refreshes, connection, requestId),
     callWithPsuToken: (connection, idempotent, send, requestId) => callWithPsuToken(context, refreshes, connection, idempotent, send, requestId),
     clientAccessToken: (bank, scopes) => clientTokens.accessToken(bank, scopes),
     callWithClientToken: (bank, scopes, idempotent, send, requestId) =>
       callWithClientToken(context, (forceNew) => clientTokens.accessToken(bank, scopes, forceNew), bank, idempotent, send, requestId),
-    revoke: (connection, requestId) => revokeAtBank(forRequest(context, requestId), connection),
+    revoke: (connection, requestId) => (usesUkOpenBanking(context, connection.bank) ? ukob.revoke : revokeAtBank)(forRequest(context, requestId), connection),
   };
 }

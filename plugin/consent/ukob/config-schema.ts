@@ -1,0 +1,45 @@
+/**
+ * `banks.<bank>.consent.ukOpenBanking`: what the UK Open Banking protocol asks the bank for when a connection is
+ * made (`consent.protocol: 'uk-open-banking'`). Checked once at start.
+ */
+import { z } from 'zod';
+
+/** The 4.0 account-access permissions (OB_Internal_CodeSet `OBInternalPermissions1Code`). */
+export const ACCOUNT_PERMISSIONS = [
+  'ReadAccountsBasic',
+  'ReadAccountsDetail',
+  'ReadBalances',
+  'ReadBeneficiariesBasic',
+  'ReadBeneficiariesDetail',
+  'ReadDirectDebits',
+  'ReadOffers',
+  'ReadPAN',
+  'ReadParty',
+  'ReadPartyPSU',
+  'ReadProducts',
+  'ReadScheduledPaymentsBasic',
+  'ReadScheduledPaymentsDetail',
+  'ReadStandingOrdersBasic',
+  'ReadStandingOrdersDetail',
+  'ReadStatementsBasic',
+  'ReadStatementsDetail',
+  'ReadTransactionsBasic',
+  'ReadTransactionsCredits',
+  'ReadTransactionsDebits',
+  'ReadTransactionsDetail',
+] as const;
+
+type Permission = (typeof ACCOUNT_PERMISSIONS)[number];
+
+/** Accounts with their identification, balances, and every transaction in detail. */
+export const DEFAULT_ACCOUNT_PERMISSIONS: readonly Permission[] = ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsDetail', 'ReadTransactionsCredits', 'ReadTransactionsDebits'];
+
+export const ukOpenBankingConsentSchema = z
+  .strictObject({
+    /** The account-access consent's `Data.Permissions`. */
+    permissions: z.array(z.enum(ACCOUNT_PERMISSIONS)).min(1).default(() => [...DEFAULT_ACCOUNT_PERMISSIONS]),
+    /** `Data.ExpirationDateTime` this many days ahead; absent: none (the bank's own limit). */
+    expiresInDays: z.number().int().min(1).max(3650).optional(),
+  })
+  .default(() => ({ permissions: [...DEFAULT_ACCOUNT_PERMISSIONS] }));
+export type UkOpenBankingConsentConfig = z.output<typeof ukOpenBankingConsentSchema>;
