@@ -23,6 +23,7 @@ import { requestId, type RequestIdVariables } from './surface/request-id.js';
 import { createSpecValidator } from './surface/validation/spec-validator.js';
 import { createTokenEngine, type TokenEngine } from './tokens/token-engine.js';
 import { createBankTransport } from './transport/bank-transport.js';
+import { senderConstrainedTransport } from './oauth/dpop-transport.js';
 import type { BankTransport } from './transport/types.js';
 
 export interface GatewayOptions {
@@ -99,7 +100,8 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
   const closeTransports = () => Promise.all([...transports.values()].map((t) => t.close()));
   for (const bank of config.banks.values()) {
     const transport = options.transport ? await options.transport(bank, { metrics, log }) : await createBankTransport(bank, runtime, { metrics, log, problems, now });
-    if (transport) transports.set(bank.name, transport);
+    // A DPoP bank's calls carry `Authorization: DPoP` and a proof (banks.<bank>.senderConstraint).
+    if (transport) transports.set(bank.name, senderConstrainedTransport(bank, transport));
   }
   if (problems.problems.length > 0) {
     await closeTransports();
