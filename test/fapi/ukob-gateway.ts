@@ -33,19 +33,29 @@ export interface UkobGateway {
    * fragment, which a browser never sends: the page at the callback relays it as the query, as done here.
    */
   authorise(authorizeUrl: string, choice?: Partial<UkobPsuChoice>): Promise<Response>;
+  /** Token requests the bank answered, by grant type. */
+  tokenRequests(): Promise<Record<string, number>>;
   /** The requests the bank received (path, headers). */
   bankRequests(): Promise<{ method: string; path: string; headers: Record<string, string>; status: number }[]>;
   close(): Promise<void>;
 }
 
-export async function startUkobGateway(profile: '2.0' | '1.0', adjust?: (bank: BankConfig) => BankConfig): Promise<UkobGateway> {
+export interface UkobGatewayOptions {
+  /** Edits the `ukob` bank's config before the gateway validates it. */
+  readonly adjust?: (bank: BankConfig) => BankConfig;
+  /** The gateway's clock (the bank keeps the real one). */
+  readonly now?: () => number;
+}
+
+export async function startUkobGateway(profile: '2.0' | '1.0', options: UkobGatewayOptions = {}): Promise<UkobGateway> {
+  const { adjust, now } = options;
   const dir = mkdtempSync(join(tmpdir(), 'bankgate-fapi-gw-'));
   const sandbox = await startSandbox({ dir, writeFile: false, ukobFapiProfile: profile, log: () => {} });
   let port = 0;
   const bank: BankConfig = { ...ukobBankConfig(sandbox.file), consent: { protocol: 'uk-open-banking' } };
   const gateway = await createGateway(
     { store: 'memory', banks: { ukob: adjust ? adjust(bank) : bank } },
-    { publicUrl: () => `http://127.0.0.1:${port}`, log: silentLogger, env: { ...process.env, BANKGATE_DEV_KEY: DEV_KEY } },
+    { publicUrl: () => `http://127.0.0.1:${port}`, log: silentLogger, env: { ...process.env, BANKGATE_DEV_KEY: DEV_KEY }, ...(now ? { now } : {}) },
   );
   const server: Server = createServer(createNodeHandler(gateway));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -77,6 +87,9 @@ export async function startUkobGateway(profile: '2.0' | '1.0', adjust?: (bank: B
       const back = new URL(callbackUrl.pathname, callbackUrl.origin);
       back.search = params.toString();
       return fetch(back);
+    },
+    async tokenRequests() {
+      return ((await (await fetch(sandbox.file.statsUrl)).json()) as { banks: { ukob: { tokenRequests: Record<string, number> } } }).banks.ukob.tokenRequests;
     },
     async bankRequests() {
       return (await (await fetch(`${sandbox.file.controlUrl}/requests?bank=ukob`)).json()) as { method: string; path: string; headers: Record<string, string>; status: number }[];
