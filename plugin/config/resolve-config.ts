@@ -6,7 +6,7 @@ import type { MtlsConfig, TransportConfig } from '../transport/config-schema.js'
 import { resolveSigning } from '../transport/resolve-signing.js';
 import type { UkOpenBankingConsentConfig } from '../consent/ukob/config-schema.js';
 import type { JoseSigningKey } from '../oauth/signing-key.js';
-import { resolveOAuthSecurity, type ResolvedAuthorizationRequest, type ResolvedSenderConstraint } from '../oauth/resolve-oauth.js';
+import { resolveOAuthSecurity, type ResolvedAuthorizationRequest, type ResolvedJws, type ResolvedSenderConstraint } from '../oauth/resolve-oauth.js';
 import type { DecryptPrivateKey, ResolvedSigning } from '../transport/signing-options.js';
 import type { ConfigInput } from './define-config.js';
 import type { AuthorizationChoice } from './credentials-schema.js';
@@ -43,6 +43,8 @@ export interface ResolvedBank {
   readonly authorizationRequest: ResolvedAuthorizationRequest;
   /** How access tokens are bound: the client certificate (`mtls`) or a DPoP key. */
   readonly senderConstraint: ResolvedSenderConstraint;
+  /** UK Open Banking message signing (`x-jws-signature`), when configured. */
+  readonly jws?: ResolvedJws;
   readonly consent: {
     readonly scopes: readonly string[];
     readonly openid: boolean;
@@ -134,7 +136,7 @@ export async function collectConfig(input: ConfigInput, collector: ProblemCollec
     const auth = bank.client.auth;
     const secret = 'secret' in auth ? collector.read(auth.secret, `${at}.client.auth.secret`) : undefined;
     const signing = await resolveSigning(bank.signing, at, collector, reading);
-    const security = await resolveOAuthSecurity({ clientAuth: auth, authorizationRequest: bank.authorizationRequest, senderConstraint: bank.senderConstraint }, at, collector, reading);
+    const security = await resolveOAuthSecurity({ clientAuth: auth, authorizationRequest: bank.authorizationRequest, senderConstraint: bank.senderConstraint, ...(bank.jws ? { jws: bank.jws } : {}) }, at, collector, reading);
     if (security.authorizationRequest.par && bank.authorizationServer.kind === 'static' && !bank.authorizationServer.pushedAuthorizationRequestEndpoint) {
       collector.add(`${at}.authorizationServer.pushedAuthorizationRequestEndpoint: required: authorization requests are pushed (PAR) and the endpoints are static`);
     }
@@ -147,6 +149,7 @@ export async function collectConfig(input: ConfigInput, collector: ProblemCollec
       client: { clientId: bank.client.clientId, method: auth.method, secret, ...(security.clientKey ? { assertionKey: security.clientKey } : {}) },
       authorizationRequest: security.authorizationRequest,
       senderConstraint: security.senderConstraint,
+      ...(security.jws ? { jws: security.jws } : {}),
       consent: { scopes: bank.consent.scopes ?? psuScopes, openid: bank.consent.openid, extraParams: bank.consent.extraParams, protocol: bank.consent.protocol, ukOpenBanking: bank.consent.ukOpenBanking },
       mtls: bank.mtls,
       signing,

@@ -4,7 +4,7 @@ import { storeSchema } from '../store/config-schema.js';
 import { callersSchema } from '../surface/config-schema.js';
 import { mtlsSchema, signingSchema, transportSchema } from '../transport/config-schema.js';
 import { DEFAULT_ACCOUNT_PERMISSIONS, ukOpenBankingConsentSchema } from '../consent/ukob/config-schema.js';
-import { authorizationRequestSchema, privateKeyJwtSchema, senderConstraintSchema } from '../oauth/config-schema.js';
+import { authorizationRequestSchema, jwsSchema, privateKeyJwtSchema, senderConstraintSchema } from '../oauth/config-schema.js';
 import { authorizationChoiceSchema, credentialSchema } from './credentials-schema.js';
 import { NAME_PATTERN, NAME_RULE } from './names.js';
 import { secretRefSchema } from './secret-ref.js';
@@ -78,6 +78,8 @@ export const bankSchema = z.strictObject({
   authorizationRequest: authorizationRequestSchema,
   /** Access tokens bound to the client certificate (`mtls`, default) or to a DPoP key (plugin/oauth/config-schema.ts). */
   senderConstraint: senderConstraintSchema,
+  /** UK Open Banking message signing (`x-jws-signature`) of requests, and verification of the bank's (plugin/oauth/config-schema.ts). */
+  jws: jwsSchema.optional(),
   /** The QWAC client certificate presented on every call to this bank (and its token endpoint). */
   mtls: mtlsSchema,
   /** draft-cavage request signing with the QSeal key, for banks that require `Signature`. */

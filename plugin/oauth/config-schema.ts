@@ -58,3 +58,31 @@ export const senderConstraintSchema = z
   ])
   .default({ method: 'mtls' });
 export type SenderConstraintConfig = z.output<typeof senderConstraintSchema>;
+
+/**
+ * `jws`: UK Open Banking message signing (`x-jws-signature`, plugin/oauth/detached-jws.ts). The gateway signs the
+ * body of every operation whose spec declares the `x-jws-signature` header with the key (PS256/ES256, `keyId` as
+ * `kid`), claiming `issuer` and `trustAnchor`; `b64: false` for banks before OB 3.1.4. With `verify`, the bank's
+ * signed answers (the APIs listed) are checked against its published keys; an answer that fails is never passed on.
+ */
+export const jwsSchema = z.strictObject({
+  ...signingKeyFields,
+  /** `http://openbanking.org.uk/iss`: the TPP's `<orgId>/<softwareStatementId>`. */
+  issuer: z.string().min(1),
+  /** `http://openbanking.org.uk/tan`. */
+  trustAnchor: z.string().min(1).default('openbanking.org.uk'),
+  /** `false`: sign as before OB 3.1.4 (`b64: false` in the header and in `crit`). */
+  b64: z.boolean().default(true),
+  verify: z
+    .strictObject({
+      /** The bank's signing keys (JWKS), fetched over the bank's transport and kept for the process. */
+      jwksUrl: z.url({ protocol: /^https$/, error: 'must be an https URL' }),
+      /** `…/iss` the bank signs as (its orgId). */
+      issuer: z.string().min(1),
+      trustAnchor: z.string().min(1).default('openbanking.org.uk'),
+      /** The APIs whose answers the bank signs (e.g. `['pisp']`). */
+      apis: z.array(z.string().min(1)).min(1),
+    })
+    .optional(),
+});
+export type JwsConfig = z.output<typeof jwsSchema>;

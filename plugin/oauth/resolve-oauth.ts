@@ -6,7 +6,8 @@
 import type { ProblemCollector } from '../config/secret-ref.js';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { KeyReading } from '../transport/signing-options.js';
-import type { AuthorizationRequestConfig, SenderConstraintConfig, SigningKeyConfig } from './config-schema.js';
+import type { AuthorizationRequestConfig, JwsConfig, SenderConstraintConfig, SigningKeyConfig } from './config-schema.js';
+import type { JwsSigner } from './detached-jws.js';
 import { importSigningKey, type JoseAlgorithm, type JoseSigningKey } from './signing-key.js';
 
 export type AuthorizationProfile = AuthorizationRequestConfig['profile'];
@@ -30,9 +31,16 @@ export interface ResolvedAuthorizationRequest {
 
 export type ResolvedSenderConstraint = { readonly method: 'mtls' } | { readonly method: 'dpop'; readonly key: JoseSigningKey };
 
+/** `banks.<bank>.jws`, its key imported. */
+export interface ResolvedJws {
+  readonly signer: JwsSigner;
+  readonly verify?: { readonly jwksUrl: string; readonly issuer: string; readonly trustAnchor: string; readonly apis: readonly string[] };
+}
+
 export interface ResolvedOAuthSecurity {
   /** The `private_key_jwt` key, when `client.auth.method` is `private_key_jwt`. */
   readonly clientKey?: JoseSigningKey;
+  readonly jws?: ResolvedJws;
   readonly authorizationRequest: ResolvedAuthorizationRequest;
   readonly senderConstraint: ResolvedSenderConstraint;
 }
@@ -41,6 +49,7 @@ export interface OAuthSecurityInput {
   readonly clientAuth: { readonly method: string } & Partial<SigningKeyConfig>;
   readonly authorizationRequest: AuthorizationRequestConfig;
   readonly senderConstraint: SenderConstraintConfig;
+  readonly jws?: JwsConfig;
 }
 
 const FAPI_CLIENT_AUTH = new Set(['private_key_jwt', 'tls_client_auth']);
@@ -82,8 +91,15 @@ export async function resolveOAuthSecurity(input: OAuthSecurityInput, at: string
     if (key) senderConstraint = { method: 'dpop', key };
   }
 
+  let jws: ResolvedJws | undefined;
+  if (input.jws) {
+    const key = await readKey(input.jws, `${at}.jws`, collector, reading);
+    if (key) jws = { signer: { key, issuer: input.jws.issuer, trustAnchor: input.jws.trustAnchor, b64: input.jws.b64 }, ...(input.jws.verify ? { verify: input.jws.verify } : {}) };
+  }
+
   return {
     ...(clientKey ? { clientKey } : {}),
+    ...(jws ? { jws } : {}),
     authorizationRequest: {
       profile,
       par,
