@@ -24,6 +24,7 @@ import { createSpecValidator } from './surface/validation/spec-validator.js';
 import { createTokenEngine, type TokenEngine } from './tokens/token-engine.js';
 import { createBankTransport } from './transport/bank-transport.js';
 import { senderConstrainedTransport } from './oauth/dpop-transport.js';
+import { messagePolicyOf } from './consent/ukob/message-policy.js';
 import type { BankTransport } from './transport/types.js';
 
 export interface GatewayOptions {
@@ -127,8 +128,12 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
   const authenticate = createCallerAuthenticator({ callers: config.callers, devKey, jwks: options.jwks });
   const documents = new Map([...config.banks.values()].flatMap((bank) => [...bank.apis.values()].flatMap((api) => (api.document ? [[`${bank.name}/${api.name}`, api.document as Record<string, unknown>] as const] : []))));
   const validator = config.validation.requests || config.validation.responses !== 'off' ? createSpecValidator({ documents, responses: config.validation.responses, log, metrics }) : undefined;
-  const headerPolicies = new Map([...config.banks.values()].map((bank) => [bank.name, { static: bank.headers }]));
-  const bankCalls = createBankCalls({ table: routes, engine, transports, log, metrics, validator: validator && (config.validation.requests ? validator : { checkRequest() {}, checkResponse: validator.checkResponse }), headerPolicy: (bank) => headerPolicies.get(bank)! });
+  const messagePolicies = new Map([...config.banks.values()].flatMap((bank) => {
+    const policy = messagePolicyOf(bank, transports.get(bank.name)!, now);
+    return policy ? [[bank.name, policy] as const] : [];
+  }));
+  const headerPolicies = new Map([...config.banks.values()].map((bank) => [bank.name, { static: bank.headers, ...(messagePolicies.has(bank.name) ? { owned: messagePolicies.get(bank.name)!.owned } : {}) }]));
+  const bankCalls = createBankCalls({ table: routes, engine, transports, log, metrics, validator: validator && (config.validation.requests ? validator : { checkRequest() {}, checkResponse: validator.checkResponse }), headerPolicy: (bank) => headerPolicies.get(bank)!, messagePolicy: (bank) => messagePolicies.get(bank) });
   const tracingOptions = { serviceName: 'bankgate', ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}) };
   const pipeline: GatewayPipeline = { bankCalls, authenticate, startSpan: serverSpanStarter(tracingOptions), log };
 

@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
 import type { BankResponse, BankTransport } from '../transport/types.js';
+import type { MessagePolicy } from '../consent/ukob/message-policy.js';
 import { bankErrorToProblem } from './bank-error.js';
 import { credentialPlanOf } from './bank-credentials.js';
 import { buildBankRequest, type BankHeaderPolicy, type InboundRequest } from './bank-request.js';
@@ -32,6 +33,8 @@ export interface BankCallOptions {
   readonly metrics: MetricsRegistry;
   /** Per bank: static values for bank-mandated headers the gateway owns (`TPP-Redirect-URI`, …). */
   readonly headerPolicy: (bank: string) => BankHeaderPolicy;
+  /** Per bank: what the gateway adds to a built request and checks on the answer (UK Open Banking signing, idempotency). */
+  readonly messagePolicy?: (bank: string) => MessagePolicy | undefined;
   /** Checks requests (and, when asked, responses) against the bank's spec. */
   readonly validator?: Pick<SpecValidator, 'checkRequest' | 'checkResponse'>;
 }
@@ -130,10 +133,12 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         let bankRequestId = '';
         const transport = transports.get(bank.name)!;
         const policy = options.headerPolicy(bank.name);
-        const response = await callWithToken(found, inbound, caller, engine, (bearer) => {
+        const messages = options.messagePolicy?.(bank.name);
+        const messageCall = messages && { callerKey: caller.id, api: api.name, route, header: (name: string) => inbound.header(name) };
+        const response = await callWithToken(found, inbound, caller, engine, async (bearer) => {
           const bankRequest = buildBankRequest(found, request, bearer, policy);
           bankRequestId = bankRequest.requestId;
-          return transport.send(bankRequest);
+          return transport.send(messages ? await messages.prepare(bankRequest, messageCall!) : bankRequest);
         });
         status = response.status;
         // One line per call: at info when the bank refused it, at debug when it answered well (a line per
@@ -145,6 +150,7 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
           status = problem.status;
           throw problem;
         }
+        if (messages) await messages.check(response, messageCall!);
         validator?.checkResponse(found, response, inbound.requestId);
         return toReply(response, bankRequestId);
       } catch (error) {

@@ -19,6 +19,11 @@ export const createConnectionBody = z
     connectionId: connectionIdSchema.optional().meta({ description: 'Your id for the connection; generated when absent.' }),
     scopes: z.array(z.string().min(1)).optional().meta({ description: "Scopes to ask the bank for; default: every PSU scope of the bank's mounted APIs." }),
     returnTo: z.string().optional().meta({ description: 'Where the PSU is sent after the consent (absolute http(s) URL), with `connectionId` and `status` added to its query.' }),
+    consentId: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be the bank\'s ConsentId (1–128 characters of A–Z, a–z, 0–9, ".", "_", ":" or "-")')
+      .optional()
+      .meta({ description: "UK Open Banking: a payment consent created through the gateway (`Data.ConsentId`, status AWAU) for the PSU to authorise, with `scopes: [\"payments\"]`; the connection then carries the PSU's token for the payment's submission." }),
   })
   .meta({ id: 'ConnectionCreate', description: 'Starts a PSU consent at a bank.' });
 

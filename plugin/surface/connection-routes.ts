@@ -49,7 +49,7 @@ export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
       const violations = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
       throw new BankgateError('bad_request', { status: 400, detail: violations.join('; '), extra: { violations } });
     }
-    const { bank, connectionId, scopes, returnTo } = parsed.data;
+    const { bank, connectionId, scopes, returnTo, consentId } = parsed.data;
     const caller = c.get('caller');
     if (!allowsBank(caller.allow, bank)) throw new BankgateError('forbidden', { status: 403, bank, detail: `caller ${caller.id} may not use bank ${bank.slice(0, 60)}` });
     const { connection, authorizeUrl } = await engine.beginConsent({
@@ -60,6 +60,7 @@ export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
       owner: c.get('caller').id,
       redirectUri: `${publicUrl()}/callback/${bank}`,
       ...psuIpAddressOf(c.req.header('psu-ip-address')),
+      ...(consentId !== undefined ? { consentId } : {}),
     }, c.get('requestId'));
     return c.json({ ...connectionView(connection), authorizeUrl }, 201, { location: `/connections/${encodeURIComponent(connection.id)}` });
   });

@@ -20,6 +20,8 @@ export interface BeginConsentInput {
   readonly redirectUri: string;
   /** The PSU's IP address (`PSU-IP-Address` of `POST /connections`: the PSU is present), for banks that want it. */
   readonly psuIpAddress?: string;
+  /** UK Open Banking: the existing intent (a payment consent) the PSU authorises, instead of a new account-access one. */
+  readonly consentId?: string;
 }
 
 /**
@@ -32,6 +34,7 @@ export async function beginConsent(context: TokenContext, input: BeginConsentInp
   if (input.connectionId !== undefined && !CONNECTION_ID.test(input.connectionId)) {
     throw new BankgateError('bad_request', { status: 400, detail: 'connectionId must be 1–128 characters of A–Z, a–z, 0–9, ".", "_" or "-"' });
   }
+  if (input.consentId !== undefined) throw new BankgateError('bad_request', { status: 400, bank: bank.name, detail: `consentId names a UK Open Banking intent; bank ${bank.name} does not speak UK Open Banking (banks.${bank.name}.consent.protocol)` });
   const scopes = input.scopes ?? bank.consent.scopes;
   const known = new Set([...bank.consent.scopes, ...[...bank.apis.values()].flatMap((api) => api.manifest.routes.flatMap((r) => r.scopes))]);
   const unknown = scopes.filter((scope) => !known.has(scope));

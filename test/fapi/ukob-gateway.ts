@@ -27,7 +27,7 @@ export interface UkobGateway {
   /** A call to the gateway with the dev key. */
   call(path: string, init?: { method?: string; headers?: Record<string, string>; body?: unknown }): Promise<Response>;
   /** `POST /connections` for `ukob`; throws unless 201. */
-  begin(connectionId: string, headers?: Record<string, string>): Promise<{ authorizeUrl: string; status: string }>;
+  begin(connectionId: string, headers?: Record<string, string>, fields?: Record<string, unknown>): Promise<{ authorizeUrl: string; status: string }>;
   /**
    * The PSU at the bank, then its browser back at the gateway's callback. A FAPI 1 hybrid response comes in the
    * fragment, which a browser never sends: the page at the callback relays it as the query, as done here.
@@ -52,7 +52,19 @@ export async function startUkobGateway(profile: '2.0' | '1.0', options: UkobGate
   const dir = mkdtempSync(join(tmpdir(), 'bankgate-fapi-gw-'));
   const sandbox = await startSandbox({ dir, writeFile: false, ukobFapiProfile: profile, log: () => {} });
   let port = 0;
-  const bank: BankConfig = { ...ukobBankConfig(sandbox.file), consent: { protocol: 'uk-open-banking' } };
+  const ukob = sandbox.file.banks.ukob;
+  const bank: BankConfig = {
+    ...ukobBankConfig(sandbox.file),
+    consent: { protocol: 'uk-open-banking' },
+    // x-jws-signature with the TPP's signing key; the bank's signed payment answers verified with its JWKS.
+    jws: {
+      keyId: ukob.signing.keyId,
+      key: { file: ukob.signing.keyFile },
+      issuer: ukob.signing.jwsIssuer,
+      trustAnchor: ukob.signing.trustAnchor,
+      verify: { jwksUrl: ukob.bankSigning.jwksUrl, issuer: ukob.bankSigning.issuer, trustAnchor: ukob.bankSigning.trustAnchor, apis: ['pisp'] },
+    },
+  };
   const gateway = await createGateway(
     { store: 'memory', banks: { ukob: adjust ? adjust(bank) : bank } },
     { publicUrl: () => `http://127.0.0.1:${port}`, log: silentLogger, env: { ...process.env, BANKGATE_DEV_KEY: DEV_KEY }, ...(now ? { now } : {}) },
@@ -76,8 +88,8 @@ export async function startUkobGateway(profile: '2.0' | '1.0', options: UkobGate
     url,
     ca,
     call,
-    async begin(connectionId, headers = {}) {
-      const created = await call('/connections', { method: 'POST', body: { bank: 'ukob', connectionId }, headers });
+    async begin(connectionId, headers = {}, fields = {}) {
+      const created = await call('/connections', { method: 'POST', body: { bank: 'ukob', connectionId, ...fields }, headers });
       const body = (await created.json()) as { authorizeUrl: string; status: string; detail?: string };
       if (created.status !== 201) throw new Error(`POST /connections: ${created.status} ${body.detail}`);
       return body;

@@ -61,8 +61,12 @@ export function createUkobConsents(options: UkobConsentsOptions): UkobConsents {
       if (existing && (existing.owner !== input.owner || existing.bank !== bank.name)) {
         throw new BankgateError('bad_request', { status: 409, detail: `connectionId ${input.connectionId} is already in use; choose another` });
       }
-      const scopes = input.scopes ?? ['accounts'];
-      const step = await ukOpenBanking.begin(protocolContext(context, bank.name, input.redirectUri), { scopes, ...(input.psuIpAddress ? { psuIpAddress: input.psuIpAddress } : {}) });
+      const scopes = input.scopes ?? [input.consentId !== undefined ? 'payments' : 'accounts'];
+      const step = await ukOpenBanking.begin(protocolContext(context, bank.name, input.redirectUri), {
+        scopes,
+        ...(input.psuIpAddress ? { psuIpAddress: input.psuIpAddress } : {}),
+        ...(input.consentId !== undefined ? { consentId: input.consentId } : {}),
+      });
       if (step.outcome !== 'pending') throw new BankgateError('consent_failed', { status: 502, bank: bank.name, detail: step.outcome === 'failed' ? step.reason.detail : 'the consent needs no PSU' });
 
       const now = context.now();

@@ -57,8 +57,10 @@ export type Step =
 
 /** What a caller asks for: the PSU's context, when the PSU is present. */
 export interface UkobConsentRequest {
-  /** Scopes asked for; UK Open Banking: one of `accounts`, `fundsconfirmations`. */
+  /** Scopes asked for: `accounts` (a new account-access consent), or `payments` with `consentId`. */
   readonly scopes: readonly string[];
+  /** An existing intent to authorise (a domestic payment consent the caller created through the gateway). */
+  readonly consentId?: string;
   /** The PSU's IP address, sent as `x-fapi-customer-ip-address` (the PSU is present while consenting). */
   readonly psuIpAddress?: string;
 }

@@ -1,10 +1,11 @@
 /**
- * The UK Open Banking Read/Write 4.0 consent protocol, intent first: the TPP's client-credentials token → the intent
- * (`POST /account-access-consents`, `AWAU`) → the PSU's authorization bound to it (the `openbanking_intent_id`
- * essential claim, sent the way the bank's `authorizationRequest` says: FAPI 2.0 PAR, or FAPI 1 Advanced signed
- * request object and hybrid response) → code → tokens, the id_token's intent checked → the intent read again
- * (`AUTH`). The consent's `GET` and `DELETE` use the client-credentials token. Account access (`accounts`) only:
- * funds confirmation needs the caller's debtor account, and payments go through their own consents.
+ * The UK Open Banking Read/Write 4.0 consent protocol, intent first: the intent (created here with the TPP's
+ * client-credentials token for account access, `POST /account-access-consents`; a domestic payment consent created
+ * by the caller through the gateway, signed and idempotent, and named by its `ConsentId`), status `AWAU` → the PSU's
+ * authorization bound to it (the `openbanking_intent_id` essential claim, sent the way the bank's
+ * `authorizationRequest` says: FAPI 2.0 PAR, or FAPI 1 Advanced signed request object and hybrid response) → code →
+ * tokens, the id_token's intent checked → the intent read again (`AUTH`). The intent's `GET` and `DELETE` use the
+ * client-credentials token. Funds confirmation (CBPII) and VRP intents are not handled yet.
  */
 import * as oauth from 'oauth4webapi';
 import { BankgateError } from '../../errors/bankgate-error.js';
@@ -15,6 +16,24 @@ import type { RevocationOutcome } from '../../tokens/revoke.js';
 import { toTokenSet } from '../../tokens/token-set.js';
 import { callOperation } from './operations.js';
 import type { ConsentProtocol, ConsentRecord, Step, UkobContext } from './protocol.js';
+
+/** One kind of intent: its scope and the operations that read and end it. */
+interface IntentKind {
+  readonly name: string;
+  readonly scope: string;
+  readonly read: { readonly operationId: string; readonly idParam: string };
+  /** Absent: the intent cannot be deleted (a payment consent ends with its payment or its expiry). */
+  readonly remove?: { readonly operationId: string; readonly idParam: string };
+}
+
+const ACCOUNT_ACCESS: IntentKind = {
+  name: 'account-access',
+  scope: 'accounts',
+  read: { operationId: 'GetAccountAccessConsentsConsentId', idParam: 'ConsentId' },
+  remove: { operationId: 'DeleteAccountAccessConsentsConsentId', idParam: 'ConsentId' },
+};
+const DOMESTIC_PAYMENT: IntentKind = { name: 'domestic-payment', scope: 'payments', read: { operationId: 'GetDomesticPaymentConsentsConsentId', idParam: 'ConsentId' } };
+const KINDS = new Map([ACCOUNT_ACCESS, DOMESTIC_PAYMENT].map((kind) => [kind.name, kind]));
 
 export const UK_OPEN_BANKING = 'uk-open-banking';
 
@@ -29,7 +48,7 @@ export function intentClaims(intentId: string): string {
   return JSON.stringify({ id_token: claim, userinfo: claim });
 }
 
-function recordOf(body: unknown, checkedAt: number): ConsentRecord {
+function recordOf(kind: IntentKind, body: unknown, checkedAt: number): ConsentRecord {
   const data = (body as AccountAccessConsent | undefined)?.Data;
   const id = typeof data?.ConsentId === 'string' ? data.ConsentId : undefined;
   const status = typeof data?.Status === 'string' ? data.Status : undefined;
@@ -39,7 +58,7 @@ function recordOf(body: unknown, checkedAt: number): ConsentRecord {
     ...(id ? { id } : {}),
     ...(status ? { status } : {}),
     checkedAt,
-    data: { kind: 'account-access', ...(permissions ? { permissions } : {}), ...(typeof data?.ExpirationDateTime === 'string' ? { expirationDateTime: data.ExpirationDateTime } : {}) },
+    data: { kind: kind.name, ...(permissions ? { permissions } : {}), ...(typeof data?.ExpirationDateTime === 'string' ? { expirationDateTime: data.ExpirationDateTime } : {}) },
   };
 }
 
@@ -53,40 +72,51 @@ export const ukOpenBanking: ConsentProtocol = {
 
   async begin(context, request) {
     const { bank } = context;
-    const settings = bank.consent.ukOpenBanking;
-    const unsupported = request.scopes.filter((scope) => scope !== 'accounts');
-    if (unsupported.length > 0 || request.scopes.length === 0) {
+    const kind = request.consentId !== undefined ? DOMESTIC_PAYMENT : ACCOUNT_ACCESS;
+    if (request.scopes.length !== 1 || request.scopes[0] !== kind.scope) {
       throw new BankgateError('bad_request', {
         status: 400,
         bank: bank.name,
-        detail: `bank ${bank.name} speaks UK Open Banking: a connection is an account-access consent (scopes: ["accounts"]); ${unsupported.join(', ') || 'no scope'} is not a connection (payments go through their payment consents)`,
+        detail:
+          `bank ${bank.name} speaks UK Open Banking: a connection is an account-access consent (scopes: ["accounts"]), or the authorisation of a ` +
+          `payment consent created through the gateway (scopes: ["payments"] and its consentId); ${request.scopes.join(', ') || 'no scope'} is neither`,
       });
     }
-    const token = await context.clientAccessToken(['accounts']);
-    const expiration = settings.expiresInDays !== undefined ? new Date(context.now() + settings.expiresInDays * 86_400_000).toISOString() : undefined;
-    const created = await callOperation(context, 'CreateAccountAccessConsents', {
-      token,
-      body: { Data: { Permissions: settings.permissions, ...(expiration ? { ExpirationDateTime: expiration } : {}) }, Risk: {} },
-      headers: psuHeaders(request.psuIpAddress),
-    });
-    const consent = recordOf(created.json, context.now());
-    if (!consent.id) throw new BankgateError('bank_response_invalid', { status: 502, bank: bank.name, detail: `bank ${bank.name} created an account-access consent without Data.ConsentId` });
+    const token = await context.clientAccessToken([kind.scope]);
+    let consent: ConsentRecord;
+    let interactionId: string | undefined;
+    if (kind === ACCOUNT_ACCESS) {
+      const settings = bank.consent.ukOpenBanking;
+      const expiration = settings.expiresInDays !== undefined ? new Date(context.now() + settings.expiresInDays * 86_400_000).toISOString() : undefined;
+      const created = await callOperation(context, 'CreateAccountAccessConsents', {
+        token,
+        body: { Data: { Permissions: settings.permissions, ...(expiration ? { ExpirationDateTime: expiration } : {}) }, Risk: {} },
+        headers: psuHeaders(request.psuIpAddress),
+      });
+      consent = recordOf(kind, created.json, context.now());
+      interactionId = created.interactionId;
+      if (!consent.id) throw new BankgateError('bank_response_invalid', { status: 502, bank: bank.name, detail: `bank ${bank.name} created an account-access consent without Data.ConsentId` });
+    } else {
+      const read = await callOperation(context, kind.read.operationId, { token, pathParams: { [kind.read.idParam]: request.consentId! }, headers: psuHeaders(request.psuIpAddress) });
+      consent = recordOf(kind, read.json, context.now());
+      interactionId = read.interactionId;
+    }
     if (consent.status !== 'AWAU') {
-      return { outcome: 'failed', consent, reason: { code: 'consent_rejected', detail: `bank ${bank.name} created the consent with status ${consent.status}, not AWAU (awaiting authorisation)` } };
+      throw new BankgateError('consent_failed', { status: 409, bank: bank.name, detail: `the ${kind.name} consent is ${consent.status ?? 'in no known status'} at bank ${bank.name}, not AWAU (awaiting authorisation): create another`, extra: { reason: 'consent_not_awaiting' } });
     }
     const started = await startAuthorization(context.oauth, {
       redirectUri: context.callbackUrl,
-      scopes: ['accounts'],
+      scopes: [kind.scope],
       openid: true,
-      params: { ...bank.consent.extraParams, claims: intentClaims(consent.id) },
+      params: { ...bank.consent.extraParams, claims: intentClaims(consent.id!) },
     });
     const { pending } = started;
-    context.log.info('consent.intent_created', { bank: bank.name, intent: 'account-access', interactionId: created.interactionId });
+    context.log.info('consent.intent', { bank: bank.name, intent: kind.name, interactionId });
     return {
       outcome: 'pending',
       nextAction: { type: 'redirect', url: started.authorizeUrl },
       state: pending.state,
-      session: { intentId: consent.id, scope: 'accounts' },
+      session: { intentId: consent.id, kind: kind.name },
       oauth: { codeVerifier: pending.codeVerifier, redirectUri: pending.redirectUri, ...(pending.nonce ? { nonce: pending.nonce } : {}) },
       consent,
     };
@@ -95,7 +125,8 @@ export const ukOpenBanking: ConsentProtocol = {
   async continue(context, pending, input): Promise<Step> {
     const { bank } = context;
     const intentId = typeof pending.session.intentId === 'string' ? pending.session.intentId : undefined;
-    if (!intentId) throw new BankgateError('consent_failed', { status: 400, bank: bank.name, detail: 'this consent was started without an intent: start again with POST /connections' });
+    const kind = KINDS.get(String(pending.session.kind ?? ACCOUNT_ACCESS.name));
+    if (!intentId || !kind) throw new BankgateError('consent_failed', { status: 400, bank: bank.name, detail: 'this consent was started without an intent: start again with POST /connections' });
     // The authorization response: the query (FAPI 2.0), or the fragment relayed into the query (FAPI 1 hybrid).
     const params = new URLSearchParams(input.url.search);
     let finished;
@@ -111,12 +142,12 @@ export const ukOpenBanking: ConsentProtocol = {
     if (bound !== intentId) {
       return { outcome: 'failed', reason: { code: 'consent_failed', detail: `bank ${bank.name} issued an id_token for ${typeof bound === 'string' ? 'another intent' : 'no intent'} (openbanking_intent_id), not the consent the PSU was sent to authorise` } };
     }
-    const read = await callOperation(context, 'GetAccountAccessConsentsConsentId', { token: await context.clientAccessToken(['accounts']), pathParams: { ConsentId: intentId } });
-    const consent = recordOf(read.json, context.now());
+    const read = await callOperation(context, kind.read.operationId, { token: await context.clientAccessToken([kind.scope]), pathParams: { [kind.read.idParam]: intentId } });
+    const consent = recordOf(kind, read.json, context.now());
     if (consent.status !== 'AUTH') {
       return { outcome: 'failed', consent, reason: { code: 'consent_failed', detail: `the consent is ${consent.status ?? 'in no known status'} at bank ${bank.name} after the PSU's authorisation, not AUTH` } };
     }
-    const scopes = finished.tokens.scope ? finished.tokens.scope.split(' ').filter((scope) => scope !== 'openid') : ['accounts'];
+    const scopes = finished.tokens.scope ? finished.tokens.scope.split(' ').filter((scope) => scope !== 'openid') : [kind.scope];
     return {
       outcome: 'authorised',
       consent,
@@ -128,17 +159,21 @@ export const ukOpenBanking: ConsentProtocol = {
 
   async status(context, connection: Connection) {
     const intentId = connection.consent?.id;
-    if (!intentId) return undefined;
-    const read = await callOperation(context, 'GetAccountAccessConsentsConsentId', { token: await context.clientAccessToken(['accounts']), pathParams: { ConsentId: intentId } });
-    return recordOf(read.json, context.now());
+    const kind = KINDS.get(String(connection.consent?.data?.kind ?? ''));
+    if (!intentId || !kind) return undefined;
+    const read = await callOperation(context, kind.read.operationId, { token: await context.clientAccessToken([kind.scope]), pathParams: { [kind.read.idParam]: intentId } });
+    return recordOf(kind, read.json, context.now());
   },
 
   async revoke(context, connection): Promise<RevocationOutcome> {
     const intentId = connection.consent?.id;
-    if (!intentId) return 'nothing_to_revoke';
+    const kind = KINDS.get(String(connection.consent?.data?.kind ?? ''));
+    if (!intentId || !kind) return 'nothing_to_revoke';
+    // A payment consent cannot be deleted: it ends with its payment (single use) or its expiry.
+    if (!kind.remove) return 'not_supported';
     try {
       // The bank revokes the consent's tokens with it (OB: a deleted consent ends its access and refresh tokens).
-      await callOperation(context, 'DeleteAccountAccessConsentsConsentId', { token: await context.clientAccessToken(['accounts']), pathParams: { ConsentId: intentId } });
+      await callOperation(context, kind.remove.operationId, { token: await context.clientAccessToken([kind.scope]), pathParams: { [kind.remove.idParam]: intentId } });
       return 'revoked';
     } catch (error) {
       context.log.warn('connection.revoke_failed', { bank: context.bank.name, connectionId: connection.id, detail: error instanceof BankgateError ? error.message : 'unexpected error' });
