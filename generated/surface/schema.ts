@@ -6828,6 +6828,8 @@ export interface components {
             scopes?: string[];
             /** @description Where the PSU is sent after the consent (absolute http(s) URL), with `connectionId` and `status` added to its query. */
             returnTo?: string;
+            /** @description UK Open Banking: a payment consent created through the gateway (`Data.ConsentId`, status AWAU) for the PSU to authorise, with `scopes: ["payments"]`; the connection then carries the PSU's token for the payment's submission. */
+            consentId?: string;
         };
         ConnectionCreated: {
             connectionId: string;
