@@ -10,7 +10,7 @@ import { readSandboxFile } from './sandbox/sandbox-file.js';
 
 export default defineConfig(() => {
   const sandbox = readSandboxFile();
-  const { seb, sg } = sandbox.banks;
+  const { seb, sg, ukob } = sandbox.banks;
   const ca = { file: sandbox.caFile };
   return {
     publicUrl: process.env.BANKGATE_PUBLIC_URL,
@@ -52,6 +52,34 @@ export default defineConfig(() => {
         mtls: { cert: { file: sg.mtls.certFile }, key: { file: sg.mtls.keyFile }, ca },
         ...(sg.signing ? { signing: { keyId: sg.signing.keyId, key: { file: sg.signing.keyFile } } } : {}),
       },
+      // UK Open Banking 4.0 behind FAPI (sandbox/ukob/README.md): intents first, private_key_jwt, PAR (FAPI 2.0) or
+      // signed request objects and the hybrid flow (FAPI 1 Advanced, SANDBOX_UKOB_FAPI=1.0), certificate-bound tokens,
+      // x-jws-signature on payments. Specs by manifest only: request validation would ask callers for the
+      // x-jws-signature and x-idempotency-key the gateway sets itself.
+      ...(ukob
+        ? {
+            ukob: {
+              displayName: 'UK Open Banking (sandbox)',
+              apis: {
+                aisp: { manifest: manifests.ukob.aisp, baseUrl: ukob.apis.aisp },
+                pisp: { manifest: manifests.ukob.pisp, baseUrl: ukob.apis.pisp },
+                cbpii: { manifest: manifests.ukob.cbpii, baseUrl: ukob.apis.cbpii },
+              },
+              authorizationServer: { kind: 'discovery' as const, issuer: ukob.authorizationServer.issuer, useMtlsEndpointAliases: true },
+              client: { clientId: ukob.client.clientId, auth: { method: 'private_key_jwt' as const, keyId: ukob.signing.keyId, key: { file: ukob.signing.keyFile } } },
+              authorizationRequest: ukob.fapiProfile === '1.0' ? { profile: 'fapi1-advanced' as const } : { profile: 'fapi2' as const },
+              consent: { protocol: 'uk-open-banking' as const },
+              jws: {
+                keyId: ukob.signing.keyId,
+                key: { file: ukob.signing.keyFile },
+                issuer: ukob.signing.jwsIssuer,
+                trustAnchor: ukob.signing.trustAnchor,
+                verify: { jwksUrl: ukob.bankSigning.jwksUrl, issuer: ukob.bankSigning.issuer, trustAnchor: ukob.bankSigning.trustAnchor, apis: ['pisp'] },
+              },
+              mtls: { cert: { file: ukob.mtls.certFile }, key: { file: ukob.mtls.keyFile }, ca },
+            },
+          }
+        : {}),
     },
   };
 });
