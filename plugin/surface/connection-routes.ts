@@ -77,10 +77,21 @@ export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
   return app;
 }
 
+export const FRAGMENT_RELAY_SCRIPT = "if(location.hash.length>1)location.replace(location.pathname+'?'+location.hash.slice(1));else document.body.textContent='Nothing to complete: start again from the application.';";
+const FRAGMENT_RELAY = `<!doctype html><meta charset="utf-8"><title>bankgate</title><body><script>${FRAGMENT_RELAY_SCRIPT}</script></body>`;
+/** CSP hash of the script (sha256, base64; test/fapi/ukob-ais-gateway-fapi1.test.ts recomputes it): that script and nothing else runs. */
+export const FRAGMENT_RELAY_HASH = 'sha256-ZuBiXBM6kS3FVTijTMcK7jlQukIB/fkFfzAmjfzdhg0=';
+
 /** `GET /callback/{bank}`: where the bank sends the PSU back. Authenticated by `state`, not by caller key. */
 export function callbackRoute(engine: TokenEngine) {
   const app = new Hono<{ Variables: RequestIdVariables }>();
   app.get('/callback/:bank', async (c) => {
+    // A hybrid response (FAPI 1 Advanced: `code id_token`) comes in the fragment, which the browser keeps: a page
+    // that sends it back as the query. Only for a bare callback; it carries nothing and runs nothing else.
+    const query = new URL(c.req.url).searchParams;
+    if (!query.has('state') && !query.has('code') && !query.has('error')) {
+      return c.html(FRAGMENT_RELAY, 200, { 'cache-control': 'no-store', 'content-security-policy': `default-src 'none'; script-src '${FRAGMENT_RELAY_HASH}'`, 'referrer-policy': 'no-referrer' });
+    }
     const { connection, returnTo } = await engine.completeConsent(c.req.param('bank'), new URL(c.req.url), c.get('requestId'));
     if (returnTo) {
       const back = new URL(returnTo);

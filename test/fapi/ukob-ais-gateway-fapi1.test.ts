@@ -4,7 +4,11 @@
  * claim inside), the answer a hybrid response whose id_token is checked as a detached signature (`c_hash`,
  * `s_hash`), the code exchanged with private_key_jwt over mTLS. Then the PSU's token refreshed by the gateway.
  */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { chromium } from 'playwright-core';
+import { FRAGMENT_RELAY_HASH, FRAGMENT_RELAY_SCRIPT } from '../../plugin/surface/connection-routes.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authoriseAsUkobPsu } from '../../sandbox/ukob/headless-psu.js';
 import { startUkobGateway, type UkobGateway } from './ukob-gateway.js';
@@ -68,5 +72,24 @@ describe('UK Open Banking AIS through the gateway (FAPI 1.0 Advanced sandbox)', 
       skew = 0;
     }
     expect((await g.tokenRequests()).refresh_token).toBe(before + 1);
+  });
+
+  it("relays the hybrid response from the fragment in a real browser (the callback page, its script pinned by CSP)", async () => {
+    expect(FRAGMENT_RELAY_HASH).toBe(`sha256-${createHash('sha256').update(FRAGMENT_RELAY_SCRIPT).digest('base64')}`);
+    const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+    if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} not found: npm test installs Debian's chromium (scripts/ensure-test-deps.mjs), or set CHROMIUM_PATH`);
+    const started = await g.begin('ukob-f1-browser');
+    const { callbackUrl } = await authoriseAsUkobPsu(started.authorizeUrl, { ca: g.ca, psuId: 'ukob-psu-1' });
+    expect(callbackUrl.hash.length).toBeGreaterThan(1);
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    try {
+      const page = await browser.newPage();
+      // The bank's redirect as the browser follows it: to the gateway's callback, the response in the fragment.
+      await page.goto(callbackUrl.href.replace(/^http:\/\/127\.0\.0\.1:\d+/, g.url), { waitUntil: 'load' });
+      await page.waitForURL((url) => url.searchParams.has('state'));
+      expect(JSON.parse((await page.textContent('body'))!)).toMatchObject({ connectionId: 'ukob-f1-browser', status: 'active' });
+    } finally {
+      await browser.close();
+    }
   });
 });
