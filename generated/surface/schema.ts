@@ -6828,7 +6828,7 @@ export interface components {
             scopes?: string[];
             /** @description Where the PSU is sent after the consent (absolute http(s) URL), with `connectionId` and `status` added to its query. */
             returnTo?: string;
-            /** @description UK Open Banking: a payment consent created through the gateway (`Data.ConsentId`, status AWAU) for the PSU to authorise, with `scopes: ["payments"]`; the connection then carries the PSU's token for the payment's submission. */
+            /** @description UK Open Banking: an intent created through the gateway (`Data.ConsentId`, status AWAU) for the PSU to authorise, with its one scope (`payments`, `fundsconfirmations` or `accounts`); the connection then carries the PSU's token for it (a payment's submission, funds confirmations, account reads). */
             consentId?: string;
         };
         ConnectionCreated: {

@@ -23,7 +23,7 @@ export const createConnectionBody = z
       .string()
       .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be the bank\'s ConsentId (1–128 characters of A–Z, a–z, 0–9, ".", "_", ":" or "-")')
       .optional()
-      .meta({ description: "UK Open Banking: a payment consent created through the gateway (`Data.ConsentId`, status AWAU) for the PSU to authorise, with `scopes: [\"payments\"]`; the connection then carries the PSU's token for the payment's submission." }),
+      .meta({ description: "UK Open Banking: an intent created through the gateway (`Data.ConsentId`, status AWAU) for the PSU to authorise, with its one scope (`payments`, `fundsconfirmations` or `accounts`); the connection then carries the PSU's token for it (a payment's submission, funds confirmations, account reads)." }),
   })
   .meta({ id: 'ConnectionCreate', description: 'Starts a PSU consent at a bank.' });
 

@@ -98,4 +98,31 @@ describe('UK Open Banking AIS through the gateway (FAPI 2.0 sandbox)', () => {
     expect(status.status).toBe(200);
     expect(((await status.json()) as { Data: { Status: string } }).Data.Status).toBe('CANC');
   });
+
+  it('authorises a funds-confirmation consent created through the gateway, confirms funds with it, and ends it', async () => {
+    const debtor = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '40413271246830', Name: 'Ms Olivia Smith' };
+    const created = await g.call('/ukob/cbpii/funds-confirmation-consents', { method: 'POST', body: { Data: { DebtorAccount: debtor } } });
+    expect(created.status).toBe(201);
+    const consentId = ((await created.json()) as { Data: { ConsentId: string } }).Data.ConsentId;
+    const started = await g.begin('cof-1', {}, { scopes: ['fundsconfirmations'], consentId });
+    expect((await g.authorise(started.authorizeUrl)).status).toBe(200);
+    expect(await (await g.call('/connections/cof-1')).json()).toMatchObject({ status: 'active', scopes: ['fundsconfirmations'] });
+
+    const confirm = (amount: string) =>
+      g.call('/ukob/cbpii/funds-confirmations', { method: 'POST', headers: { 'x-connection-id': 'cof-1' }, body: { Data: { ConsentId: consentId, Reference: 'Purchase01', InstructedAmount: { Amount: amount, Currency: 'GBP' } } } });
+    const small = await confirm('10.00');
+    expect(small.status).toBe(201);
+    expect(((await small.json()) as { Data: { FundsAvailable: boolean } }).Data.FundsAvailable).toBe(true);
+    const large = await confirm('100000.00');
+    expect(((await large.json()) as { Data: { FundsAvailable: boolean } }).Data.FundsAvailable).toBe(false);
+
+    // A scope that does not match the intent's kind is refused before the bank.
+    const mismatched = await g.call('/connections', { method: 'POST', body: { bank: 'ukob', scopes: ['accounts', 'payments'], consentId } });
+    expect(mismatched.status).toBe(400);
+    expect(((await mismatched.json()) as { code: string }).code).toBe('bad_request');
+
+    expect(await (await g.call('/connections/cof-1', { method: 'DELETE' })).json()).toMatchObject({ revocation: 'revoked' });
+    const status = await g.call(`/ukob/cbpii/funds-confirmation-consents/${consentId}`);
+    expect(((await status.json()) as { Data: { Status: string } }).Data.Status).toBe('CANC');
+  });
 });

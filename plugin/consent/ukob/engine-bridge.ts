@@ -61,7 +61,7 @@ export function createUkobConsents(options: UkobConsentsOptions): UkobConsents {
       if (existing && (existing.owner !== input.owner || existing.bank !== bank.name)) {
         throw new BankgateError('bad_request', { status: 409, detail: `connectionId ${input.connectionId} is already in use; choose another` });
       }
-      const scopes = input.scopes ?? [input.consentId !== undefined ? 'payments' : 'accounts'];
+      const scopes = input.scopes ?? ['accounts'];
       const step = await ukOpenBanking.begin(protocolContext(context, bank.name, input.redirectUri), {
         scopes,
         ...(input.psuIpAddress ? { psuIpAddress: input.psuIpAddress } : {}),

@@ -57,9 +57,9 @@ export type Step =
 
 /** What a caller asks for: the PSU's context, when the PSU is present. */
 export interface UkobConsentRequest {
-  /** Scopes asked for: `accounts` (a new account-access consent), or `payments` with `consentId`. */
+  /** Scopes asked for: `accounts` (a new account-access consent), or with `consentId` the intent's one scope. */
   readonly scopes: readonly string[];
-  /** An existing intent to authorise (a domestic payment consent the caller created through the gateway). */
+  /** An existing intent to authorise (a consent the caller created through the gateway: payment, funds confirmation, account access). */
   readonly consentId?: string;
   /** The PSU's IP address, sent as `x-fapi-customer-ip-address` (the PSU is present while consenting). */
   readonly psuIpAddress?: string;

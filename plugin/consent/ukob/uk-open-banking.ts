@@ -1,11 +1,12 @@
 /**
  * The UK Open Banking Read/Write 4.0 consent protocol, intent first: the intent (created here with the TPP's
- * client-credentials token for account access, `POST /account-access-consents`; a domestic payment consent created
- * by the caller through the gateway, signed and idempotent, and named by its `ConsentId`), status `AWAU` → the PSU's
+ * client-credentials token for account access, `POST /account-access-consents`; or created by the caller through the
+ * gateway and named by its `ConsentId`: a domestic payment consent (signed, idempotent), a funds-confirmation consent
+ * (its `DebtorAccount` is the caller's to give), an account-access consent of its own making), status `AWAU` → the PSU's
  * authorization bound to it (the `openbanking_intent_id` essential claim, sent the way the bank's
  * `authorizationRequest` says: FAPI 2.0 PAR, or FAPI 1 Advanced signed request object and hybrid response) → code →
  * tokens, the id_token's intent checked → the intent read again (`AUTH`). The intent's `GET` and `DELETE` use the
- * client-credentials token. Funds confirmation (CBPII) and VRP intents are not handled yet.
+ * client-credentials token. VRP and the other payment types' consents are not handled yet.
  */
 import * as oauth from 'oauth4webapi';
 import { BankgateError } from '../../errors/bankgate-error.js';
@@ -33,7 +34,15 @@ const ACCOUNT_ACCESS: IntentKind = {
   remove: { operationId: 'DeleteAccountAccessConsentsConsentId', idParam: 'ConsentId' },
 };
 const DOMESTIC_PAYMENT: IntentKind = { name: 'domestic-payment', scope: 'payments', read: { operationId: 'GetDomesticPaymentConsentsConsentId', idParam: 'ConsentId' } };
-const KINDS = new Map([ACCOUNT_ACCESS, DOMESTIC_PAYMENT].map((kind) => [kind.name, kind]));
+const FUNDS_CONFIRMATION: IntentKind = {
+  name: 'funds-confirmation',
+  scope: 'fundsconfirmations',
+  read: { operationId: 'GetFundsConfirmationConsentsConsentId', idParam: 'ConsentId' },
+  remove: { operationId: 'DeleteFundsConfirmationConsentsConsentId', idParam: 'ConsentId' },
+};
+const KINDS = new Map([ACCOUNT_ACCESS, DOMESTIC_PAYMENT, FUNDS_CONFIRMATION].map((kind) => [kind.name, kind]));
+/** An existing intent named by `consentId` is of the kind its scope says. */
+const KIND_OF_SCOPE = new Map([ACCOUNT_ACCESS, DOMESTIC_PAYMENT, FUNDS_CONFIRMATION].map((kind) => [kind.scope, kind]));
 
 export const UK_OPEN_BANKING = 'uk-open-banking';
 
@@ -72,20 +81,20 @@ export const ukOpenBanking: ConsentProtocol = {
 
   async begin(context, request) {
     const { bank } = context;
-    const kind = request.consentId !== undefined ? DOMESTIC_PAYMENT : ACCOUNT_ACCESS;
-    if (request.scopes.length !== 1 || request.scopes[0] !== kind.scope) {
+    const kind = request.consentId === undefined ? ACCOUNT_ACCESS : request.scopes.length === 1 ? KIND_OF_SCOPE.get(request.scopes[0]!) : undefined;
+    if (!kind || (request.consentId === undefined && (request.scopes.length !== 1 || request.scopes[0] !== ACCOUNT_ACCESS.scope))) {
       throw new BankgateError('bad_request', {
         status: 400,
         bank: bank.name,
         detail:
-          `bank ${bank.name} speaks UK Open Banking: a connection is an account-access consent (scopes: ["accounts"]), or the authorisation of a ` +
-          `payment consent created through the gateway (scopes: ["payments"] and its consentId); ${request.scopes.join(', ') || 'no scope'} is neither`,
+          `bank ${bank.name} speaks UK Open Banking: a connection is a new account-access consent (scopes: ["accounts"]), or the authorisation of an ` +
+          `intent created through the gateway, named by consentId with its one scope (accounts, payments or fundsconfirmations); got scopes ${JSON.stringify(request.scopes)}`,
       });
     }
     const token = await context.clientAccessToken([kind.scope]);
     let consent: ConsentRecord;
     let interactionId: string | undefined;
-    if (kind === ACCOUNT_ACCESS) {
+    if (request.consentId === undefined) {
       const settings = bank.consent.ukOpenBanking;
       const expiration = settings.expiresInDays !== undefined ? new Date(context.now() + settings.expiresInDays * 86_400_000).toISOString() : undefined;
       const created = await callOperation(context, 'CreateAccountAccessConsents', {
