@@ -1,6 +1,6 @@
 /**
- * A UK Open Banking domestic payment through the gateway, from its consent to its final status, against the FAPI 2.0
- * sandbox: the caller sends plain JSON; the gateway signs every payment POST (`x-jws-signature`, PS256, `kid`, the OB
+ * A UK Open Banking domestic payment through the gateway, from its consent to its final status, against the sandbox
+ * in its FAPI 2.0 and its FAPI 1 Advanced configuration: the caller sends plain JSON; the gateway signs every payment POST (`x-jws-signature`, PS256, `kid`, the OB
  * `crit` claims), owns the `x-idempotency-key` (derived from the caller and its request, so that a retry reaches the
  * bank under the same key), verifies the bank's signed answers, and authorises the consent through a connection
  * bound to its intent. The sandbox checks the signatures, the idempotency and that the payment equals its consent.
@@ -16,10 +16,10 @@ interface ObPayment {
   Data: { DomesticPaymentId: string; ConsentId: string; Status: string };
 }
 
-describe('UK Open Banking domestic payment through the gateway (FAPI 2.0 sandbox)', () => {
+describe.each(['2.0', '1.0'] as const)('UK Open Banking domestic payment through the gateway (FAPI %s sandbox)', (profile) => {
   let g: UkobGateway;
   beforeAll(async () => {
-    g = await startUkobGateway('2.0');
+    g = await startUkobGateway(profile);
   });
   afterAll(() => g?.close());
 
