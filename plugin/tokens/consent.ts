@@ -1,4 +1,4 @@
-import * as oauth from 'oauth4webapi';
+import { finishAuthorization, startAuthorization } from '../oauth/authorization-request.js';
 import { randomToken } from '../crypto/random.js';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { Connection } from '../store/connection.js';
@@ -51,10 +51,10 @@ export async function beginConsent(context: TokenContext, input: BeginConsentInp
     throw new BankgateError('bad_request', { status: 409, detail: `connectionId ${input.connectionId} is already in use; choose another` });
   }
 
-  const as = await bankSide.metadata();
-  const state = oauth.generateRandomState();
-  const codeVerifier = oauth.generateRandomCodeVerifier();
-  const nonce = bank.consent.openid ? oauth.generateRandomNonce() : undefined;
+  // The request as the bank's `authorizationRequest` says (query, PAR, request object, FAPI profiles; a DPoP key's
+  // thumbprint): plugin/oauth/authorization-request.ts.
+  const started = await startAuthorization(bankSide, { redirectUri: input.redirectUri, scopes, openid: bank.consent.openid, params: bank.consent.extraParams });
+  const { state, codeVerifier, nonce } = started.pending;
   const now = context.now();
   const connection: Connection = {
     id: existing?.id ?? input.connectionId ?? `conn_${randomToken(12)}`,
@@ -69,25 +69,13 @@ export async function beginConsent(context: TokenContext, input: BeginConsentInp
     pending: { state, codeVerifier, nonce, redirectUri: input.redirectUri, returnTo: input.returnTo, expiresAt: now + CONSENT_WINDOW_MS },
   };
 
-  const url = new URL(as.authorization_endpoint!);
-  const scope = bank.consent.openid && !scopes.includes('openid') ? ['openid', ...scopes] : [...scopes];
-  url.searchParams.set('client_id', bankSide.client.client_id);
-  url.searchParams.set('redirect_uri', input.redirectUri);
-  url.searchParams.set('response_type', 'code');
-  url.searchParams.set('scope', scope.join(' '));
-  url.searchParams.set('state', state);
-  url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier));
-  url.searchParams.set('code_challenge_method', 'S256');
-  if (nonce) url.searchParams.set('nonce', nonce);
-  for (const [key, value] of Object.entries(bank.consent.extraParams)) url.searchParams.set(key, value);
-
   // An existing connection keeps whatever a concurrent refresh stored; only the pending consent is added.
   const stored = existing
     ? await updateConnection(context.store, existing.id, (latest) => ({ ...latest, status: latest.status === 'active' ? 'active' : 'pending', scopes, updatedAt: now, pending: connection.pending }))
     : await context.store.put(connection);
   if (!stored) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connection.id} was deleted meanwhile; start again` });
   context.log.info('consent.started', { bank: bank.name, connectionId: connection.id });
-  return { connection: stored, authorizeUrl: url.href };
+  return { connection: stored, authorizeUrl: started.authorizeUrl };
 }
 
 /**
@@ -107,16 +95,10 @@ export async function completeConsent(context: TokenContext, bankName: string, c
     throw new BankgateError('consent_failed', { status: 400, bank: bankName, detail: 'the consent took too long and expired: start again with POST /connections' });
   }
 
-  const as = await bankSide.metadata();
   try {
-    const params = oauth.validateAuthResponse(as, bankSide.client, callbackUrl.searchParams, pending.state);
     const thumbprint = bankSide.certificateThumbprint();
-    const response = await oauth.authorizationCodeGrantRequest(as, bankSide.client, bankSide.clientAuth, params, pending.redirectUri, pending.codeVerifier, bankSide.requestOptions);
-    const result = await oauth.processAuthorizationCodeResponse(as, bankSide.client, response, {
-      expectedNonce: pending.nonce ?? oauth.expectNoNonce,
-      requireIdToken: bankSide.bank.consent.openid,
-    });
-    const claims = oauth.getValidatedIdTokenClaims(result);
+    // `state`, `iss` (required under FAPI 2.0), the detached id_token (FAPI 1 Advanced), PKCE, nonce, DPoP binding.
+    const { tokens: result, idToken: claims } = await finishAuthorization(bankSide, callbackUrl.searchParams, pending, { requireIdToken: bankSide.bank.consent.openid || pending.nonce !== undefined });
     checkAcr(bankName, bankSide.bank.consent.extraParams.acr_values, claims?.acr);
     const now = context.now();
     const fields: Partial<Connection> = {

@@ -14,6 +14,11 @@ import { gatewayBankSide, type BankConfig, type GatewayBankSide } from './fapi-b
 import { startDpopBank, type DpopBank } from './dpop-bank.js';
 import { manifests } from '../../generated/index.js';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createGateway, createNodeHandler } from '../../plugin/adapter/node/index.js';
+import type { ApiManifest } from '../../plugin/manifest/types.js';
+import { silentLogger } from '../../plugin/log.js';
 
 const REDIRECT = 'http://127.0.0.1:4571/callback/dpop';
 
@@ -87,3 +92,73 @@ describe('DPoP-bound tokens (gateway side) against oidc-provider with DPoP and n
     expect(header.jwk).not.toHaveProperty('d');
   });
 });
+
+/** The DPoP bank's userinfo as a mounted API operation that acts for a PSU: what the gateway calls with the PSU's token. */
+const userinfoManifest: ApiManifest = {
+  bank: 'dpop',
+  api: 'me',
+  title: 'userinfo',
+  version: '1',
+  servers: [],
+  specSha256: '0'.repeat(64),
+  routes: [{ operationId: 'getUserinfo', method: 'get', path: '/userinfo', params: { path: [], query: [], header: [] }, scopes: ['accounts'], tokenKind: 'psu' }],
+};
+
+describe('a DPoP bank through the gateway (POST /connections, the callback, a bank call)', () => {
+  let bank: DpopBank;
+  let server: ReturnType<typeof createServer>;
+  let gateway: Awaited<ReturnType<typeof createGateway>>;
+  let url = '';
+  const key = 'dpop-gateway-dev-key-0123456789';
+
+  beforeAll(async () => {
+    bank = await startDpopBank();
+    let port = 0;
+    gateway = await createGateway(
+      {
+        store: 'memory',
+        banks: {
+          dpop: {
+            apis: { me: { manifest: userinfoManifest, baseUrl: `${bank.issuer}/as` } },
+            authorizationServer: { kind: 'discovery', issuer: bank.issuer },
+            client: { clientId: bank.clientId, auth: { method: 'private_key_jwt', keyId: bank.clientKeyId, key: { file: bank.assertionKeyFile } } },
+            consent: { openid: true, scopes: ['accounts'] },
+            authorizationRequest: { profile: 'fapi2', idTokenAlgorithm: 'ES256' },
+            senderConstraint: { method: 'dpop', key: { file: bank.dpopKeyFile } },
+            mtls: { cert: { file: bank.clientCertFile }, key: { file: bank.clientKeyFile }, ca: { file: bank.caFile } },
+          },
+        },
+      },
+      { publicUrl: () => `http://127.0.0.1:${port}`, log: silentLogger, env: { ...process.env, BANKGATE_DEV_KEY: key } },
+    );
+    server = createServer(createNodeHandler(gateway));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+    url = `http://127.0.0.1:${port}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server?.close(() => resolve()));
+    await gateway?.close();
+    await bank?.close();
+  });
+
+  it('pushes the request with a proof, binds the tokens to the key, and calls the bank with DPoP proofs', async () => {
+    const created = await fetch(`${url}/connections`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ bank: 'dpop', connectionId: 'd-1' }) });
+    expect(created.status).toBe(201);
+    const { authorizeUrl } = (await created.json()) as { authorizeUrl: string };
+    expect([...new URL(authorizeUrl).searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
+    expect(bank.proofsSeen.get('pushed_authorization_request')).toBeGreaterThanOrEqual(1);
+
+    const { callbackUrl } = await consentHeadlessly(authorizeUrl, { ca: readFileSync(bank.caFile, 'utf8'), psuId: 'dpop-psu' });
+    const callback = await fetch(callbackUrl);
+    expect(callback.status).toBe(200);
+    expect(await callback.json()).toMatchObject({ connectionId: 'd-1', status: 'active' });
+
+    const seen = bank.proofsSeen.get('userinfo') ?? 0;
+    const me = await fetch(`${url}/dpop/me/userinfo`, { headers: { authorization: `Bearer ${key}`, 'x-connection-id': 'd-1' } });
+    expect(me.status).toBe(200);
+    expect(await me.json()).toMatchObject({ sub: 'dpop-psu' });
+    expect(bank.proofsSeen.get('userinfo')).toBe(seen + 1);
+  });
+});
+
