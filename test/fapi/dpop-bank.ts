@@ -29,6 +29,8 @@ export interface DpopBank {
   readonly dpopKeyFile: string;
   /** Every DPoP proof oidc-provider accepted, by endpoint (`token`, `pushed_authorization_request`, `userinfo`). */
   readonly proofsSeen: Map<string, number>;
+  /** `use_dpop_nonce` refusals, by endpoint: a proof without the server's current nonce. */
+  readonly nonceRefusals: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -98,10 +100,12 @@ export async function startDpopBank(): Promise<DpopBank> {
     },
   });
   const proofsSeen = new Map<string, number>();
+  const nonceRefusals = new Map<string, number>();
   provider.use(async (ctx, next) => {
     await next();
     const route = ctx.oidc?.route;
     if (route && ctx.get('dpop') && ctx.status < 400) proofsSeen.set(route, (proofsSeen.get(route) ?? 0) + 1);
+    if (route && ctx.status >= 400 && /use_dpop_nonce/.test(JSON.stringify(ctx.body ?? '') + String(ctx.response.get('www-authenticate')))) nonceRefusals.set(route, (nonceRefusals.get(route) ?? 0) + 1);
   });
   bound.handle(authorizationServerHandler(provider, { bankTitle: 'DPoP bank', psus }));
   return {
@@ -110,6 +114,7 @@ export async function startDpopBank(): Promise<DpopBank> {
     clientKeyId,
     ...files,
     proofsSeen,
+    nonceRefusals,
     async close() {
       await bound.close();
       await rm(dir, { recursive: true, force: true });

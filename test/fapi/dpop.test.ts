@@ -14,6 +14,9 @@ import { gatewayBankSide, type BankConfig, type GatewayBankSide } from './fapi-b
 import { startDpopBank, type DpopBank } from './dpop-bank.js';
 import { manifests } from '../../generated/index.js';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGateway, createNodeHandler } from '../../plugin/adapter/node/index.js';
@@ -104,19 +107,18 @@ const userinfoManifest: ApiManifest = {
   routes: [{ operationId: 'getUserinfo', method: 'get', path: '/userinfo', params: { path: [], query: [], header: [] }, scopes: ['accounts'], tokenKind: 'psu' }],
 };
 
-describe('a DPoP bank through the gateway (POST /connections, the callback, a bank call)', () => {
+describe('a DPoP bank through the gateway (POST /connections, the callback, a bank call, a refresh after a restart)', () => {
   let bank: DpopBank;
-  let server: ReturnType<typeof createServer>;
-  let gateway: Awaited<ReturnType<typeof createGateway>>;
-  let url = '';
+  let storeDir: string;
   const key = 'dpop-gateway-dev-key-0123456789';
+  const running: { close(): Promise<void> }[] = [];
 
-  beforeAll(async () => {
-    bank = await startDpopBank();
+  /** A gateway over the DPoP bank on a loopback socket, its connections in `storeDir` (they outlive the process). */
+  async function startGateway(now?: () => number): Promise<string> {
     let port = 0;
-    gateway = await createGateway(
+    const gateway = await createGateway(
       {
-        store: 'memory',
+        store: `file:${storeDir}`,
         banks: {
           dpop: {
             apis: { me: { manifest: userinfoManifest, baseUrl: `${bank.issuer}/as` } },
@@ -129,20 +131,30 @@ describe('a DPoP bank through the gateway (POST /connections, the callback, a ba
           },
         },
       },
-      { publicUrl: () => `http://127.0.0.1:${port}`, log: silentLogger, env: { ...process.env, BANKGATE_DEV_KEY: key } },
+      { publicUrl: () => `http://127.0.0.1:${port}`, log: silentLogger, env: { ...process.env, BANKGATE_DEV_KEY: key }, ...(now ? { now } : {}) },
     );
-    server = createServer(createNodeHandler(gateway));
+    const server = createServer(createNodeHandler(gateway));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
-    url = `http://127.0.0.1:${port}`;
+    running.push({ close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.close();
+    } });
+    return `http://127.0.0.1:${port}`;
+  }
+
+  beforeAll(async () => {
+    bank = await startDpopBank();
+    storeDir = await mkdtemp(join(tmpdir(), 'bankgate-dpop-store-'));
   });
   afterAll(async () => {
-    await new Promise<void>((resolve) => server?.close(() => resolve()));
-    await gateway?.close();
+    for (const one of running.splice(0)) await one.close();
     await bank?.close();
+    await rm(storeDir, { recursive: true, force: true });
   });
 
-  it('pushes the request with a proof, binds the tokens to the key, and calls the bank with DPoP proofs', async () => {
+  it('pushes the request with a proof, binds the tokens to the key, calls the bank with proofs, and refreshes after a restart', async () => {
+    const url = await startGateway();
     const created = await fetch(`${url}/connections`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ bank: 'dpop', connectionId: 'd-1' }) });
     expect(created.status).toBe(201);
     const { authorizeUrl } = (await created.json()) as { authorizeUrl: string };
@@ -159,6 +171,15 @@ describe('a DPoP bank through the gateway (POST /connections, the callback, a ba
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ sub: 'dpop-psu' });
     expect(bank.proofsSeen.get('userinfo')).toBe(seen + 1);
+
+    // A new process (no DPoP nonce known yet) an hour later: the refresh is refused once with use_dpop_nonce, sent
+    // again with the nonce, and the new DPoP-bound token serves the call.
+    for (const one of running.splice(0)) await one.close();
+    const tokensBefore = bank.proofsSeen.get('token') ?? 0;
+    const later = await startGateway(() => Date.now() + 3_600_000);
+    const again = await fetch(`${later}/dpop/me/userinfo`, { headers: { authorization: `Bearer ${key}`, 'x-connection-id': 'd-1' } });
+    expect(again.status).toBe(200);
+    expect(bank.proofsSeen.get('token')).toBe(tokensBefore + 1);
+    expect(bank.nonceRefusals.get('token')).toBeGreaterThanOrEqual(1);
   });
 });
-
