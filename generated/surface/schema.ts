@@ -6817,6 +6817,15 @@ export interface components {
                 code: string;
                 detail: string;
             };
+            /** @description The consent as the bank holds it, for banks with a consent resource (UK Open Banking intents). */
+            consent?: {
+                /** @description The bank's id of the consent (UK Open Banking `ConsentId`). */
+                id?: string;
+                /** @description The bank's status word when last read (`AWAU`, `AUTH`, …). */
+                status?: string;
+                /** @description The payment the gateway submitted from this consent (`banks.<bank>.consent.ukOpenBanking.submitPayments`). */
+                paymentId?: string;
+            };
         };
         /** @description Starts a PSU consent at a bank. */
         ConnectionCreate: {
@@ -6845,6 +6854,15 @@ export interface components {
             reason?: {
                 code: string;
                 detail: string;
+            };
+            /** @description The consent as the bank holds it, for banks with a consent resource (UK Open Banking intents). */
+            consent?: {
+                /** @description The bank's id of the consent (UK Open Banking `ConsentId`). */
+                id?: string;
+                /** @description The bank's status word when last read (`AWAU`, `AUTH`, …). */
+                status?: string;
+                /** @description The payment the gateway submitted from this consent (`banks.<bank>.consent.ukOpenBanking.submitPayments`). */
+                paymentId?: string;
             };
             /** @description The bank's authorization URL: send the PSU's browser there. */
             authorizeUrl: string;

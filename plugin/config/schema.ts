@@ -73,7 +73,7 @@ export const bankSchema = z.strictObject({
       /** What the `uk-open-banking` protocol asks for (plugin/consent/ukob/config-schema.ts). */
       ukOpenBanking: ukOpenBankingConsentSchema,
     })
-    .default(() => ({ openid: false, extraParams: {}, protocol: 'oauth' as const, ukOpenBanking: { permissions: [...DEFAULT_ACCOUNT_PERMISSIONS] } })),
+    .default(() => ({ openid: false, extraParams: {}, protocol: 'oauth' as const, ukOpenBanking: { permissions: [...DEFAULT_ACCOUNT_PERMISSIONS], submitPayments: false } })),
   /** Plain, PAR, signed request objects, FAPI 2.0 or FAPI 1 Advanced (plugin/oauth/config-schema.ts). */
   authorizationRequest: authorizationRequestSchema,
   /** Access tokens bound to the client certificate (`mtls`, default) or to a DPoP key (plugin/oauth/config-schema.ts). */

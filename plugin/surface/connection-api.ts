@@ -39,6 +39,14 @@ export const connectionViewSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     reason: z.object({ code: z.string(), detail: z.string() }).optional().meta({ description: 'Why the connection is not active.' }),
+    consent: z
+      .object({
+        id: z.string().optional().meta({ description: "The bank's id of the consent (UK Open Banking `ConsentId`)." }),
+        status: z.string().optional().meta({ description: "The bank's status word when last read (`AWAU`, `AUTH`, …)." }),
+        paymentId: z.string().optional().meta({ description: 'The payment the gateway submitted from this consent (`banks.<bank>.consent.ukOpenBanking.submitPayments`).' }),
+      })
+      .optional()
+      .meta({ description: 'The consent as the bank holds it, for banks with a consent resource (UK Open Banking intents).' }),
   })
   .meta({ id: 'Connection', description: 'A PSU consent at a bank and its state; never a token.' });
 

@@ -18,7 +18,13 @@ export function connectionView(connection: Connection): ConnectionView {
     createdAt: new Date(connection.createdAt).toISOString(),
     updatedAt: new Date(connection.updatedAt).toISOString(),
     ...(connection.reason ? { reason: connection.reason } : {}),
+    ...(connection.consent ? { consent: consentView(connection.consent) } : {}),
   };
+}
+
+function consentView(consent: NonNullable<Connection['consent']>): NonNullable<ConnectionView['consent']> {
+  const paymentId = consent.data?.paymentId;
+  return { ...(consent.id ? { id: consent.id } : {}), ...(consent.status ? { status: consent.status } : {}), ...(typeof paymentId === 'string' ? { paymentId } : {}) };
 }
 
 /** The caller's `PSU-IP-Address` (the PSU is present while consenting), when it looks like an IP address. */

@@ -6,6 +6,7 @@
  * bound to its intent. The sandbox checks the signatures, the idempotency and that the payment equals its consent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authoriseAsUkobPsu } from '../../sandbox/ukob/headless-psu.js';
 import { domesticPaymentBody, domesticPaymentConsentBody } from '../sandbox/ukob-helpers.js';
 import { startUkobGateway, type UkobGateway } from './ukob-gateway.js';
 
@@ -100,3 +101,38 @@ describe("the gateway checks the bank's signed payment answers", () => {
     expect((await g.bankRequests()).filter((r) => r.path.endsWith('/domestic-payment-consents')).at(-1)?.status).toBe(201);
   });
 });
+
+describe('the gateway submits the payment from its consent once the PSU has authorised it (submitPayments)', () => {
+  let g: UkobGateway;
+  beforeAll(async () => {
+    g = await startUkobGateway('2.0', { adjust: (bank) => ({ ...bank, consent: { protocol: 'uk-open-banking', ukOpenBanking: { submitPayments: true } } }) });
+  });
+  afterAll(() => g?.close());
+
+  it('pays exactly once, shows the payment on the connection, and the caller follows it to ACSC', async () => {
+    const consentBody = domesticPaymentConsentBody({ amount: '20.00' });
+    const consent = (await (await g.call('/ukob/pisp/domestic-payment-consents', { method: 'POST', body: consentBody })).json()) as ObPaymentConsent;
+    const started = await g.begin('auto-1', {}, { scopes: ['payments'], consentId: consent.Data.ConsentId });
+    const { callbackUrl, params } = await authoriseAsUkobPsu(started.authorizeUrl, { ca: g.ca, psuId: 'ukob-psu-1' });
+    const callback = new URL(callbackUrl.pathname, callbackUrl.origin);
+    callback.search = params.toString();
+    expect((await fetch(callback)).status).toBe(200);
+    // The same callback delivered again is refused without going to the bank: still one payment.
+    expect((await fetch(callback)).status).toBe(400);
+
+    const connection = (await (await g.call('/connections/auto-1')).json()) as { status: string; consent: { id: string; status: string; paymentId: string } };
+    expect(connection.status).toBe('active');
+    expect(connection.consent).toMatchObject({ id: consent.Data.ConsentId, paymentId: expect.stringMatching(/.+/) });
+    const submissions = (await g.bankRequests()).filter((r) => r.method === 'POST' && r.path.endsWith('/domestic-payments'));
+    expect(submissions.map((r) => r.status)).toEqual([201]);
+    expect(submissions[0]!.headers['x-jws-signature']).toMatch(/^[\w-]+\.\.[\w-]+$/);
+
+    const statuses: string[] = [];
+    for (let read = 0; read < 2; read++) {
+      const status = await g.call(`/ukob/pisp/domestic-payments/${connection.consent.paymentId}`);
+      statuses.push(((await status.json()) as ObPayment).Data.Status);
+    }
+    expect(statuses).toEqual(['ACSP', 'ACSC']);
+  });
+});
+

@@ -40,6 +40,12 @@ export const ukOpenBankingConsentSchema = z
     permissions: z.array(z.enum(ACCOUNT_PERMISSIONS)).min(1).default(() => [...DEFAULT_ACCOUNT_PERMISSIONS]),
     /** `Data.ExpirationDateTime` this many days ahead; absent: none (the bank's own limit). */
     expiresInDays: z.number().int().min(1).max(3650).optional(),
+    /**
+     * `true`: once the PSU has authorised a domestic payment consent, the gateway submits the payment itself (its
+     * `Initiation` and `Risk` as the consent holds them, signed, under a key derived from the consent: never twice) and
+     * shows its id on the connection (`consent.paymentId`). `false` (default): the caller submits it with the connection.
+     */
+    submitPayments: z.boolean().default(false),
   })
-  .default(() => ({ permissions: [...DEFAULT_ACCOUNT_PERMISSIONS] }));
+  .default(() => ({ permissions: [...DEFAULT_ACCOUNT_PERMISSIONS], submitPayments: false }));
 export type UkOpenBankingConsentConfig = z.output<typeof ukOpenBankingConsentSchema>;

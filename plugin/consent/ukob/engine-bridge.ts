@@ -15,6 +15,7 @@ import { updateConnection } from '../../tokens/update-connection.js';
 import type { BankTransport } from '../../transport/types.js';
 import type { Step, UkobContext } from './protocol.js';
 import { ukOpenBanking } from './uk-open-banking.js';
+import { messagePolicyOf, type MessagePolicy } from './message-policy.js';
 
 const CONSENT_WINDOW_MS = 15 * 60_000;
 const CONNECTION_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -36,13 +37,17 @@ export function usesUkOpenBanking(context: TokenContext, bank: string): boolean 
 }
 
 export function createUkobConsents(options: UkobConsentsOptions): UkobConsents {
+  const policies = new Map<string, MessagePolicy | undefined>();
   const protocolContext = (context: TokenContext, bankName: string, callbackUrl: string): UkobContext => {
     const side = bankOAuth(context, bankName);
     const transport = options.transports.get(bankName)!;
+    if (!policies.has(bankName)) policies.set(bankName, messagePolicyOf(side.bank, transport, context.now));
+    const messages = policies.get(bankName);
     return {
       bank: side.bank,
       oauth: side,
       send: (request) => transport.send(request),
+      ...(messages ? { messages } : {}),
       clientAccessToken: (scopes) => options.clientAccessToken(bankName, scopes),
       callbackUrl,
       now: context.now,

@@ -22,7 +22,14 @@ export interface OperationResult {
 export async function callOperation(
   context: UkobContext,
   operationId: string,
-  options: { token: string; pathParams?: Readonly<Record<string, string>>; body?: unknown; headers?: Readonly<Record<string, string>> },
+  options: {
+    token: string;
+    pathParams?: Readonly<Record<string, string>>;
+    body?: unknown;
+    headers?: Readonly<Record<string, string>>;
+    /** The idempotency key's source (the policy derives the key sent): what makes two calls the same call. */
+    idempotencyKey?: string;
+  },
 ): Promise<OperationResult> {
   const found = findOperation(context, operationId);
   const path = found.route.path.replace(/\{([^}]+)\}/g, (_match, name: string) => {
@@ -43,8 +50,12 @@ export async function callOperation(
     body = new TextEncoder().encode(JSON.stringify(options.body));
     headers['content-type'] = 'application/json';
   }
-  const response = await context.send({ method: found.route.method.toUpperCase(), origin: base.origin, path: `${base.pathname.replace(/\/$/, '')}${path}`, headers, ...(body ? { body } : {}) });
+  const request = { method: found.route.method.toUpperCase(), origin: base.origin, path: `${base.pathname.replace(/\/$/, '')}${path}`, headers, ...(body ? { body } : {}) };
+  // Signing, the idempotency key and the bank's signature: as for a caller's call (message-policy.ts), the gateway the caller.
+  const call = { callerKey: 'bankgate:consent', api: found.api, route: found.route, header: (name: string) => (name === 'x-idempotency-key' ? options.idempotencyKey : undefined) };
+  const response = await context.send(context.messages ? await context.messages.prepare(request, call) : request);
   if (response.status >= 400) throw bankErrorToProblem(context.bank.name, operationId, response);
+  if (context.messages) await context.messages.check(response, call);
   const text = new TextDecoder().decode(response.body);
   let json: unknown;
   if (text.length > 0) {

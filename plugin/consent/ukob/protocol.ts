@@ -21,6 +21,7 @@ import type { Connection, TokenSet } from '../../store/connection.js';
 import type { BankOAuth } from '../../tokens/authorization-server.js';
 import type { RevocationOutcome } from '../../tokens/revoke.js';
 import type { BankRequest, BankResponse } from '../../transport/types.js';
+import type { MessagePolicy } from './message-policy.js';
 
 /** What the PSU must do next (UK Open Banking: always a redirect to the bank's authorization endpoint). */
 export type NextAction = { readonly type: 'redirect'; readonly url: string };
@@ -71,6 +72,8 @@ export interface UkobContext {
   readonly oauth: BankOAuth;
   /** Sends a request over the bank's transport (mTLS; DPoP for a DPoP bank). */
   send(request: BankRequest): Promise<BankResponse>;
+  /** The bank's message signing and idempotency (message-policy.ts), when it has any. */
+  readonly messages?: MessagePolicy;
   /** A client-credentials token of the TPP at this bank (intents). */
   clientAccessToken(scopes: readonly string[]): Promise<string>;
   /** `<publicUrl>/callback/<bank>`, registered at the bank. */

@@ -76,6 +76,25 @@ function psuHeaders(ip: string | undefined): Record<string, string> {
   return ip ? { 'x-fapi-customer-ip-address': ip } : {};
 }
 
+/**
+ * The payment of an authorised domestic payment consent, submitted by the gateway: `Initiation` and `Risk` exactly as
+ * the consent holds them (the bank refuses any difference), with the PSU's token, signed, and under an idempotency key
+ * derived from the consent, so that a second attempt (a retried callback, a replica's) is the same payment.
+ */
+async function submitPayment(context: UkobContext, intentId: string, consentBody: unknown, psuToken: string): Promise<Record<string, string>> {
+  const { Data, Risk } = (consentBody ?? {}) as { Data?: { Initiation?: unknown }; Risk?: unknown };
+  if (Data?.Initiation === undefined) throw new BankgateError('bank_response_invalid', { status: 502, bank: context.bank.name, detail: `bank ${context.bank.name} answered the payment consent without Data.Initiation` });
+  const submitted = await callOperation(context, 'CreateDomesticPayments', {
+    token: psuToken,
+    body: { Data: { ConsentId: intentId, Initiation: Data.Initiation }, Risk: Risk ?? {} },
+    idempotencyKey: `payment-of:${intentId}`,
+  });
+  const payment = (submitted.json as { Data?: { DomesticPaymentId?: unknown; Status?: unknown } } | undefined)?.Data;
+  if (typeof payment?.DomesticPaymentId !== 'string') throw new BankgateError('bank_response_invalid', { status: 502, bank: context.bank.name, detail: `bank ${context.bank.name} answered the payment without Data.DomesticPaymentId` });
+  context.log.info('payment.submitted', { bank: context.bank.name, interactionId: submitted.interactionId });
+  return { paymentId: payment.DomesticPaymentId, ...(typeof payment.Status === 'string' ? { paymentStatus: payment.Status } : {}) };
+}
+
 export const ukOpenBanking: ConsentProtocol = {
   name: UK_OPEN_BANKING,
 
@@ -101,6 +120,8 @@ export const ukOpenBanking: ConsentProtocol = {
         token,
         body: { Data: { Permissions: settings.permissions, ...(expiration ? { ExpirationDateTime: expiration } : {}) }, Risk: {} },
         headers: psuHeaders(request.psuIpAddress),
+        // Every connection its own intent, whatever an idempotency-keyed bank would make of two equal bodies.
+        idempotencyKey: crypto.randomUUID(),
       });
       consent = recordOf(kind, created.json, context.now());
       interactionId = created.interactionId;
@@ -157,9 +178,10 @@ export const ukOpenBanking: ConsentProtocol = {
       return { outcome: 'failed', consent, reason: { code: 'consent_failed', detail: `the consent is ${consent.status ?? 'in no known status'} at bank ${bank.name} after the PSU's authorisation, not AUTH` } };
     }
     const scopes = finished.tokens.scope ? finished.tokens.scope.split(' ').filter((scope) => scope !== 'openid') : [kind.scope];
+    const submitted = kind === DOMESTIC_PAYMENT && bank.consent.ukOpenBanking.submitPayments ? await submitPayment(context, intentId, read.json, finished.tokens.access_token) : undefined;
     return {
       outcome: 'authorised',
-      consent,
+      consent: submitted ? { ...consent, data: { ...consent.data, ...submitted } } : consent,
       tokens: toTokenSet(finished.tokens, context.now(), undefined, finished.thumbprint),
       scopes,
       ...(typeof finished.idToken?.sub === 'string' ? { subject: finished.idToken.sub } : {}),
