@@ -77,6 +77,8 @@ export default defineConfig(() => {
                 verify: { jwksUrl: ukob.bankSigning.jwksUrl, issuer: ukob.bankSigning.issuer, trustAnchor: ukob.bankSigning.trustAnchor, apis: ['pisp'] },
               },
               mtls: { cert: { file: ukob.mtls.certFile }, key: { file: ukob.mtls.keyFile }, ca },
+              // The gateway's own x-idempotency-key (derived, the same on a resend): a payment POST may be retried.
+              transport: { idempotencyKeyHeader: 'x-idempotency-key' },
             },
           }
         : {}),

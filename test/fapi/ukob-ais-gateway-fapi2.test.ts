@@ -125,4 +125,22 @@ describe('UK Open Banking AIS through the gateway (FAPI 2.0 sandbox)', () => {
     const status = await g.call(`/ukob/cbpii/funds-confirmation-consents/${consentId}`);
     expect(((await status.json()) as { Data: { Status: string } }).Data.Status).toBe('CANC');
   });
+
+  it('a re-consent replaces the intent: the new one serves, the old one is deleted at the bank', async () => {
+    const first = await g.begin('ukob-again');
+    expect((await g.authorise(first.authorizeUrl)).status).toBe(200);
+    const before = (await (await g.call('/connections/ukob-again')).json()) as { consent: { id: string } };
+    const second = await g.begin('ukob-again');
+    // Until the PSU finishes, the connection keeps serving with its current consent.
+    expect((await g.call('/ukob/aisp/accounts', { headers: { 'x-connection-id': 'ukob-again' } })).status).toBe(200);
+    expect((await g.authorise(second.authorizeUrl, { accounts: ['acc-ukob1-savings'] })).status).toBe(200);
+    const after = (await (await g.call('/connections/ukob-again')).json()) as { status: string; consent: { id: string; status: string } };
+    expect(after).toMatchObject({ status: 'active', consent: { status: 'AUTH' } });
+    expect(after.consent.id).not.toBe(before.consent.id);
+    const accounts = (await (await g.call('/ukob/aisp/accounts', { headers: { 'x-connection-id': 'ukob-again' } })).json()) as { Data: { Account: { AccountId: string }[] } };
+    expect(accounts.Data.Account.map((a) => a.AccountId)).toEqual(['acc-ukob1-savings']);
+    const old = await g.call(`/ukob/aisp/account-access-consents/${before.consent.id}`);
+    expect(((await old.json()) as { Data: { Status: string } }).Data.Status).toBe('CANC');
+  });
 });
+

@@ -115,8 +115,9 @@ export function createUkobConsents(options: UkobConsentsOptions): UkobConsents {
         context.log.warn('consent.failed', { bank: bankName, connectionId: connection.id, code: reason.code, detail: reason.detail });
         throw new BankgateError('consent_failed', { status: reason.code === 'consent_rejected' ? 400 : 502, bank: bankName, detail: reason.detail, extra: { reason: reason.code } });
       }
+      let replaced: Connection | undefined;
       const active = await end((latest) => ({
-        ...latest,
+        ...(replaced = latest),
         status: 'active',
         pending: undefined,
         reason: undefined,
@@ -128,6 +129,12 @@ export function createUkobConsents(options: UkobConsentsOptions): UkobConsents {
       }));
       if (!active) throw new BankgateError('consent_failed', { status: 409, bank: bankName, detail: `connection ${connection.id} was deleted or its consent restarted meanwhile: start again with POST /connections` });
       context.log.info('consent.completed', { bank: bankName, connectionId: connection.id, protocol: ukOpenBanking.name });
+      // A re-consent: the intent it replaces is ended at the bank (best effort; its tokens are forgotten either way).
+      const previous = replaced?.consent;
+      if (previous?.id && previous.id !== step.consent.id) {
+        const outcome = await ukOpenBanking.revoke(protocolContext(context, bankName, pending.redirectUri), replaced!);
+        context.log.info('consent.replaced', { bank: bankName, connectionId: connection.id, revocation: outcome });
+      }
       return { connection: active, ...(pending.returnTo ? { returnTo: pending.returnTo } : {}) };
     },
 
