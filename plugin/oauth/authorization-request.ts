@@ -19,6 +19,8 @@ export interface AuthorizationRequestInput {
   readonly openid: boolean;
   /** Further parameters (`acr_values`, `claims`, …). The ones this module sets (state, PKCE, …) cannot be overridden. */
   readonly params?: Readonly<Record<string, string>>;
+  /** The `state` to send, when the caller's engine chose it (the consent engine finds the session by it); default: a new one. */
+  readonly state?: string;
 }
 
 /** What must be kept until the PSU comes back: the response is checked against it. Secret: store it sealed. */
@@ -49,7 +51,7 @@ export async function startAuthorization(bankSide: BankOAuth, input: Authorizati
   const settings = bank.authorizationRequest;
   const as = await bankSide.metadata();
   const openid = input.openid || settings.responseType === 'code id_token';
-  const state = oauth.generateRandomState();
+  const state = input.state ?? oauth.generateRandomState();
   const codeVerifier = oauth.generateRandomCodeVerifier();
   const nonce = openid ? oauth.generateRandomNonce() : undefined;
   const scope = openid && !input.scopes.includes('openid') ? ['openid', ...input.scopes] : [...input.scopes];

@@ -15,7 +15,6 @@ import { updateConnection } from '../../tokens/update-connection.js';
 import type { BankTransport } from '../../transport/types.js';
 import type { Step, UkobContext } from './protocol.js';
 import { ukOpenBanking } from './uk-open-banking.js';
-import { messagePolicyOf, type MessagePolicy } from './message-policy.js';
 
 const CONSENT_WINDOW_MS = 15 * 60_000;
 const CONNECTION_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -37,17 +36,12 @@ export function usesUkOpenBanking(context: TokenContext, bank: string): boolean 
 }
 
 export function createUkobConsents(options: UkobConsentsOptions): UkobConsents {
-  const policies = new Map<string, MessagePolicy | undefined>();
   const protocolContext = (context: TokenContext, bankName: string, callbackUrl: string): UkobContext => {
     const side = bankOAuth(context, bankName);
-    const transport = options.transports.get(bankName)!;
-    if (!policies.has(bankName)) policies.set(bankName, messagePolicyOf(side.bank, transport, context.now));
-    const messages = policies.get(bankName);
     return {
       bank: side.bank,
       oauth: side,
-      send: (request) => transport.send(request),
-      ...(messages ? { messages } : {}),
+      transport: options.transports.get(bankName)!,
       clientAccessToken: (scopes) => options.clientAccessToken(bankName, scopes),
       callbackUrl,
       now: context.now,
@@ -67,15 +61,16 @@ export function createUkobConsents(options: UkobConsentsOptions): UkobConsents {
         throw new BankgateError('bad_request', { status: 409, detail: `connectionId ${input.connectionId} is already in use; choose another` });
       }
       const scopes = input.scopes ?? ['accounts'];
+      const state = randomToken(32);
       const step = await ukOpenBanking.begin(protocolContext(context, bank.name, input.redirectUri), {
-        scopes,
-        ...(input.psuIpAddress ? { psuIpAddress: input.psuIpAddress } : {}),
-        ...(input.consentId !== undefined ? { consentId: input.consentId } : {}),
+        request: { scopes, psu: input.psuIpAddress ? { ipAddress: input.psuIpAddress } : {}, ...(input.consentId !== undefined ? { consentId: input.consentId } : {}) },
+        state,
+        ...(existing ? { existing } : {}),
       });
-      if (step.outcome !== 'pending') throw new BankgateError('consent_failed', { status: 502, bank: bank.name, detail: step.outcome === 'failed' ? step.reason.detail : 'the consent needs no PSU' });
+      if (step.outcome !== 'pending' || !step.oauth) throw new BankgateError('consent_failed', { status: 502, bank: bank.name, detail: step.outcome === 'failed' ? step.reason.detail : 'the consent needs no PSU' });
 
       const now = context.now();
-      const pending = { state: step.state, ...step.oauth, returnTo: input.returnTo, expiresAt: now + CONSENT_WINDOW_MS, session: step.session };
+      const pending = { state, ...step.oauth, returnTo: input.returnTo, expiresAt: now + CONSENT_WINDOW_MS, session: step.session };
       // A re-consent keeps the connection's tokens (and its current consent) until the new one is authorised.
       const stored = existing
         ? await updateConnection(context.store, existing.id, (latest) => ({ ...latest, updatedAt: now, pending }))
@@ -103,6 +98,7 @@ export function createUkobConsents(options: UkobConsentsOptions): UkobConsents {
           protocolContext(context, bankName, pending.redirectUri),
           { session: pending.session, state: pending.state, oauth: { codeVerifier: pending.codeVerifier, redirectUri: pending.redirectUri, ...(pending.nonce ? { nonce: pending.nonce } : {}) } },
           { kind: 'callback', url: callbackUrl },
+          connection,
         );
       } catch (error) {
         const detail = error instanceof BankgateError ? error.message : 'unexpected error';
@@ -121,8 +117,8 @@ export function createUkobConsents(options: UkobConsentsOptions): UkobConsents {
         status: 'active',
         pending: undefined,
         reason: undefined,
-        tokens: step.tokens,
-        scopes: step.scopes,
+        tokens: step.tokens ?? latest.tokens,
+        scopes: step.scopes ?? latest.scopes,
         consent: step.consent,
         subject: step.subject ?? latest.subject,
         updatedAt: now,

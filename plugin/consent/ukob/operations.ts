@@ -5,6 +5,7 @@
  */
 import { BankgateError } from '../../errors/bankgate-error.js';
 import { bankErrorToProblem } from '../../surface/bank-error.js';
+import { messagePolicyOf, type MessagePolicy } from './message-policy.js';
 import type { UkobContext } from './protocol.js';
 
 export interface OperationResult {
@@ -53,9 +54,10 @@ export async function callOperation(
   const request = { method: found.route.method.toUpperCase(), origin: base.origin, path: `${base.pathname.replace(/\/$/, '')}${path}`, headers, ...(body ? { body } : {}) };
   // Signing, the idempotency key and the bank's signature: as for a caller's call (message-policy.ts), the gateway the caller.
   const call = { callerKey: 'bankgate:consent', api: found.api, route: found.route, header: (name: string) => (name === 'x-idempotency-key' ? options.idempotencyKey : undefined) };
-  const response = await context.send(context.messages ? await context.messages.prepare(request, call) : request);
+  const messages = policyOf(context);
+  const response = await context.transport.send(messages ? await messages.prepare(request, call) : request);
   if (response.status >= 400) throw bankErrorToProblem(context.bank.name, operationId, response);
-  if (context.messages) await context.messages.check(response, call);
+  if (messages) await messages.check(response, call);
   const text = new TextDecoder().decode(response.body);
   let json: unknown;
   if (text.length > 0) {
@@ -67,6 +69,18 @@ export async function callOperation(
   }
   const played = response.headers['x-fapi-interaction-id'];
   return { status: response.status, json, ...(typeof played === 'string' ? { interactionId: played } : {}) };
+}
+
+const policies = new WeakMap<object, MessagePolicy | null>();
+
+/** The bank's message policy (signing, idempotency, signed answers), one per bank config and transport. */
+function policyOf(context: UkobContext): MessagePolicy | undefined {
+  let byTransport = policies.get(context.transport);
+  if (byTransport === undefined) {
+    byTransport = messagePolicyOf(context.bank, context.transport, context.now) ?? null;
+    policies.set(context.transport, byTransport);
+  }
+  return byTransport ?? undefined;
 }
 
 function findOperation(context: UkobContext, operationId: string) {

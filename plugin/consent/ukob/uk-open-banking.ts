@@ -16,7 +16,7 @@ import { toOAuthError } from '../../tokens/oauth-error.js';
 import type { RevocationOutcome } from '../../tokens/revoke.js';
 import { toTokenSet } from '../../tokens/token-set.js';
 import { callOperation } from './operations.js';
-import type { ConsentProtocol, ConsentRecord, Step, UkobContext } from './protocol.js';
+import type { ConsentProtocol, ConsentRecord, ConsentStatus, Step, UkobContext } from './protocol.js';
 
 /** One kind of intent: its scope and the operations that read and end it. */
 interface IntentKind {
@@ -45,6 +45,12 @@ const KINDS = new Map([ACCOUNT_ACCESS, DOMESTIC_PAYMENT, FUNDS_CONFIRMATION].map
 const KIND_OF_SCOPE = new Map([ACCOUNT_ACCESS, DOMESTIC_PAYMENT, FUNDS_CONFIRMATION].map((kind) => [kind.scope, kind]));
 
 export const UK_OPEN_BANKING = 'uk-open-banking';
+
+/** The 4.0 statuses after which a consent gives no access any more → the reason code the gateway records. */
+const ENDED: Readonly<Record<string, string>> = { RJCT: 'consent_rejected', EXPD: 'consent_expired', CANC: 'consent_revoked' };
+
+/** The account information reads of the 4.0 AIS spec (bulk and per account). */
+const ACCOUNT_READ = /^Get(Accounts|Balances|Beneficiaries|DirectDebits|Offers|Party|Products|ScheduledPayments|StandingOrders|Statements|Transactions)/;
 
 /** The 4.0 account-access intent as the bank answers it (the members read here). */
 interface AccountAccessConsent {
@@ -98,16 +104,18 @@ async function submitPayment(context: UkobContext, intentId: string, consentBody
 export const ukOpenBanking: ConsentProtocol = {
   name: UK_OPEN_BANKING,
 
-  async begin(context, request) {
+  async begin(context, input) {
     const { bank } = context;
-    const kind = request.consentId === undefined ? ACCOUNT_ACCESS : request.scopes.length === 1 ? KIND_OF_SCOPE.get(request.scopes[0]!) : undefined;
-    if (!kind || (request.consentId === undefined && (request.scopes.length !== 1 || request.scopes[0] !== ACCOUNT_ACCESS.scope))) {
+    const { request } = input;
+    const scopes = request.scopes ?? [ACCOUNT_ACCESS.scope];
+    const kind = request.consentId === undefined ? ACCOUNT_ACCESS : scopes.length === 1 ? KIND_OF_SCOPE.get(scopes[0]!) : undefined;
+    if (!kind || (request.consentId === undefined && (scopes.length !== 1 || scopes[0] !== ACCOUNT_ACCESS.scope))) {
       throw new BankgateError('bad_request', {
         status: 400,
         bank: bank.name,
         detail:
           `bank ${bank.name} speaks UK Open Banking: a connection is a new account-access consent (scopes: ["accounts"]), or the authorisation of an ` +
-          `intent created through the gateway, named by consentId with its one scope (accounts, payments or fundsconfirmations); got scopes ${JSON.stringify(request.scopes)}`,
+          `intent created through the gateway, named by consentId with its one scope (accounts, payments or fundsconfirmations); got scopes ${JSON.stringify(scopes)}`,
       });
     }
     const token = await context.clientAccessToken([kind.scope]);
@@ -119,7 +127,7 @@ export const ukOpenBanking: ConsentProtocol = {
       const created = await callOperation(context, 'CreateAccountAccessConsents', {
         token,
         body: { Data: { Permissions: settings.permissions, ...(expiration ? { ExpirationDateTime: expiration } : {}) }, Risk: {} },
-        headers: psuHeaders(request.psuIpAddress),
+        headers: psuHeaders(request.psu.ipAddress),
         // Every connection its own intent, whatever an idempotency-keyed bank would make of two equal bodies.
         idempotencyKey: crypto.randomUUID(),
       });
@@ -127,7 +135,7 @@ export const ukOpenBanking: ConsentProtocol = {
       interactionId = created.interactionId;
       if (!consent.id) throw new BankgateError('bank_response_invalid', { status: 502, bank: bank.name, detail: `bank ${bank.name} created an account-access consent without Data.ConsentId` });
     } else {
-      const read = await callOperation(context, kind.read.operationId, { token, pathParams: { [kind.read.idParam]: request.consentId! }, headers: psuHeaders(request.psuIpAddress) });
+      const read = await callOperation(context, kind.read.operationId, { token, pathParams: { [kind.read.idParam]: request.consentId! }, headers: psuHeaders(request.psu.ipAddress) });
       consent = recordOf(kind, read.json, context.now());
       interactionId = read.interactionId;
     }
@@ -139,13 +147,13 @@ export const ukOpenBanking: ConsentProtocol = {
       scopes: [kind.scope],
       openid: true,
       params: { ...bank.consent.extraParams, claims: intentClaims(consent.id!) },
+      state: input.state,
     });
     const { pending } = started;
     context.log.info('consent.intent', { bank: bank.name, intent: kind.name, interactionId });
     return {
       outcome: 'pending',
       nextAction: { type: 'redirect', url: started.authorizeUrl },
-      state: pending.state,
       session: { intentId: consent.id, kind: kind.name },
       oauth: { codeVerifier: pending.codeVerifier, redirectUri: pending.redirectUri, ...(pending.nonce ? { nonce: pending.nonce } : {}) },
       consent,
@@ -156,7 +164,7 @@ export const ukOpenBanking: ConsentProtocol = {
     const { bank } = context;
     const intentId = typeof pending.session.intentId === 'string' ? pending.session.intentId : undefined;
     const kind = KINDS.get(String(pending.session.kind ?? ACCOUNT_ACCESS.name));
-    if (!intentId || !kind) throw new BankgateError('consent_failed', { status: 400, bank: bank.name, detail: 'this consent was started without an intent: start again with POST /connections' });
+    if (!intentId || !kind || !pending.oauth) throw new BankgateError('consent_failed', { status: 400, bank: bank.name, detail: 'this consent was started without an intent: start again with POST /connections' });
     // The authorization response: the query (FAPI 2.0), or the fragment relayed into the query (FAPI 1 hybrid).
     const params = new URLSearchParams(input.url.search);
     let finished;
@@ -188,12 +196,28 @@ export const ukOpenBanking: ConsentProtocol = {
     };
   },
 
-  async status(context, connection: Connection) {
+  async status(context, connection: Connection): Promise<ConsentStatus> {
     const intentId = connection.consent?.id;
     const kind = KINDS.get(String(connection.consent?.data?.kind ?? ''));
-    if (!intentId || !kind) return undefined;
+    if (!intentId || !kind) return { state: 'unknown' };
     const read = await callOperation(context, kind.read.operationId, { token: await context.clientAccessToken([kind.scope]), pathParams: { [kind.read.idParam]: intentId } });
-    return recordOf(kind, read.json, context.now());
+    const now = recordOf(kind, read.json, context.now());
+    // What the gateway recorded (a submitted payment's id) stays; the bank's words are the fresh ones.
+    const consent = { ...now, data: { ...connection.consent?.data, ...now.data } };
+    const ended = consent.status !== undefined ? ENDED[consent.status] : undefined;
+    if (ended) return { state: 'ended', consent, reason: { code: ended, detail: `the consent is ${consent.status} at bank ${context.bank.name}` } };
+    // AUTH, and COND (a payment consent whose payment was made): in force for what it allows.
+    return { state: consent.status === 'AUTH' || consent.status === 'COND' ? 'active' : 'unknown', consent };
+  },
+
+  callCredentials() {
+    // The PSU's token only: UK Open Banking resource calls carry no consent header of their own.
+    return { headers: {}, token: 'required' };
+  },
+
+  countsAsUnattendedRead(route) {
+    // Account information reads (not the consent endpoints); the PSU is present when the caller sends its IP address.
+    return route.method.toUpperCase() === 'GET' && ACCOUNT_READ.test(route.operationId);
   },
 
   async revoke(context, connection): Promise<RevocationOutcome> {
