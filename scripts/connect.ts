@@ -5,7 +5,6 @@ import { parseArgs } from 'node:util';
 import { readSandboxFile } from '../sandbox/sandbox-file.js';
 import { loadDevKey } from './lib/dev-key-file.js';
 import { consentHeadlessly } from '../sandbox/headless-consent.js';
-import { authoriseAsUkobPsu } from '../sandbox/ukob/headless-psu.js';
 
 const { values } = parseArgs({
   options: { bank: { type: 'string' }, connection: { type: 'string' }, psu: { type: 'string' }, scopes: { type: 'string' } },
@@ -36,10 +35,9 @@ if (created.status !== 201 || !createdBody.authorizeUrl) fail(`POST /connections
 console.log(`connection ${createdBody.connectionId}: PSU ${psuId} consents at ${new URL(createdBody.authorizeUrl!).origin}`);
 
 const ca = readFileSync(sandbox!.caFile, 'utf8');
-// The UK-OB-like bank's PSU approves its intent (sandbox/ukob/headless-psu.ts); the others sign in and consent.
-const { callbackUrl } = await (bank === 'ukob' ? authoriseAsUkobPsu(createdBody.authorizeUrl!, { psuId, ca }) : consentHeadlessly(createdBody.authorizeUrl!, { psuId, ca })).catch((error: Error) =>
-  fail(error.message),
-);
+// The UK-OB-like bank's PSU approves the intent it is shown (sandbox/ukob/headless-psu.ts does the same); the
+// others sign in and consent. (Only headless-consent.js ships with the package: no import of the ukob helper.)
+const { callbackUrl } = await consentHeadlessly(createdBody.authorizeUrl!, { psuId, ca, ...(bank === 'ukob' ? { form: { decision: 'approve' } } : {}) }).catch((error: Error) => fail(error.message));
 // A hybrid response (FAPI 1 Advanced) comes in the fragment, which browsers keep to themselves: relayed as the query.
 if (callbackUrl.hash.length > 1) {
   callbackUrl.search = callbackUrl.hash.slice(1);
