@@ -104,12 +104,12 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Before measuring: the candidate answers 200 with the upstream's body byte for byte. */
+/** Before measuring: the candidate answers 200 with the upstream's body byte for byte (or with its links rewritten, as it says). */
 async function check(candidate: Candidate, url: string): Promise<void> {
   const dispatcher = url.startsWith('https:') ? new Agent({ connect: { rejectUnauthorized: false } }) : undefined;
   const answer = await request(url, { headers: candidate.headers, ...(dispatcher ? { dispatcher } : {}) });
   const body = Buffer.from(await answer.body.arrayBuffer());
-  if (answer.statusCode !== 200 || body.length !== ACCOUNTS_BODY_BYTES) throw new Error(`${candidate.name}: answered ${answer.statusCode} with ${body.length} bytes: ${body.toString().slice(0, 300)}`);
+  if (answer.statusCode !== 200 || (candidate.expectedBody ? !body.equals(candidate.expectedBody) : body.length !== ACCOUNTS_BODY_BYTES)) throw new Error(`${candidate.name}: answered ${answer.statusCode} with ${body.length} bytes: ${body.toString().slice(0, 300)}`);
   await dispatcher?.close();
 }
 

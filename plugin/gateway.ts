@@ -1,5 +1,5 @@
 import type { TracerProvider } from '@opentelemetry/api';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { JWTVerifyGetKey } from 'jose';
 import type { ConfigInput } from './config/define-config.js';
 import { collectConfig, ConfigError, type ResolvedBank, type ResolvedConfig } from './config/resolve-config.js';
@@ -14,6 +14,8 @@ import type { ConnectionStore } from './store/connection.js';
 import { createBankCalls, type BankCalls } from './surface/bank-call.js';
 import { bankRoutes } from './surface/bank-routes.js';
 import { createCallerAuthenticator, type Authenticate, type CallerAuthVariables } from './surface/caller-auth.js';
+import { hostCallerOf, type HostCallerHook } from './surface/host-caller.js';
+import { checkBasePath, mountPrefix, type MountPrefixVariables } from './surface/mount-prefix.js';
 import { callbackRoute, connectionRoutes } from './surface/connection-routes.js';
 import { docsRoutes } from './surface/docs-routes.js';
 import { buildSurfaceDocument } from './surface/surface-document.js';
@@ -51,6 +53,16 @@ export interface GatewayOptions {
   readonly jwks?: JWTVerifyGetKey;
   /** OpenTelemetry tracer provider; default: the global one (a no-op until an SDK is registered). */
   readonly tracerProvider?: TracerProvider;
+  /**
+   * Serve the whole surface under this prefix (`/banks`) when the gateway is served on its own. A host app that
+   * mounts the gateway (`host.route('/banks', gateway.app)`) needs nothing here: the prefix is read per request.
+   */
+  readonly basePath?: string;
+  /**
+   * A host app that authenticates callers itself hands bankgate the caller here (see host-caller.ts): return
+   * `{ id, allow }` for the request, or `undefined` to leave it to bankgate's own keys and JWTs.
+   */
+  readonly hostCaller?: HostCallerHook;
 }
 
 export interface Gateway {
@@ -66,6 +78,10 @@ export interface Gateway {
   readonly devKeyGenerated: boolean;
   /** The framing-free pipeline the Hono app is built from; the Node fast path (`bankgate/node`) serves bank calls with it. */
   readonly pipeline: GatewayPipeline;
+  /** The `basePath` option, checked (`''` when served at the root or mounted by a host). */
+  readonly basePath: string;
+  /** True when a host app authenticates callers (`hostCaller`): every request then goes through the Hono app. */
+  readonly hostCallers: boolean;
   close(): Promise<void>;
 }
 
@@ -90,6 +106,7 @@ export interface GatewayPipeline {
  */
 export async function createGateway(input: ConfigInput | ResolvedConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const runtime = requireRuntime(options.runtime);
+  const basePath = checkBasePath(options.basePath);
   const env = options.env ?? runtime.env;
   const source = { name: runtime.name, env, ...(runtime.files ? { files: runtime.files } : {}), ...(runtime.decryptPrivateKey ? { decryptPrivateKey: runtime.decryptPrivateKey } : {}) };
   const now = options.now ?? runtime.now ?? Date.now;
@@ -137,35 +154,49 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
   const tracingOptions = { serviceName: 'bankgate', ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}) };
   const pipeline: GatewayPipeline = { bankCalls, authenticate, startSpan: serverSpanStarter(tracingOptions), log };
 
-  const app = new Hono<{ Variables: CallerAuthVariables & RequestIdVariables }>();
+  const app = new Hono<{ Variables: CallerAuthVariables & RequestIdVariables & MountPrefixVariables }>();
   app.onError((error, c) => {
     const reply = problemReply(error, c.req.path, log, c.get('requestId') as string | undefined);
     return new Response(reply.body, { status: reply.status, headers: reply.headers });
   });
-  app.notFound((c) => problemResponse(new BankgateError('route_not_found', { status: 404, detail: `no declared operation at ${c.req.method} ${c.req.path.slice(0, 200)}; see GET /openapi.json` }), c.req.path));
+  const notFound = (c: Context) => problemResponse(new BankgateError('route_not_found', { status: 404, detail: `no declared operation at ${c.req.method} ${c.req.path.slice(0, 200)}; see GET ${c.get('mountPrefix') ?? basePath}/openapi.json` }), c.req.path);
+  app.notFound(notFound);
+  // After onError/notFound: a basePath app is a copy of the app as it is then.
+  const surface = basePath ? app.basePath(basePath) : app;
 
-  app.use('*', requestId());
-  app.use('*', tracing(tracingOptions));
-  app.get('/healthz', (c) => c.json({ status: 'ok', banks: [...config.banks.keys()] }));
+  surface.use('*', mountPrefix());
+  surface.use('*', requestId());
+  surface.use('*', tracing(tracingOptions));
+  surface.get('/healthz', (c) => c.json({ status: 'ok', banks: [...config.banks.keys()] }));
   const surfaceApis = [...config.banks.values()].flatMap((bank) => [...bank.apis.values()].map((api) => ({ bank: bank.name, api: api.name, title: `${bank.displayName}: ${api.manifest.title}`, manifest: api.manifest, document: api.document })));
-  let surfaceDocument: string | undefined; // built once, on first request: the mounted APIs do not change while running
-  app.get('/openapi.json', (c) => {
-    surfaceDocument ??= JSON.stringify(buildSurfaceDocument(surfaceApis, { serverUrl: publicUrl() }));
-    return c.body(surfaceDocument, 200, { 'content-type': 'application/json' });
+  // Built once per prefix, on first request: the mounted APIs do not change while running (a host mounts at one or two prefixes).
+  const surfaceDocuments = new Map<string, string>();
+  surface.get('/openapi.json', (c) => {
+    const prefix = c.get('mountPrefix');
+    let document = surfaceDocuments.get(prefix);
+    if (document === undefined) {
+      document = JSON.stringify(buildSurfaceDocument(surfaceApis, { serverUrl: publicUrl(), basePath: prefix }));
+      if (surfaceDocuments.size < 16) surfaceDocuments.set(prefix, document);
+    }
+    return c.body(document, 200, { 'content-type': 'application/json' });
   });
-  if (runtime.docsScript) app.route('/', docsRoutes({ title: 'bankgate: bank APIs', script: runtime.docsScript.bind(runtime) }));
+  if (runtime.docsScript) surface.route('/', docsRoutes({ title: 'bankgate: bank APIs', script: runtime.docsScript.bind(runtime) }));
   else {
     // A runtime that cannot read the Scalar bundle serves no docs page (no CDN): say so rather than 401/404.
-    app.get('/docs', (c) => problemResponse(new BankgateError('route_not_found', { status: 404, detail: `the ${runtime.name} runtime serves no /docs (it supplies no Scalar bundle); the API is described at GET /openapi.json` }), c.req.path));
+    surface.get('/docs', (c) => problemResponse(new BankgateError('route_not_found', { status: 404, detail: `the ${runtime.name} runtime serves no /docs (it supplies no Scalar bundle); the API is described at GET ${c.get('mountPrefix')}/openapi.json` }), c.req.path));
   }
-  app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
-  app.route('/', callbackRoute(engine));
-  app.use('*', async function bankgateCallerAuth(c, next) {
-    c.set('caller', await authenticate(c.req.header('authorization')));
+  surface.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
+  surface.route('/', callbackRoute(engine));
+  const hostCaller = options.hostCaller;
+  surface.use('*', async function bankgateCallerAuth(c, next) {
+    const hosted = hostCaller && (await hostCaller(c));
+    c.set('caller', hosted ? hostCallerOf(hosted) : await authenticate(c.req.header('authorization')));
     return next();
   });
-  app.route('/', connectionRoutes(engine, publicUrl));
-  app.use('*', bankRoutes({ calls: bankCalls }));
+  surface.route('/', connectionRoutes(engine, publicUrl));
+  surface.use('*', bankRoutes({ calls: bankCalls }));
+  // Mounted under a host's prefix, the host's notFound would answer: under the prefix, a 404 is bankgate's.
+  surface.all('*', notFound);
 
   return {
     app: app as unknown as Hono,
@@ -176,6 +207,8 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
     devKey,
     devKeyGenerated,
     pipeline,
+    basePath,
+    hostCallers: hostCaller !== undefined,
     async close() {
       await Promise.all([...transports.values()].map((t) => t.close()));
       await store.close();

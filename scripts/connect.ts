@@ -14,7 +14,7 @@ const fail = (message: string): never => {
   process.exit(1);
 };
 const bank = values.bank ?? fail('--bank is required (seb, sg or ukob)');
-const gatewayUrl = (process.env.BANKGATE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`).replace(/\/$/, '');
+const gatewayUrl = (process.env.BANKGATE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}${process.env.BANKGATE_BASE_PATH ?? ''}`).replace(/\/$/, '');
 const devKey = loadDevKey() ?? fail('no dev key: set BANKGATE_DEV_KEY to the key the gateway printed');
 let sandbox;
 try {

@@ -24,6 +24,16 @@ export const benchManifest: ApiManifest = {
       tokenKind: 'psu',
       securityScheme: 'oauth2',
     },
+    {
+      // Declared so that the links of `GET /accounts` name an operation: bankgate rewrites them (the bench's link cost).
+      operationId: 'getBalances',
+      method: 'get',
+      path: '/accounts/{account-id}/balances',
+      params: { path: [{ name: 'account-id', required: true }], query: [], header: [] },
+      scopes: [BENCH_SCOPE],
+      tokenKind: 'psu',
+      securityScheme: 'oauth2',
+    },
   ],
 };
 
@@ -38,6 +48,14 @@ export const benchDocument: Record<string, unknown> = {
         operationId: 'getAccounts',
         security: [{ oauth2: [BENCH_SCOPE] }],
         responses: { '200': { description: 'The accounts', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
+    },
+    '/accounts/{account-id}/balances': {
+      get: {
+        operationId: 'getBalances',
+        parameters: [{ name: 'account-id', in: 'path', required: true, schema: { type: 'string' } }],
+        security: [{ oauth2: [BENCH_SCOPE] }],
+        responses: { '200': { description: 'The balances', content: { 'application/json': { schema: { type: 'object' } } } } },
       },
     },
   },

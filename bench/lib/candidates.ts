@@ -12,6 +12,8 @@ export interface Candidate {
   readonly description: string;
   /** Headers wrk sends. */
   readonly headers: Record<string, string>;
+  /** What the candidate answers: the upstream's bytes, unless it rewrites the links in them (bankgate). */
+  readonly expectedBody?: Buffer;
   start(upstream: BenchUpstream, dir: string): Promise<{ started?: Started; url: string }>;
 }
 
@@ -47,5 +49,9 @@ export const candidates: readonly Candidate[] = [
   },
   nodeCandidate('fastify', '@fastify/http-proxy (undici, mTLS), Authorization rewritten', ['node', ...NODE_TS, join(repoRoot, 'bench/candidates/fastify-proxy.ts')]),
   nodeCandidate('node-undici', 'bare node:http + undici Agent.request (mTLS), Authorization set, nothing else', ['node', ...NODE_TS, join(repoRoot, 'bench/candidates/node-undici.ts')]),
-  nodeCandidate('bankgate', 'bankgate, full pipeline (bench/gateway-under-test): caller key, stored connection, validation, bank headers, mTLS, metrics, logs', [join(repoRoot, 'bench/gateway-under-test')]),
+  {
+    ...nodeCandidate('bankgate', 'bankgate, full pipeline (bench/gateway-under-test): caller key, stored connection, validation, bank headers, mTLS, metrics, logs, links in the answer pointed at the gateway', [join(repoRoot, 'bench/gateway-under-test')]),
+    // Each account's `_links.balances` names a declared operation: bankgate answers it under its gateway path.
+    expectedBody: Buffer.from(ACCOUNTS_BODY.toString().replaceAll('"href":"/accounts/', `"href":"${GATEWAY_PATH.replace(/\/accounts$/, '')}/accounts/`)),
+  },
 ];

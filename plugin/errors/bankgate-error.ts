@@ -10,6 +10,7 @@ export type BankgateErrorCode =
   | 'route_not_found'
   | 'method_not_allowed'
   | 'bad_request'
+  | 'payload_too_large'
   | 'path_rejected'
   | 'missing_header'
   | 'connection_required'
@@ -42,6 +43,7 @@ export type BankgateErrorCode =
   // operator side
   | 'store_unavailable'
   | 'config_invalid'
+  | 'host_caller_invalid'
   | 'internal_error';
 
 export interface BankgateErrorOptions {

@@ -109,7 +109,7 @@ export interface FinishedAuthorization {
  * proof). Throws what oauth4webapi throws (`AuthorizationResponseError` when the bank sent an error, …): map it with
  * `toOAuthError`. The `params` are the response's, from the query or, for a fragment response, relayed by the page.
  */
-export async function finishAuthorization(bankSide: BankOAuth, params: URLSearchParams, pending: PendingAuthorization, options: { requireIdToken?: boolean } = {}): Promise<FinishedAuthorization> {
+export async function finishAuthorization(bankSide: BankOAuth, params: URLSearchParams, pending: PendingAuthorization, options: { requireIdToken?: boolean; signal?: AbortSignal } = {}): Promise<FinishedAuthorization> {
   const { bank, client } = bankSide;
   const settings = bank.authorizationRequest;
   const as = await bankSide.metadata();
@@ -121,7 +121,7 @@ export async function finishAuthorization(bankSide: BankOAuth, params: URLSearch
     code = oauth.validateAuthResponse(settings.requireIss ? { ...as, authorization_response_iss_parameter_supported: true } : as, client, params, pending.state);
   }
   const tokens = await withDpopNonceRetry(bankSide, async () => {
-    const response = await oauth.authorizationCodeGrantRequest(as, client, bankSide.clientAuth, code, pending.redirectUri, pending.codeVerifier, bankSide.requestOptions);
+    const response = await oauth.authorizationCodeGrantRequest(as, client, bankSide.clientAuth, code, pending.redirectUri, pending.codeVerifier, { ...bankSide.requestOptions, ...(options.signal ? { signal: options.signal } : {}) });
     return oauth.processAuthorizationCodeResponse(as, client, response, {
       expectedNonce: pending.nonce ?? oauth.expectNoNonce,
       requireIdToken: options.requireIdToken ?? pending.nonce !== undefined,

@@ -1,3 +1,6 @@
+import { BankgateError } from '../errors/bankgate-error.js';
+import { CONNECTION_ID_PATTERN } from '../surface/connection-api.js';
+
 /** One PSU's consent at one bank, and the token set that carries it. */
 export type ConnectionStatus = 'pending' | 'active' | 'reconsent_required' | 'revoked';
 
@@ -27,18 +30,39 @@ export interface PendingConsent {
   readonly expiresAt: number;
   /** A consent protocol's own state between its steps (JSON, no secret): e.g. the UK Open Banking intent id. */
   readonly session?: Readonly<Record<string, unknown>>;
+  /**
+   * Set (by compare-and-set) by the one callback delivery that exchanges the code: any other delivery of
+   * the same `state` sees it and never contacts the bank (see tokens/state-claim.ts).
+   */
+  readonly claim?: { readonly by: string; readonly at: number };
+}
+
+/**
+ * How the last consent callback ended, kept (with its `state`) until the consent window closes, so that a
+ * second delivery of the same callback (a browser's double submit) is answered from it.
+ */
+export interface SettledConsent {
+  readonly state: string;
+  readonly outcome: 'active' | 'failed';
+  readonly returnTo?: string;
+  /** The failure, for a `failed` outcome (no secret in it). */
+  readonly error?: { readonly code: string; readonly status: number; readonly detail: string };
+  /** Epoch milliseconds: until then `findByState(state)` still finds the connection. */
+  readonly expiresAt: number;
 }
 
 export interface Connection {
+  /** What the caller calls it (`X-Connection-Id`): unique per owner only, see `connectionStorageId`. */
   readonly id: string;
   readonly bank: string;
-  /** The caller that created it; only it may use or see it. */
+  /** The `Caller.key` of the caller that created it (`key:<name>`, `jwt:<issuer>#<sub>`, `host:<id>`); only it may use or see it. */
   readonly owner: string;
   readonly status: ConnectionStatus;
   readonly scopes: readonly string[];
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly pending?: PendingConsent;
+  readonly settledConsent?: SettledConsent;
   readonly tokens?: TokenSet;
   /** The PSU's subject at the bank, from the id_token when there is one. */
   readonly subject?: string;
@@ -48,32 +72,91 @@ export interface Connection {
   readonly consent?: { readonly protocol: string; readonly id?: string; readonly status?: string; readonly checkedAt?: number; readonly data?: Readonly<Record<string, unknown>> };
   /**
    * Set by the store: incremented on every write, compared by `compareAndSet`. Absent on a connection that
-   * was never stored; a value given to `put` is ignored.
+   * was never stored; a value given to `put` or `create` is ignored.
    */
   readonly revision?: number;
 }
 
 /**
- * Where connections live, and the locks that keep one refresh per connection across replicas.
- * Implementations: memory (tests), file (the persistent single-node default), Redis (several replicas).
+ * THE way to address a connection in a store: the owner's `Caller.key` and the caller's own connection id,
+ * as one string (`<ownerKey>/<connectionId>`). Connection ids are per caller: two callers may both call a
+ * connection `x` and never see each other's. Injective: a connection id never holds `/`, so the last `/`
+ * splits it. Throws `bad_request` (400) for an id outside `CONNECTION_ID_PATTERN`, so no lookup is made with it.
+ * @example connectionStorageId('key:batch-job', 'treasury-sg') // 'key:batch-job/treasury-sg'
+ */
+export function connectionStorageId(ownerKey: string, connectionId: string): string {
+  if (!CONNECTION_ID_PATTERN.test(connectionId)) {
+    throw new BankgateError('bad_request', { status: 400, detail: 'a connection id must be 1–128 characters of A–Z, a–z, 0–9, ".", "_" or "-"' });
+  }
+  if (ownerKey.length === 0) throw new TypeError('connectionStorageId: the owner key is empty');
+  return `${ownerKey}/${connectionId}`;
+}
+
+/** The storage id of a stored (or about to be stored) connection. */
+export function storageIdOf(connection: Pick<Connection, 'owner' | 'id'>): string {
+  return `${connection.owner}/${connection.id}`;
+}
+
+/** Options of a rolling-window count: hits older than `windowMs` before `now` no longer count. */
+export interface WindowOptions {
+  readonly windowMs: number;
+  /** Epoch milliseconds, the caller's clock (replicas share the store, not necessarily a clock source). */
+  readonly now: number;
+}
+
+export interface WindowHit {
+  /** True when the hit was counted (the count was below `limit`); a refused hit is not counted. */
+  readonly allowed: boolean;
+  /** Hits in the window, this one included when allowed. */
+  readonly count: number;
+  /** When refused: milliseconds until the oldest counted hit leaves the window. */
+  readonly retryAfterMs?: number;
+}
+
+export interface WindowPeek {
+  readonly count: number;
+  /** When the oldest counted hit leaves the window (epoch ms); absent when the window is empty. */
+  readonly resetAt?: number;
+}
+
+/**
+ * Where connections live, the locks that keep one refresh per connection across replicas, and the rolling
+ * windows that count unattended access. Implementations: memory (tests), file (the persistent single-node
+ * default), Redis (several replicas); Durable Objects and Deno KV in their adapters. Every method that takes
+ * an id takes the storage id (`connectionStorageId`); every write addresses `storageIdOf(connection)`.
  * Every method may throw `BankgateError('store_unavailable')` (503) when the backing store cannot be reached.
  */
 export interface ConnectionStore {
   /** The stored connection, with its `revision`. */
-  get(id: string): Promise<Connection | undefined>;
-  /** Writes unconditionally (creation, consent); returns what was stored, with its new `revision`. */
+  get(storageId: string): Promise<Connection | undefined>;
+  /** Writes unconditionally; returns what was stored, with its new `revision`. Never used to create a connection (see `create`). */
   put(connection: Connection): Promise<Connection>;
+  /**
+   * Creates the connection only when nothing is stored under its storage id (atomic create-if-absent);
+   * returns it with its `revision`, or undefined when the id exists.
+   */
+  create(connection: Connection): Promise<Connection | undefined>;
   /**
    * Writes only when the stored revision is still `expectedRevision` (compare-and-set); returns the stored
    * connection, or undefined when it changed or was deleted meanwhile. Never creates a deleted connection again.
    */
   compareAndSet(connection: Connection, expectedRevision: number): Promise<Connection | undefined>;
-  delete(id: string): Promise<void>;
-  /** The connection whose pending consent carries this `state`. */
+  delete(storageId: string): Promise<void>;
+  /** The connection whose pending consent (or settled consent, until its window closes) carries this `state`. */
   findByState(state: string): Promise<Connection | undefined>;
   /** Takes the lock `name` for `owner` when nobody holds it; it expires by itself after `ttlMs`. */
   acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Extends the lock to `ttlMs` from now, only while `owner` still holds it (a lease); false when it does not. */
+  renewLock(name: string, owner: string, ttlMs: number): Promise<boolean>;
   /** Releases the lock only when `owner` still holds it (compare-and-delete); false when it did not. */
   releaseLock(name: string, owner: string): Promise<boolean>;
+  /**
+   * Counts one hit in the rolling window `key` when fewer than `limit` hits are in it (atomic check-and-count,
+   * shared by every replica); a refused hit is not counted. `limit` ≥ 1.
+   */
+  hitWindow(key: string, options: WindowOptions & { readonly limit: number }): Promise<WindowHit>;
+  /** The hits in the rolling window `key`, without counting one. */
+  peekWindow(key: string, options: WindowOptions): Promise<WindowPeek>;
   close(): Promise<void>;
 }
+

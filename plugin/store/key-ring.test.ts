@@ -116,7 +116,8 @@ describe('KeyRing: the sealed format of the node:crypto implementation', () => {
       expect(sealed.split('.').map((p, i) => (i === 2 ? Buffer.from(p, 'base64url').length : undefined))[2]).toBe(12);
       expect(nodeCrypto.open(raw, sealed, aad)).toBe(plaintext);
     }
-    const record = await sealConnection(ring, { id: 'c1', bank: 'seb', owner: 'o', status: 'pending', scopes: [], createdAt: 0, updatedAt: 0 }, 3);
-    expect(JSON.parse(nodeCrypto.open(raw, record.sealed, 'bankgate:connection:c1'))).toMatchObject({ id: 'c1', bank: 'seb' });
+    // Bound to the storage id: the owner's key and the caller's connection id.
+    const record = await sealConnection(ring, { id: 'c1', bank: 'seb', owner: 'key:o', status: 'pending', scopes: [], createdAt: 0, updatedAt: 0 }, 3);
+    expect(JSON.parse(nodeCrypto.open(raw, record.sealed, 'bankgate:connection:key:o/c1'))).toMatchObject({ id: 'c1', bank: 'seb' });
   });
 });

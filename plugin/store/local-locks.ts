@@ -13,6 +13,14 @@ export class LocalLocks {
     return true;
   }
 
+  /** Extends a lease still held by `owner`; an expired lease is not held any more, even if nobody took it. */
+  renew(name: string, owner: string, ttlMs: number): boolean {
+    const held = this.#held.get(name);
+    if (!held || held.owner !== owner || held.expiresAt <= this.now()) return false;
+    held.expiresAt = this.now() + ttlMs;
+    return true;
+  }
+
   release(name: string, owner: string): boolean {
     const held = this.#held.get(name);
     if (!held || held.owner !== owner) return false;

@@ -1,42 +1,56 @@
-import type { Connection, ConnectionStore } from './connection.js';
+import { storageIdOf, type Connection, type ConnectionStore } from './connection.js';
 import { LocalLocks } from './local-locks.js';
+import { checkWindowOptions, LocalWindows } from './local-windows.js';
 
 /** How a local store makes a write durable before it is visible (the file store); none for memory. */
 export interface LocalPersistence {
   write(connection: Connection & { revision: number }): Promise<void>;
-  remove(id: string): Promise<void>;
+  remove(storageId: string): Promise<void>;
+  /** The hits of a rolling window after a counted hit (an empty list: the window is gone). */
+  writeWindow?(key: string, hits: readonly number[]): Promise<void>;
   close(): Promise<void>;
 }
 
+export interface LocalStoreOptions {
+  readonly initial?: Iterable<Connection & { revision: number }>;
+  readonly initialWindows?: Iterable<[string, readonly number[]]>;
+  readonly persistence?: LocalPersistence;
+  /** The clock of lock leases. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
 /**
- * The connections of one process, indexed by id and by pending `state`, with revisions and owner locks.
- * Writes to one id are serialised, so that the revision check and the durable write happen as one step.
+ * The connections of one process, indexed by storage id and by consent `state`, with revisions, owner locks
+ * and rolling windows. Writes to one id (and hits of one window) are serialised, so that the check and the
+ * durable write happen as one step: `create` is create-if-absent, `compareAndSet` a real compare-and-set.
  */
-export function createLocalStore(options: { initial?: Iterable<Connection & { revision: number }>; persistence?: LocalPersistence } = {}): ConnectionStore {
+export function createLocalStore(options: LocalStoreOptions = {}): ConnectionStore {
   const byId = new Map<string, Connection & { revision: number }>();
   const idByState = new Map<string, string>();
   const queues = new Map<string, Promise<unknown>>();
-  const locks = new LocalLocks();
+  const locks = new LocalLocks(options.now);
+  const windows = new LocalWindows(options.initialWindows);
   const persistence = options.persistence;
 
+  const statesOf = (connection: Connection | undefined) => [connection?.pending?.state, connection?.settledConsent?.state].filter((s): s is string => s !== undefined);
   const index = (connection: Connection & { revision: number }) => {
-    const previous = byId.get(connection.id);
-    if (previous?.pending) idByState.delete(previous.pending.state);
-    byId.set(connection.id, connection);
-    if (connection.pending) idByState.set(connection.pending.state, connection.id);
+    const id = storageIdOf(connection);
+    for (const state of statesOf(byId.get(id))) if (idByState.get(state) === id) idByState.delete(state);
+    byId.set(id, connection);
+    for (const state of statesOf(connection)) idByState.set(state, id);
   };
   for (const connection of options.initial ?? []) index(connection);
 
-  /** Runs `task` after every earlier write to `id`, whatever their outcome. */
-  const serial = <T>(id: string, task: () => Promise<T>): Promise<T> => {
-    const run = (queues.get(id) ?? Promise.resolve()).then(task, task);
+  /** Runs `task` after every earlier task queued under `key`, whatever their outcome. */
+  const serial = <T>(key: string, task: () => Promise<T>): Promise<T> => {
+    const run = (queues.get(key) ?? Promise.resolve()).then(task, task);
     const settled = run.then(
       () => undefined,
       () => undefined,
     );
-    queues.set(id, settled);
+    queues.set(key, settled);
     void settled.then(() => {
-      if (queues.get(id) === settled) queues.delete(id);
+      if (queues.get(key) === settled) queues.delete(key);
     });
     return run;
   };
@@ -53,11 +67,17 @@ export function createLocalStore(options: { initial?: Iterable<Connection & { re
       return byId.get(id);
     },
     put(connection) {
-      return serial(connection.id, () => write(connection, (byId.get(connection.id)?.revision ?? 0) + 1));
+      const id = storageIdOf(connection);
+      return serial(id, () => write(connection, (byId.get(id)?.revision ?? 0) + 1));
+    },
+    create(connection) {
+      const id = storageIdOf(connection);
+      return serial(id, async () => (byId.has(id) ? undefined : write(connection, 1)));
     },
     compareAndSet(connection, expectedRevision) {
-      return serial(connection.id, async () => {
-        const current = byId.get(connection.id);
+      const id = storageIdOf(connection);
+      return serial(id, async () => {
+        const current = byId.get(id);
         if (!current || current.revision !== expectedRevision) return undefined;
         return write(connection, expectedRevision + 1);
       });
@@ -66,19 +86,39 @@ export function createLocalStore(options: { initial?: Iterable<Connection & { re
       return serial(id, async () => {
         await persistence?.remove(id);
         const previous = byId.get(id);
-        if (previous?.pending) idByState.delete(previous.pending.state);
+        for (const state of statesOf(previous)) if (idByState.get(state) === id) idByState.delete(state);
         byId.delete(id);
       });
     },
     async findByState(state) {
       const id = idByState.get(state);
-      return id === undefined ? undefined : byId.get(id);
+      const connection = id === undefined ? undefined : byId.get(id);
+      if (!connection) return undefined;
+      if (connection.pending?.state === state) return connection;
+      return connection.settledConsent?.state === state && connection.settledConsent.expiresAt > (options.now ?? Date.now)() ? connection : undefined;
     },
     async acquireLock(name, owner, ttlMs) {
       return locks.acquire(name, owner, ttlMs);
     },
+    async renewLock(name, owner, ttlMs) {
+      return locks.renew(name, owner, ttlMs);
+    },
     async releaseLock(name, owner) {
       return locks.release(name, owner);
+    },
+    async hitWindow(key, hitOptions) {
+      checkWindowOptions(key, hitOptions);
+      return serial(`window\u0000${key}`, async () => {
+        const { result, hits } = windows.plan(key, hitOptions);
+        if (!result.allowed) return result;
+        await persistence?.writeWindow?.(key, hits);
+        windows.set(key, hits);
+        return result;
+      });
+    },
+    async peekWindow(key, peekOptions) {
+      checkWindowOptions(key, peekOptions);
+      return windows.peek(key, peekOptions);
     },
     async close() {
       await Promise.all(queues.values());

@@ -15,7 +15,7 @@ class CountingRing extends KeyRing {
 const connection = (id: string, accessToken: string): Connection => ({
   id,
   bank: 'sg',
-  owner: 'app',
+  owner: 'key:app',
   status: 'active',
   scopes: ['aisp'],
   createdAt: 1,
@@ -29,15 +29,15 @@ describe('OpenedRecords', () => {
     const writer = new OpenedRecords(ring);
     const record = await writer.seal(connection('c1', 'at-1'), 4);
     const reader = new OpenedRecords(ring);
-    expect(await reader.open('c1', { revision: 4, sealed: record.sealed })).toEqual({ ...connection('c1', 'at-1'), revision: 4 });
-    expect(await reader.open('c1', { revision: 5, sealed: record.sealed })).toEqual({ ...connection('c1', 'at-1'), revision: 5 });
+    expect(await reader.open('key:app/c1', { revision: 4, sealed: record.sealed })).toEqual({ ...connection('c1', 'at-1'), revision: 4 });
+    expect(await reader.open('key:app/c1', { revision: 5, sealed: record.sealed })).toEqual({ ...connection('c1', 'at-1'), revision: 5 });
     expect(ring.opened).toBe(1);
     // Another value (another replica wrote): decrypted.
     const rewritten = await writer.seal(connection('c1', 'at-2'), 6);
-    expect((await reader.open('c1', { revision: 6, sealed: rewritten.sealed })).tokens!.accessToken).toBe('at-2');
+    expect((await reader.open('key:app/c1', { revision: 6, sealed: rewritten.sealed })).tokens!.accessToken).toBe('at-2');
     expect(ring.opened).toBe(2);
     // What this process wrote itself needs no decryption to read back.
-    expect((await writer.open('c1', rewritten)).tokens!.accessToken).toBe('at-2');
+    expect((await writer.open('key:app/c1', rewritten)).tokens!.accessToken).toBe('at-2');
     expect(ring.opened).toBe(2);
   });
 
@@ -45,12 +45,12 @@ describe('OpenedRecords', () => {
     const ring = new CountingRing(await parseStoreKey(Buffer.alloc(32, 8).toString('base64'), 'k'));
     const records = new OpenedRecords(ring);
     const sealed = await records.seal(connection('a', 'at-a'), 1);
-    await expect(records.open('b', sealed)).rejects.toMatchObject({ code: 'store_unavailable', extra: { reason: 'record_unreadable' } });
+    await expect(records.open('key:app/b', sealed)).rejects.toMatchObject({ code: 'store_unavailable', extra: { reason: 'record_unreadable' } });
     const parts = sealed.sealed.split('.');
     parts[4] = Buffer.alloc(16).toString('base64url');
-    await expect(records.open('a', { revision: 1, sealed: parts.join('.') })).rejects.toMatchObject({ extra: { reason: 'record_unreadable' } });
-    records.forget('a');
-    expect((await records.open('a', sealed)).tokens!.accessToken).toBe('at-a');
+    await expect(records.open('key:app/a', { revision: 1, sealed: parts.join('.') })).rejects.toMatchObject({ extra: { reason: 'record_unreadable' } });
+    records.forget('key:app/a');
+    expect((await records.open('key:app/a', sealed)).tokens!.accessToken).toBe('at-a');
     expect(ring.opened).toBe(3);
   });
 
@@ -60,10 +60,10 @@ describe('OpenedRecords', () => {
     const a = await records.seal(connection('a', 'at-a'), 1);
     const b = await records.seal(connection('b', 'at-b'), 1);
     const c = await records.seal(connection('c', 'at-c'), 1);
-    await records.open('b', b);
-    await records.open('c', c);
+    await records.open('key:app/b', b);
+    await records.open('key:app/c', c);
     expect(ring.opened).toBe(0);
-    await records.open('a', a); // evicted when c was sealed
+    await records.open('key:app/a', a); // evicted when c was sealed
     expect(ring.opened).toBe(1);
   });
 });

@@ -1,4 +1,4 @@
-import type { Connection } from './connection.js';
+import { storageIdOf, type Connection } from './connection.js';
 import type { KeyRing } from './key-ring.js';
 import { openConnection, sealConnection, type SealedConnection } from './sealed-connection.js';
 
@@ -23,6 +23,7 @@ export class OpenedRecords {
     private readonly limit = 10_000,
   ) {}
 
+  /** Opens the record stored under `id` (a storage id). */
   async open(id: string, record: SealedConnection): Promise<Connection> {
     const known = this.#byId.get(id);
     if (known && known.sealed === record.sealed) return { ...known.connection, revision: record.revision };
@@ -34,7 +35,7 @@ export class OpenedRecords {
   /** Seals a connection for writing, remembering it: the next read of the same value costs no decryption. */
   async seal(connection: Connection, revision: number): Promise<SealedConnection> {
     const sealed = await sealConnection(this.keys, connection, revision);
-    this.#remember(connection.id, sealed.sealed, connection);
+    this.#remember(storageIdOf(connection), sealed.sealed, connection);
     return sealed;
   }
 

@@ -7,6 +7,7 @@
 import type { Span } from '@opentelemetry/api';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { Logger } from '../log.js';
+import { connectionStorageId } from '../store/connection.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
 import type { BankResponse, BankTransport } from '../transport/types.js';
@@ -19,6 +20,8 @@ import { rawPathOf, safePathSegments } from './path-guard.js';
 import { allowsOperation } from './permissions.js';
 import type { MountedRoute, RouteMatch, RouteTable } from './route-table.js';
 import type { SpecValidator } from './validation/spec-validator.js';
+import { BankLinkMapper, linkCounter, rewriteAnswerLinks, type LinkCounter } from './links/bank-links.js';
+import type { ResolvedBank } from '../config/resolve-config.js';
 
 /** Bank response headers that mean nothing to an internal caller, or that the runtime sets itself. */
 const DROPPED_RESPONSE_HEADERS = new Set(['set-cookie', 'content-length', 'www-authenticate', 'strict-transport-security', 'alt-svc', 'server', 'x-request-id']);
@@ -45,12 +48,17 @@ export interface InboundCall {
   readonly requestId: string;
   /** Upper-case method. */
   readonly method: string;
-  /** The request target as the client sent it (path and query), before any normalisation. */
+  /** The request target as the client sent it (path and query), before any normalisation, after the mount prefix. */
   readonly target: string;
+  /** Where the gateway is mounted (`/banks`), for the links it hands out; absent or `''` at the root. */
+  readonly mountPrefix?: string;
   /** A request header by (case-insensitive) name. */
   header(name: string): string | undefined;
-  /** The request body; only read for operations that declare one. */
-  body(): Promise<Uint8Array>;
+  /**
+   * The request body, at most `maxBytes` (413 `payload_too_large` past it: checked on Content-Length before
+   * reading, enforced while reading); only read for operations that declare one.
+   */
+  body(maxBytes: number): Promise<Uint8Array>;
 }
 
 /** What the caller gets back: the bank's status and body, its headers minus the dropped ones, and `x-bank-request-id`. */
@@ -100,6 +108,16 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
     }
     return found;
   };
+  // Per bank, built on its first answer: the link mapper and its counters.
+  const bankLinks = new Map<ResolvedBank, { mapper: BankLinkMapper; counter: LinkCounter }>();
+  const linksOf = (bank: ResolvedBank) => {
+    let found = bankLinks.get(bank);
+    if (!found) {
+      found = { mapper: new BankLinkMapper(bank, table), counter: linkCounter(metrics, bank.name) };
+      bankLinks.set(bank, found);
+    }
+    return found;
+  };
   const count = (mounted: MountedRoute, into: RouteInstruments, status: number) => {
     let counter = into.byStatus.get(status);
     if (!counter) {
@@ -125,7 +143,7 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         if (!allowsOperation(caller.allow, bank.name, api.name, route.operationId)) {
           throw new BankgateError('forbidden', { status: 403, bank: bank.name, detail: `caller ${caller.id} may not use ${bank.name}/${api.name}/${route.operationId}` });
         }
-        const body = route.requestBody ? await inbound.body() : undefined;
+        const body = route.requestBody ? await inbound.body(bank.transport.maxRequestBytes) : undefined;
         const request = new CallRequest(inbound, queryOf(inbound.target), body);
         validator?.checkRequest(found, request);
 
@@ -134,7 +152,7 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         const transport = transports.get(bank.name)!;
         const policy = options.headerPolicy(bank.name);
         const messages = options.messagePolicy?.(bank.name);
-        const messageCall = messages && { callerKey: caller.id, api: api.name, route, header: (name: string) => inbound.header(name) };
+        const messageCall = messages && { callerKey: caller.key, api: api.name, route, header: (name: string) => inbound.header(name) };
         const response = await callWithToken(found, inbound, caller, engine, async (bearer) => {
           const bankRequest = buildBankRequest(found, request, bearer, policy);
           bankRequestId = bankRequest.requestId;
@@ -152,7 +170,11 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         }
         if (messages) await messages.check(response, messageCall!);
         validator?.checkResponse(found, response, inbound.requestId);
-        return toReply(response, bankRequestId);
+        const reply = toReply(response, bankRequestId);
+        // After validation (the bank's answer is what its spec describes), before the caller sees it.
+        if (reply.body === null && reply.headers.location === undefined) return reply;
+        const { mapper, counter } = linksOf(bank);
+        return rewriteAnswerLinks(reply, { mapper, api, prefix: inbound.mountPrefix ?? '', counter });
       } catch (error) {
         status = error instanceof BankgateError ? error.status : 500;
         throw error;
@@ -209,9 +231,9 @@ async function callWithToken(found: RouteMatch, inbound: InboundCall, caller: Ca
   if (!connectionId) {
     throw new BankgateError('connection_required', { status: 400, bank: bank.name, detail: `${route.operationId} acts for a PSU: send X-Connection-Id with a connection from POST /connections` });
   }
-  const connection = await engine.store.get(connectionId);
-  // A connection of another caller answers exactly like one that does not exist.
-  if (!connection || connection.owner !== caller.id) {
+  // Connection ids are per caller: this caller's `connectionId`, never another caller's.
+  const connection = await engine.store.get(connectionStorageId(caller.key, connectionId));
+  if (!connection || connection.owner !== caller.key) {
     throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connectionId.slice(0, 128)} does not exist` });
   }
   if (connection.bank !== bank.name) {

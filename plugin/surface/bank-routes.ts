@@ -1,14 +1,16 @@
-import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { TracingVariables } from '../observability/tracing.js';
 import { createBankCalls, type BankCallOptions, type BankCalls, type BankReply } from './bank-call.js';
 import type { CallerAuthVariables } from './caller-auth.js';
+import type { MountPrefixVariables } from './mount-prefix.js';
+import { requestTarget } from './mount-prefix.js';
 import type { RequestIdVariables } from './request-id.js';
+import { readBoundedRequestBody } from './request-body.js';
 
 export type BankRoutesOptions = BankCallOptions;
 
-type Env = { Variables: CallerAuthVariables & RequestIdVariables & TracingVariables };
+type Env = { Variables: CallerAuthVariables & RequestIdVariables & TracingVariables & MountPrefixVariables };
 
 /**
  * The bank-call middleware: matches `/{bank}/{api}{path}` against the declared operations, checks the
@@ -20,13 +22,16 @@ type Env = { Variables: CallerAuthVariables & RequestIdVariables & TracingVariab
 export function bankRoutes(options: BankRoutesOptions | { calls: BankCalls }) {
   const calls = 'calls' in options ? options.calls : createBankCalls(options);
   return createMiddleware<Env>(async function bankgateRoutes(c, next) {
-    const target = rawTarget(c);
+    // Under a mount prefix (`/banks`), the operation is what follows it; without the middleware that sets it, the root.
+    const prefix = c.get('mountPrefix') ?? '';
+    const rest = requestTarget(c).slice(prefix.length);
+    const target = rest.startsWith('/') ? rest : `/${rest}`;
     const found = calls.match(c.req.method, target);
     if (!found) return next();
     if ('allowed' in found) {
       throw new BankgateError('method_not_allowed', { status: 405, detail: `${c.req.method} is not declared for this path; allowed: ${found.allowed.join(', ')}`, extra: { allowed: found.allowed } });
     }
-    const reply = await calls.call(found, { requestId: c.get('requestId'), method: c.req.method, target, header: (name) => c.req.header(name), body: async () => new Uint8Array(await c.req.arrayBuffer()) }, c.get('caller'), c.get('span'));
+    const reply = await calls.call(found, { requestId: c.get('requestId'), method: c.req.method, target, mountPrefix: prefix, header: (name) => c.req.header(name), body: (maxBytes) => readBoundedRequestBody(c.req.raw.body, c.req.header('content-length'), maxBytes) }, c.get('caller'), c.get('span'));
     return toResponse(reply);
   });
 }
@@ -40,13 +45,3 @@ function toResponse(reply: BankReply): Response {
   return new Response(reply.body as Uint8Array<ArrayBuffer> | null, { status: reply.status, headers });
 }
 
-/**
- * The request target as the client sent it, so that no `..` was normalised away before the guard: Node's
- * server (`@hono/node-server`) hands its `IncomingMessage` over as `c.env.incoming`; elsewhere, the URL.
- */
-function rawTarget(c: Context): string {
-  const incoming = (c.env as { incoming?: { url?: string } } | undefined)?.incoming;
-  if (incoming?.url !== undefined) return incoming.url;
-  const url = new URL(c.req.url);
-  return url.pathname + url.search;
-}

@@ -7,11 +7,24 @@ import type { ResolvedCallers } from './resolve-callers.js';
 
 /** Who is calling the gateway: an internal service. Connections belong to it. */
 export interface Caller {
+  /** The display name (logs, problem details): a static key's name, the JWT's caller claim, a host app's id. */
   readonly id: string;
-  readonly via: 'key' | 'jwt';
+  /**
+   * Who the caller is AND how it authenticated: the namespace of everything it owns (its connections).
+   * `key:<name>` for a static key (the dev key is `key:dev`), `jwt:<issuer>#<sub>` for a JWT,
+   * `host:<id>` for a caller a host app authenticated. Two callers with the same `id` but another `key`
+   * share nothing.
+   */
+  readonly key: string;
+  readonly via: 'key' | 'jwt' | 'host';
   /** Permissions, see permissions.ts. */
   readonly allow: readonly string[];
 }
+
+/** The `Caller.key` of a static key's caller. */
+export const staticCallerKey = (name: string) => `key:${name}`;
+/** The `Caller.key` of a JWT caller: the issuer and the caller claim, never one without the other. */
+export const jwtCallerKey = (issuer: string, sub: string) => `jwt:${issuer}#${sub}`;
 
 export interface CallerAuthVariables {
   caller: Caller;
@@ -47,10 +60,10 @@ const KEY_CACHE_SIZE = 256;
  * Framing-free: the Hono middleware below and the Node fast path (`bankgate/node`) both call it.
  */
 export function createCallerAuthenticator(options: CallerAuthOptions): Authenticate {
-  const configured: Array<{ key: string; caller: Caller }> = options.callers.keys.map((k) => ({ key: k.key, caller: { id: k.id, via: 'key', allow: k.allow } }));
+  const configured: Array<{ key: string; caller: Caller }> = options.callers.keys.map((k) => ({ key: k.key, caller: { id: k.id, key: staticCallerKey(k.id), via: 'key', allow: k.allow } }));
   if (options.devKey !== undefined) {
     if (options.devKey.length < 16) throw new Error('callerAuth: devKey must be at least 16 characters');
-    configured.push({ key: options.devKey, caller: { id: 'dev', via: 'key', allow: ['*'] } });
+    configured.push({ key: options.devKey, caller: { id: 'dev', key: staticCallerKey('dev'), via: 'key', allow: ['*'] } });
   }
   // Hashed once, awaited by the first credential that is not in the cache.
   const keys: Promise<KeyEntry[]> = Promise.all(configured.map(async ({ key, caller }) => ({ digest: await sha256(key), caller })));
@@ -60,15 +73,18 @@ export function createCallerAuthenticator(options: CallerAuthOptions): Authentic
   // Accepted static keys only (a miss never enters), bounded: an attacker's guesses cannot grow it. The cache
   // holds what the config holds anyway; a hit says only that this exact string is a valid key.
   const accepted = new Map<string, Caller>();
+  const allowByCaller = new Map<string, readonly string[]>(jwt ? Object.entries(jwt.allow) : []);
 
   return function authenticate(header) {
+    // A credential never holds a comma (RFC 6750 b64token): one here is two Authorization headers joined.
+    if (header?.includes(',')) throw repeatedAuthorization();
     const match = header ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header) : null;
     if (!match) throw unauthorized('send the internal credential as "Authorization: Bearer <credential>"', 'missing');
     const credential = match[1]!;
     const known = accepted.get(credential);
     if (known) return known;
 
-    if (jwt && jwks && JWT_SHAPE.test(credential)) return verifyJwt(credential, jwt, jwks);
+    if (jwt && jwks && JWT_SHAPE.test(credential)) return verifyJwt(credential, jwt, jwks, allowByCaller);
     return checkKey(credential);
   };
 
@@ -83,6 +99,14 @@ export function createCallerAuthenticator(options: CallerAuthOptions): Authentic
   }
 }
 
+/**
+ * Two `Authorization` headers (or one holding two credentials) are refused by every framing: which one
+ * would count is a guess, and guesses differ between proxies.
+ */
+export function repeatedAuthorization(): BankgateError {
+  return unauthorized('send exactly one "Authorization: Bearer <credential>" header', 'repeated');
+}
+
 /** The Hono middleware: sets `c.var.caller`. */
 export function callerAuth(options: CallerAuthOptions) {
   const authenticate = createCallerAuthenticator(options);
@@ -92,7 +116,7 @@ export function callerAuth(options: CallerAuthOptions) {
   });
 }
 
-async function verifyJwt(token: string, jwt: NonNullable<ResolvedCallers['jwt']>, jwks: JWTVerifyGetKey): Promise<Caller> {
+async function verifyJwt(token: string, jwt: NonNullable<ResolvedCallers['jwt']>, jwks: JWTVerifyGetKey, allowByCaller: ReadonlyMap<string, readonly string[]>): Promise<Caller> {
   try {
     const { payload } = await jwtVerify(token, jwks, {
       issuer: jwt.issuer,
@@ -102,8 +126,10 @@ async function verifyJwt(token: string, jwt: NonNullable<ResolvedCallers['jwt']>
       requiredClaims: ['exp', jwt.callerClaim],
     });
     const id = payload[jwt.callerClaim];
-    if (typeof id !== 'string' || id.length === 0 || id.length > 128) throw unauthorized(`the token's ${jwt.callerClaim} claim does not name a caller`, 'jwt_caller_claim');
-    return { id, via: 'jwt', allow: jwt.allow[id] ?? jwt.defaultAllow };
+    // A lone surrogate would make two different claims one key once encoded: refused, like an empty claim.
+    if (typeof id !== 'string' || id.length === 0 || id.length > 128 || /\p{Cs}/u.test(id)) throw unauthorized(`the token's ${jwt.callerClaim} claim does not name a caller`, 'jwt_caller_claim');
+    // A Map: `__proto__`, `constructor` or `toString` are ordinary caller names, never Object.prototype members.
+    return { id, key: jwtCallerKey(jwt.issuer, id), via: 'jwt', allow: allowByCaller.get(id) ?? jwt.defaultAllow };
   } catch (error) {
     if (error instanceof BankgateError) throw error;
     throw unauthorized(`the token was rejected: ${jwtReason(error)}`, (error as { code?: string }).code ?? 'jwt_invalid');

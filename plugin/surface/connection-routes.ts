@@ -1,11 +1,16 @@
 import { Hono } from 'hono';
 import { BankgateError } from '../errors/bankgate-error.js';
-import type { Connection } from '../store/connection.js';
+import { connectionStorageId, storageIdOf, type Connection } from '../store/connection.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
-import type { CallerAuthVariables } from './caller-auth.js';
+import type { Caller, CallerAuthVariables } from './caller-auth.js';
+import type { MountPrefixVariables } from './mount-prefix.js';
 import type { RequestIdVariables } from './request-id.js';
-import { CONNECTION_ID_PATTERN, createConnectionBody, type ConnectionView } from './connection-api.js';
+import { createConnectionBody, type ConnectionView } from './connection-api.js';
 import { allowsBank } from './permissions.js';
+import { readBoundedRequestBody } from './request-body.js';
+
+/** `POST /connections` takes a few fields: a body past this is refused (413) before it is buffered. */
+const CONNECTION_BODY_MAX_BYTES = 64 * 1024;
 
 /** What a caller may see of a connection: never a token. Its shape is `Connection` in connection-api.ts. */
 export function connectionView(connection: Connection): ConnectionView {
@@ -34,19 +39,24 @@ function psuIpAddressOf(value: string | undefined): { psuIpAddress?: string } {
 
 /** `POST /connections`, `GET` and `DELETE /connections/{id}`: the consent lifecycle, per caller. */
 export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
-  const app = new Hono<{ Variables: CallerAuthVariables & RequestIdVariables }>();
+  const app = new Hono<{ Variables: CallerAuthVariables & RequestIdVariables & MountPrefixVariables }>();
 
-  const owned = async (id: string, callerId: string) => {
-    if (!CONNECTION_ID_PATTERN.test(id)) throw new BankgateError('bad_request', { status: 400, detail: 'connectionId must be 1–128 characters of A–Z, a–z, 0–9, ".", "_" or "-"' });
-    const connection = await engine.store.get(id);
-    if (!connection || connection.owner !== callerId) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${id.slice(0, 128)} does not exist` });
+  /**
+   * The caller's own connection `id` (ids are per caller: another caller's `id` is another connection), on a
+   * bank the caller may still use. Nothing in these answers says anything about other callers' connections.
+   */
+  const owned = async (id: string, caller: Caller) => {
+    const connection = await engine.store.get(connectionStorageId(caller.key, id));
+    if (!connection || connection.owner !== caller.key) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${id.slice(0, 128)} does not exist` });
+    if (!allowsBank(caller.allow, connection.bank)) throw new BankgateError('forbidden', { status: 403, bank: connection.bank, detail: `caller ${caller.id} may not use bank ${connection.bank}` });
     return connection;
   };
 
   app.post('/connections', async (c) => {
+    const body = await readBoundedRequestBody(c.req.raw.body, c.req.header('content-length'), CONNECTION_BODY_MAX_BYTES);
     let json: unknown;
     try {
-      json = await c.req.json();
+      json = JSON.parse(new TextDecoder().decode(body));
     } catch {
       throw new BankgateError('bad_request', { status: 400, detail: 'send a JSON body: { "bank": "<bank>", "connectionId"?: "...", "scopes"?: [...], "returnTo"?: "https://..." }' });
     }
@@ -63,22 +73,30 @@ export function connectionRoutes(engine: TokenEngine, publicUrl: () => string) {
       connectionId,
       scopes,
       returnTo,
-      owner: c.get('caller').id,
-      redirectUri: `${publicUrl()}/callback/${bank}`,
+      owner: caller.key,
+      // The bank sends the PSU back to where this gateway answers: its mount prefix included.
+      redirectUri: `${publicUrl()}${c.get('mountPrefix') ?? ''}/callback/${bank}`,
       ...psuIpAddressOf(c.req.header('psu-ip-address')),
       ...(consentId !== undefined ? { consentId } : {}),
     }, c.get('requestId'));
-    return c.json({ ...connectionView(connection), authorizeUrl }, 201, { location: `/connections/${encodeURIComponent(connection.id)}` });
+    return c.json({ ...connectionView(connection), authorizeUrl }, 201, { location: `${c.get('mountPrefix') ?? ''}/connections/${encodeURIComponent(connection.id)}` });
   });
 
-  app.get('/connections/:id', async (c) => c.json(connectionView(await owned(c.req.param('id'), c.get('caller').id))));
+  app.get('/connections/:id', async (c) => c.json(connectionView(await owned(c.req.param('id'), c.get('caller')))));
 
   app.delete('/connections/:id', async (c) => {
-    const connection = await owned(c.req.param('id'), c.get('caller').id);
+    const connection = await owned(c.req.param('id'), c.get('caller'));
     const revocation = await engine.revoke(connection, c.get('requestId'));
-    await engine.store.delete(connection.id);
+    await engine.store.delete(storageIdOf(connection));
     return c.json({ connectionId: connection.id, status: 'revoked', revocation });
   });
+
+  // Another method on a consent path is a 405 naming the ones there are, as for bank operations.
+  const notAllowed = (allowed: string[]) => () => {
+    throw new BankgateError('method_not_allowed', { status: 405, detail: `allowed: ${allowed.join(', ')}`, extra: { allowed } });
+  };
+  app.all('/connections', notAllowed(['POST']));
+  app.all('/connections/:id', notAllowed(['GET', 'DELETE']));
 
   return app;
 }

@@ -1,14 +1,15 @@
 import { Scalar } from '@scalar/hono-api-reference';
 import { Hono } from 'hono';
+import type { MountPrefixVariables } from './mount-prefix.js';
 
 /**
- * `GET /docs`: an interactive reference (Scalar) for `/openapi.json`. The Scalar bundle is served by the
+ * `GET /docs`: an interactive reference (Scalar) for `/openapi.json` (both under the mount prefix). The Scalar bundle is served by the
  * gateway itself, not from a CDN: gateways run where the public internet is not reachable, and the docs
  * page should not depend on a third party's uptime. The runtime reads the bundle (`script`: on Node, from
  * `node_modules`), once, on first request.
  */
 export function docsRoutes(options: { title: string; script: () => Promise<string> }) {
-  const app = new Hono();
+  const app = new Hono<{ Variables: MountPrefixVariables }>();
   let bundle: Promise<string> | undefined;
   app.get('/docs/scalar.js', async (c) => {
     bundle ??= options.script().catch((error: unknown) => {
@@ -19,9 +20,10 @@ export function docsRoutes(options: { title: string; script: () => Promise<strin
   });
   app.get(
     '/docs',
-    Scalar({
-      url: '/openapi.json',
-      cdn: '/docs/scalar.js',
+    // Per request: under a mount prefix, the document and the bundle are under it too.
+    Scalar<{ Variables: MountPrefixVariables }>((c) => ({
+      url: `${c.get('mountPrefix') ?? ''}/openapi.json`,
+      cdn: `${c.get('mountPrefix') ?? ''}/docs/scalar.js`,
       pageTitle: options.title,
       defaultOpenAllTags: true,
       // Nothing leaves the network the gateway runs in: no web fonts, no telemetry, no hosted tools.
@@ -30,7 +32,7 @@ export function docsRoutes(options: { title: string; script: () => Promise<strin
       showDeveloperTools: 'never',
       hideClientButton: true,
       persistAuth: false,
-    }),
+    })),
   );
   return app;
 }

@@ -45,6 +45,18 @@ export function safePathSegments(rawPath: string): string[] {
   return segments;
 }
 
+/**
+ * What a path parameter may hold so that `safePathSegments` lets the call through, as JSON Schema: the surface
+ * document gives it to path parameters the bank declares as bare strings, so that a request valid by the document
+ * is never refused by the guard (no control characters, no separators, no dot segments).
+ */
+export const PATH_SEGMENT_SCHEMA = {
+  type: 'string',
+  minLength: 1,
+  pattern: '^[^\\u0000-\\u001f\\u007f/\\\\]+$',
+  not: { enum: ['.', '..'] },
+} as const;
+
 /** The path of a request target (`/a/b?x=1` → `/a/b`), as sent. */
 export function rawPathOf(target: string): string {
   const query = target.indexOf('?');

@@ -9,6 +9,7 @@ const TITLES: Record<string, string> = {
   route_not_found: 'No such operation',
   method_not_allowed: 'Method not allowed',
   bad_request: 'Bad request',
+  payload_too_large: 'Request body too large',
   path_rejected: 'Path rejected',
   missing_header: 'Required header missing',
   connection_required: 'X-Connection-Id required',

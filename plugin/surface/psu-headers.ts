@@ -79,3 +79,8 @@ export function psuHeaderViolation(name: string, value: string, bankSchema: Json
   if (!known || !isBareString(bankSchema) || known.accepts(value)) return undefined;
   return `header ${name} must be ${known.expected}`;
 }
+
+/** True when the gateway checks header `name`'s format itself: a known PSU header the bank declares as a bare string. */
+export function checksPsuFormat(name: string, bankSchema: Json | undefined): boolean {
+  return FORMATS[name.toLowerCase()] !== undefined && isBareString(bankSchema);
+}

@@ -21,11 +21,14 @@ export function resolveCallers(callers: z.output<typeof callersSchema>, collecto
   // surprise all-powerful key from the environment.
   const devKey = callers.devKey ? collector.read(callers.devKey, 'callers.devKey') : configured ? undefined : collector.env.BANKGATE_DEV_KEY || undefined;
   if (devKey !== undefined && devKey.length < 16) collector.add('callers.devKey: the key must be at least 16 characters');
+  if (devKey !== undefined && /[\s,]/.test(devKey)) collector.add('callers.devKey: the key must not contain whitespace or ","');
   const keys: StaticCaller[] = [];
   for (const [id, entry] of Object.entries(callers.keys)) {
     const key = collector.read(entry.key, `callers.keys.${id}.key`);
     if (key === undefined) continue;
     if (key.length < 16) collector.add(`callers.keys.${id}.key: the key must be at least 16 characters`);
+    // Sent as `Bearer <key>`: a comma would read as two Authorization headers, whitespace as none.
+    if (/[\s,]/.test(key)) collector.add(`callers.keys.${id}.key: the key must not contain whitespace or ","`);
     keys.push({ id, key, allow: entry.allow });
   }
   if (callers.jwt && !/^https:\/\//.test(callers.jwt.jwksUrl) && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(callers.jwt.jwksUrl)) {

@@ -2,6 +2,7 @@ import type { ApiManifest, RouteManifest } from '../manifest/types.js';
 import { CONNECTION_ID_PATTERN, connectionApiDocument } from './connection-api.js';
 import { isCredentialParam } from './credential-params.js';
 import { isOwnedHeader } from './owned-headers.js';
+import { PATH_SEGMENT_SCHEMA } from './path-guard.js';
 import { psuHeaderSchema } from './psu-headers.js';
 
 type Json = Record<string, unknown>;
@@ -98,10 +99,10 @@ function operation(entry: SurfaceApi, route: RouteManifest, tag: string, source:
     const key = `${p.in}:${p.name.toLowerCase()}`;
     if (seen.has(key) || (p.in === 'header' && isOwnedHeader(p.name.toLowerCase())) || p.in === 'cookie' || isCredentialParam(route.credentials, p.in, p.name)) continue;
     seen.add(key);
-    parameters.push(withPsuFormat(rewrite(p) as Json));
+    parameters.push(withPathSegment(withPsuFormat(rewrite(p) as Json)));
   }
   if (!source) {
-    for (const p of route.params.path) parameters.push({ name: p.name, in: 'path', required: true, schema: paramSchema(p) });
+    for (const p of route.params.path) parameters.push(withPathSegment({ name: p.name, in: 'path', required: true, schema: paramSchema(p) }));
     for (const p of route.params.query) parameters.push({ name: p.name, in: 'query', required: p.required, schema: paramSchema(p) });
     for (const p of route.params.header) if (!isOwnedHeader(p.name.toLowerCase())) parameters.push(withPsuFormat({ name: p.name, in: 'header', required: p.required, schema: paramSchema(p) }));
   }
@@ -138,6 +139,14 @@ function withPsuFormat(parameter: Json): Json {
   if (parameter.in !== 'header' || typeof parameter.name !== 'string') return parameter;
   const schema = psuHeaderSchema(parameter.name, parameter.schema as Json | undefined);
   return schema === parameter.schema ? parameter : { ...parameter, schema };
+}
+
+/** A path parameter the bank declares as a bare string, given what the path guard lets through (PATH_SEGMENT_SCHEMA). */
+function withPathSegment(parameter: Json): Json {
+  if (parameter.in !== 'path') return parameter;
+  const schema = parameter.schema as Json | undefined;
+  const bare = !schema || Object.keys(schema).every((key) => ['type', 'description', 'example', 'examples', 'maxLength'].includes(key) && (key !== 'type' || schema.type === 'string'));
+  return bare ? { ...parameter, schema: { ...schema, ...PATH_SEGMENT_SCHEMA, not: { ...PATH_SEGMENT_SCHEMA.not, enum: [...PATH_SEGMENT_SCHEMA.not.enum] } } } : parameter;
 }
 
 function pathItemParameters(document: Json | undefined, route: RouteManifest): unknown {

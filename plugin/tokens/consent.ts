@@ -1,17 +1,19 @@
 import { finishAuthorization, startAuthorization } from '../oauth/authorization-request.js';
 import { randomToken } from '../crypto/random.js';
 import { BankgateError } from '../errors/bankgate-error.js';
-import type { Connection } from '../store/connection.js';
+import { connectionStorageId, storageIdOf, type Connection } from '../store/connection.js';
+import { CONNECTION_ID_PATTERN } from '../surface/connection-api.js';
 import { bankOAuth, type TokenContext } from './context.js';
 import { toOAuthError } from './oauth-error.js';
+import { answerFromSettled, claimConsentState, CODE_EXCHANGE_TIMEOUT_MS, settleConsent } from './state-claim.js';
 import { toTokenSet } from './token-set.js';
 import { updateConnection } from './update-connection.js';
 
 const CONSENT_WINDOW_MS = 15 * 60_000;
-const CONNECTION_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 export interface BeginConsentInput {
   readonly bank: string;
+  /** The caller's `Caller.key`: the namespace of its connection ids. */
   readonly owner: string;
   readonly connectionId?: string;
   readonly scopes?: readonly string[];
@@ -31,7 +33,7 @@ export interface BeginConsentInput {
 export async function beginConsent(context: TokenContext, input: BeginConsentInput): Promise<{ connection: Connection; authorizeUrl: string }> {
   const bankSide = bankOAuth(context, input.bank);
   const { bank } = bankSide;
-  if (input.connectionId !== undefined && !CONNECTION_ID.test(input.connectionId)) {
+  if (input.connectionId !== undefined && !CONNECTION_ID_PATTERN.test(input.connectionId)) {
     throw new BankgateError('bad_request', { status: 400, detail: 'connectionId must be 1–128 characters of A–Z, a–z, 0–9, ".", "_" or "-"' });
   }
   if (input.consentId !== undefined) throw new BankgateError('bad_request', { status: 400, bank: bank.name, detail: `consentId names a UK Open Banking intent; bank ${bank.name} does not speak UK Open Banking (banks.${bank.name}.consent.protocol)` });
@@ -45,11 +47,9 @@ export async function beginConsent(context: TokenContext, input: BeginConsentInp
     throw new BankgateError('bad_request', { status: 400, detail: 'returnTo must be an absolute http(s) URL' });
   }
 
-  const existing = input.connectionId ? await context.store.get(input.connectionId) : undefined;
-  if (existing && (existing.owner !== input.owner || existing.bank !== bank.name)) {
-    // Same answer whether the id belongs to another caller or another bank: nothing leaks about it.
-    throw new BankgateError('bad_request', { status: 409, detail: `connectionId ${input.connectionId} is already in use; choose another` });
-  }
+  // Connection ids are per caller: what is found here is the caller's own, never another caller's.
+  let existing = input.connectionId ? await context.store.get(connectionStorageId(input.owner, input.connectionId)) : undefined;
+  if (existing) assertSameBank(existing, bank.name);
 
   // The request as the bank's `authorizationRequest` says (query, PAR, request object, FAPI profiles; a DPoP key's
   // thumbprint): plugin/oauth/authorization-request.ts.
@@ -69,64 +69,78 @@ export async function beginConsent(context: TokenContext, input: BeginConsentInp
     pending: { state, codeVerifier, nonce, redirectUri: input.redirectUri, returnTo: input.returnTo, expiresAt: now + CONSENT_WINDOW_MS },
   };
 
-  // An existing connection keeps whatever a concurrent refresh stored; only the pending consent is added.
-  const stored = existing
-    ? await updateConnection(context.store, existing.id, (latest) => ({ ...latest, status: latest.status === 'active' ? 'active' : 'pending', scopes, updatedAt: now, pending: connection.pending }))
-    : await context.store.put(connection);
+  // A new connection is created only if absent (atomic in every store): a concurrent creation of the same id
+  // by this caller makes this a re-consent of that connection, never an overwrite of it.
+  let stored = existing ? undefined : await context.store.create(connection);
+  if (!stored) {
+    existing ??= await context.store.get(storageIdOf(connection));
+    if (existing) assertSameBank(existing, bank.name);
+    // An existing connection keeps whatever a concurrent refresh stored; only the pending consent is added.
+    stored = await updateConnection(context.store, storageIdOf(connection), (latest) =>
+      latest.bank !== bank.name ? undefined : { ...latest, status: latest.status === 'active' ? 'active' : 'pending', scopes, updatedAt: now, pending: connection.pending },
+    );
+  }
   if (!stored) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connection.id} was deleted meanwhile; start again` });
   context.log.info('consent.started', { bank: bank.name, connectionId: connection.id });
   return { connection: stored, authorizeUrl: started.authorizeUrl };
 }
 
 /**
- * Finishes the redirect at `GET /callback/{bank}`: checks `state`, the RFC 9207 `iss`, exchanges the code
- * with the PKCE verifier, checks the id_token (nonce, and the acr asked for), and stores the token set.
+ * Finishes the redirect at `GET /callback/{bank}`: claims `state` atomically (a second delivery of the same
+ * callback is answered from the first one's outcome, never by the bank: see state-claim.ts), checks the
+ * RFC 9207 `iss`, exchanges the code with the PKCE verifier, checks the id_token (nonce, and the acr asked
+ * for), and stores the token set.
  */
 export async function completeConsent(context: TokenContext, bankName: string, callbackUrl: URL): Promise<{ connection: Connection; returnTo?: string }> {
   const bankSide = bankOAuth(context, bankName);
   const state = callbackUrl.searchParams.get('state');
-  const connection = state ? await context.store.findByState(state) : undefined;
-  const pending = connection?.pending;
-  if (!connection || !pending || connection.bank !== bankName) {
+  // Claimed atomically before the code is exchanged: a second delivery of this callback never reaches the bank.
+  const claim = state ? await claimConsentState(context, bankName, state) : ({ kind: 'unknown' } as const);
+  if (claim.kind === 'unknown') {
     throw new BankgateError('consent_failed', { status: 400, bank: bankName, detail: 'unknown or already used state: start again with POST /connections' });
   }
-  if (pending.expiresAt < context.now()) {
-    await endPending(context, connection.id, pending.state, (latest) => ({ ...latest, pending: undefined, updatedAt: context.now(), reason: { code: 'consent_expired', detail: 'the PSU did not finish in time' } }));
-    throw new BankgateError('consent_failed', { status: 400, bank: bankName, detail: 'the consent took too long and expired: start again with POST /connections' });
-  }
+  if (claim.kind === 'settled') return answerFromSettled(bankName, claim);
+  const { connection, pending, claimant } = claim;
 
   try {
     const thumbprint = bankSide.certificateThumbprint();
+    // Bounded: the state claim holds longer than this exchange may take.
+    const signal = AbortSignal.timeout(CODE_EXCHANGE_TIMEOUT_MS);
     // `state`, `iss` (required under FAPI 2.0), the detached id_token (FAPI 1 Advanced), PKCE, nonce, DPoP binding.
-    const { tokens: result, idToken: claims } = await finishAuthorization(bankSide, callbackUrl.searchParams, pending, { requireIdToken: bankSide.bank.consent.openid || pending.nonce !== undefined });
+    const { tokens: result, idToken: claims } = await finishAuthorization(bankSide, callbackUrl.searchParams, pending, { requireIdToken: bankSide.bank.consent.openid || pending.nonce !== undefined, signal });
     checkAcr(bankName, bankSide.bank.consent.extraParams.acr_values, claims?.acr);
     const now = context.now();
     const fields: Partial<Connection> = {
       status: 'active',
-      pending: undefined,
       reason: undefined,
       tokens: toTokenSet(result, now, undefined, thumbprint),
       scopes: result.scope ? result.scope.split(' ').filter((s) => s !== 'openid') : connection.scopes,
       subject: claims?.sub ?? connection.subject,
-      updatedAt: now,
     };
-    // Written only onto the connection that still waits for this state: a connection deleted (or whose
-    // consent was restarted) during the exchange is not brought back.
-    const active = await endPending(context, connection.id, pending.state, (latest) => ({ ...latest, ...fields }));
-    if (!active) throw new BankgateError('consent_failed', { status: 409, bank: bankName, detail: `connection ${connection.id} was deleted or its consent restarted meanwhile: start again with POST /connections` });
+    // Written only onto the connection that still waits for this state under this claim: a connection
+    // deleted (or whose consent was restarted) during the exchange is not brought back.
+    const settled = await settleConsent(context, connection, pending.state, claimant, { outcome: 'active', fields });
+    if (!settled) throw new BankgateError('consent_failed', { status: 409, bank: bankName, detail: `connection ${connection.id} was deleted or its consent restarted meanwhile: start again with POST /connections` });
     context.log.info('consent.completed', { bank: bankName, connectionId: connection.id });
-    return { connection: active, returnTo: pending.returnTo };
+    return answerFromSettled(bankName, settled);
   } catch (error) {
     const failure = toOAuthError(bankName, 'authorization code exchange', error);
-    await endPending(context, connection.id, pending.state, (latest) => ({ ...latest, pending: undefined, updatedAt: context.now(), reason: { code: failure.code, detail: failure.message } }));
+    const answer = failure.code === 'consent_failed' ? failure : new BankgateError('consent_failed', { status: 502, bank: bankName, detail: failure.message, cause: failure, extra: failure.extra });
+    await settleConsent(context, connection, pending.state, claimant, {
+      outcome: 'failed',
+      error: { code: 'consent_failed', status: answer.status, detail: answer.message },
+      reason: { code: failure.code, detail: failure.message },
+    });
     context.log.warn('consent.failed', { bank: bankName, connectionId: connection.id, code: failure.code, detail: failure.message });
-    if (failure.code === 'consent_failed') throw failure;
-    throw new BankgateError('consent_failed', { status: 502, bank: bankName, detail: failure.message, cause: failure, extra: failure.extra });
+    throw answer;
   }
 }
 
-function endPending(context: TokenContext, id: string, state: string, change: (latest: Connection) => Connection): Promise<Connection | undefined> {
-  return updateConnection(context.store, id, (latest) => (latest.pending?.state === state ? change(latest) : undefined));
+/** A connection id names one connection of a caller, at one bank. */
+function assertSameBank(existing: Connection, bank: string): void {
+  if (existing.bank !== bank) {
+    throw new BankgateError('connection_bank_mismatch', { status: 409, bank, detail: `your connection ${existing.id} is with bank ${existing.bank}, not ${bank}: choose another connectionId, or DELETE it first` });
+  }
 }
 
 function checkAcr(bank: string, requested: string | undefined, acr: unknown) {

@@ -1,4 +1,4 @@
-import type { Connection } from '../store/connection.js';
+import { storageIdOf, type Connection } from '../store/connection.js';
 import { bankOAuth, type TokenContext } from './context.js';
 import { refreshConnection, type RefreshReason } from './refresh.js';
 import type { SingleFlight } from './single-flight.js';
@@ -17,7 +17,7 @@ export function psuAccessToken(context: TokenContext, refreshes: SingleFlight<Co
   const bankSide = bankOAuth(context, connection.bank);
   const freshness = freshnessOf(tokens, context.now(), bankSide.bank.refreshSkewSeconds, bankSide.certificateThumbprint());
   if (freshness === 'fresh') return tokens.accessToken;
-  const refreshing = refreshOnce(context, refreshes, connection.id, { requestId });
+  const refreshing = refreshOnce(context, refreshes, storageIdOf(connection), { requestId });
   if (freshness === 'refresh_soon') {
     refreshing.catch(() => {}); // a failed early refresh is retried on the next call; the token is still good
     return tokens.accessToken;
@@ -25,7 +25,7 @@ export function psuAccessToken(context: TokenContext, refreshes: SingleFlight<Co
   return refreshing.then((refreshed) => usableTokens(refreshed).accessToken);
 }
 
-/** The in-process single-flight in front of the cross-replica refresh. */
-export function refreshOnce(context: TokenContext, refreshes: SingleFlight<Connection>, connectionId: string, reason: RefreshReason = {}): Promise<Connection> {
-  return refreshes.run(connectionId, () => refreshConnection(context, connectionId, reason));
+/** The in-process single-flight in front of the cross-replica refresh; `storageId` names the connection. */
+export function refreshOnce(context: TokenContext, refreshes: SingleFlight<Connection>, storageId: string, reason: RefreshReason = {}): Promise<Connection> {
+  return refreshes.run(storageId, () => refreshConnection(context, storageId, reason));
 }

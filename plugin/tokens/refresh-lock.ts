@@ -1,5 +1,5 @@
 import { BankgateError } from '../errors/bankgate-error.js';
-import type { Connection } from '../store/connection.js';
+import { storageIdOf, type Connection } from '../store/connection.js';
 import type { TokenContext } from './context.js';
 import { TOKEN_METRICS } from './token-metrics.js';
 
@@ -16,7 +16,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * BankgateError after twice that, in case a holder keeps renewing by mistake).
  */
 export async function acquireRefreshLock(context: TokenContext, connection: Connection, stillNeeded: (latest: Connection) => boolean): Promise<LockResult> {
-  const name = `refresh:${connection.id}`;
+  const name = refreshLockName(connection);
   const owner = `${context.replicaId}:${crypto.randomUUID()}`;
   const started = performance.now();
   const deadline = context.now() + 2 * context.lockTtlMs;
@@ -27,7 +27,7 @@ export async function acquireRefreshLock(context: TokenContext, connection: Conn
       return { held: true, owner };
     }
     await sleep(POLL_MS / 2 + Math.random() * POLL_MS);
-    const latest = await context.store.get(connection.id);
+    const latest = await context.store.get(storageIdOf(connection));
     if (!latest) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connection.id} does not exist (deleted during its refresh)` });
     if (!stillNeeded(latest)) {
       waited();
@@ -45,9 +45,12 @@ export async function acquireRefreshLock(context: TokenContext, connection: Conn
   }
 }
 
+/** The store lock that keeps one refresh per connection across replicas. */
+export const refreshLockName = (connection: Connection) => `refresh:${storageIdOf(connection)}`;
+
 export async function releaseRefreshLock(context: TokenContext, connection: Connection, owner: string): Promise<void> {
   try {
-    const released = await context.store.releaseLock(`refresh:${connection.id}`, owner);
+    const released = await context.store.releaseLock(refreshLockName(connection), owner);
     // Not ours any more: the TTL ran out while we refreshed. The result is stored anyway (compare-and-set).
     if (!released) context.log.warn('token.lock_expired', { bank: connection.bank, connectionId: connection.id, lockTtlMs: context.lockTtlMs });
   } catch {

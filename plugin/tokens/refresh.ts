@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { withDpopNonceRetry } from '../oauth/authorization-request.js';
 import { BankgateError } from '../errors/bankgate-error.js';
-import type { Connection, TokenSet } from '../store/connection.js';
+import { storageIdOf, type Connection, type TokenSet } from '../store/connection.js';
 import { bankOAuth, forRequest, type TokenContext } from './context.js';
 import { toOAuthError } from './oauth-error.js';
 import { acquireRefreshLock, releaseRefreshLock } from './refresh-lock.js';
@@ -34,9 +34,9 @@ export function needsRefresh(context: TokenContext, connection: Connection, reas
  * does not succeed either, or the bank says `invalid_grant`, the connection is marked `reconsent_required`
  * (kept, with its reason), never deleted. In-process single-flight sits in front of this (token-engine.ts).
  */
-export async function refreshConnection(base: TokenContext, connectionId: string, reason: RefreshReason = {}): Promise<Connection> {
+export async function refreshConnection(base: TokenContext, storageId: string, reason: RefreshReason = {}): Promise<Connection> {
   const context = forRequest(base, reason.requestId);
-  const current = await readConnection(context, connectionId);
+  const current = await readConnection(context, storageId);
   if (!needsRefresh(context, current, reason)) return current;
   const lock = await acquireRefreshLock(context, current, (latest) => needsRefresh(context, latest, reason));
   if (!lock.held) {
@@ -44,7 +44,7 @@ export async function refreshConnection(base: TokenContext, connectionId: string
     return lock.connection;
   }
   try {
-    const latest = await readConnection(context, connectionId);
+    const latest = await readConnection(context, storageId);
     if (!needsRefresh(context, latest, reason)) {
       count(context, current.bank, 'shared');
       return latest;
@@ -55,19 +55,20 @@ export async function refreshConnection(base: TokenContext, connectionId: string
   }
 }
 
-async function readConnection(context: TokenContext, id: string): Promise<Connection> {
-  const connection = await context.store.get(id);
-  if (!connection) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${id} does not exist` });
+async function readConnection(context: TokenContext, storageId: string): Promise<Connection> {
+  const connection = await context.store.get(storageId);
+  if (!connection) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${storageId.slice(storageId.lastIndexOf('/') + 1)} does not exist` });
   return connection;
 }
 
-async function refreshHoldingLock(context: TokenContext, connection: Connection): Promise<Connection> {
+/** `again`: false when this refresh already continues one whose grant a newer consent replaced (no loop). */
+async function refreshHoldingLock(context: TokenContext, connection: Connection, again = true): Promise<Connection> {
   const tokens = usableTokens(connection);
-  if (!tokens.refreshToken) return markReconsent(context, connection, 'the bank issued no refresh token and the access token expired');
+  if (!tokens.refreshToken) return markReconsent(context, connection, undefined, again, 'the bank issued no refresh token and the access token expired');
 
   const first = await attempt(context, connection, tokens.refreshToken);
   if (first.ok) return persist(context, connection, tokens.refreshToken, first.tokens, 'refreshed');
-  if (first.failure === 'invalid_grant') return markReconsent(context, connection, 'the bank rejected the refresh token (invalid_grant)');
+  if (first.failure === 'invalid_grant') return markReconsent(context, connection, tokens.refreshToken, again, 'the bank rejected the refresh token (invalid_grant)');
   if (first.failure === 'failed') {
     count(context, connection.bank, 'failed');
     const failure = toOAuthError(connection.bank, 'token refresh', first.error);
@@ -78,7 +79,7 @@ async function refreshHoldingLock(context: TokenContext, connection: Connection)
   // Unknown outcome: the bank may have rotated the refresh token and lost the answer. Re-read (a refresh
   // stored meanwhile wins), then try once more with the stored refresh token.
   unknownOutcome(context, connection, first.error, 1);
-  const reread = await readConnection(context, connection.id);
+  const reread = await readConnection(context, storageIdOf(connection));
   if (reread.revision !== connection.revision && !needsRefresh(context, reread)) {
     count(context, connection.bank, 'shared');
     return reread;
@@ -90,6 +91,8 @@ async function refreshHoldingLock(context: TokenContext, connection: Connection)
   return markReconsent(
     context,
     reread,
+    retryToken,
+    again,
     second.failure === 'invalid_grant'
       ? 'a refresh got no answer and the retry was refused (invalid_grant): the bank had most likely rotated the refresh token'
       : `two refresh attempts got no usable answer (${describe(first.error)}, then ${describe(second.error)}); the refresh token may have been rotated`,
@@ -130,14 +133,14 @@ async function persist(context: TokenContext, connection: Connection, usedRefres
   const started = context.now();
   for (let tries = 1; ; tries++) {
     try {
-      const stored = await updateConnection(context.store, connection.id, (latest) =>
+      const stored = await updateConnection(context.store, storageIdOf(connection), (latest) =>
         // A newer consent replaced the grant meanwhile: its tokens win over a refresh of the old one.
         latest.tokens?.refreshToken !== usedRefreshToken && latest.tokens?.refreshToken !== connection.tokens?.refreshToken
           ? undefined
           : { ...latest, tokens, updatedAt: context.now() },
       );
       if (!stored) {
-        const latest = await context.store.get(connection.id);
+        const latest = await context.store.get(storageIdOf(connection));
         if (!latest) {
           context.log.warn('token.refresh_discarded', { bank: connection.bank, connectionId: connection.id, detail: 'the connection was deleted during its refresh' });
           throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connection.id} does not exist` });
@@ -159,13 +162,28 @@ async function persist(context: TokenContext, connection: Connection, usedRefres
   }
 }
 
-async function markReconsent(context: TokenContext, connection: Connection, detail: string): Promise<never> {
-  const marked = await updateConnection(context.store, connection.id, (latest) => ({
-    ...latest,
-    status: 'reconsent_required',
-    updatedAt: context.now(),
-    reason: { code: 'reconsent_required', detail },
-  }));
+/**
+ * Marks the connection `reconsent_required`, only while the grant the bank refused (`refusedRefreshToken`,
+ * or, without one, the expired access token) is still the stored one (finding 2 of issue 15): when a
+ * re-consent or another replica's refresh stored a newer token set meanwhile, that set is kept and used
+ * (refreshed once more under this lock when it needs it) and nothing is marked.
+ */
+async function markReconsent(context: TokenContext, connection: Connection, refusedRefreshToken: string | undefined, again: boolean, detail: string): Promise<Connection> {
+  let replaced: Connection | undefined;
+  const marked = await updateConnection(context.store, storageIdOf(connection), (latest) => {
+    const sameGrant = latest.tokens?.refreshToken === refusedRefreshToken && (refusedRefreshToken !== undefined || latest.tokens?.accessToken === connection.tokens?.accessToken);
+    if (!sameGrant) {
+      replaced = latest;
+      return undefined;
+    }
+    return { ...latest, status: 'reconsent_required', updatedAt: context.now(), reason: { code: 'reconsent_required', detail } };
+  });
+  if (replaced) {
+    context.log.info('token.refresh_superseded', { bank: connection.bank, connectionId: connection.id, detail: 'the refused grant was replaced meanwhile (a new consent or refresh); the stored token set is kept' });
+    if (again && replaced.status === 'active' && replaced.tokens && needsRefresh(context, replaced)) return refreshHoldingLock(context, replaced, false);
+    count(context, connection.bank, 'shared');
+    return replaced;
+  }
   if (!marked) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connection.id} does not exist` });
   count(context, connection.bank, 'reconsent_required');
   context.log.warn('connection.reconsent_required', { bank: connection.bank, connectionId: connection.id, detail });

@@ -116,6 +116,8 @@ export const transportSchema = z
       .default({ connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 }),
     /** Largest response body accepted, after decompression. */
     maxResponseBytes: positiveInt.default(10 * 1024 * 1024),
+    /** Largest request body a caller may send to this bank's operations: checked on Content-Length, enforced while reading (413). */
+    maxRequestBytes: positiveInt.default(1024 * 1024),
     /** How long an idle pooled connection is kept. */
     keepAliveMs: positiveInt.default(10_000),
     /**
@@ -154,6 +156,7 @@ export const transportSchema = z
   .default({
     timeouts: { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 },
     maxResponseBytes: 10 * 1024 * 1024,
+    maxRequestBytes: 1024 * 1024,
     keepAliveMs: 10_000,
     retries: { max: 2, baseDelayMs: 100, maxDelayMs: 2_000 },
     breaker: { enabled: true, failureThreshold: 5, failureRate: 0.5, windowSize: 20, coolDownMs: 30_000 },

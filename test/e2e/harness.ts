@@ -6,12 +6,15 @@ import { createServer, type Server } from 'node:http';
 import config from '../../hono.config.js';
 import { createGateway, createJsonLogger, createNodeHandler } from '../../plugin/adapter/node/index.js';
 import type { BankgateConfig, Gateway, GatewayOptions } from '../../plugin/index.js';
+import { connectionStorageId } from '../../plugin/store/connection.js';
 import type { Logger } from '../../plugin/log.js';
 import { startSandbox } from '../../sandbox/index.js';
 import type { SandboxFile } from '../../sandbox/sandbox-file.js';
 import { consentHeadlessly } from '../../sandbox/headless-consent.js';
 
 export const DEV_KEY = 'test-dev-key-0123456789abcdef';
+/** Where the store keeps the dev caller's connection `connectionId` (connection ids are per caller). */
+export const devConnection = (connectionId: string) => connectionStorageId('key:dev', connectionId);
 
 export interface Harness {
   readonly sandbox: SandboxFile;

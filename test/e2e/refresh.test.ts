@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJsonLogger } from '../../plugin/adapter/node/log.js';
-import { problemOf, startHarness, type Harness } from './harness.js';
+import { devConnection, problemOf, startHarness, type Harness } from './harness.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -21,7 +21,7 @@ describe('tokens kept fresh (SANDBOX_ACCESS_TTL=2)', () => {
   const sebAccounts = () => h.call('/seb/ais/accounts', { headers: { 'x-connection-id': 'seb-r', 'psu-ip-address': '203.0.113.7' } });
   const sgAccounts = (connection = 'sg-r') => h.call('/sg/aisp/accounts', { headers: { 'x-connection-id': connection } });
   const refreshTokenOf = async (id: string) => {
-    const tokens = (await h.gateway.engine.store.get(id))!.tokens!;
+    const tokens = (await h.gateway.engine.store.get(devConnection(id)))!.tokens!;
     tokensSeen.add(tokens.accessToken).add(tokens.refreshToken!);
     return tokens.refreshToken!;
   };
@@ -65,7 +65,7 @@ describe('tokens kept fresh (SANDBOX_ACCESS_TTL=2)', () => {
     const stats = await h.stats();
     expect(stats.banks.sg.tokenRequests.refresh_token).toBe(2);
     expect(stats.banks.sg.tokenErrors).toEqual({});
-    expect((await h.gateway.engine.store.get('sg-r'))!.status).toBe('active');
+    expect((await h.gateway.engine.store.get(devConnection('sg-r')))!.status).toBe('active');
   });
 
   it("SG's old refresh token is rejected after rotation; replaying it makes SG revoke the grant, which the gateway reports as reconsent_required", async () => {
@@ -114,7 +114,7 @@ describe('tokens kept fresh (SANDBOX_ACCESS_TTL=2)', () => {
 
   it('no access or refresh token ever appears in a log line', async () => {
     for (const id of ['seb-r', 'sg-r', 'sg-storm']) {
-      const tokens = (await h.gateway.engine.store.get(id))?.tokens;
+      const tokens = (await h.gateway.engine.store.get(devConnection(id)))?.tokens;
       if (tokens) tokensSeen.add(tokens.accessToken).add(tokens.refreshToken!);
     }
     expect(logLines.some((line) => line.includes('token.refreshed'))).toBe(true);

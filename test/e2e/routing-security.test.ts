@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEV_KEY, problemOf, startHarness, type Harness } from './harness.js';
+import { devConnection, DEV_KEY, problemOf, startHarness, type Harness } from './harness.js';
 
 /** Sends a raw HTTP/1.1 request line, so that no client library normalises the path first. */
 function rawRequest(url: string, target: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
@@ -91,7 +91,7 @@ describe('the surface: routing, caller auth, and no open proxy', () => {
     const response = await h.call('/seb/ais/accounts', { headers: { ...psu, 'x-request-id': 'caller-chosen', signature: 'forged', 'tpp-signature-certificate': 'forged' } });
     expect(response.status).toBe(200);
     const last = (await h.bankRequests('seb')).at(-1)!;
-    const stored = await h.gateway.engine.store.get('seb-sec');
+    const stored = await h.gateway.engine.store.get(devConnection('seb-sec'));
     expect(last.headers.authorization).toBe(`Bearer ${stored!.tokens!.accessToken}`);
     expect(JSON.stringify(last.headers)).not.toContain(DEV_KEY);
     expect(last.headers['x-request-id']).not.toBe('caller-chosen');

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../plugin/index.js';
-import { problemOf, startHarness, type Harness } from './harness.js';
+import { devConnection, problemOf, startHarness, type Harness } from './harness.js';
 
 describe('client certificate problems are named, with the bank and the cause', () => {
   let h: Harness | undefined;
@@ -19,7 +19,7 @@ describe('client certificate problems are named, with the bank and the cause', (
     // with a stored (unchecked) token is enough to reach it.
     const created = await h.call('/connections', { method: 'POST', body: { bank: 'seb', connectionId: 'x' } });
     expect(created.status).toBe(201);
-    await h.gateway.engine.store.put({ ...(await h.gateway.engine.store.get('x'))!, status: 'active', tokens: { accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 3_600_000, expiresIn: 3600 } });
+    await h.gateway.engine.store.put({ ...(await h.gateway.engine.store.get(devConnection('x')))!, status: 'active', tokens: { accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 3_600_000, expiresIn: 3600 } });
     const response = await h.call('/seb/ais/accounts', { headers: { 'x-connection-id': 'x', 'psu-ip-address': '203.0.113.7' } });
     expect(response.status).toBe(502);
     const problem = await problemOf(response);

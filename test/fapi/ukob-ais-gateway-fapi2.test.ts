@@ -57,15 +57,21 @@ describe('UK Open Banking AIS through the gateway (FAPI 2.0 sandbox)', () => {
     expect(((await other.json()) as { code: string }).code).toBe('bank_forbidden');
   });
 
-  it('answers a second delivery of the callback as an unknown state, without going to the bank', async () => {
+  it('answers a second delivery of the callback from the first one\'s outcome, without going to the bank', async () => {
     const started = await g.begin('ukob-replay');
     const { callbackUrl, params } = await import('../../sandbox/ukob/headless-psu.js').then((m) => m.authoriseAsUkobPsu(started.authorizeUrl, { ca: g.ca, psuId: 'ukob-psu-1' }));
     const url = new URL(callbackUrl.pathname, callbackUrl.origin);
     url.search = params.toString();
-    expect((await fetch(url)).status).toBe(200);
+    const first = await fetch(url);
+    expect(first.status).toBe(200);
+    const codeExchanges = (await g.tokenRequests()).authorization_code;
+    const bankCalls = (await g.bankRequests()).length;
     const again = await fetch(url);
-    expect(again.status).toBe(400);
-    expect(((await again.json()) as { code: string }).code).toBe('consent_failed');
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual(await first.json());
+    // The code is not exchanged twice, and the intent is not read back again.
+    expect((await g.tokenRequests()).authorization_code).toBe(codeExchanges);
+    expect((await g.bankRequests()).length).toBe(bankCalls);
   });
 
   it('records a PSU refusal as the reason, and the intent stays unauthorised at the bank', async () => {

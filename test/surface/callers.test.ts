@@ -78,9 +78,66 @@ describe('callers: JWTs against a JWKS, static keys, permissions, and isolation 
     expect(strip(await problemOf(peek))).toEqual(strip(await problemOf(peekMissing)));
 
     expect((await h.call('/connections/conn-of-a', { method: 'DELETE', headers: as(KEY_B) })).status).toBe(404);
-    const reuse = await h.call('/connections', { method: 'POST', headers: as(KEY_B), body: { bank: 'seb', connectionId: 'conn-of-a' } });
-    expect(reuse.status).toBe(409); // the id is taken; B learns nothing else about it
-    expect((await accounts(tokenA)).status).toBe(200); // A's connection is untouched
+    // Connection ids are per caller (finding 7): B's `conn-of-a` is B's own, new connection; no 409 tells B
+    // that another caller uses the name, and A's connection is untouched.
+    const reuse = await h.call('/connections', { method: 'POST', headers: as(KEY_B), body: { bank: 'sg', connectionId: 'conn-of-a' } });
+    expect(reuse.status).toBe(201);
+    expect(await reuse.json()).toMatchObject({ connectionId: 'conn-of-a', bank: 'sg', status: 'pending' });
+    expect(await (await h.call('/connections/conn-of-a', { headers: as(KEY_B) })).json()).toMatchObject({ bank: 'sg', status: 'pending' });
+    expect(await (await h.call('/connections/conn-of-a', { headers: as(tokenA) })).json()).toMatchObject({ bank: 'seb', status: 'active' });
+    expect((await accounts(tokenA)).status).toBe(200);
+    expect((await h.call('/connections/conn-of-a', { method: 'DELETE', headers: as(KEY_B) })).status).toBe(200);
+    expect((await accounts(tokenA)).status).toBe(200);
+  });
+
+  it('a JWT whose sub names a static caller is another caller: it sees none of its connections (finding 6)', async () => {
+    const byKey = await h.call('/connections', { method: 'POST', headers: as(KEY_B), body: { bank: 'seb', connectionId: 'conn-of-b' } });
+    expect(byKey.status).toBe(201);
+    const impostor = await issuer.sign({ sub: 'svc-b' });
+    for (const [method, path] of [['GET', '/connections/conn-of-b'], ['DELETE', '/connections/conn-of-b']] as const) {
+      const response = await h.call(path, { method, headers: as(impostor) });
+      expect(response.status).toBe(404);
+      expect((await problemOf(response)).code).toBe('connection_not_found');
+    }
+    // Not even its permissions: the JWT `svc-b` has the JWT default (none), the key `svc-b` has '*'.
+    const call = await accounts(impostor, 'conn-of-b');
+    expect(call.status).toBe(403);
+    expect((await h.call('/connections/conn-of-b', { headers: as(KEY_B) })).status).toBe(200);
+  });
+
+  it('two callers creating the same new id at once each get their own connection (findings 4 and 7)', async () => {
+    const both = await Promise.all([KEY_B, tokenA].map((credential) => h.call('/connections', { method: 'POST', headers: as(credential), body: { bank: 'seb', connectionId: 'race-id' } })));
+    expect(both.map((r) => r.status)).toEqual([201, 201]);
+    const [urlB, urlA] = await Promise.all(both.map(async (r) => ((await r.json()) as { authorizeUrl: string }).authorizeUrl));
+    expect(urlA).not.toBe(urlB);
+    for (const [credential, authorizeUrl] of [[tokenA, urlA!], [KEY_B, urlB!]] as const) {
+      const { callbackUrl } = await consentHeadlessly(authorizeUrl, { ca: readFileSync(h.sandbox.caFile, 'utf8'), psuId: h.sandbox.banks.seb.psuIds[0]! });
+      expect((await fetch(callbackUrl)).status).toBe(200);
+      expect((await accounts(credential, 'race-id')).status).toBe(200);
+    }
+  });
+
+  it('GET and DELETE /connections/{id} need a permission on its bank (finding 6)', async () => {
+    // A connection at SEB owned by the sg-only caller: as if its permissions were narrowed after it consented.
+    const created = await h.gateway.engine.store.create({ id: 'old-seb', bank: 'seb', owner: 'key:svc-sg', status: 'active', scopes: ['accounts'], createdAt: Date.now(), updatedAt: Date.now() });
+    expect(created?.revision).toBe(1);
+    for (const method of ['GET', 'DELETE']) {
+      const response = await h.call('/connections/old-seb', { method, headers: as(KEY_SG_ONLY) });
+      expect(response.status).toBe(403);
+      expect((await problemOf(response)).code).toBe('forbidden');
+    }
+    expect(await h.gateway.engine.store.get('key:svc-sg/old-seb')).toMatchObject({ status: 'active' });
+  });
+
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])('a JWT with sub %s is an ordinary caller without permissions, never a 500 (finding 8)', async (sub) => {
+    const token = await issuer.sign({ sub });
+    const call = await accounts(token, 'anything');
+    expect(call.status).toBe(403);
+    expect((await problemOf(call)).code).toBe('forbidden');
+    const view = await h.call('/connections/anything', { headers: as(token) });
+    expect(view.status).toBe(404);
+    const create = await h.call('/connections', { method: 'POST', headers: as(token), body: { bank: 'seb' } });
+    expect(create.status).toBe(403);
   });
 
   it('permissions: a caller allowed only sg/* cannot call SEB or start a consent there', async () => {

@@ -14,6 +14,7 @@ describe('requests are checked against the bank spec before the bank is called',
 
   it.each([
     ['a missing required header', '/seb/ais/accounts', { 'x-connection-id': 'v-seb' }, undefined, 'header.PSU-IP-Address'],
+    ['a PSU header out of its real format (the bank says only "string")', '/seb/ais/accounts', { ...psu, 'psu-ip-address': 'localhost' }, undefined, 'header.PSU-IP-Address'],
     ['a parameter of the wrong type', '/seb/ais/accounts?withBalance=sometimes', psu, undefined, 'query.withBalance'],
     ['a value outside the enum', '/seb/ais/accounts/a1/transactions?bookingStatus=all', psu, undefined, 'query.bookingStatus'],
     ['a body missing a required member', '/seb/pis/payments/sepa-credit-transfers', psu, { ...payment, creditorName: undefined }, 'body/creditorName'],

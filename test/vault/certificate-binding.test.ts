@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeBankTransport } from '../../plugin/adapter/node/transport/node-bank-transport.js';
-import { startVaultHarness, type VaultHarness } from './vault-harness.js';
+import { devConnection, startVaultHarness, type VaultHarness } from './vault-harness.js';
 
 describe('token sets bound to the client certificate they were obtained with', () => {
   let h: VaultHarness;
@@ -28,9 +28,9 @@ describe('token sets bound to the client certificate they were obtained with', (
   const sg = () => h.call('/sg/aisp/accounts', { headers: { 'x-connection-id': 'sg-cert' } });
 
   it('records the thumbprint on the stored token set', async () => {
-    expect((await h.gateway.engine.store.get('sg-cert'))!.tokens!.certificateThumbprint).toBe('cert-A');
+    expect((await h.gateway.engine.store.get(devConnection('sg-cert')))!.tokens!.certificateThumbprint).toBe('cert-A');
     // A transport without a certificate of its own records nothing (and is judged by time alone).
-    expect((await h.gateway.engine.store.get('seb-cert'))!.tokens!.certificateThumbprint).toBeUndefined();
+    expect((await h.gateway.engine.store.get(devConnection('seb-cert')))!.tokens!.certificateThumbprint).toBeUndefined();
   });
 
   it('after the certificate changes, a fresh-looking token is refreshed once over the new certificate', async () => {
@@ -40,7 +40,7 @@ describe('token sets bound to the client certificate they were obtained with', (
     thumbprint = 'cert-B';
     expect((await Promise.all([sg(), sg(), sg()])).map((r) => r.status)).toEqual([200, 200, 200]);
     expect((await h.stats()).banks.sg.tokenRequests.refresh_token).toBe(1);
-    expect((await h.gateway.engine.store.get('sg-cert'))!.tokens!.certificateThumbprint).toBe('cert-B');
+    expect((await h.gateway.engine.store.get(devConnection('sg-cert')))!.tokens!.certificateThumbprint).toBe('cert-B');
   });
 
   it('a cached client-credentials token is fetched again under a new certificate', async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyRing, parseStoreKey } from '../../plugin/store/key-ring.js';
-import { openConnection } from '../../plugin/store/sealed-connection.js';
+import { openFileRecord, type FileRecord } from '../../plugin/adapter/node/store/file-store.js';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index.js';
 import type { StatsSnapshot } from '../../sandbox/stats.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.js';
@@ -93,8 +93,7 @@ describe('restart of a single-node gateway on the default file store', () => {
       expect(statSync(join(dir, file)).mode & 0o777).toBe(0o600);
       raw.push(bytes);
       const id = Buffer.from(file.slice(2, -5), 'base64url').toString();
-      const record = JSON.parse(bytes.toString()) as { revision: number; sealed: string };
-      const connection = await openConnection(keys, id, record);
+      const { connection } = await openFileRecord(keys, id, JSON.parse(bytes.toString()) as FileRecord);
       tokens.push(connection.tokens!.accessToken, connection.tokens!.refreshToken!);
     }
     const logs = [...allLines, ...gateway.lines].join('\n');

@@ -59,7 +59,7 @@ describe('store config', () => {
     const lines: string[] = [];
     const log = createJsonLogger((line) => lines.push(line));
     const first = await createStore(storeSchema.parse(`file:${dir}/tokens`), { source: nodeRuntime({ env: {} }), log });
-    await first.put({ id: 'c', bank: 'sg', owner: 'o', status: 'active', scopes: [], createdAt: 0, updatedAt: 0 });
+    await first.create({ id: 'c', bank: 'sg', owner: 'key:o', status: 'active', scopes: [], createdAt: 0, updatedAt: 0 });
     await first.close();
     const keyFile = join(dir, 'tokens.key');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
@@ -67,7 +67,7 @@ describe('store config', () => {
     const key = readFileSync(keyFile, 'utf8');
     expect(lines.join('\n')).not.toContain(key.trim());
     const second = await createStore(storeSchema.parse(`file:${dir}/tokens`), { source: nodeRuntime({ env: {} }), log });
-    expect((await second.get('c'))?.owner).toBe('o');
+    expect((await second.get('key:o/c'))?.owner).toBe('key:o');
     await second.close();
     expect(readFileSync(keyFile, 'utf8')).toBe(key);
     expect(lines.filter((l) => l.includes('store.key_generated'))).toHaveLength(1);
@@ -76,7 +76,7 @@ describe('store config', () => {
     const keyFromFile = join(dir, 'prod.key');
     writeFileSync(keyFromFile, Buffer.alloc(32, 9).toString('base64'));
     const third = await createStore(storeSchema.parse({ url: `file:${dir}/tokens`, encryption: { key: { file: keyFromFile } } }), { source: nodeRuntime({ env: {} }), log });
-    expect((await third.get('c'))?.owner).toBe('o');
+    expect((await third.get('key:o/c'))?.owner).toBe('key:o');
     await third.close();
   });
 });

@@ -3,10 +3,8 @@
  * row; re-read, retry once, then `reconsent_required`, visible and reported. Real sandbox banks over real
  * sockets, token-endpoint faults armed on the sandbox control plane.
  */
-import { readFileSync } from 'node:fs';
-import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startVaultHarness, sleep, type VaultHarness } from './vault-harness.js';
+import { devConnection, revokeAtSg as revokeAtBank, startVaultHarness, sleep, type VaultHarness } from './vault-harness.js';
 
 describe('unknown refresh outcomes, invalid_grant and 401s (2 s tokens)', () => {
   let h: VaultHarness;
@@ -22,23 +20,7 @@ describe('unknown refresh outcomes, invalid_grant and 401s (2 s tokens)', () => 
   const view = async (id: string) => (await (await h.call(`/connections/${id}`)).json()) as { status: string; reason?: { code: string; detail: string } };
   const metric = (outcome: string, bank: string) => h.gateway.metrics.value('bankgate_token_refresh_total', { bank, outcome }) ?? 0;
 
-  /** Revokes a token at SG's mTLS revocation endpoint, as the bank (or the PSU) could at any time. */
-  async function revokeAtSg(token: string) {
-    const bank = h.sandbox.banks.sg;
-    const agent = new Agent({ connect: { ca: readFileSync(h.sandbox.caFile), cert: readFileSync(bank.mtls.certFile), key: readFileSync(bank.mtls.keyFile) } });
-    try {
-      const response = await request(bank.authorizationServer.revocationEndpoint!, {
-        dispatcher: agent,
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ token, client_id: bank.client.clientId }).toString(),
-      });
-      await response.body.dump();
-      expect(response.statusCode).toBe(200);
-    } finally {
-      await agent.close();
-    }
-  }
+  const revokeAtSg = (token: string) => revokeAtBank(h.sandbox, token);
 
   it('the response of a rotating refresh is lost (drop-response): reconsent_required, visible, reported, row and tokens kept', async () => {
     await sleep(2300);
@@ -56,7 +38,7 @@ describe('unknown refresh outcomes, invalid_grant and 401s (2 s tokens)', () => 
     const shown = await view('sg-drop');
     expect(shown.status).toBe('reconsent_required');
     expect(shown.reason?.detail).toMatch(/rotated/);
-    const row = await h.gateway.engine.store.get('sg-drop');
+    const row = await h.gateway.engine.store.get(devConnection('sg-drop'));
     expect(row?.status).toBe('reconsent_required');
     expect(row?.tokens?.refreshToken).toBeTruthy();
     expect(metric('reconsent_required', 'sg')).toBe(1);
@@ -97,7 +79,7 @@ describe('unknown refresh outcomes, invalid_grant and 401s (2 s tokens)', () => 
 
   it('invalid_grant (the refresh token was revoked at the bank): reconsent_required at once, no retry', async () => {
     await h.resetStats();
-    await revokeAtSg((await h.gateway.engine.store.get('sg-revoked'))!.tokens!.refreshToken!);
+    await revokeAtSg((await h.gateway.engine.store.get(devConnection('sg-revoked')))!.tokens!.refreshToken!);
     await sleep(300);
     const response = await sg('sg-revoked');
     expect(response.status).toBe(409);
@@ -109,7 +91,7 @@ describe('unknown refresh outcomes, invalid_grant and 401s (2 s tokens)', () => 
 
   it('the bank says 401 to a fresh-looking token: one refresh, one retry of the GET, success', async () => {
     await sg('sg-401'); // fresh token now
-    const before = (await h.gateway.engine.store.get('sg-401'))!.tokens!.accessToken;
+    const before = (await h.gateway.engine.store.get(devConnection('sg-401')))!.tokens!.accessToken;
     // The resource server refuses the next call with 401 (as after a revocation by the bank's back office).
     await h.faults([{ bank: 'sg', target: 'resource', action: 'status', status: 401, method: 'GET' }]);
     await h.resetStats();
@@ -118,12 +100,12 @@ describe('unknown refresh outcomes, invalid_grant and 401s (2 s tokens)', () => 
     const stats = await h.stats();
     expect(stats.banks.sg.tokenRequests.refresh_token).toBe(1);
     expect(stats.banks.sg.resourceCalls['200']).toBe(1);
-    expect((await h.gateway.engine.store.get('sg-401'))!.tokens!.accessToken).not.toBe(before);
+    expect((await h.gateway.engine.store.get(devConnection('sg-401')))!.tokens!.accessToken).not.toBe(before);
     expect(h.gateway.metrics.value('bankgate_token_rejected_by_bank_total', { bank: 'sg', kind: 'psu' })).toBe(1);
   });
 
   it('a 401 on a non-idempotent call: refreshed for the next call, not retried; a second 401 never loops', async () => {
-    const connection = (await h.gateway.engine.store.get('sg-post'))!;
+    const connection = (await h.gateway.engine.store.get(devConnection('sg-post')))!;
     const sent: string[] = [];
     const unauthorized = { status: 401, headers: {}, body: new Uint8Array() };
     const response = await h.gateway.engine.callWithPsuToken(connection, false, async (token) => {
@@ -133,7 +115,7 @@ describe('unknown refresh outcomes, invalid_grant and 401s (2 s tokens)', () => 
     expect(response.status).toBe(401);
     expect(sent).toHaveLength(1);
     await sleep(300);
-    const refreshed = (await h.gateway.engine.store.get('sg-post'))!;
+    const refreshed = (await h.gateway.engine.store.get(devConnection('sg-post')))!;
     expect(refreshed.tokens!.accessToken).not.toBe(sent[0]);
 
     const again: string[] = [];

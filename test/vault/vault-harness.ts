@@ -7,9 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
+import { Agent, request } from 'undici';
 import config from '../../hono.config.js';
 import { createGateway, createJsonLogger, createNodeHandler } from '../../plugin/adapter/node/index.js';
 import type { BankgateConfig, Gateway, GatewayOptions } from '../../plugin/index.js';
+import { connectionStorageId } from '../../plugin/store/connection.js';
 import { consentHeadlessly } from '../../sandbox/headless-consent.js';
 import { startSandbox } from '../../sandbox/index.js';
 import type { FaultRule } from '../../sandbox/faults.js';
@@ -17,6 +19,8 @@ import type { SandboxFile } from '../../sandbox/sandbox-file.js';
 import type { StatsSnapshot } from '../../sandbox/stats.js';
 
 export const DEV_KEY = 'vault-test-dev-key-0123456789';
+/** Where the store keeps the dev caller's connection `connectionId` (connection ids are per caller). */
+export const devConnection = (connectionId: string) => connectionStorageId('key:dev', connectionId);
 export const STORE_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface VaultHarness {
@@ -107,3 +111,21 @@ export async function connectThrough(url: string, sandbox: SandboxFile, bank: 's
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Revokes a token at SG's mTLS revocation endpoint, as the bank (or the PSU) could at any time. */
+export async function revokeAtSg(sandbox: SandboxFile, token: string): Promise<void> {
+  const bank = sandbox.banks.sg;
+  const agent = new Agent({ connect: { ca: readFileSync(sandbox.caFile), cert: readFileSync(bank.mtls.certFile), key: readFileSync(bank.mtls.keyFile) } });
+  try {
+    const response = await request(bank.authorizationServer.revocationEndpoint!, {
+      dispatcher: agent,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, client_id: bank.client.clientId }).toString(),
+    });
+    await response.body.dump();
+    if (response.statusCode !== 200) throw new Error(`revocation at SG: ${response.statusCode}`);
+  } finally {
+    await agent.close();
+  }
+}

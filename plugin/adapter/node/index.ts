@@ -5,6 +5,7 @@
  * inspection for operators.
  */
 export { createGateway } from './create-gateway.js';
+export type { Gateway, GatewayOptions } from '../../gateway.js';
 export { nodeRuntime, nodeFiles, type NodeRuntimeOptions } from './runtime.js';
 export { createNodeHandler } from './node-handler.js';
 export { createJsonLogger } from './log.js';

@@ -17,7 +17,7 @@ import type { RouteManifest } from '../../manifest/types.js';
 import type { BankRequest, BankResponse, BankTransport } from '../../transport/types.js';
 
 export interface MessagePolicyCall {
-  /** Who is calling (its namespace: `Caller.id` today, `Caller.key` per contracts.md §1). */
+  /** Who is calling: its `Caller.key` (contracts.md §1), the namespace of its idempotency keys. */
   readonly callerKey: string;
   readonly api: string;
   readonly route: RouteManifest;

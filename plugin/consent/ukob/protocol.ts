@@ -105,6 +105,8 @@ export interface UkobContext {
   readonly callbackUrl: string;
   readonly now: () => number;
   readonly log: Logger;
+  /** Bounds the code exchange of a callback (its state claim must outlive it: tokens/state-claim.ts). */
+  readonly signal?: AbortSignal;
 }
 
 export interface ConsentProtocol {

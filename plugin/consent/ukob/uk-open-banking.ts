@@ -170,7 +170,7 @@ export const ukOpenBanking: ConsentProtocol = {
     let finished;
     try {
       const thumbprint = context.oauth.certificateThumbprint();
-      finished = { ...(await finishAuthorization(context.oauth, params, { state: pending.state, ...pending.oauth }, { requireIdToken: true })), thumbprint };
+      finished = { ...(await finishAuthorization(context.oauth, params, { state: pending.state, ...pending.oauth }, { requireIdToken: true, ...(context.signal ? { signal: context.signal } : {}) })), thumbprint };
     } catch (error) {
       const failure = toOAuthError(bank.name, 'authorization code exchange', error);
       const denied = error instanceof oauth.AuthorizationResponseError && error.error === 'access_denied';

@@ -201,7 +201,7 @@ const encoder = new TextEncoder();
  * The answer with its links pointed at the gateway: `Location`, and the HAL `_links` / UK `Links` of a JSON body.
  * A body without either member is returned as is, without decoding or parsing it.
  */
-export function rewriteAnswerLinks<T extends { headers: Record<string, string | string[]>; body: Uint8Array }>(answer: T, links: AnswerLinks): T {
+export function rewriteAnswerLinks<T extends { headers: Record<string, string | string[]>; body: Uint8Array | null }>(answer: T, links: AnswerLinks): T {
   const map = (href: string) => {
     const path = links.mapper.toGateway(href, links.api);
     if (path === undefined) {
@@ -218,7 +218,7 @@ export function rewriteAnswerLinks<T extends { headers: Record<string, string | 
     if (mapped !== undefined) headers = { ...headers, location: mapped };
   }
   const type = headers['content-type'];
-  if (typeof type === 'string' && /json/i.test(type) && (containsAscii(body, '"_links"') || containsAscii(body, '"Links"'))) {
+  if (body !== null && typeof type === 'string' && /json/i.test(type) && (containsAscii(body, '"_links"') || containsAscii(body, '"Links"'))) {
     const rewritten = rewriteJsonLinks(decoder.decode(body), map);
     if (rewritten !== undefined) body = encoder.encode(rewritten);
   }

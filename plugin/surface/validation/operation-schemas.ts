@@ -4,8 +4,8 @@ import { isJsonMediaType, isMediaRange } from './media-type.js';
 
 /** Where, inside a bank's OpenAPI document, the schemas of one operation are (JSON pointers). */
 export interface OperationSchemaPointers {
-  /** Parameter name (as in the spec) → pointer to its schema, per location. */
-  readonly params: Record<'path' | 'query' | 'header', { name: string; required: boolean; pointer: string }[]>;
+  /** Parameter name (as in the spec) → pointer to its schema (and the schema as written), per location. */
+  readonly params: Record<'path' | 'query' | 'header', { name: string; required: boolean; pointer: string; schema?: Json }[]>;
   /**
    * The body's declared media types (as spelled, ranges included) and, per media type whose body is JSON (a JSON type,
    * or a range such as `*\/*` that covers JSON), the pointer to its schema.
@@ -58,7 +58,7 @@ export function operationSchemaPointers(document: Json, route: RouteManifest): O
       seen.add(key);
       // Credentials' own parameters are the gateway's (bank-credentials.ts): never asked of the caller.
       if (isCredentialParam(route.credentials, node.in, node.name)) return;
-      params[node.in].push({ name: node.name, required: node.required === true || node.in === 'path', pointer: `${pointer}/schema` });
+      params[node.in].push({ name: node.name, required: node.required === true || node.in === 'path', pointer: `${pointer}/schema`, schema: node.schema as Json });
     });
   };
   collect(operation.parameters, `${pathPointer}/${route.method}/parameters`);

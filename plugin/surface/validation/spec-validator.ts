@@ -5,6 +5,7 @@ import type { Logger } from '../../log.js';
 import type { MetricsRegistry } from '../../observability/metrics.js';
 import type { BankResponse } from '../../transport/types.js';
 import { isOwnedHeader } from '../owned-headers.js';
+import { checksPsuFormat, psuHeaderViolation } from '../psu-headers.js';
 import type { RouteMatch } from '../route-table.js';
 import { matchMediaType, isJsonMediaType } from './media-type.js';
 import { operationSchemaPointers, type OperationSchemaPointers } from './operation-schemas.js';
@@ -45,6 +46,8 @@ interface CompiledOperation {
   readonly responses: Map<string, ValidateFunction>;
   /** Parameters whose schemas did not compile: they go unvalidated (and counted). */
   readonly paramsUnusable: boolean;
+  /** Declared PSU headers whose format the gateway checks (psu-headers.ts). */
+  readonly psuHeaders: ReadonlyArray<{ readonly name: string; readonly schema?: Record<string, unknown> }>;
   /** What cannot be validated, with the reason (see `SpecValidator.coverage`). */
   readonly unvalidated: readonly string[];
   /** The counter of calls that went through with part of them unvalidated, by part. */
@@ -138,6 +141,7 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
           return fn ? [[status, fn] as const] : [];
         })),
         paramsUnusable,
+        psuHeaders: pointers.params.header.filter((p) => checksPsuFormat(p.name, p.schema)),
         unvalidated,
         unvalidatedCalls: {
           body: options.metrics.counter('bankgate_requests_unvalidated_total', { ...labels, part: 'body' }),
@@ -191,6 +195,12 @@ export function createSpecValidator(options: { documents: ReadonlyMap<string, Re
           if (value !== undefined && !isOwnedHeader(p.name.toLowerCase())) headers[p.name.toLowerCase()] = value;
         }
         collect(op.params.header, headers, 'header', violations, pointers.params.header);
+      }
+      // PSU context headers in their real formats, as the surface document describes them (psu-headers.ts).
+      for (const p of op.psuHeaders) {
+        const value = request.header(p.name);
+        const violation = value === undefined ? undefined : psuHeaderViolation(p.name, value, p.schema);
+        if (violation) violations.push({ in: 'header', at: `header.${p.name}`, message: violation.replace(/^header \S+ /, '') });
       }
 
       if (pointers.body) {

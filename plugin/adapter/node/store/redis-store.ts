@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { BankgateError } from '../../../errors/bankgate-error.js';
 import type { Logger } from '../../../log.js';
-import type { Connection, ConnectionStore } from '../../../store/connection.js';
+import { storageIdOf, type Connection, type ConnectionStore } from '../../../store/connection.js';
 import type { KeyRing } from '../../../store/key-ring.js';
 import { OpenedRecords } from '../../../store/opened-records.js';
+import { checkWindowOptions } from '../../../store/local-windows.js';
 import { storeUnavailable } from '../../../store/store-error.js';
-import { COMPARE_AND_SET, PUT, RELEASE_LOCK } from './redis-scripts.js';
+import { COMPARE_AND_SET, CREATE, HIT_WINDOW, PEEK_WINDOW, PUT, RELEASE_LOCK, RENEW_LOCK } from './redis-scripts.js';
 
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host:port/db` (or `rediss://` for TLS). */
@@ -21,8 +22,12 @@ export interface RedisStoreOptions {
 
 type Scripts = {
   bgPut(conn: string, state: string, data: string, id: string, stateTtl: string): Promise<number>;
+  bgCreate(conn: string, state: string, data: string, id: string, stateTtl: string): Promise<number>;
   bgCompareAndSet(conn: string, state: string, data: string, id: string, stateTtl: string, expected: string): Promise<number>;
+  bgRenewLock(lock: string, owner: string, ttlMs: string): Promise<number>;
   bgReleaseLock(lock: string, owner: string): Promise<number>;
+  bgHitWindow(window: string, now: string, windowMs: string, limit: string, member: string): Promise<[number, number, number?]>;
+  bgPeekWindow(window: string, now: string, windowMs: string): Promise<[number, number]>;
 };
 
 /**
@@ -48,8 +53,12 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Conn
     retryStrategy: (times) => Math.min(times * 100, 1000),
   }) as Redis & Scripts;
   redis.defineCommand('bgPut', { numberOfKeys: 2, lua: PUT });
+  redis.defineCommand('bgCreate', { numberOfKeys: 2, lua: CREATE });
   redis.defineCommand('bgCompareAndSet', { numberOfKeys: 2, lua: COMPARE_AND_SET });
+  redis.defineCommand('bgRenewLock', { numberOfKeys: 1, lua: RENEW_LOCK });
   redis.defineCommand('bgReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
+  redis.defineCommand('bgHitWindow', { numberOfKeys: 1, lua: HIT_WINDOW });
+  redis.defineCommand('bgPeekWindow', { numberOfKeys: 1, lua: PEEK_WINDOW });
 
   // One line when Redis goes away (connection lost, error, or a command timing out) and one when it is back.
   let down = false;
@@ -75,6 +84,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Conn
   const connKey = (id: string) => `${prefix}conn:${id}`;
   const stateKey = (state: string) => `${prefix}state:${createHash('sha256').update(state).digest('base64url')}`;
   const lockKey = (name: string) => `${prefix}lock:${name}`;
+  const windowKey = (key: string) => `${prefix}window:${key}`;
   const guard = async <T>(task: () => Promise<T>): Promise<T> => {
     try {
       const result = await task();
@@ -86,14 +96,11 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Conn
     }
   };
   const writeArgs = async (connection: Connection, revision: number) => {
-    const stateTtl = connection.pending ? Math.max(1, connection.pending.expiresAt - Date.now()) : 0;
-    return [
-      connKey(connection.id),
-      connection.pending ? stateKey(connection.pending.state) : '',
-      (await records.seal(connection, revision)).sealed,
-      connection.id,
-      String(stateTtl),
-    ] as const;
+    // The state index follows the pending consent, then its settled outcome (a second callback delivery finds it).
+    const consent = connection.pending ?? connection.settledConsent;
+    const stateTtl = consent ? Math.max(1, consent.expiresAt - Date.now()) : 0;
+    const id = storageIdOf(connection);
+    return [connKey(id), consent ? stateKey(consent.state) : '', (await records.seal(connection, revision)).sealed, id, String(stateTtl)] as const;
   };
 
   const store: ConnectionStore = {
@@ -108,6 +115,11 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Conn
         // Redis counts the revision (HINCRBY in the script); the sealed data does not carry it.
         const revision = await redis.bgPut(...(await writeArgs(connection, 0)));
         return { ...connection, revision: Number(revision) };
+      }),
+    create: (connection) =>
+      guard(async () => {
+        const created = await redis.bgCreate(...(await writeArgs(connection, 1)));
+        return Number(created) === 1 ? { ...connection, revision: 1 } : undefined;
       }),
     compareAndSet: (connection, expectedRevision) =>
       guard(async () => {
@@ -124,10 +136,26 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Conn
         const id = await redis.get(stateKey(state));
         if (id === null) return undefined;
         const connection = await store.get(id);
-        return connection?.pending?.state === state ? connection : undefined;
+        if (connection?.pending?.state === state) return connection;
+        return connection?.settledConsent?.state === state && connection.settledConsent.expiresAt > Date.now() ? connection : undefined;
       }),
     acquireLock: (name, owner, ttlMs) => guard(async () => (await redis.set(lockKey(name), owner, 'PX', ttlMs, 'NX')) === 'OK'),
+    renewLock: (name, owner, ttlMs) => guard(async () => Number(await redis.bgRenewLock(lockKey(name), owner, String(ttlMs))) === 1),
     releaseLock: (name, owner) => guard(async () => Number(await redis.bgReleaseLock(lockKey(name), owner)) === 1),
+    hitWindow: async (key, { windowMs, now, limit }) => {
+      checkWindowOptions(key, { windowMs, now, limit });
+      return guard(async () => {
+        const [allowed, count, retryAfterMs] = await redis.bgHitWindow(windowKey(key), String(now), String(windowMs), String(limit), `${now}:${crypto.randomUUID()}`);
+        return allowed === 1 ? { allowed: true, count: Number(count) } : { allowed: false, count: Number(count), retryAfterMs: Math.max(1, Number(retryAfterMs)) };
+      });
+    },
+    peekWindow: async (key, { windowMs, now }) => {
+      checkWindowOptions(key, { windowMs, now });
+      return guard(async () => {
+        const [count, oldest] = await redis.bgPeekWindow(windowKey(key), String(now), String(windowMs));
+        return Number(count) === 0 ? { count: 0 } : { count: Number(count), resetAt: Number(oldest) + windowMs };
+      });
+    },
     async close() {
       redis.disconnect();
     },
