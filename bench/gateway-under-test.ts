@@ -46,7 +46,7 @@ const now = Date.now();
 await running.gateway.engine.store.put({
   id: 'bench',
   bank: 'bench',
-  owner: 'dev', // the caller of BANKGATE_DEV_KEY
+  owner: 'key:dev', // the Caller.key of BANKGATE_DEV_KEY's caller
   status: 'active',
   scopes: [BENCH_SCOPE],
   createdAt: now,

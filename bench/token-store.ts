@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { silentLogger } from '../plugin/log.js';
 import { createFileStore } from '../plugin/adapter/node/store/file-store.js';
 import { createRedisStore } from '../plugin/adapter/node/store/redis-store.js';
-import type { Connection } from '../plugin/store/connection.js';
+import { storageIdOf, type Connection } from '../plugin/store/connection.js';
 import { KeyRing, parseStoreKey } from '../plugin/store/key-ring.js';
 import { createLocalStore } from '../plugin/store/local-store.js';
 import { startRedis } from '../test/vault/redis-server.js';
@@ -35,7 +35,7 @@ function connection(i: number): Connection & { revision: number } {
   return {
     id: `conn_${i.toString(36).padStart(16, '0')}`,
     bank: 'sg',
-    owner: 'treasury-app',
+    owner: 'key:treasury-app',
     status: 'active',
     scopes: ['aisp', 'cbpii'],
     createdAt: Date.now(),
@@ -65,7 +65,7 @@ try {
   const file = await createFileStore({ dir: join(dir, 'tokens'), keys, log: silentLogger });
   const sample = Array.from({ length: 1000 }, (_, i) => connection(i));
   for (const c of sample) await file.put(c);
-  const ids = sample.map((c) => c.id);
+  const ids = sample.map(storageIdOf);
   await timeLookups((id) => file.get(id), ids, 1);
   results['lookup/file µs'] = +(await timeLookups((id) => file.get(id), ids, 1)).toFixed(3);
   await file.close();
@@ -95,7 +95,7 @@ try {
   }));
   const after = await usedMemory();
   results['memory/redis MiB per 100k'] = +(((after - before) / N) * 100_000 / 1024 / 1024).toFixed(1);
-  const ids = Array.from({ length: 1000 }, (_, i) => connection(i).id);
+  const ids = Array.from({ length: 1000 }, (_, i) => storageIdOf(connection(i)));
   await timeLookups((id) => store.get(id), ids, 1);
   results['lookup/redis µs (1 in flight)'] = +(await timeLookups((id) => store.get(id), ids, 1)).toFixed(1);
   results['lookup/redis µs per lookup (50 in flight)'] = +(await timeLookups((id) => store.get(id), ids, 50)).toFixed(1);

@@ -6,20 +6,22 @@ import { TOKEN_METRICS } from './token-metrics.js';
 export type LockResult = { readonly held: true; readonly owner: string } | { readonly held: false; readonly connection: Connection };
 
 const POLL_MS = 40;
+/** How long one refresh attempt waits for the token endpoint (two attempts at most per refresh). */
+export const REFRESH_ATTEMPT_TIMEOUT_MS = 10_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Takes the connection's refresh lock, or waits until another replica's refresh shows in the store.
  * While the lock is held elsewhere, the store is re-read every ~40 ms: as soon as `stillNeeded` says the
  * stored connection no longer needs a refresh, that connection is used and no request goes to the bank.
- * A holder that died frees the lock when its TTL runs out, so the wait is bounded by the lock TTL (a
- * BankgateError after twice that, in case a holder keeps renewing by mistake).
+ * A holder that died frees the lock when its TTL runs out; a live holder renews it (`keepLease`) while its
+ * refresh runs, so the wait is bounded by the refresh's own timeouts (a BankgateError after those and a TTL).
  */
 export async function acquireRefreshLock(context: TokenContext, connection: Connection, stillNeeded: (latest: Connection) => boolean): Promise<LockResult> {
   const name = refreshLockName(connection);
   const owner = `${context.replicaId}:${crypto.randomUUID()}`;
   const started = performance.now();
-  const deadline = context.now() + 2 * context.lockTtlMs;
+  const deadline = context.now() + context.lockTtlMs + 2 * REFRESH_ATTEMPT_TIMEOUT_MS + 1000;
   const waited = () => context.metrics.observe(TOKEN_METRICS.lockWait, { bank: connection.bank }, (performance.now() - started) / 1000);
   for (;;) {
     if (await context.store.acquireLock(name, owner, context.lockTtlMs)) {
@@ -43,6 +45,34 @@ export async function acquireRefreshLock(context: TokenContext, connection: Conn
       });
     }
   }
+}
+
+/**
+ * Renews the refresh lock's lease every third of its TTL while the refresh runs (finding 5 of issue 15): a
+ * token endpoint slower than the TTL does not let another replica refresh the same token meanwhile. A lease
+ * that could not be renewed (taken over after a store outage) is reported; the write stays fenced by the
+ * compare-and-set on the refresh token it used.
+ */
+export function keepLease(context: TokenContext, connection: Connection, owner: string): { stop(): void } {
+  const name = refreshLockName(connection);
+  let stopped = false;
+  const timer = setInterval(() => {
+    context.store.renewLock(name, owner, context.lockTtlMs).then(
+      (held) => {
+        if (held || stopped) return;
+        clearInterval(timer);
+        context.log.warn('token.lease_lost', { bank: connection.bank, connectionId: connection.id, lockTtlMs: context.lockTtlMs });
+      },
+      () => {}, // the store is down: the next tick tries again
+    );
+  }, Math.max(100, Math.floor(context.lockTtlMs / 3)));
+  (timer as { unref?: () => void }).unref?.();
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
 }
 
 /** The store lock that keeps one refresh per connection across replicas. */

@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { describe, expect, it } from 'vitest';
 import { BankgateError } from '../errors/bankgate-error.js';
-import { BankServerError, classifyAttemptFailure } from './refresh-outcome.js';
+import { BankServerError, classifyAttemptFailure, isSilentClose } from './refresh-outcome.js';
 
 const transport = (code: 'bank_unreachable' | 'bank_timeout' | 'bank_tls_error', reason?: string) =>
   new BankgateError(code, { status: 502, detail: 'x', extra: reason ? { reason } : undefined });
@@ -18,6 +18,15 @@ describe('classifyAttemptFailure: may the bank have rotated the refresh token?',
   it('failed when the request provably never reached the token logic', () => {
     expect(classifyAttemptFailure(transport('bank_unreachable', 'ECONNREFUSED'))).toBe('failed');
     expect(classifyAttemptFailure(transport('bank_tls_error'))).toBe('failed');
+    expect(classifyAttemptFailure(transport('bank_tls_error', 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'))).toBe('failed');
+  });
+
+  it('unknown for a silent close after the handshake: a dropped answer on a fresh connection looks the same as a refused certificate (a loaded machine sees it)', () => {
+    expect(classifyAttemptFailure(transport('bank_tls_error', 'ERR_BANKGATE_TLS_HANDSHAKE_REJECTED'))).toBe('unknown');
+    expect(classifyAttemptFailure(transport('bank_tls_error', 'ECONNRESET'))).toBe('unknown');
+    expect(isSilentClose(transport('bank_tls_error', 'ERR_BANKGATE_TLS_HANDSHAKE_REJECTED'))).toBe(true);
+    expect(isSilentClose(transport('bank_tls_error', 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA'))).toBe(false);
+    expect(isSilentClose(transport('bank_unreachable', 'ECONNRESET'))).toBe(false);
   });
 
   it('invalid_grant when the bank says the grant is dead', async () => {

@@ -22,12 +22,26 @@ export function classifyAttemptFailure(error: unknown): AttemptFailure {
   if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'unknown';
   if (error instanceof BankgateError) {
     if (error.code === 'bank_timeout') return 'unknown';
+    // Closed after the handshake without a byte or an alert: a rejected client certificate looks like this,
+    // but so does a dropped answer on a fresh connection whose session ticket was not processed yet (a
+    // loaded machine): the request was written, the bank may have rotated the token.
+    if (isSilentClose(error)) return 'unknown';
     if (error.code === 'bank_unreachable') return NOT_SENT.has(String(error.extra?.reason)) ? 'failed' : 'unknown';
     return 'failed';
   }
   // A 200 oauth4webapi cannot read: the bank did the work (and may have rotated) but we lost the result.
   if (error instanceof oauth.OperationProcessingError) return 'unknown';
   return 'unknown';
+}
+
+/**
+ * A `bank_tls_error` without a TLS alert: the bank closed a fresh connection without answering. Ambiguous
+ * (see `classifyAttemptFailure`); twice in a row it is taken for what it most likely is, a TLS problem.
+ */
+export function isSilentClose(error: unknown): boolean {
+  if (!(error instanceof BankgateError) || error.code !== 'bank_tls_error') return false;
+  const reason = String(error.extra?.reason ?? '');
+  return reason === 'ERR_BANKGATE_TLS_HANDSHAKE_REJECTED' || reason === 'ECONNRESET';
 }
 
 /** Thrown by a refresh attempt when the bank answered 5xx: the outcome is unknown. */

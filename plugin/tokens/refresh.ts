@@ -4,8 +4,8 @@ import { BankgateError } from '../errors/bankgate-error.js';
 import { storageIdOf, type Connection, type TokenSet } from '../store/connection.js';
 import { bankOAuth, forRequest, type TokenContext } from './context.js';
 import { toOAuthError } from './oauth-error.js';
-import { acquireRefreshLock, releaseRefreshLock } from './refresh-lock.js';
-import { BankServerError, classifyAttemptFailure, type AttemptFailure } from './refresh-outcome.js';
+import { acquireRefreshLock, keepLease, REFRESH_ATTEMPT_TIMEOUT_MS, releaseRefreshLock } from './refresh-lock.js';
+import { BankServerError, classifyAttemptFailure, isSilentClose, type AttemptFailure } from './refresh-outcome.js';
 import { TOKEN_METRICS, type RefreshOutcome } from './token-metrics.js';
 import { freshnessOf, toTokenSet } from './token-set.js';
 import { updateConnection } from './update-connection.js';
@@ -43,6 +43,7 @@ export async function refreshConnection(base: TokenContext, storageId: string, r
     count(context, current.bank, 'shared');
     return lock.connection;
   }
+  const lease = keepLease(context, current, lock.owner);
   try {
     const latest = await readConnection(context, storageId);
     if (!needsRefresh(context, latest, reason)) {
@@ -51,6 +52,7 @@ export async function refreshConnection(base: TokenContext, storageId: string, r
     }
     return await refreshHoldingLock(context, latest);
   } finally {
+    lease.stop();
     await releaseRefreshLock(context, current, lock.owner);
   }
 }
@@ -69,12 +71,7 @@ async function refreshHoldingLock(context: TokenContext, connection: Connection,
   const first = await attempt(context, connection, tokens.refreshToken);
   if (first.ok) return persist(context, connection, tokens.refreshToken, first.tokens, 'refreshed');
   if (first.failure === 'invalid_grant') return markReconsent(context, connection, tokens.refreshToken, again, 'the bank rejected the refresh token (invalid_grant)');
-  if (first.failure === 'failed') {
-    count(context, connection.bank, 'failed');
-    const failure = toOAuthError(connection.bank, 'token refresh', first.error);
-    context.log.warn('token.refresh_failed', { bank: connection.bank, connectionId: connection.id, code: failure.code, detail: failure.message });
-    throw new BankgateError('token_refresh_failed', { status: 502, bank: connection.bank, detail: failure.message, cause: failure, extra: { connectionId: connection.id } });
-  }
+  if (first.failure === 'failed') return refreshFailed(context, connection, first.error);
 
   // Unknown outcome: the bank may have rotated the refresh token and lost the answer. Re-read (a refresh
   // stored meanwhile wins), then try once more with the stored refresh token.
@@ -87,6 +84,9 @@ async function refreshHoldingLock(context: TokenContext, connection: Connection,
   const retryToken = reread.tokens?.refreshToken ?? tokens.refreshToken;
   const second = await attempt(context, reread, retryToken);
   if (second.ok) return persist(context, reread, retryToken, second.tokens, 'refreshed_after_retry');
+  // Silent closes twice in a row: the TLS setup, not the token (a client certificate the bank refuses must
+  // not put every connection into reconsent_required). The connection is kept as it is.
+  if (isSilentClose(first.error) && isSilentClose(second.error)) return refreshFailed(context, connection, second.error);
   if (second.failure === 'unknown') unknownOutcome(context, connection, second.error, 2);
   return markReconsent(
     context,
@@ -99,6 +99,14 @@ async function refreshHoldingLock(context: TokenContext, connection: Connection,
   );
 }
 
+/** The refresh failed without saying anything about the refresh token: 502, the connection left as it is. */
+function refreshFailed(context: TokenContext, connection: Connection, error: unknown): never {
+  count(context, connection.bank, 'failed');
+  const failure = toOAuthError(connection.bank, 'token refresh', error);
+  context.log.warn('token.refresh_failed', { bank: connection.bank, connectionId: connection.id, code: failure.code, detail: failure.message });
+  throw new BankgateError('token_refresh_failed', { status: 502, bank: connection.bank, detail: failure.message, cause: failure, extra: { connectionId: connection.id } });
+}
+
 type Attempt = { ok: true; tokens: TokenSet } | { ok: false; failure: AttemptFailure; error: unknown };
 
 async function attempt(context: TokenContext, connection: Connection, refreshToken: string): Promise<Attempt> {
@@ -107,8 +115,8 @@ async function attempt(context: TokenContext, connection: Connection, refreshTok
   const as = await bankSide.metadata();
   const thumbprint = bankSide.certificateThumbprint();
   try {
-    // Both attempts fit in the lock TTL, so the result is stored while this replica still holds the lock.
-    const signal = AbortSignal.timeout(Math.max(1000, Math.floor(context.lockTtlMs / 3)));
+    // The lease is renewed while this runs (keepLease): the attempt may take longer than the lock TTL.
+    const signal = AbortSignal.timeout(REFRESH_ATTEMPT_TIMEOUT_MS);
     // A DPoP bank that wants a fresh nonce refuses with use_dpop_nonce before looking at the refresh token: sent once more.
     const result = await withDpopNonceRetry(bankSide, async () => {
       const response = await oauth.refreshTokenGrantRequest(as, bankSide.client, bankSide.clientAuth, refreshToken, { ...bankSide.requestOptions, signal });

@@ -112,8 +112,13 @@ export const transportSchema = z
         headersMs: positiveInt.default(30_000),
         /** Longest silence between two chunks of the response body. */
         bodyMs: positiveInt.default(30_000),
+        /**
+         * A deadline per attempt, from the request sent to the last byte of the response body: a bank that
+         * trickles its body (each chunk within `bodyMs`) still ends here (`bank_timeout`, counted by the breaker).
+         */
+        totalMs: positiveInt.default(60_000),
       })
-      .default({ connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 }),
+      .default({ connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000, totalMs: 60_000 }),
     /** Largest response body accepted, after decompression. */
     maxResponseBytes: positiveInt.default(10 * 1024 * 1024),
     /** Largest request body a caller may send to this bank's operations: checked on Content-Length, enforced while reading (413). */
@@ -154,7 +159,7 @@ export const transportSchema = z
     acceptCompressed: z.boolean().default(false),
   })
   .default({
-    timeouts: { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 },
+    timeouts: { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000, totalMs: 60_000 },
     maxResponseBytes: 10 * 1024 * 1024,
     maxRequestBytes: 1024 * 1024,
     keepAliveMs: 10_000,

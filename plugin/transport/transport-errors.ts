@@ -26,6 +26,15 @@ export class HandshakeRejectedError extends Error {
   }
 }
 
+/** One attempt went past `timeouts.totalMs` (headers and body together), however steadily the bank trickled. */
+export class AttemptDeadlineError extends Error {
+  readonly code = 'ERR_BANKGATE_ATTEMPT_DEADLINE';
+  constructor(readonly timeoutMs: number) {
+    super(`no complete answer within ${timeoutMs} ms`);
+    this.name = 'AttemptDeadlineError';
+  }
+}
+
 /** A fetch-based transport gave up waiting for the bank (its own `timeoutMs`, not the caller's signal). */
 export class FetchTimeoutError extends Error {
   readonly code = 'ERR_BANKGATE_FETCH_TIMEOUT';

@@ -125,5 +125,10 @@ describe('containsAscii', () => {
     expect(containsAscii(bytes, '{}}')).toBe(true);
     expect(containsAscii(bytes, '"_linkz"')).toBe(false);
     expect(containsAscii(new Uint8Array(), '"_links"')).toBe(false);
+    // At the very start, an anchor character with no needle around it, a needle cut off at the end.
+    expect(containsAscii(new TextEncoder().encode('"_links":1'), '"_links"')).toBe(true);
+    expect(containsAscii(new TextEncoder().encode('_links"_link'), '"_links"')).toBe(false);
+    expect(containsAscii(new TextEncoder().encode('"x_"_links"'), '"_links"')).toBe(true);
+    expect(containsAscii(new TextEncoder().encode('a'), 'a')).toBe(true);
   });
 });

@@ -165,13 +165,19 @@ function rewriteStrings(links: unknown, map: (href: string) => string | undefine
   return changed;
 }
 
-/** The ASCII bytes of `needle` occur in `bytes` (no decoding, no allocation): the cheap test before any parse. */
+/**
+ * The ASCII bytes of `needle` occur in `bytes` (no decoding, no allocation): the cheap test before any parse.
+ * Anchored on the needle's second character (`_` of `"_links"`, `L` of `"Links"`), far rarer in JSON than the
+ * opening quote: an answer without links costs a few native `indexOf` scans.
+ */
 export function containsAscii(bytes: Uint8Array, needle: string): boolean {
-  const first = needle.charCodeAt(0);
-  const last = bytes.length - needle.length;
-  for (let at = bytes.indexOf(first); at !== -1 && at <= last; at = bytes.indexOf(first, at + 1)) {
-    let i = 1;
-    while (i < needle.length && bytes[at + i] === needle.charCodeAt(i)) i++;
+  const anchor = needle.length > 1 ? 1 : 0;
+  const code = needle.charCodeAt(anchor);
+  const last = bytes.length - needle.length + anchor;
+  for (let at = bytes.indexOf(code, anchor); at !== -1 && at <= last; at = bytes.indexOf(code, at + 1)) {
+    const start = at - anchor;
+    let i = 0;
+    while (i < needle.length && bytes[start + i] === needle.charCodeAt(i)) i++;
     if (i === needle.length) return true;
   }
   return false;

@@ -5,7 +5,7 @@
  * is refused at the headers, a body that grows past the limit is aborted there.
  */
 import type { Dispatcher } from 'undici';
-import { ResponseTooLargeError } from '../../../transport/transport-errors.js';
+import { AttemptDeadlineError, ResponseTooLargeError } from '../../../transport/transport-errors.js';
 
 export interface BufferedAnswer {
   readonly statusCode: number;
@@ -14,10 +14,11 @@ export interface BufferedAnswer {
   readonly body: Uint8Array;
 }
 
-export function dispatchBuffered(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, limit: number): Promise<BufferedAnswer> {
+/** `deadlineMs`: the whole answer, headers and body, within this (an `AttemptDeadlineError` past it). */
+export function dispatchBuffered(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, limit: number, deadlineMs: number): Promise<BufferedAnswer> {
   return new Promise((resolve, reject) => {
     try {
-      dispatcher.dispatch(options, new BufferingHandler(limit, resolve, reject));
+      dispatcher.dispatch(options, new BufferingHandler(limit, deadlineMs, resolve, reject));
     } catch (error) {
       reject(error);
     }
@@ -30,14 +31,20 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
   private headers: Record<string, string | string[] | undefined> = {};
   private readonly chunks: Buffer[] = [];
   private total = 0;
+  private deadline: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly limit: number,
+    private readonly deadlineMs: number,
     private readonly resolve: (answer: BufferedAnswer) => void,
     private readonly reject: (error: Error) => void,
   ) {}
 
-  onRequestStart(): void {} // required by undici 8's handler check; nothing to do before the answer
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    // undici's bodyTimeout is an idle timeout: a bank trickling a byte at a time would hold the call forever.
+    this.deadline = setTimeout(() => controller.abort(new AttemptDeadlineError(this.deadlineMs)), this.deadlineMs);
+    this.deadline.unref?.();
+  }
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
     if (status < 200) return; // 1xx: the real answer follows
@@ -57,6 +64,7 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    clearTimeout(this.deadline);
     const { chunks } = this;
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.total);
     // A plain Uint8Array, as every transport answers (a Buffer's toString and equality differ).
@@ -64,6 +72,7 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    clearTimeout(this.deadline);
     this.reject(error);
   }
 }

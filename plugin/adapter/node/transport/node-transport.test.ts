@@ -268,6 +268,29 @@ describe('createNodeTransport: network failures', () => {
     expect(error.extra).toEqual({ reason: 'UND_ERR_BODY_TIMEOUT' });
   });
 
+  it.each([false, true])('a bank that trickles its body (a byte per 100 ms, never idle for bodyMs) → bank_timeout at totalMs (with a caller signal: %s)', async (withSignal) => {
+    const timers: NodeJS.Timeout[] = [];
+    const u = await upstream({ cert: pki.server.certPem, key: pki.server.keyPem, ca: pki.caPem }, (_req, res) => {
+      res.writeHead(200, { 'content-length': '1000' });
+      const tick = setInterval(() => res.write('x'), 100);
+      timers.push(tick);
+      res.on('close', () => clearInterval(tick));
+    });
+    const t = transport({ timeouts: { bodyMs: 500, totalMs: 800 } });
+    const started = performance.now();
+    const error = await failure(t.send({ method: 'GET', origin: u.origin, path: '/', headers: {}, ...(withSignal ? { signal: new AbortController().signal } : {}) }));
+    const tookMs = performance.now() - started;
+    for (const tick of timers) clearInterval(tick);
+    expect(error.code).toBe('bank_timeout');
+    expect(error.status).toBe(504);
+    expect(error.extra).toEqual({ reason: 'ERR_BANKGATE_ATTEMPT_DEADLINE' });
+    expect(error.message).toContain('did not send its complete answer within 800 ms');
+    expect(error.message).toContain('banks.sg.timeouts.totalMs');
+    // Ended by the deadline, not by the bank (whose body would take 100 s).
+    expect(tookMs).toBeGreaterThanOrEqual(750);
+    expect(tookMs).toBeLessThan(30_000);
+  });
+
   it('an aborted signal rethrows the abort, not a bank error', async () => {
     const u = await upstream({ cert: pki.server.certPem, key: pki.server.keyPem, ca: pki.caPem }, () => {});
     const controller = new AbortController();

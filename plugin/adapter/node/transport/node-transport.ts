@@ -12,6 +12,7 @@ import { outgoingHeaders, stripHopByHop } from '../../../transport/hop-by-hop.js
 import { readBoundedBody } from '../../../transport/read-body.js';
 import { createRequestSigner } from '../../../transport/request-signer.js';
 import { assertTarget } from '../../../transport/request-target.js';
+import { AttemptDeadlineError } from '../../../transport/transport-errors.js';
 import type { BankRequest, BankResponse, BankTransport } from '../../../transport/types.js';
 import { resolveNodeTransportOptions, type NodeTransportOptions, type ResolvedNodeTransportOptions } from './options.js';
 import { surfaceTlsRejection } from './tls-rejection.js';
@@ -31,7 +32,8 @@ export type { NodeTransportOptions } from './options.js';
  * - `tls.ca` (PEM or list): pins the CA(s) of the bank's server certificate; absent, Node's root store is used.
  *   Server certificates are always verified (`rejectUnauthorized` cannot be turned off).
  * - `tls.servername`: SNI and certificate name, when it differs from the origin's host.
- * - `timeouts.connectMs` (10 000), `timeouts.headersMs` (30 000), `timeouts.bodyMs` (30 000).
+ * - `timeouts.connectMs` (10 000), `timeouts.headersMs` (30 000), `timeouts.bodyMs` (30 000, between two chunks),
+ *   `timeouts.totalMs` (60 000: the deadline of one attempt, headers and body).
  * - `maxResponseBytes` (10 MiB), `keepAliveMs` (10 000).
  * - `signing: { keyId, key, passphrase?, certificate?, headers? }` (or signing resolved from the config): signs on
  *   WebCrypto (an encrypted key is decrypted here, with `node:crypto`); adds `digest`, `signature` (rsa-sha256) and
@@ -80,7 +82,7 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
       const options = { origin: request.origin, path: request.path, method: request.method as Agent.DispatchOptions['method'], headers, body: request.body };
       // `agent` is read in the same tick as the dispatch: a rotation never hands a request to a closing Agent.
       // Without a signal to follow, the answer is buffered by a bare dispatch handler (no stream per answer).
-      const response = request.signal ? await requestStreamed(agent, { ...options, signal: request.signal }) : await dispatchBuffered(agent, options, config.maxResponseBytes);
+      const response = request.signal ? await requestStreamed(agent, options, request.signal) : await dispatchBuffered(agent, options, config.maxResponseBytes, config.timeouts.totalMs);
       const { body } = response;
       const responseHeaders = stripHopByHop(response.headers);
       if (responseHeaders['content-encoding'] === undefined) return { status: response.statusCode, headers: responseHeaders, body };
@@ -92,11 +94,17 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
     }
   }
 
-  /** `agent.request()`, which follows an AbortSignal, read under the size limit. */
-  async function requestStreamed(dispatcher: Agent, options: Parameters<Agent['request']>[0]): Promise<BufferedAnswer> {
-    const response = await dispatcher.request(options);
-    const body = await readBoundedBody(response.body, config.maxResponseBytes, response.headers['content-length'], () => response.body.destroy());
-    return { statusCode: response.statusCode, headers: response.headers, body };
+  /** `agent.request()`, which follows the caller's AbortSignal and the attempt's deadline, read under the size limit. */
+  async function requestStreamed(dispatcher: Agent, options: Parameters<Agent['request']>[0], signal: AbortSignal): Promise<BufferedAnswer> {
+    const deadline = AbortSignal.timeout(config.timeouts.totalMs);
+    try {
+      const response = await dispatcher.request({ ...options, signal: AbortSignal.any([signal, deadline]) });
+      const body = await readBoundedBody(response.body, config.maxResponseBytes, response.headers['content-length'], () => response.body.destroy());
+      return { statusCode: response.statusCode, headers: response.headers, body };
+    } catch (error) {
+      if (deadline.aborted && !signal.aborted) throw new AttemptDeadlineError(config.timeouts.totalMs);
+      throw error;
+    }
   }
 
   async function mtlsFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {

@@ -24,7 +24,7 @@ function configError(options: NodeTransportOptions): string {
 describe('resolveNodeTransportOptions', () => {
   it('applies the defaults', () => {
     const resolved = resolveNodeTransportOptions(base());
-    expect(resolved.timeouts).toEqual({ connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 });
+    expect(resolved.timeouts).toEqual({ connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000, totalMs: 60_000 });
     expect(resolved.maxResponseBytes).toBe(10 * 1024 * 1024);
     expect(resolved.keepAliveMs).toBe(10_000);
     expect(resolved.tls.ca).toEqual([pki.caPem]);

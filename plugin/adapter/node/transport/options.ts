@@ -38,6 +38,8 @@ export interface TimeoutOptions {
   readonly headersMs?: number;
   /** Longest silence between two chunks of the response body. Default 30 000 ms. */
   readonly bodyMs?: number;
+  /** Deadline of one attempt, headers and body (undici's `bodyMs` is an idle timeout). Default 60 000. */
+  readonly totalMs?: number;
 }
 
 export interface NodeTransportOptions {
@@ -62,7 +64,7 @@ export interface ResolvedNodeTransportOptions {
     readonly identity: ClientIdentity;
     readonly servername?: string;
   };
-  readonly timeouts: { readonly connectMs: number; readonly headersMs: number; readonly bodyMs: number };
+  readonly timeouts: { readonly connectMs: number; readonly headersMs: number; readonly bodyMs: number; readonly totalMs: number };
   readonly maxResponseBytes: number;
   readonly keepAliveMs: number;
   readonly signing?: ResolvedSigning;
@@ -125,6 +127,7 @@ export function resolveNodeTransportOptions(options: NodeTransportOptions): Reso
       connectMs: positiveInteger(timeouts.connectMs, `${at}.timeouts.connectMs`, DEFAULT_TIMEOUTS.connectMs),
       headersMs: positiveInteger(timeouts.headersMs, `${at}.timeouts.headersMs`, DEFAULT_TIMEOUTS.headersMs),
       bodyMs: positiveInteger(timeouts.bodyMs, `${at}.timeouts.bodyMs`, DEFAULT_TIMEOUTS.bodyMs),
+      totalMs: positiveInteger(timeouts.totalMs, `${at}.timeouts.totalMs`, DEFAULT_TIMEOUTS.totalMs),
     },
     maxResponseBytes: positiveInteger(options.maxResponseBytes, `${at}.maxResponseBytes`, DEFAULT_MAX_RESPONSE_BYTES),
     keepAliveMs: positiveInteger(options.keepAliveMs, `${at}.keepAliveMs`, DEFAULT_KEEP_ALIVE_MS),
