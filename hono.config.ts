@@ -10,7 +10,7 @@ import { readSandboxFile } from './sandbox/sandbox-file.js';
 
 export default defineConfig(() => {
   const sandbox = readSandboxFile();
-  const { seb, sg, ukob } = sandbox.banks;
+  const { seb, sg, bg, ukob } = sandbox.banks;
   const ca = { file: sandbox.caFile };
   return {
     publicUrl: process.env.BANKGATE_PUBLIC_URL,
@@ -37,6 +37,8 @@ export default defineConfig(() => {
         mtls: { cert: { file: seb.mtls.certFile }, key: { file: seb.mtls.keyFile }, ca },
         // Where the bank sends the PSU after a payment's SCA: the TPP's (the gateway's) address, never a caller's.
         headers: { 'TPP-Redirect-URI': `${process.env.BANKGATE_PUBLIC_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`}/sca/seb/done` },
+        // Payments signed through …/authorisations (Mobile BankID, decoupled), under the PSU's token; SEB spells `finalized`.
+        payments: { protocol: 'berlin-group', connectionToken: true, scaMethods: { decoupled: 'mobiltbankid', redirect: 'mobiltbankid' }, statusNames: { finalized: 'finalised' } },
       },
       sg: {
         displayName: 'Société Générale (sandbox)',
@@ -49,8 +51,22 @@ export default defineConfig(() => {
         authorizationServer: { kind: 'discovery', issuer: sg.authorizationServer.issuer, useMtlsEndpointAliases: true },
         client: { clientId: sg.client.clientId, auth: { method: 'tls_client_auth' } },
         consent: { openid: true, extraParams: { acr_values: 'L1' } },
+        // STET payment requests: the PSU approves at consentApproval and comes back to the gateway's report URLs.
+        payments: { protocol: 'stet' },
         mtls: { cert: { file: sg.mtls.certFile }, key: { file: sg.mtls.keyFile }, ca },
         ...(sg.signing ? { signing: { keyId: sg.signing.keyId, key: { file: sg.signing.keyFile } } } : {}),
+      },
+      bg: {
+        displayName: 'BG Sandbank (sandbox, Berlin Group)',
+        apis: { xs2a: { manifest: manifests.bg.xs2a, document: documents.bg.xs2a, baseUrl: bg.apis.xs2a } },
+        // RFC 8414 metadata; the token endpoint on the mTLS host; client_id is the QWAC's organizationIdentifier.
+        authorizationServer: { kind: 'discovery', issuer: bg.authorizationServer.issuer, useMtlsEndpointAliases: true },
+        client: { clientId: bg.client.clientId, auth: { method: 'tls_client_auth' } },
+        // A consent resource authorised by the SCA approach the bank chooses (sandbox/bg/README.md).
+        consent: { protocol: 'berlin-group' },
+        // Payments initiated through the gateway are authorised through it (its callback) and followed.
+        payments: { protocol: 'berlin-group' },
+        mtls: { cert: { file: bg.mtls.certFile }, key: { file: bg.mtls.keyFile }, ca },
       },
       // UK Open Banking 4.0 behind FAPI (sandbox/ukob/README.md): intents first, private_key_jwt, PAR (FAPI 2.0) or
       // signed request objects and the hybrid flow (FAPI 1 Advanced, SANDBOX_UKOB_FAPI=1.0), certificate-bound tokens,

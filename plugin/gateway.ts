@@ -14,6 +14,7 @@ import type { ConnectionStore } from './store/connection.js';
 import { createBankCalls, type BankCalls } from './surface/bank-call.js';
 import { bankRoutes } from './surface/bank-routes.js';
 import { createCallerAuthenticator, type Authenticate, type CallerAuthVariables } from './surface/caller-auth.js';
+import { createConsentEngine } from './consent/engine.js';
 import { hostCallerOf, type HostCallerHook } from './surface/host-caller.js';
 import { checkBasePath, mountPrefix, type MountPrefixVariables } from './surface/mount-prefix.js';
 import { callbackRoute, connectionRoutes } from './surface/connection-routes.js';
@@ -142,6 +143,8 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
     return value.replace(/\/$/, '');
   };
 
+  const consent = createConsentEngine({ banks: config.banks, transports, table: routes, tokens: engine, store, log, now, publicUrl, returnToOrigins: config.returnToOrigins });
+
   const authenticate = createCallerAuthenticator({ callers: config.callers, devKey, jwks: options.jwks });
   const documents = new Map([...config.banks.values()].flatMap((bank) => [...bank.apis.values()].flatMap((api) => (api.document ? [[`${bank.name}/${api.name}`, api.document as Record<string, unknown>] as const] : []))));
   const validator = config.validation.requests || config.validation.responses !== 'off' ? createSpecValidator({ documents, responses: config.validation.responses, log, metrics }) : undefined;
@@ -150,7 +153,7 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
     return policy ? [[bank.name, policy] as const] : [];
   }));
   const headerPolicies = new Map([...config.banks.values()].map((bank) => [bank.name, { static: bank.headers, ...(messagePolicies.has(bank.name) ? { owned: messagePolicies.get(bank.name)!.owned } : {}) }]));
-  const bankCalls = createBankCalls({ table: routes, engine, transports, log, metrics, validator: validator && (config.validation.requests ? validator : { checkRequest() {}, checkResponse: validator.checkResponse }), headerPolicy: (bank) => headerPolicies.get(bank)!, messagePolicy: (bank) => messagePolicies.get(bank) });
+  const bankCalls = createBankCalls({ table: routes, engine, consent, transports, log, metrics, validator: validator && (config.validation.requests ? validator : { checkRequest() {}, checkResponse: validator.checkResponse }), headerPolicy: (bank) => headerPolicies.get(bank)!, messagePolicy: (bank) => messagePolicies.get(bank) });
   const tracingOptions = { serviceName: 'bankgate', ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}) };
   const pipeline: GatewayPipeline = { bankCalls, authenticate, startSpan: serverSpanStarter(tracingOptions), log };
 
@@ -186,14 +189,14 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
     surface.get('/docs', (c) => problemResponse(new BankgateError('route_not_found', { status: 404, detail: `the ${runtime.name} runtime serves no /docs (it supplies no Scalar bundle); the API is described at GET ${c.get('mountPrefix')}/openapi.json` }), c.req.path));
   }
   surface.get('/metrics', (c) => c.text(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
-  surface.route('/', callbackRoute(engine));
+  surface.route('/', callbackRoute(consent));
   const hostCaller = options.hostCaller;
   surface.use('*', async function bankgateCallerAuth(c, next) {
     const hosted = hostCaller && (await hostCaller(c));
     c.set('caller', hosted ? hostCallerOf(hosted) : await authenticate(c.req.header('authorization')));
     return next();
   });
-  surface.route('/', connectionRoutes(engine, publicUrl));
+  surface.route('/', connectionRoutes(engine, consent));
   surface.use('*', bankRoutes({ calls: bankCalls }));
   // Mounted under a host's prefix, the host's notFound would answer: under the prefix, a 404 is bankgate's.
   surface.all('*', notFound);

@@ -11,7 +11,8 @@ const USAGE = `usage: bankgate <command> [options]
 commands:
   generate   ./openapi/<bank>/<api>.(yaml|json) → ./generated (route manifests, types, SDKs, the surface document)
              [--check] [--force] [--fail-on-breaking]; one spec: --spec FILE --bank NAME --api NAME --out DIR
-  connect    a sandbox PSU consents through the real redirect flow: --bank seb --connection ID [--psu ID] [--scopes S]
+  connect    a sandbox PSU consents through the gateway: --bank seb|sg|bg --connection ID [--psu ID] [--scopes S]
+             [--sca redirect|oauth|prestep|decoupled|embedded] [--frequency-per-day N] (bg)
              (gateway at BANKGATE_URL, default http://127.0.0.1:$PORT; key from BANKGATE_DEV_KEY or .bankgate/dev-key)
   cert       inspect FILE [--passphrase P]: subject, issuer, validity, key type and x5t#S256 of a PEM or PKCS#12
   sign       --key K --cert C --key-id ID --method M --url URL [--header 'N: v']... [--body FILE]:

@@ -54,4 +54,12 @@ export const candidates: readonly Candidate[] = [
     // Each account's `_links.balances` names a declared operation: bankgate answers it under its gateway path.
     expectedBody: Buffer.from(ACCOUNTS_BODY.toString().replaceAll('"href":"/accounts/', `"href":"${GATEWAY_PATH.replace(/\/accounts$/, '')}/accounts/`)),
   },
+  {
+    ...nodeCandidate('bankgate-bun', 'bankgate on Bun (bankgate/bun, bench/gateway-under-test-edge.ts): the same pipeline, Bun.serve, fetch with tls, the file store', [join(repoRoot, 'node_modules/.bin/bun'), join(repoRoot, 'bench/gateway-under-test-edge.ts')]),
+    expectedBody: Buffer.from(ACCOUNTS_BODY.toString().replaceAll('"href":"/accounts/', `"href":"${GATEWAY_PATH.replace(/\/accounts$/, '')}/accounts/`)),
+  },
+  {
+    ...nodeCandidate('bankgate-deno', 'bankgate on Deno (bankgate/deno, bench/gateway-under-test-edge.ts): the same pipeline, Deno.serve, createHttpClient, Deno KV', [join(repoRoot, 'node_modules/.bin/deno'), 'run', '-A', '--sloppy-imports', '--unstable-kv', join(repoRoot, 'bench/gateway-under-test-edge.ts')]),
+    expectedBody: Buffer.from(ACCOUNTS_BODY.toString().replaceAll('"href":"/accounts/', `"href":"${GATEWAY_PATH.replace(/\/accounts$/, '')}/accounts/`)),
+  },
 ];

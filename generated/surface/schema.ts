@@ -1061,6 +1061,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/connections/{connectionId}/psu-data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer an embedded SCA step with the PSU's data */
+        post: operations["sendPsuData"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/payments/{paymentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A payment the gateway follows: its authorisation, next action and status (polls a decoupled SCA at the bank) */
+        get: operations["getPayment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/seb/ais/accounts": {
         parameters: {
             query?: never;
@@ -6806,25 +6840,50 @@ export interface components {
             connectionId: string;
             bank: string;
             /** @enum {string} */
-            status: "pending" | "active" | "reconsent_required" | "revoked";
+            status: "pending" | "active" | "reconsent_required" | "revoked" | "failed";
             scopes: string[];
             /** @description When the bank's current access token expires (ISO 8601); the gateway refreshes it before. */
             accessTokenExpiresAt: string | null;
             createdAt: string;
             updatedAt: string;
-            /** @description Why the connection is not active. */
+            /** @description Why the connection is not active (`consent_expired`, `consent_revoked_by_psu`, …). */
             reason?: {
                 code: string;
                 detail: string;
             };
-            /** @description The consent as the bank holds it, for banks with a consent resource (UK Open Banking intents). */
+            nextAction?: components["schemas"]["NextAction"];
+            /** @description The consent as the bank holds it. */
             consent?: {
-                /** @description The bank's id of the consent (UK Open Banking `ConsentId`). */
+                protocol: string;
+                /** @description The bank's consent id (Berlin Group `consentId`, sent by the gateway as `Consent-ID`; UK Open Banking `ConsentId`). */
                 id?: string;
-                /** @description The bank's status word when last read (`AWAU`, `AUTH`, …). */
+                /** @description The bank's own status word (Berlin Group `received`, `valid`, `expired`, `revokedByPsu`, …; UK Open Banking `AWAU`, `AUTH`, `RJCT`, `EXPD`, `CANC`). */
                 status?: string;
-                /** @description The payment the gateway submitted from this consent (`banks.<bank>.consent.ukOpenBanking.submitPayments`). */
+                /** @description What the bank granted (`YYYY-MM-DD`). */
+                validUntil?: string;
+                /** @description What the bank granted: unattended reads per day per endpoint and account. */
+                frequencyPerDay?: number;
+                recurring?: boolean;
+                /** @description How the PSU authorised: `redirect`, `oauth`, `oauth-pre-step`, `decoupled`, `embedded`. */
+                approach?: string;
+                /** @description When the gateway last read the consent's status at the bank. */
+                checkedAt?: string;
+                /** @description UK Open Banking: the payment the gateway submitted from this consent (`banks.<bank>.consent.submitPayments`). */
                 paymentId?: string;
+            };
+            /** @description The unattended-access budget: reads a day per endpoint and account without the PSU present (no `PSU-IP-Address`), and what is left of it for those read in the last 24 h. */
+            unattended?: {
+                frequencyPerDay: number;
+                reads: {
+                    endpoint: string;
+                    account: string;
+                    remaining: number;
+                    resetAt?: string;
+                }[];
+            };
+            psu?: {
+                /** @description A re-consent was completed by another PSU (accepted under `subjectChange: flag`). */
+                changedAt?: string;
             };
         };
         /** @description Starts a PSU consent at a bank. */
@@ -6833,10 +6892,26 @@ export interface components {
             bank: string;
             /** @description Your id for the connection; generated when absent. */
             connectionId?: string;
-            /** @description Scopes to ask the bank for; default: every PSU scope of the bank's mounted APIs. */
+            /** @description OAuth banks: scopes to ask the bank for; default: every PSU scope of the bank's mounted APIs. */
             scopes?: string[];
             /** @description Where the PSU is sent after the consent (absolute http(s) URL), with `connectionId` and `status` added to its query. */
             returnTo?: string;
+            access?: components["schemas"]["ConsentAccess"];
+            /**
+             * Format: date
+             * @description Last day of the consent (`YYYY-MM-DD`); absent: as long as the bank grants.
+             */
+            validUntil?: string;
+            /** @description Recurring access (default) or a one-off read. */
+            recurring?: boolean;
+            /** @description Unattended reads per day per endpoint and account; default 4 (recurring) or 1. The bank may grant less. */
+            frequencyPerDay?: number;
+            psu?: components["schemas"]["PsuContext"];
+            /**
+             * @description The SCA approach you prefer; the bank decides.
+             * @enum {string}
+             */
+            preferredApproach?: "redirect" | "decoupled" | "embedded";
             /** @description UK Open Banking: an intent created through the gateway (`Data.ConsentId`, status AWAU) for the PSU to authorise, with its one scope (`payments`, `fundsconfirmations` or `accounts`); the connection then carries the PSU's token for it (a payment's submission, funds confirmations, account reads). */
             consentId?: string;
         };
@@ -6844,28 +6919,53 @@ export interface components {
             connectionId: string;
             bank: string;
             /** @enum {string} */
-            status: "pending" | "active" | "reconsent_required" | "revoked";
+            status: "pending" | "active" | "reconsent_required" | "revoked" | "failed";
             scopes: string[];
             /** @description When the bank's current access token expires (ISO 8601); the gateway refreshes it before. */
             accessTokenExpiresAt: string | null;
             createdAt: string;
             updatedAt: string;
-            /** @description Why the connection is not active. */
+            /** @description Why the connection is not active (`consent_expired`, `consent_revoked_by_psu`, …). */
             reason?: {
                 code: string;
                 detail: string;
             };
-            /** @description The consent as the bank holds it, for banks with a consent resource (UK Open Banking intents). */
+            nextAction?: components["schemas"]["NextAction"];
+            /** @description The consent as the bank holds it. */
             consent?: {
-                /** @description The bank's id of the consent (UK Open Banking `ConsentId`). */
+                protocol: string;
+                /** @description The bank's consent id (Berlin Group `consentId`, sent by the gateway as `Consent-ID`; UK Open Banking `ConsentId`). */
                 id?: string;
-                /** @description The bank's status word when last read (`AWAU`, `AUTH`, …). */
+                /** @description The bank's own status word (Berlin Group `received`, `valid`, `expired`, `revokedByPsu`, …; UK Open Banking `AWAU`, `AUTH`, `RJCT`, `EXPD`, `CANC`). */
                 status?: string;
-                /** @description The payment the gateway submitted from this consent (`banks.<bank>.consent.ukOpenBanking.submitPayments`). */
+                /** @description What the bank granted (`YYYY-MM-DD`). */
+                validUntil?: string;
+                /** @description What the bank granted: unattended reads per day per endpoint and account. */
+                frequencyPerDay?: number;
+                recurring?: boolean;
+                /** @description How the PSU authorised: `redirect`, `oauth`, `oauth-pre-step`, `decoupled`, `embedded`. */
+                approach?: string;
+                /** @description When the gateway last read the consent's status at the bank. */
+                checkedAt?: string;
+                /** @description UK Open Banking: the payment the gateway submitted from this consent (`banks.<bank>.consent.submitPayments`). */
                 paymentId?: string;
             };
-            /** @description The bank's authorization URL: send the PSU's browser there. */
-            authorizeUrl: string;
+            /** @description The unattended-access budget: reads a day per endpoint and account without the PSU present (no `PSU-IP-Address`), and what is left of it for those read in the last 24 h. */
+            unattended?: {
+                frequencyPerDay: number;
+                reads: {
+                    endpoint: string;
+                    account: string;
+                    remaining: number;
+                    resetAt?: string;
+                }[];
+            };
+            psu?: {
+                /** @description A re-consent was completed by another PSU (accepted under `subjectChange: flag`). */
+                changedAt?: string;
+            };
+            /** @description Same as `nextAction.url` when the next action is a redirect (kept for existing callers). */
+            authorizeUrl?: string;
         };
         ConnectionRevoked: {
             connectionId: string;
@@ -6873,6 +6973,86 @@ export interface components {
             status: "revoked";
             /** @description What the bank said: `revoked`, `not_supported` (the bank has no revocation endpoint), or a failure kept for the record. */
             revocation: string;
+        };
+        /** @description What the consent covers (protocols with a consent resource, e.g. Berlin Group); `all` by default. */
+        ConsentAccess: "all" | {
+            /** @description Default: all three. */
+            services?: ("accounts" | "balances" | "transactions")[];
+            /** @description IBANs; absent: the PSU picks the accounts at the bank, where the bank offers that. */
+            accounts?: string[];
+        };
+        /** @description What the PSU must do next: `redirect`, `decoupled` (poll), `embedded` (send PSU data). Absent: nothing. */
+        NextAction: {
+            /** @constant */
+            type: "redirect";
+            /** @description Send the PSU's browser here; the bank sends it back to the gateway, which sends it on to `returnTo`. */
+            url: string;
+        } | {
+            /** @constant */
+            type: "decoupled";
+            /** @description Show it to the PSU (e.g. "open your banking app"). */
+            psuMessage?: string;
+            /** @description Poll `GET /connections/{connectionId}` no sooner than this. */
+            pollAfterMs: number;
+        } | {
+            /** @constant */
+            type: "embedded";
+            /**
+             * @description What to ask the PSU and send to `POST /connections/{connectionId}/psu-data`: `psuId`, `password`, `authenticationMethodId` (one of `methods`), `scaAuthenticationData` (the OTP).
+             * @enum {string}
+             */
+            step: "psu_identification" | "psu_authentication" | "sca_method_selection" | "sca_authentication";
+            methods?: {
+                authenticationMethodId: string;
+                authenticationType?: string;
+                name?: string;
+                explanation?: string;
+            }[];
+            challenge?: {
+                otpMaxLength?: number;
+                /** @enum {string} */
+                otpFormat?: "characters" | "integer";
+                additionalInformation?: string;
+                image?: string;
+                imageLink?: string;
+                data?: string[];
+            };
+            psuMessage?: string;
+        };
+        /** @description A payment initiated through the gateway, followed by it to its final status. */
+        Payment: {
+            /** @description The gateway's id of the payment (`bankgatePaymentId` in the initiation's answer). */
+            id: string;
+            bank: string;
+            /** @description The bank's id of the payment. */
+            paymentId: string;
+            /** @enum {string} */
+            authorisation: "pending" | "authorised" | "failed";
+            /** @description The ISO 20022 status the bank last gave (RCVD, ACSP, ACSC, RJCT, …). */
+            transactionStatus?: string;
+            /** @description The status cannot change any more. */
+            final: boolean;
+            nextAction?: components["schemas"]["NextAction"];
+            reason?: {
+                code: string;
+                detail: string;
+            };
+        };
+        /** @description The PSU, as the caller knows it. Sent to banks that want it; never logged. */
+        PsuContext: {
+            /** @description The PSU's IP address: the PSU is present (Berlin Group requires it to create a consent). */
+            ipAddress?: string;
+            userAgent?: string;
+            /** @description The PSU's login at the bank (Berlin Group `PSU-ID`), where the caller knows it; decoupled and embedded SCA need it. */
+            id?: string;
+            corporateId?: string;
+        };
+        /** @description The PSU's answer to an embedded SCA step (`nextAction.step`). Sent to the bank, never stored or logged. */
+        PsuData: {
+            psuId?: string;
+            password?: string;
+            authenticationMethodId?: string;
+            scaAuthenticationData?: string;
         };
         SebAis_AccountDetails: {
             resourceId: string;
@@ -20834,6 +21014,58 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConnectionRevoked"];
+                };
+            };
+            "4XX": components["responses"]["Problem"];
+            "5XX": components["responses"]["Problem"];
+        };
+    };
+    sendPsuData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PsuData"];
+            };
+        };
+        responses: {
+            /** @description The connection and its next action. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connection"];
+                };
+            };
+            "4XX": components["responses"]["Problem"];
+            "5XX": components["responses"]["Problem"];
+        };
+    };
+    getPayment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                paymentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The payment. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
                 };
             };
             "4XX": components["responses"]["Problem"];

@@ -1,10 +1,10 @@
+import { consentSchema, type ConsentConfig, type PaymentsConfig, type UnattendedConfig } from '../consent/config-schema.js';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { ApiManifest } from '../manifest/types.js';
 import type { StoreConfig } from '../store/config-schema.js';
 import { resolveCallers, type ResolvedCallers } from '../surface/resolve-callers.js';
 import type { MtlsConfig, TransportConfig } from '../transport/config-schema.js';
 import { resolveSigning } from '../transport/resolve-signing.js';
-import type { UkOpenBankingConsentConfig } from '../consent/ukob/config-schema.js';
 import type { JoseSigningKey } from '../oauth/signing-key.js';
 import { resolveOAuthSecurity, type ResolvedAuthorizationRequest, type ResolvedJws, type ResolvedSenderConstraint } from '../oauth/resolve-oauth.js';
 import type { DecryptPrivateKey, ResolvedSigning } from '../transport/signing-options.js';
@@ -45,14 +45,11 @@ export interface ResolvedBank {
   readonly senderConstraint: ResolvedSenderConstraint;
   /** UK Open Banking message signing (`x-jws-signature`), when configured. */
   readonly jws?: ResolvedJws;
-  readonly consent: {
-    readonly scopes: readonly string[];
-    readonly openid: boolean;
-    readonly extraParams: Readonly<Record<string, string>>;
-    /** `oauth` (the authorization-code redirect) or `uk-open-banking` (intent first, plugin/consent/ukob/). */
-    readonly protocol: 'oauth' | 'uk-open-banking';
-    readonly ukOpenBanking: UkOpenBankingConsentConfig;
-  };
+  /** `banks.<bank>.consent` with `scopes` resolved (default: every PSU scope of the bank's manifests). */
+  readonly consent: ConsentConfig & { readonly scopes: readonly string[] };
+  /** `banks.<bank>.payments`, when the gateway authorises and follows the bank's payments. */
+  readonly payments?: PaymentsConfig;
+  readonly unattended: UnattendedConfig;
   /** The bank's QWAC (`banks.<bank>.mtls`): data, read and checked by the runtime's transport factory at start. */
   readonly mtls: MtlsConfig;
   /** The QSeal signing key, checked and imported into WebCrypto. */
@@ -68,6 +65,8 @@ export interface ResolvedBank {
 
 export interface ResolvedConfig {
   readonly publicUrl?: string;
+  /** Origins a connection's `returnTo` may point at, besides the gateway's own. */
+  readonly returnToOrigins: readonly string[];
   /** Undefined when none was configured: the gateway then generates one and prints it. */
   readonly devKey?: string;
   readonly callers: ResolvedCallers;
@@ -140,6 +139,7 @@ export async function collectConfig(input: ConfigInput, collector: ProblemCollec
     if (security.authorizationRequest.par && bank.authorizationServer.kind === 'static' && !bank.authorizationServer.pushedAuthorizationRequestEndpoint) {
       collector.add(`${at}.authorizationServer.pushedAuthorizationRequestEndpoint: required: authorization requests are pushed (PAR) and the endpoints are static`);
     }
+    const consent = bank.consent ?? consentSchema.parse({});
     const psuScopes = [...new Set([...apis.values()].flatMap((api) => api.manifest.routes.filter((r) => r.tokenKind === 'psu').flatMap((r) => r.scopes)))].sort();
     banks.set(bankName, {
       name: bankName,
@@ -150,7 +150,9 @@ export async function collectConfig(input: ConfigInput, collector: ProblemCollec
       authorizationRequest: security.authorizationRequest,
       senderConstraint: security.senderConstraint,
       ...(security.jws ? { jws: security.jws } : {}),
-      consent: { scopes: bank.consent.scopes ?? psuScopes, openid: bank.consent.openid, extraParams: bank.consent.extraParams, protocol: bank.consent.protocol, ukOpenBanking: bank.consent.ukOpenBanking },
+      consent: { ...consent, scopes: consent.scopes ?? psuScopes },
+      ...(bank.payments ? { payments: bank.payments } : {}),
+      unattended: bank.unattended,
       mtls: bank.mtls,
       signing,
       transport: bank.transport,
@@ -160,5 +162,5 @@ export async function collectConfig(input: ConfigInput, collector: ProblemCollec
     });
   }
   const callers = resolveCallers(parsed.data.callers, collector);
-  return { publicUrl: parsed.data.publicUrl, devKey: callers.devKey, callers, store: parsed.data.store, validation: parsed.data.validation, banks };
+  return { publicUrl: parsed.data.publicUrl, returnToOrigins: parsed.data.returnToOrigins, devKey: callers.devKey, callers, store: parsed.data.store, validation: parsed.data.validation, banks };
 }

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { ApiManifest } from '../manifest/types.js';
+import { consentSchema, paymentsSchema, unattendedSchema } from '../consent/config-schema.js';
 import { storeSchema } from '../store/config-schema.js';
 import { callersSchema } from '../surface/config-schema.js';
 import { mtlsSchema, signingSchema, transportSchema } from '../transport/config-schema.js';
-import { DEFAULT_ACCOUNT_PERMISSIONS, ukOpenBankingConsentSchema } from '../consent/ukob/config-schema.js';
 import { authorizationRequestSchema, jwsSchema, privateKeyJwtSchema, senderConstraintSchema } from '../oauth/config-schema.js';
 import { authorizationChoiceSchema, credentialSchema } from './credentials-schema.js';
 import { NAME_PATTERN, NAME_RULE } from './names.js';
@@ -60,20 +60,12 @@ export const bankSchema = z.strictObject({
   apis: z.record(name, apiSchema).refine((apis) => Object.keys(apis).length > 0, 'declare at least one API'),
   authorizationServer: z.discriminatedUnion('kind', [staticServerSchema, discoveryServerSchema]),
   client: z.strictObject({ clientId: z.string().min(1), auth: clientAuthSchema }),
-  consent: z
-    .strictObject({
-      /** Scopes asked for when a connection names none; default: every PSU scope of the bank's manifests. */
-      scopes: z.array(z.string().min(1)).optional(),
-      /** OpenID Connect: adds `openid`, sends a nonce and requires a valid id_token. */
-      openid: z.boolean().default(false),
-      /** Extra authorization request parameters, e.g. `{ acr_values: 'L1' }`. */
-      extraParams: z.record(z.string(), z.string()).default({}),
-      /** How a consent is obtained: `oauth` (the authorization-code redirect) or `uk-open-banking` (intent first). */
-      protocol: z.enum(['oauth', 'uk-open-banking']).default('oauth'),
-      /** What the `uk-open-banking` protocol asks for (plugin/consent/ukob/config-schema.ts). */
-      ukOpenBanking: ukOpenBankingConsentSchema,
-    })
-    .default(() => ({ openid: false, extraParams: {}, protocol: 'oauth' as const, ukOpenBanking: { permissions: [...DEFAULT_ACCOUNT_PERMISSIONS], submitPayments: false } })),
+  /** How a PSU's consent is obtained (`protocol`: `oauth` by default, `berlin-group`, `uk-open-banking`) and the bank's quirks (plugin/consent/config-schema.ts). */
+  consent: consentSchema.optional(),
+  /** How payments initiated through the gateway are authorised and followed (`berlin-group`, `stet`). */
+  payments: paymentsSchema.optional(),
+  /** The unattended-access budget's options (plugin/consent/config-schema.ts). */
+  unattended: unattendedSchema,
   /** Plain, PAR, signed request objects, FAPI 2.0 or FAPI 1 Advanced (plugin/oauth/config-schema.ts). */
   authorizationRequest: authorizationRequestSchema,
   /** Access tokens bound to the client certificate (`mtls`, default) or to a DPoP key (plugin/oauth/config-schema.ts). */
@@ -100,6 +92,11 @@ export const configSchema = z.strictObject({
   /** Public base URL of the gateway, for the OAuth redirect URI `<publicUrl>/callback/<bank>`. */
   publicUrl: z.url().optional(),
   callers: callersSchema,
+  /**
+   * Origins a connection's `returnTo` may point at (`https://app.example.com`), besides the gateway's own: where the
+   * PSU's browser is sent after the consent. Any other `returnTo` is refused (400).
+   */
+  returnToOrigins: z.array(z.url().refine((url) => new URL(url).origin === url.replace(/\/$/, ''), 'must be an origin: scheme, host and port, no path')).default([]),
   /** Check calls against the bank's spec before calling it; check the bank's responses (`report` logs, `enforce` answers 502). */
   validation: z
     .strictObject({ requests: z.boolean().default(true), responses: z.enum(['off', 'report', 'enforce']).default('off') })

@@ -19,6 +19,11 @@ export type BankgateErrorCode =
   | 'connection_bank_mismatch'
   | 'reconsent_required'
   | 'consent_failed'
+  | 'consent_in_progress'
+  | 'psu_data_rejected'
+  | 'unattended_budget_exhausted'
+  | 'payment_not_found'
+  | 'idempotency_key_reused'
   | 'unknown_bank'
   // bank side
   | 'bank_tls_error'

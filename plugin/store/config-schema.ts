@@ -5,12 +5,20 @@ import { secretRefSchema } from '../config/secret-ref.js';
 export const DEFAULT_STORE_URL = 'file:./.bankgate/tokens';
 export const DEFAULT_LOCK_TTL_SECONDS = 30;
 
+/** Every store form some runtime opens; whether this runtime has it is the runtime's to say at start. */
+export const STORE_FORMS = 'memory, file:<directory>, redis://host:port/db, deno-kv:[<path>|:memory:] (Deno) or durable-object:<BINDING> (Workers)';
 const storeUrl = z
   .string()
-  .refine((url) => url === 'memory' || /^file:.+/.test(url) || /^rediss?:\/\/[^/]+/.test(url), 'must be memory, file:<directory> or redis://host:port/db');
+  .refine(
+    (url) => url === 'memory' || /^file:.+/.test(url) || /^rediss?:\/\/[^/]+/.test(url) || /^deno-kv:/.test(url) || /^durable-object:[A-Za-z_][A-Za-z0-9_]*$/.test(url),
+    `must be ${STORE_FORMS}`,
+  );
 
 const storeObject = z.strictObject({
-  /** `memory`, `file:<dir>` or `redis://host:port/db`. Default: `BANKGATE_STORE`, else `file:./.bankgate/tokens`. */
+  /**
+   * `memory`, `file:<dir>`, `redis://host:port/db` (Node, Bun; Deno for Redis), `deno-kv:<path>` (Deno KV),
+   * `durable-object:<BINDING>` (Workers). Default: `BANKGATE_STORE`, else the runtime's default (`file:./.bankgate/tokens` on Node).
+   */
   url: storeUrl.optional(),
   /**
    * AES-256-GCM at rest. `key` encrypts every new write; `previousKeys` only decrypt (rotation: make the old

@@ -1,8 +1,14 @@
+import type { NextAction, ConsentRecord, SessionData } from '../consent/protocol.js';
+import type { PaymentRecord } from '../consent/payment-protocol.js';
 import { BankgateError } from '../errors/bankgate-error.js';
 import { CONNECTION_ID_PATTERN } from '../surface/connection-api.js';
 
-/** One PSU's consent at one bank, and the token set that carries it. */
-export type ConnectionStatus = 'pending' | 'active' | 'reconsent_required' | 'revoked';
+/**
+ * One PSU's consent at one bank, and the token set that carries it. `pending`: the PSU has not finished the first
+ * consent; `active`; `reconsent_required`: the consent ended (expired, revoked by the PSU, refresh refused), kept with
+ * its reason; `failed`: the first consent was refused or its SCA failed (POST /connections again with the same id).
+ */
+export type ConnectionStatus = 'pending' | 'active' | 'reconsent_required' | 'revoked' | 'failed';
 
 export interface TokenSet {
   readonly accessToken: string;
@@ -20,21 +26,33 @@ export interface TokenSet {
   readonly certificateThumbprint?: string;
 }
 
+/**
+ * A consent (or a payment's authorisation) in progress: what the protocol keeps between its steps, found again by
+ * `state` (the callback) or by the connection (PSU data, polls).
+ */
 export interface PendingConsent {
   readonly state: string;
-  readonly codeVerifier: string;
+  /** The authorization-code step in progress (PKCE verifier, nonce, redirect URI), when the PSU is at an authorization endpoint. */
+  readonly codeVerifier?: string;
   readonly nonce?: string;
-  readonly redirectUri: string;
+  readonly redirectUri?: string;
+  /** Where the PSU's browser goes after the callback (checked against the allow-list when the consent started). */
   readonly returnTo?: string;
   /** Epoch milliseconds after which the callback is refused. */
   readonly expiresAt: number;
-  /** A consent protocol's own state between its steps (JSON, no secret): e.g. the UK Open Banking intent id. */
-  readonly session?: Readonly<Record<string, unknown>>;
+  /** The protocol's own state between steps (JSON). */
+  readonly session?: SessionData;
+  /** What the PSU must do now. */
+  readonly nextAction?: NextAction;
+  /** The mount prefix the consent started under: the redirect URIs of its later steps carry it too. */
+  readonly mountPrefix?: string;
+  /** Epoch ms: the last time the gateway asked the bank how a decoupled SCA goes (bounds polling across replicas). */
+  readonly polledAt?: number;
   /**
-   * Set (by compare-and-set) by the one callback delivery that exchanges the code: any other delivery of
-   * the same `state` sees it and never contacts the bank (see tokens/state-claim.ts).
+   * Held while one replica runs a step of the consent engine for this state (compare-and-set): a second delivery
+   * does not run it again, and waits for its outcome (`settledConsent`). A holder that vanished frees it at `until`.
    */
-  readonly claim?: { readonly by: string; readonly at: number };
+  readonly stepClaim?: { readonly id: string; readonly until: number };
 }
 
 /**
@@ -68,8 +86,15 @@ export interface Connection {
   readonly subject?: string;
   /** Why the connection is not active (no secret in it). */
   readonly reason?: { readonly code: string; readonly detail: string };
-  /** The consent as the bank holds it, for protocols with a consent resource (UK Open Banking: the intent). */
-  readonly consent?: { readonly protocol: string; readonly id?: string; readonly status?: string; readonly checkedAt?: number; readonly data?: Readonly<Record<string, unknown>> };
+  /** The consent as the bank holds it (its id, status, validity, unattended reads per day). */
+  readonly consent?: ConsentRecord;
+  /** A re-consent completed by another PSU, accepted under `consent.subjectChange: 'flag'`: when. */
+  readonly psu?: { readonly changedAt?: number };
+  /** The unattended reads counted for this connection (`"<endpoint> <account>"`), so that its budget can be shown. */
+  readonly unattended?: { readonly reads: readonly string[] };
+  /** `payment`: not a connection but a payment the gateway follows (`payment` holds it; never addressable as a connection). */
+  readonly kind?: 'payment';
+  readonly payment?: PaymentRecord;
   /**
    * Set by the store: incremented on every write, compared by `compareAndSet`. Absent on a connection that
    * was never stored; a value given to `put` or `create` is ignored.

@@ -7,9 +7,11 @@
 import type { Span } from '@opentelemetry/api';
 import { BankgateError } from '../errors/bankgate-error.js';
 import type { Logger } from '../log.js';
-import { connectionStorageId } from '../store/connection.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
+import type { ConsentEngine } from '../consent/engine.js';
+import { connectionStorageId, type Connection } from '../store/connection.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
+import { usableTokens } from '../tokens/usable-tokens.js';
 import type { BankResponse, BankTransport } from '../transport/types.js';
 import type { MessagePolicy } from '../consent/ukob/message-policy.js';
 import { bankErrorToProblem } from './bank-error.js';
@@ -31,6 +33,8 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 export interface BankCallOptions {
   readonly table: RouteTable;
   readonly engine: TokenEngine;
+  /** What a connection's calls carry by its consent protocol (`Consent-ID`, whether a token is needed). */
+  readonly consent?: Pick<ConsentEngine, 'callCredentials' | 'checkAfterRefusal' | 'spendUnattended' | 'payments'>;
   readonly transports: ReadonlyMap<string, BankTransport>;
   readonly log: Logger;
   readonly metrics: MetricsRegistry;
@@ -144,19 +148,37 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
           throw new BankgateError('forbidden', { status: 403, bank: bank.name, detail: `caller ${caller.id} may not use ${bank.name}/${api.name}/${route.operationId}` });
         }
         const body = route.requestBody ? await inbound.body(bank.transport.maxRequestBytes) : undefined;
-        const request = new CallRequest(inbound, queryOf(inbound.target), body);
+        // The connection the call acts for, and the headers its consent puts on every call (owned by the gateway).
+        const acting = await connectionOf(found, inbound, caller, engine, options.consent);
+        let request = new CallRequest(inbound, queryOf(inbound.target), body, acting?.credentials.headers);
         validator?.checkRequest(found, request);
+        // A read without the PSU present spends the consent's unattended budget, before the bank sees it.
+        if (acting && options.consent) await options.consent.spendUnattended(acting.connection, { method: found.mounted.method, operationId: route.operationId, headers: route.params.header }, found.params, inbound.header('psu-ip-address') !== undefined);
+
+        // A payment the gateway authorises (banks.<bank>.payments): its own redirect URIs; a retried Idempotency-Key answered from the first answer.
+        const paying = options.consent ? await options.consent.payments.before(found, (name) => inbound.header(name), caller.key, body, acting?.connection, inbound.requestId, inbound.mountPrefix ?? '') : undefined;
+        if (paying && 'replay' in paying) {
+          status = paying.replay.status;
+          return { status: paying.replay.status, headers: { ...paying.replay.headers }, body: paying.replay.body };
+        }
+        const plan = paying?.plan;
+        if (plan?.body) request = new CallRequest(inbound, request.query, plan.body, acting?.credentials.headers);
 
         // The token engine may send twice: once more with a refreshed token after a 401 (idempotent calls only).
         let bankRequestId = '';
         const transport = transports.get(bank.name)!;
-        const policy = options.headerPolicy(bank.name);
+        const basePolicy = options.headerPolicy(bank.name);
+        const policy = plan ? { ...basePolicy, static: { ...basePolicy.static, ...plan.headers } } : basePolicy;
+        // UK Open Banking: what the gateway signs and keys itself (x-jws-signature, x-idempotency-key, x-fapi-interaction-id).
         const messages = options.messagePolicy?.(bank.name);
         const messageCall = messages && { callerKey: caller.key, api: api.name, route, header: (name: string) => inbound.header(name) };
-        const response = await callWithToken(found, inbound, caller, engine, async (bearer) => {
+        const response = await callWithToken(found, inbound, engine, acting, async (bearer) => {
           const bankRequest = buildBankRequest(found, request, bearer, policy);
           bankRequestId = bankRequest.requestId;
           return transport.send(messages ? await messages.prepare(bankRequest, messageCall!) : bankRequest);
+        }).catch(async (error: unknown) => {
+          if (plan) await options.consent!.payments.abandon(plan);
+          throw error;
         });
         status = response.status;
         // One line per call: at info when the bank refused it, at debug when it answered well (a line per
@@ -164,13 +186,24 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         const logCall = response.status >= 400 ? log.info : log.debug;
         logCall?.call(log, 'bank.call', { requestId: inbound.requestId, bank: bank.name, api: api.name, operationId: route.operationId, status: response.status, ms: Math.round(performance.now() - started), bankRequestId });
         if (response.status >= 400) {
+          if (plan) await options.consent!.payments.abandon(plan);
+          // A consent the bank no longer honours (expired, revoked by the PSU): the connection says so from now on.
+          if (acting?.connection.consent?.id && options.consent && (response.status === 401 || response.status === 403)) {
+            const checked = await options.consent.checkAfterRefusal(acting.connection, inbound.requestId).catch(() => undefined);
+            if (checked?.status === 'reconsent_required') usableTokens(checked);
+          }
           const problem = bankErrorToProblem(bank.name, route.operationId, response);
           status = problem.status;
           throw problem;
         }
         if (messages) await messages.check(response, messageCall!);
         validator?.checkResponse(found, response, inbound.requestId);
-        const reply = toReply(response, bankRequestId);
+        let reply: BankReply;
+        if (plan) {
+          // The bank initiated the payment: the gateway keeps it and tells the caller what the PSU must do.
+          const body = await options.consent!.payments.after(plan, response, inbound.requestId);
+          reply = toReply({ ...response, headers: { ...response.headers, 'content-type': 'application/json' }, body }, bankRequestId);
+        } else reply = toReply(response, bankRequestId);
         // After validation (the bank's answer is what its spec describes), before the caller sees it.
         if (reply.body === null && reply.headers.location === undefined) return reply;
         const { mapper, counter } = linksOf(bank);
@@ -194,11 +227,17 @@ class CallRequest implements InboundRequest {
     private readonly inbound: InboundCall,
     readonly query: URLSearchParams,
     readonly body: Uint8Array | undefined,
+    /** Lower-case header → value the gateway sets for this call (a connection's `Consent-ID`): the caller's is ignored. */
+    private readonly owned?: Readonly<Record<string, string>>,
   ) {
     this.contentType = body && inbound.header('content-type');
   }
 
   header(name: string): string | undefined {
+    if (this.owned !== undefined) {
+      const lower = name.toLowerCase();
+      if (Object.hasOwn(this.owned, lower)) return this.owned[lower];
+    }
     return this.inbound.header(name);
   }
 }
@@ -219,25 +258,44 @@ function toReply(response: BankResponse, bankRequestId: string): BankReply {
   return { status: response.status, headers, body: NULL_BODY_STATUS.has(response.status) ? null : response.body };
 }
 
-async function callWithToken(found: RouteMatch, inbound: InboundCall, caller: Caller, engine: TokenEngine, send: (bearer: string | undefined) => Promise<BankResponse>): Promise<BankResponse> {
+/** The connection a PSU operation acts for, with what its consent protocol puts on its calls. */
+interface ActingConnection {
+  readonly connection: Connection;
+  readonly credentials: ReturnType<ConsentEngine['callCredentials']>;
+}
+
+async function connectionOf(found: RouteMatch, inbound: InboundCall, caller: Caller, engine: TokenEngine, consent: BankCallOptions['consent']): Promise<ActingConnection | undefined> {
   const { route, bank } = found.mounted;
+  if (credentialPlanOf(found.mounted).token !== 'psu') return undefined;
+  const connectionId = inbound.header('x-connection-id');
+  if (!connectionId) {
+    throw new BankgateError('connection_required', { status: 400, bank: bank.name, detail: `${route.operationId} acts for a PSU: send X-Connection-Id with a connection from POST /connections` });
+  }
+  // Connection ids are per caller: this caller's `connectionId`, never another caller's (a payment is no connection).
+  const connection = await engine.store.get(connectionStorageId(caller.key, connectionId));
+  if (!connection || connection.owner !== caller.key || connection.kind === 'payment') {
+    throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connectionId.slice(0, 128)} does not exist` });
+  }
+  if (connection.bank !== bank.name) {
+    throw new BankgateError('connection_bank_mismatch', { status: 409, bank: bank.name, detail: `connection ${connection.id} is with bank ${connection.bank}, not ${bank.name}` });
+  }
+  const facts = { method: found.mounted.method, operationId: route.operationId, headers: route.params.header };
+  return { connection, credentials: consent?.callCredentials(connection, facts) ?? { headers: {}, token: 'required' } };
+}
+
+async function callWithToken(found: RouteMatch, inbound: InboundCall, engine: TokenEngine, acting: ActingConnection | undefined, send: (bearer: string | undefined) => Promise<BankResponse>): Promise<BankResponse> {
+  const { bank } = found.mounted;
   const idempotent = IDEMPOTENT.has(inbound.method.toUpperCase());
   // The token the operation takes: its manifest's, or what config says (a static credential, the Authorization default).
   const plan = credentialPlanOf(found.mounted);
   if (plan.token === 'none') return send(undefined);
   // `return await`: an async function returning a promise costs two more microtask turns than awaiting it.
   if (plan.token === 'client') return await engine.callWithClientToken(bank.name, plan.scopes, idempotent, send, inbound.requestId);
-  const connectionId = inbound.header('x-connection-id');
-  if (!connectionId) {
-    throw new BankgateError('connection_required', { status: 400, bank: bank.name, detail: `${route.operationId} acts for a PSU: send X-Connection-Id with a connection from POST /connections` });
-  }
-  // Connection ids are per caller: this caller's `connectionId`, never another caller's.
-  const connection = await engine.store.get(connectionStorageId(caller.key, connectionId));
-  if (!connection || connection.owner !== caller.key) {
-    throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connectionId.slice(0, 128)} does not exist` });
-  }
-  if (connection.bank !== bank.name) {
-    throw new BankgateError('connection_bank_mismatch', { status: 409, bank: bank.name, detail: `connection ${connection.id} is with bank ${connection.bank}, not ${bank.name}` });
+  const { connection, credentials } = acting!;
+  // A consent that needs no token (Berlin Group without OAuth): the connection's consent is what authorises the call.
+  if (credentials.token === 'none' || (credentials.token === 'optional' && !connection.tokens)) {
+    if (connection.status !== 'active') usableTokens(connection);
+    return send(undefined);
   }
   return await engine.callWithPsuToken(connection, idempotent, send, inbound.requestId);
 }

@@ -13,12 +13,40 @@ export const connectionIdSchema = z
   .regex(CONNECTION_ID_PATTERN, 'must be 1–128 characters of A–Z, a–z, 0–9, ".", "_" or "-"')
   .meta({ description: "A connection's id: 1–128 characters of A–Z, a–z, 0–9, `.`, `_`, `-`." });
 
+const consentServiceSchema = z.enum(['accounts', 'balances', 'transactions']);
+
+/** What a consent covers: `all`, or some services (of some accounts). */
+export const consentAccessSchema = z
+  .union([
+    z.literal('all'),
+    z.strictObject({
+      services: z.array(consentServiceSchema).min(1).optional().meta({ description: 'Default: all three.' }),
+      accounts: z.array(z.string().min(5).max(34)).optional().meta({ description: 'IBANs; absent: the PSU picks the accounts at the bank, where the bank offers that.' }),
+    }),
+  ])
+  .meta({ id: 'ConsentAccess', description: 'What the consent covers (protocols with a consent resource, e.g. Berlin Group); `all` by default.' });
+
+export const psuContextSchema = z
+  .strictObject({
+    ipAddress: z.string().min(2).max(64).optional().meta({ description: "The PSU's IP address: the PSU is present (Berlin Group requires it to create a consent)." }),
+    userAgent: z.string().max(512).optional(),
+    id: z.string().min(1).max(256).optional().meta({ description: "The PSU's login at the bank (Berlin Group `PSU-ID`), where the caller knows it; decoupled and embedded SCA need it." }),
+    corporateId: z.string().min(1).max(256).optional(),
+  })
+  .meta({ id: 'PsuContext', description: 'The PSU, as the caller knows it. Sent to banks that want it; never logged.' });
+
 export const createConnectionBody = z
   .strictObject({
     bank: z.string().min(1).meta({ description: 'The bank, as mounted (`/{bank}/…`).' }),
     connectionId: connectionIdSchema.optional().meta({ description: 'Your id for the connection; generated when absent.' }),
-    scopes: z.array(z.string().min(1)).optional().meta({ description: "Scopes to ask the bank for; default: every PSU scope of the bank's mounted APIs." }),
+    scopes: z.array(z.string().min(1)).optional().meta({ description: "OAuth banks: scopes to ask the bank for; default: every PSU scope of the bank's mounted APIs." }),
     returnTo: z.string().optional().meta({ description: 'Where the PSU is sent after the consent (absolute http(s) URL), with `connectionId` and `status` added to its query.' }),
+    access: consentAccessSchema.optional(),
+    validUntil: z.iso.date().optional().meta({ description: 'Last day of the consent (`YYYY-MM-DD`); absent: as long as the bank grants.' }),
+    recurring: z.boolean().optional().meta({ description: 'Recurring access (default) or a one-off read.' }),
+    frequencyPerDay: z.number().int().min(1).max(100).optional().meta({ description: 'Unattended reads per day per endpoint and account; default 4 (recurring) or 1. The bank may grant less.' }),
+    psu: psuContextSchema.optional(),
+    preferredApproach: z.enum(['redirect', 'decoupled', 'embedded']).optional().meta({ description: 'The SCA approach you prefer; the bank decides.' }),
     consentId: z
       .string()
       .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be the bank\'s ConsentId (1–128 characters of A–Z, a–z, 0–9, ".", "_", ":" or "-")')
@@ -27,7 +55,41 @@ export const createConnectionBody = z
   })
   .meta({ id: 'ConnectionCreate', description: 'Starts a PSU consent at a bank.' });
 
-export const connectionStatusSchema = z.enum(['pending', 'active', 'reconsent_required', 'revoked']);
+const scaMethodSchema = z.object({ authenticationMethodId: z.string(), authenticationType: z.string().optional(), name: z.string().optional(), explanation: z.string().optional() });
+
+/** What the PSU must do next; the same for every bank. */
+export const nextActionSchema = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('redirect'), url: z.string().meta({ description: "Send the PSU's browser here; the bank sends it back to the gateway, which sends it on to `returnTo`." }) }),
+    z.object({
+      type: z.literal('decoupled'),
+      psuMessage: z.string().optional().meta({ description: 'Show it to the PSU (e.g. "open your banking app").' }),
+      pollAfterMs: z.number().int().meta({ description: 'Poll `GET /connections/{connectionId}` no sooner than this.' }),
+    }),
+    z.object({
+      type: z.literal('embedded'),
+      step: z.enum(['psu_identification', 'psu_authentication', 'sca_method_selection', 'sca_authentication']).meta({
+        description: 'What to ask the PSU and send to `POST /connections/{connectionId}/psu-data`: `psuId`, `password`, `authenticationMethodId` (one of `methods`), `scaAuthenticationData` (the OTP).',
+      }),
+      methods: z.array(scaMethodSchema).optional(),
+      challenge: z
+        .object({ otpMaxLength: z.number().optional(), otpFormat: z.enum(['characters', 'integer']).optional(), additionalInformation: z.string().optional(), image: z.string().optional(), imageLink: z.string().optional(), data: z.array(z.string()).optional() })
+        .optional(),
+      psuMessage: z.string().optional(),
+    }),
+  ])
+  .meta({ id: 'NextAction', description: 'What the PSU must do next: `redirect`, `decoupled` (poll), `embedded` (send PSU data). Absent: nothing.' });
+
+export const psuDataBody = z
+  .strictObject({
+    psuId: z.string().min(1).max(256).optional(),
+    password: z.string().min(1).max(256).optional(),
+    authenticationMethodId: z.string().min(1).max(256).optional(),
+    scaAuthenticationData: z.string().min(1).max(256).optional(),
+  })
+  .meta({ id: 'PsuData', description: "The PSU's answer to an embedded SCA step (`nextAction.step`). Sent to the bank, never stored or logged." });
+
+export const connectionStatusSchema = z.enum(['pending', 'active', 'reconsent_required', 'revoked', 'failed']);
 
 export const connectionViewSchema = z
   .object({
@@ -38,20 +100,35 @@ export const connectionViewSchema = z
     accessTokenExpiresAt: z.string().nullable().meta({ description: "When the bank's current access token expires (ISO 8601); the gateway refreshes it before." }),
     createdAt: z.string(),
     updatedAt: z.string(),
-    reason: z.object({ code: z.string(), detail: z.string() }).optional().meta({ description: 'Why the connection is not active.' }),
+    reason: z.object({ code: z.string(), detail: z.string() }).optional().meta({ description: 'Why the connection is not active (`consent_expired`, `consent_revoked_by_psu`, …).' }),
+    nextAction: nextActionSchema.optional(),
     consent: z
       .object({
-        id: z.string().optional().meta({ description: "The bank's id of the consent (UK Open Banking `ConsentId`)." }),
-        status: z.string().optional().meta({ description: "The bank's status word when last read (`AWAU`, `AUTH`, …)." }),
-        paymentId: z.string().optional().meta({ description: 'The payment the gateway submitted from this consent (`banks.<bank>.consent.ukOpenBanking.submitPayments`).' }),
+        protocol: z.string(),
+        id: z.string().optional().meta({ description: "The bank's consent id (Berlin Group `consentId`, sent by the gateway as `Consent-ID`; UK Open Banking `ConsentId`)." }),
+        status: z.string().optional().meta({ description: "The bank's own status word (Berlin Group `received`, `valid`, `expired`, `revokedByPsu`, …; UK Open Banking `AWAU`, `AUTH`, `RJCT`, `EXPD`, `CANC`)." }),
+        validUntil: z.string().optional().meta({ description: 'What the bank granted (`YYYY-MM-DD`).' }),
+        frequencyPerDay: z.number().optional().meta({ description: 'What the bank granted: unattended reads per day per endpoint and account.' }),
+        recurring: z.boolean().optional(),
+        approach: z.string().optional().meta({ description: 'How the PSU authorised: `redirect`, `oauth`, `oauth-pre-step`, `decoupled`, `embedded`.' }),
+        checkedAt: z.string().optional().meta({ description: "When the gateway last read the consent's status at the bank." }),
+        paymentId: z.string().optional().meta({ description: 'UK Open Banking: the payment the gateway submitted from this consent (`banks.<bank>.consent.submitPayments`).' }),
       })
       .optional()
-      .meta({ description: 'The consent as the bank holds it, for banks with a consent resource (UK Open Banking intents).' }),
+      .meta({ description: 'The consent as the bank holds it.' }),
+    unattended: z
+      .object({
+        frequencyPerDay: z.number().int(),
+        reads: z.array(z.object({ endpoint: z.string(), account: z.string(), remaining: z.number().int(), resetAt: z.string().optional() })),
+      })
+      .optional()
+      .meta({ description: 'The unattended-access budget: reads a day per endpoint and account without the PSU present (no `PSU-IP-Address`), and what is left of it for those read in the last 24 h.' }),
+    psu: z.object({ changedAt: z.string().optional().meta({ description: 'A re-consent was completed by another PSU (accepted under `subjectChange: flag`).' }) }).optional(),
   })
   .meta({ id: 'Connection', description: 'A PSU consent at a bank and its state; never a token.' });
 
 export const connectionCreatedSchema = connectionViewSchema
-  .extend({ authorizeUrl: z.string().meta({ description: "The bank's authorization URL: send the PSU's browser there." }) })
+  .extend({ authorizeUrl: z.string().optional().meta({ description: "Same as `nextAction.url` when the next action is a redirect (kept for existing callers)." }) })
   .meta({ id: 'ConnectionCreated' });
 
 export const connectionRevokedSchema = z
@@ -62,7 +139,21 @@ export const connectionRevokedSchema = z
   })
   .meta({ id: 'ConnectionRevoked' });
 
+export const paymentViewSchema = z
+  .object({
+    id: z.string().meta({ description: "The gateway's id of the payment (`bankgatePaymentId` in the initiation's answer)." }),
+    bank: z.string(),
+    paymentId: z.string().meta({ description: "The bank's id of the payment." }),
+    authorisation: z.enum(['pending', 'authorised', 'failed']),
+    transactionStatus: z.string().optional().meta({ description: 'The ISO 20022 status the bank last gave (RCVD, ACSP, ACSC, RJCT, …).' }),
+    final: z.boolean().meta({ description: 'The status cannot change any more.' }),
+    nextAction: nextActionSchema.optional(),
+    reason: z.object({ code: z.string(), detail: z.string() }).optional(),
+  })
+  .meta({ id: 'Payment', description: 'A payment initiated through the gateway, followed by it to its final status.' });
+
 export type ConnectionView = z.infer<typeof connectionViewSchema>;
+export type PaymentView = z.infer<typeof paymentViewSchema>;
 
 type Json = Record<string, unknown>;
 
@@ -110,6 +201,25 @@ export function connectionApiDocument(prefix: string): { paths: Record<string, J
         summary: 'Revoke a connection at the bank and forget it',
         parameters: [idParameter],
         responses: { '200': { description: 'Revoked and forgotten.', content: json(ref(connectionRevokedSchema, 'output')) }, ...PROBLEMS },
+      },
+    },
+    [`${prefix}/payments/{paymentId}`]: {
+      get: {
+        operationId: 'getPayment',
+        tags: ['connections'],
+        summary: 'A payment the gateway follows: its authorisation, next action and status (polls a decoupled SCA at the bank)',
+        parameters: [{ ...idParameter, name: 'paymentId' }],
+        responses: { '200': { description: 'The payment.', content: json(ref(paymentViewSchema, 'output')) }, ...PROBLEMS },
+      },
+    },
+    [`${prefix}/connections/{connectionId}/psu-data`]: {
+      post: {
+        operationId: 'sendPsuData',
+        tags: ['connections'],
+        summary: "Answer an embedded SCA step with the PSU's data",
+        parameters: [idParameter],
+        requestBody: { required: true, content: json(ref(psuDataBody, 'input')) },
+        responses: { '200': { description: 'The connection and its next action.', content: json(ref(connectionViewSchema, 'output')) }, ...PROBLEMS },
       },
     },
   };

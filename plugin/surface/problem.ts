@@ -18,6 +18,11 @@ const TITLES: Record<string, string> = {
   connection_bank_mismatch: 'Connection belongs to another bank',
   reconsent_required: 'PSU consent required again',
   consent_failed: 'Consent failed',
+  consent_in_progress: 'Consent step already in progress',
+  psu_data_rejected: "The bank refused the PSU's data",
+  unattended_budget_exhausted: 'Unattended-access budget spent',
+  payment_not_found: 'Payment not found',
+  idempotency_key_reused: 'Idempotency-Key in use',
   unknown_bank: 'Unknown bank',
   bank_tls_error: 'TLS handshake with the bank failed',
   bank_certificate_untrusted: "The bank's server certificate is not trusted",
@@ -80,6 +85,7 @@ export function problemReply(thrown: unknown, instance: string, log: Logger, req
   if (problem.status >= 500) log.error('request.failed', { requestId, code: problem.code, detail: problem.message, path: instance, cause: describeCause(problem.cause) });
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
   if (problem.code === 'method_not_allowed') headers.allow = (problem.extra?.allowed as string[]).join(', ');
+  if (typeof problem.extra?.retryAfterSeconds === 'number') headers['retry-after'] = String(problem.extra.retryAfterSeconds);
   return { status: problem.status, headers, body: JSON.stringify(problemBody(problem, instance)) };
 }
 

@@ -8,21 +8,17 @@ import type { BankResponse, BankTransport } from '../transport/types.js';
 import { createBankOAuth, type BankOAuth } from './authorization-server.js';
 import { callWithClientToken, callWithPsuToken, type SendWithToken } from './call-with-token.js';
 import { ClientCredentialsCache } from './client-credentials.js';
-import { beginConsent, completeConsent, type BeginConsentInput } from './consent.js';
 import { forRequest, type TokenContext } from './context.js';
 import { psuAccessToken } from './psu-access-token.js';
 import { revokeAtBank, type RevocationOutcome } from './revoke.js';
 import { SingleFlight } from './single-flight.js';
 import { describeTokenMetrics } from './token-metrics.js';
-import { createUkobConsents, usesUkOpenBanking } from '../consent/ukob/engine-bridge.js';
 
 /**
  * Every method that serves an inbound request takes that request's id last (optional): the log lines it
- * causes (a refresh it starts, a consent it completes) carry it as `requestId`.
+ * causes (a refresh it starts) carry it as `requestId`.
  */
 export interface TokenEngine {
-  beginConsent(input: BeginConsentInput, requestId?: string): Promise<{ connection: Connection; authorizeUrl: string }>;
-  completeConsent(bank: string, callbackUrl: URL, requestId?: string): Promise<{ connection: Connection; returnTo?: string }>;
   /** A fresh access token for a PSU connection, refreshed (once, across replicas) when needed. */
   psuAccessToken(connection: Connection, requestId?: string): Promise<string>;
   /**
@@ -71,17 +67,13 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
   };
   const refreshes = new SingleFlight<Connection>();
   const clientTokens = new ClientCredentialsCache(context, new SingleFlight<TokenSet>());
-  // Banks whose consents are UK Open Banking intents (banks.<bank>.consent.protocol): intent first, then the redirect.
-  const ukob = createUkobConsents({ transports: options.transports, clientAccessToken: (bank, scopes) => clientTokens.accessToken(bank, scopes) });
   return {
     store: options.store,
-    beginConsent: (input, requestId) => (usesUkOpenBanking(context, input.bank) ? ukob.begin : beginConsent)(forRequest(context, requestId), input),
-    completeConsent: (bank, url, requestId) => (usesUkOpenBanking(context, bank) ? ukob.complete : completeConsent)(forRequest(context, requestId), bank, url),
     psuAccessToken: async (connection, requestId) => psuAccessToken(context, refreshes, connection, requestId),
     callWithPsuToken: (connection, idempotent, send, requestId) => callWithPsuToken(context, refreshes, connection, idempotent, send, requestId),
     clientAccessToken: (bank, scopes) => clientTokens.accessToken(bank, scopes),
     callWithClientToken: (bank, scopes, idempotent, send, requestId) =>
       callWithClientToken(context, (forceNew) => clientTokens.accessToken(bank, scopes, forceNew), bank, idempotent, send, requestId),
-    revoke: (connection, requestId) => (usesUkOpenBanking(context, connection.bank) ? ukob.revoke : revokeAtBank)(forRequest(context, requestId), connection),
+    revoke: (connection, requestId) => revokeAtBank(forRequest(context, requestId), connection),
   };
 }

@@ -43,20 +43,48 @@ const pkcs12MtlsSchema = z.strictObject({
   ...tlsTrust,
 });
 
+/**
+ * `binding`: the certificate lives in the platform, not in bankgate (Cloudflare Workers: an `mtls_certificates`
+ * binding, one certificate per binding, fixed at deploy). The TLS stack and its trust store are the platform's
+ * (no `ca`, no `servername`). `certificate` (the public PEM, optional) gives bankgate the thumbprint for
+ * certificate-bound tokens and the expiry warning; without it neither is known.
+ */
+const bindingMtlsSchema = z.strictObject({
+  kind: z.literal('binding'),
+  /** The binding's name in the runtime's environment, e.g. `QWAC_SEB` (`env.QWAC_SEB.fetch`). */
+  binding: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of a binding (letters, digits, underscores)'),
+  /** The bound certificate (PEM, public): its `x5t#S256` and expiry. */
+  certificate: secretRefSchema.optional(),
+  warnDays: tlsTrust.warnDays,
+});
+
 type MtlsInputOf<S extends z.ZodType, K extends string> = Omit<z.input<S>, 'kind'> & { kind?: K };
-type MtlsInput = MtlsInputOf<typeof pemMtlsSchema, 'pem'> | MtlsInputOf<typeof pkcs12MtlsSchema, 'pkcs12'>;
+/** What a config may write for the PEM form (`kind` optional). */
+export type PemMtlsInput = MtlsInputOf<typeof pemMtlsSchema, 'pem'>;
+type MtlsInput = PemMtlsInput | MtlsInputOf<typeof pkcs12MtlsSchema, 'pkcs12'> | (MtlsInputOf<typeof bindingMtlsSchema, 'binding'> & { ca?: never; servername?: never });
 export type PemMtlsConfig = z.output<typeof pemMtlsSchema>;
 export type Pkcs12MtlsConfig = z.output<typeof pkcs12MtlsSchema>;
-/** `banks.<bank>.mtls`, its form told by `kind` (`pem`, `pkcs12`; a runtime binding form can join the union). */
-export type MtlsConfig = PemMtlsConfig | Pkcs12MtlsConfig;
+export type BindingMtlsConfig = z.output<typeof bindingMtlsSchema>;
+/** The forms whose certificate bankgate reads itself (PEM, PKCS#12), as opposed to a platform binding. */
+export type FileMtlsConfig = PemMtlsConfig | Pkcs12MtlsConfig;
+/** `banks.<bank>.mtls`, its form told by `kind` (`pem`, `pkcs12`, `binding`). */
+export type MtlsConfig = FileMtlsConfig | BindingMtlsConfig;
 
 /**
- * `kind` may be left out: it follows from the keys given (`pfx` → `pkcs12`, else `pem`). Mixing the forms
+ * `kind` may be left out: it follows from the keys given (`binding` → `binding`, `pfx` → `pkcs12`, else `pem`). Mixing the forms
  * is refused here with the way out, rather than as unknown keys.
  */
 function inferMtlsKind(value: unknown, ctx: z.RefinementCtx): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || 'kind' in value) return value;
   const has = (key: string) => (value as Record<string, unknown>)[key] !== undefined;
+  if (has('binding')) {
+    const mixed = ['cert', 'key', 'pfx', 'passphrase', 'keyPassphrase', 'chain', 'ca', 'servername'].filter(has);
+    if (mixed.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `give either binding (the platform holds the certificate and its trust store) or the certificate itself, not both (remove ${mixed.join(', ')})` });
+      return z.NEVER;
+    }
+    return { kind: 'binding', ...value };
+  }
   if (has('pfx') && (has('cert') || has('key'))) {
     ctx.addIssue({ code: 'custom', message: 'give either cert + key (PEM) or pfx + passphrase (PKCS#12), not both' });
     return z.NEVER;
@@ -76,10 +104,10 @@ function inferMtlsKind(value: unknown, ctx: z.RefinementCtx): unknown {
  * `banks.<bank>.mtls`: the QWAC presented on every call and token request, and the bank's CA. This is data:
  * the runtime's transport factory reads and checks it at start (`bankgate/node`: PEM files, env vars,
  * PKCS#12). Either `cert` + `key` (PEM; `keyPassphrase` if the key is encrypted) or `pfx` + `passphrase`
- * (PKCS#12). There is deliberately no switch that turns the server certificate check off: pin the bank's CA
+ * (PKCS#12), or, on a platform that holds certificates itself, `binding` (Workers). There is deliberately no switch that turns the server certificate check off: pin the bank's CA
  * (or its self-signed certificate) with `ca`, and name the host its certificate is issued for with `servername`.
  */
-export const mtlsSchema = z.preprocess(inferMtlsKind, z.discriminatedUnion('kind', [pemMtlsSchema, pkcs12MtlsSchema])) as unknown as z.ZodType<MtlsConfig, MtlsInput>;
+export const mtlsSchema = z.preprocess(inferMtlsKind, z.discriminatedUnion('kind', [pemMtlsSchema, pkcs12MtlsSchema, bindingMtlsSchema])) as unknown as z.ZodType<MtlsConfig, MtlsInput>;
 
 /** `banks.<bank>.signing`: draft-cavage request signing with the QSeal key. */
 export const signingSchema = z.strictObject({

@@ -6,10 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../vault/redis-server.js';
 import { collectHrefs } from '../surface/hal-hrefs.js';
 import type { SandboxFile } from '../../sandbox/sandbox-file.js';
 import { run, teamEnv } from '../package/project.js';
@@ -25,13 +25,6 @@ let output = '';
 let base: string;
 let sandbox: SandboxFile;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bankgate-host-app-'));

@@ -57,7 +57,8 @@ describe('UK Open Banking AIS through the gateway (FAPI 1.0 Advanced sandbox)', 
     const response = await fetch(`${g.url}/callback/ukob?${forged}`);
     expect(response.status).toBe(502);
     expect(((await response.json()) as { code: string }).code).toBe('consent_failed');
-    expect((await g.call('/connections/ukob-f1-a').then((r) => r.json())) as { status: string }).toMatchObject({ status: 'pending' });
+    // The consent engine ends a consent whose authorization response fails its checks (its state is used up).
+    expect((await g.call('/connections/ukob-f1-a').then((r) => r.json())) as { status: string }).toMatchObject({ status: 'failed' });
   });
 
   it('refreshes the PSU token with private_key_jwt over mTLS when it has expired, keeping the intent', async () => {

@@ -20,7 +20,7 @@ describe('UK Open Banking AIS through the gateway (FAPI 2.0 sandbox)', () => {
   afterAll(() => g?.close());
 
   it('creates the intent, pushes the bound authorization request, completes the consent and serves accounts', async () => {
-    const started = await g.begin('ukob-1', { 'psu-ip-address': '203.0.113.9' });
+    const started = await g.begin('ukob-1', {}, { psu: { ipAddress: '203.0.113.9' } });
     expect(started.status).toBe('pending');
     // FAPI 2.0: the PSU's URL carries client_id and the request_uri of the pushed request only.
     const authorize = new URL(started.authorizeUrl);
@@ -78,12 +78,14 @@ describe('UK Open Banking AIS through the gateway (FAPI 2.0 sandbox)', () => {
     const started = await g.begin('ukob-refused');
     const callback = await g.authorise(started.authorizeUrl, { decision: 'reject' });
     expect(callback.status).toBe(400);
-    const problem = (await callback.json()) as { code: string; reason: string };
+    const problem = (await callback.json()) as { code: string; detail: string };
     expect(problem.code).toBe('consent_failed');
-    expect(problem.reason).toBe('consent_rejected');
-    const connection = (await (await g.call('/connections/ukob-refused')).json()) as { status: string; reason?: { code: string } };
-    expect(connection.status).toBe('pending');
+    expect(problem.detail).toContain('consent_rejected');
+    const connection = (await (await g.call('/connections/ukob-refused')).json()) as { status: string; reason?: { code: string }; consent?: { status: string } };
+    expect(connection.status).toBe('failed');
     expect(connection.reason?.code).toBe('consent_rejected');
+    // The intent as the bank left it: rejected.
+    expect(connection.consent?.status).toBe('RJCT');
     // No PSU token: the accounts are refused before the bank.
     const accounts = await g.call('/ukob/aisp/accounts', { headers: { 'x-connection-id': 'ukob-refused' } });
     expect(accounts.status).toBe(409);

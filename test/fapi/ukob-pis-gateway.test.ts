@@ -40,7 +40,7 @@ describe.each(['2.0', '1.0'] as const)('UK Open Banking domestic payment through
     expect(retried.status).toBe(201);
     expect(((await retried.json()) as ObPaymentConsent).Data.ConsentId).toBe(consent.Data.ConsentId);
 
-    const started = await g.begin('pay-1', { 'psu-ip-address': '203.0.113.9' }, { scopes: ['payments'], consentId: consent.Data.ConsentId });
+    const started = await g.begin('pay-1', {}, { scopes: ['payments'], consentId: consent.Data.ConsentId, psu: { ipAddress: '203.0.113.9' } });
     const callback = await g.authorise(started.authorizeUrl, { debtorAccount: 'acc-ukob1-current' });
     expect(callback.status).toBe(200);
     expect(await callback.json()).toMatchObject({ connectionId: 'pay-1', status: 'active' });
@@ -105,7 +105,7 @@ describe("the gateway checks the bank's signed payment answers", () => {
 describe('the gateway submits the payment from its consent once the PSU has authorised it (submitPayments)', () => {
   let g: UkobGateway;
   beforeAll(async () => {
-    g = await startUkobGateway('2.0', { adjust: (bank) => ({ ...bank, consent: { protocol: 'uk-open-banking', ukOpenBanking: { submitPayments: true } } }) });
+    g = await startUkobGateway('2.0', { adjust: (bank) => ({ ...bank, consent: { protocol: 'uk-open-banking', submitPayments: true } }) });
   });
   afterAll(() => g?.close());
 

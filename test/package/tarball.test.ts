@@ -71,7 +71,18 @@ describe('the packed tarball', () => {
     expect(unwanted).toEqual([]);
     // Of the sandbox, only what `bankgate connect` runs; of this repository's generated code, only the client's types.
     expect(packedFiles.filter((path) => path.startsWith('dist/sandbox/')).sort()).toEqual(
-      ['dist/sandbox/headless-consent.js', 'dist/sandbox/headless-consent.js.map', 'dist/sandbox/sandbox-file.js', 'dist/sandbox/sandbox-file.js.map'],
+      [
+        'dist/sandbox/bg/psus.js',
+        'dist/sandbox/bg/psus.js.map',
+        'dist/sandbox/data.js',
+        'dist/sandbox/data.js.map',
+        'dist/sandbox/headless-consent.js',
+        'dist/sandbox/headless-consent.js.map',
+        'dist/sandbox/headless-psu.js',
+        'dist/sandbox/headless-psu.js.map',
+        'dist/sandbox/sandbox-file.js',
+        'dist/sandbox/sandbox-file.js.map',
+      ],
     );
     expect(packedFiles.filter((path) => path.startsWith('dist/generated/'))).toEqual(['dist/generated/surface/schema.d.ts']);
     const manifest = JSON.parse(readFileSync(join(project, 'node_modules/bankgate/package.json'), 'utf8')) as { scripts?: Record<string, string>; bin: Record<string, string> };

@@ -10,10 +10,10 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../vault/redis-server.js';
 import { consentHeadlessly } from '../../sandbox/headless-consent.js';
 import type { SandboxFile } from '../../sandbox/sandbox-file.js';
 
@@ -26,13 +26,6 @@ let gateway: ChildProcess;
 let output = '';
 let base: string;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const call = (path: string, init: RequestInit = {}) => fetch(base + path, { ...init, headers: { authorization: `Bearer ${DEV_KEY}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
 
@@ -134,9 +127,8 @@ describe('schemathesis against /openapi.json of npm start', () => {
     const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
       execFile(
         SCHEMATHESIS,
-        // The UK Open Banking bank (hono.config.ts mounts it too) is left out: its sandbox implements a subset of the
-        // UK specs (501 for the rest) and its signed calls are driven by test/fapi, not fuzzable without a signature.
-        ['run', `${base}/openapi.json`, '--exclude-path-regex', '^/ukob/', '--checks', 'all', '--workers', '1', '--max-examples', '25', '--no-color', '--request-timeout', '30'],
+        // The bg bank (Berlin Group, consent branch) has no connection here yet: its operations are left out until one is made.
+        ['run', `${base}/openapi.json`, '--exclude-path-regex', '^/bg/', '--checks', 'all', '--workers', '1', '--max-examples', '25', '--no-color', '--request-timeout', '30'],
         { cwd: dir, timeout: 840_000, maxBuffer: 64 * 1024 * 1024 },
         (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout: stdout + stderr }),
       );

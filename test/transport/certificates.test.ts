@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../plugin/index.js';
 import { loadClientIdentity } from '../../plugin/adapter/node/transport/client-identity.js';
 import { inspectCertificate } from '../../plugin/adapter/node/transport/certificate-info.js';
+import type { PemMtlsInput } from '../../plugin/transport/config-schema.js';
 import { createCertificateAuthority } from '../../sandbox/pki.js';
 import { problemOf, startHarness, type Harness } from '../e2e/harness.js';
 
@@ -44,7 +45,7 @@ describe("the bank's server certificate is checked", () => {
   it('a certificate not issued for the expected host name → 502 bank_certificate_untrusted', async () => {
     h = await startHarness({
       adjust: (config) => {
-        config.banks.sg!.mtls = { ...config.banks.sg!.mtls, servername: 'api.other-bank.example' };
+        config.banks.sg!.mtls = { ...(config.banks.sg!.mtls as PemMtlsInput), servername: 'api.other-bank.example' };
       },
     });
     const response = await h.call('/sg/pisp/payment-requests/x');
@@ -60,7 +61,7 @@ describe("the bank's server certificate is checked", () => {
     writeFileSync(join(dir, 'other-ca.pem'), otherCa.certPem);
     h = await startHarness({
       adjust: (config) => {
-        config.banks.sg!.mtls = { ...config.banks.sg!.mtls, ca: { file: join(dir, 'other-ca.pem') } };
+        config.banks.sg!.mtls = { ...(config.banks.sg!.mtls as PemMtlsInput), ca: { file: join(dir, 'other-ca.pem') } };
       },
     });
     const response = await h.call('/sg/pisp/payment-requests/x');

@@ -7,7 +7,7 @@ import { ConfigError } from '../../plugin/config/resolve-config.js';
 import { configSchema } from '../../plugin/config/schema.js';
 import { createJsonLogger } from '../../plugin/adapter/node/log.js';
 import { silentLogger } from '../../plugin/log.js';
-import { storeSchema } from '../../plugin/store/config-schema.js';
+import { STORE_FORMS, storeSchema } from '../../plugin/store/config-schema.js';
 import { nodeRuntime } from '../../plugin/adapter/node/runtime.js';
 import { createStore, storeUrlOf } from '../../plugin/adapter/node/store/create-store.js';
 
@@ -34,7 +34,7 @@ describe('store config', () => {
   it('schema errors name store.*', () => {
     const result = configSchema.safeParse({ store: { url: 'postgres://x', lockTtlSeconds: 1 }, banks: {} });
     const paths = result.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    expect(paths).toContain('store.url: must be memory, file:<directory> or redis://host:port/db');
+    expect(paths).toContain(`store.url: must be ${STORE_FORMS}`);
     expect(paths.some((p) => p.startsWith('store.lockTtlSeconds:'))).toBe(true);
   });
 

@@ -1,6 +1,6 @@
 /**
- * `banks.<bank>.consent.ukOpenBanking`: what the UK Open Banking protocol asks the bank for when a connection is
- * made (`consent.protocol: 'uk-open-banking'`). Checked once at start.
+ * What the UK Open Banking protocol asks the bank for when a connection is made (`banks.<bank>.consent` with
+ * `protocol: 'uk-open-banking'`). Checked once at start.
  */
 import { z } from 'zod';
 
@@ -34,18 +34,19 @@ type Permission = (typeof ACCOUNT_PERMISSIONS)[number];
 /** Accounts with their identification, balances, and every transaction in detail. */
 export const DEFAULT_ACCOUNT_PERMISSIONS: readonly Permission[] = ['ReadAccountsDetail', 'ReadBalances', 'ReadTransactionsDetail', 'ReadTransactionsCredits', 'ReadTransactionsDebits'];
 
-export const ukOpenBankingConsentSchema = z
-  .strictObject({
-    /** The account-access consent's `Data.Permissions`. */
-    permissions: z.array(z.enum(ACCOUNT_PERMISSIONS)).min(1).default(() => [...DEFAULT_ACCOUNT_PERMISSIONS]),
-    /** `Data.ExpirationDateTime` this many days ahead; absent: none (the bank's own limit). */
-    expiresInDays: z.number().int().min(1).max(3650).optional(),
-    /**
-     * `true`: once the PSU has authorised a domestic payment consent, the gateway submits the payment itself (its
-     * `Initiation` and `Risk` as the consent holds them, signed, under a key derived from the consent: never twice) and
-     * shows its id on the connection (`consent.paymentId`). `false` (default): the caller submits it with the connection.
-     */
-    submitPayments: z.boolean().default(false),
-  })
-  .default(() => ({ permissions: [...DEFAULT_ACCOUNT_PERMISSIONS], submitPayments: false }));
-export type UkOpenBankingConsentConfig = z.output<typeof ukOpenBankingConsentSchema>;
+/**
+ * The members of `banks.<bank>.consent` only the `uk-open-banking` protocol reads, beside the fields every protocol
+ * shares (the protocol's schema is in plugin/consent/config-schema.ts).
+ */
+export const ukOpenBankingFields = {
+  /** The account-access consent's `Data.Permissions`. */
+  permissions: z.array(z.enum(ACCOUNT_PERMISSIONS)).min(1).default(() => [...DEFAULT_ACCOUNT_PERMISSIONS]),
+  /** `Data.ExpirationDateTime` this many days ahead; absent: none (the bank's own limit). */
+  expiresInDays: z.number().int().min(1).max(3650).optional(),
+  /**
+   * `true`: once the PSU has authorised a domestic payment consent, the gateway submits the payment itself (its
+   * `Initiation` and `Risk` as the consent holds them, signed, under a key derived from the consent: never twice) and
+   * shows its id on the connection (`consent.data.paymentId`). `false` (default): the caller submits it with the connection.
+   */
+  submitPayments: z.boolean().default(false),
+};

@@ -6,7 +6,7 @@
 import { BankgateError } from '../../errors/bankgate-error.js';
 import { bankErrorToProblem } from '../../surface/bank-error.js';
 import { messagePolicyOf, type MessagePolicy } from './message-policy.js';
-import type { UkobContext } from './protocol.js';
+import type { ConsentContext } from '../protocol.js';
 
 export interface OperationResult {
   readonly status: number;
@@ -21,7 +21,7 @@ export interface OperationResult {
  * problem (`bank_bad_request`, …, the OB `Errors` kept in `bankMessages`).
  */
 export async function callOperation(
-  context: UkobContext,
+  context: ConsentContext,
   operationId: string,
   options: {
     token: string;
@@ -74,7 +74,7 @@ export async function callOperation(
 const policies = new WeakMap<object, MessagePolicy | null>();
 
 /** The bank's message policy (signing, idempotency, signed answers), one per bank config and transport. */
-function policyOf(context: UkobContext): MessagePolicy | undefined {
+function policyOf(context: ConsentContext): MessagePolicy | undefined {
   let byTransport = policies.get(context.transport);
   if (byTransport === undefined) {
     byTransport = messagePolicyOf(context.bank, context.transport, context.now) ?? null;
@@ -83,7 +83,7 @@ function policyOf(context: UkobContext): MessagePolicy | undefined {
   return byTransport ?? undefined;
 }
 
-function findOperation(context: UkobContext, operationId: string) {
+function findOperation(context: ConsentContext, operationId: string) {
   for (const api of context.bank.apis.values()) {
     const route = api.manifest.routes.find((r) => r.operationId === operationId);
     if (route) return { route, baseUrl: api.baseUrl, api: api.name };

@@ -16,7 +16,8 @@ import { toOAuthError } from '../../tokens/oauth-error.js';
 import type { RevocationOutcome } from '../../tokens/revoke.js';
 import { toTokenSet } from '../../tokens/token-set.js';
 import { callOperation } from './operations.js';
-import type { ConsentProtocol, ConsentRecord, ConsentStatus, Step, UkobContext } from './protocol.js';
+import type { UkOpenBankingConsentConfig } from '../config-schema.js';
+import type { ConsentContext, ConsentProtocol, ConsentRecord, ConsentStatus, Step } from '../protocol.js';
 
 /** One kind of intent: its scope and the operations that read and end it. */
 interface IntentKind {
@@ -77,6 +78,12 @@ function recordOf(kind: IntentKind, body: unknown, checkedAt: number): ConsentRe
   };
 }
 
+/** The intent as the bank holds it now, read with the client-credentials token. */
+async function readIntent(context: ConsentContext, kind: IntentKind, intentId: string): Promise<ConsentRecord> {
+  const read = await callOperation(context, kind.read.operationId, { token: await context.clientAccessToken([kind.scope]), pathParams: { [kind.read.idParam]: intentId } });
+  return recordOf(kind, read.json, context.now());
+}
+
 /** `x-fapi-customer-ip-address` when the PSU is present (its IP known). */
 function psuHeaders(ip: string | undefined): Record<string, string> {
   return ip ? { 'x-fapi-customer-ip-address': ip } : {};
@@ -87,7 +94,7 @@ function psuHeaders(ip: string | undefined): Record<string, string> {
  * the consent holds them (the bank refuses any difference), with the PSU's token, signed, and under an idempotency key
  * derived from the consent, so that a second attempt (a retried callback, a replica's) is the same payment.
  */
-async function submitPayment(context: UkobContext, intentId: string, consentBody: unknown, psuToken: string): Promise<Record<string, string>> {
+async function submitPayment(context: ConsentContext, intentId: string, consentBody: unknown, psuToken: string): Promise<Record<string, string>> {
   const { Data, Risk } = (consentBody ?? {}) as { Data?: { Initiation?: unknown }; Risk?: unknown };
   if (Data?.Initiation === undefined) throw new BankgateError('bank_response_invalid', { status: 502, bank: context.bank.name, detail: `bank ${context.bank.name} answered the payment consent without Data.Initiation` });
   const submitted = await callOperation(context, 'CreateDomesticPayments', {
@@ -101,8 +108,16 @@ async function submitPayment(context: UkobContext, intentId: string, consentBody
   return { paymentId: payment.DomesticPaymentId, ...(typeof payment.Status === 'string' ? { paymentStatus: payment.Status } : {}) };
 }
 
+/** `banks.<bank>.consent` of a bank that speaks this protocol (the engine only runs it for those). */
+function settingsOf(context: ConsentContext): UkOpenBankingConsentConfig {
+  const consent = context.bank.consent;
+  if (consent.protocol !== UK_OPEN_BANKING) throw new BankgateError('config_invalid', { status: 500, bank: context.bank.name, detail: `banks.${context.bank.name}.consent.protocol is ${consent.protocol}, not ${UK_OPEN_BANKING}` });
+  return consent;
+}
+
 export const ukOpenBanking: ConsentProtocol = {
   name: UK_OPEN_BANKING,
+  authorisesExisting: true,
 
   async begin(context, input) {
     const { bank } = context;
@@ -122,7 +137,7 @@ export const ukOpenBanking: ConsentProtocol = {
     let consent: ConsentRecord;
     let interactionId: string | undefined;
     if (request.consentId === undefined) {
-      const settings = bank.consent.ukOpenBanking;
+      const settings = settingsOf(context);
       const expiration = settings.expiresInDays !== undefined ? new Date(context.now() + settings.expiresInDays * 86_400_000).toISOString() : undefined;
       const created = await callOperation(context, 'CreateAccountAccessConsents', {
         token,
@@ -154,14 +169,17 @@ export const ukOpenBanking: ConsentProtocol = {
     return {
       outcome: 'pending',
       nextAction: { type: 'redirect', url: started.authorizeUrl },
-      session: { intentId: consent.id, kind: kind.name },
+      session: { intentId: consent.id, kind: kind.name, scopes: [kind.scope] },
       oauth: { codeVerifier: pending.codeVerifier, redirectUri: pending.redirectUri, ...(pending.nonce ? { nonce: pending.nonce } : {}) },
       consent,
     };
   },
 
-  async continue(context, pending, input): Promise<Step> {
+  async continue(context, pending, input, connection): Promise<Step> {
     const { bank } = context;
+    if (input.kind !== 'callback') {
+      throw new BankgateError('bad_request', { status: 409, bank: bank.name, detail: `this consent waits for the PSU at the bank (a redirect); there is nothing to ${input.kind === 'poll' ? 'poll' : 'answer'}` });
+    }
     const intentId = typeof pending.session.intentId === 'string' ? pending.session.intentId : undefined;
     const kind = KINDS.get(String(pending.session.kind ?? ACCOUNT_ACCESS.name));
     if (!intentId || !kind || !pending.oauth) throw new BankgateError('consent_failed', { status: 400, bank: bank.name, detail: 'this consent was started without an intent: start again with POST /connections' });
@@ -170,11 +188,15 @@ export const ukOpenBanking: ConsentProtocol = {
     let finished;
     try {
       const thumbprint = context.oauth.certificateThumbprint();
-      finished = { ...(await finishAuthorization(context.oauth, params, { state: pending.state, ...pending.oauth }, { requireIdToken: true, ...(context.signal ? { signal: context.signal } : {}) })), thumbprint };
+      finished = { ...(await finishAuthorization(context.oauth, params, { state: pending.state, ...pending.oauth }, { requireIdToken: true })), thumbprint };
     } catch (error) {
       const failure = toOAuthError(bank.name, 'authorization code exchange', error);
-      const denied = error instanceof oauth.AuthorizationResponseError && error.error === 'access_denied';
-      return { outcome: 'failed', reason: { code: denied ? 'consent_rejected' : failure.code, detail: failure.message } };
+      // Anything but the PSU's refusal (a forged or replayed response, the bank refusing the code) fails the consent
+      // the way the other protocols do: the engine answers the error's status (oauth/protocol.ts does the same).
+      if (!(error instanceof oauth.AuthorizationResponseError && error.error === 'access_denied')) throw failure;
+      // Refused: the intent as the bank left it (RJCT) is shown on the connection.
+      const refused = await readIntent(context, kind, intentId).catch(() => undefined);
+      return { outcome: 'failed', ...(refused ? { consent: refused } : {}), reason: { code: 'consent_rejected', detail: failure.message } };
     }
     const bound = finished.idToken?.openbanking_intent_id;
     if (bound !== intentId) {
@@ -186,14 +208,24 @@ export const ukOpenBanking: ConsentProtocol = {
       return { outcome: 'failed', consent, reason: { code: 'consent_failed', detail: `the consent is ${consent.status ?? 'in no known status'} at bank ${bank.name} after the PSU's authorisation, not AUTH` } };
     }
     const scopes = finished.tokens.scope ? finished.tokens.scope.split(' ').filter((scope) => scope !== 'openid') : [kind.scope];
-    const submitted = kind === DOMESTIC_PAYMENT && bank.consent.ukOpenBanking.submitPayments ? await submitPayment(context, intentId, read.json, finished.tokens.access_token) : undefined;
-    return {
+    const submitted = kind === DOMESTIC_PAYMENT && settingsOf(context).submitPayments ? await submitPayment(context, intentId, read.json, finished.tokens.access_token) : undefined;
+    const authorised: Step = {
       outcome: 'authorised',
       consent: submitted ? { ...consent, data: { ...consent.data, ...submitted } } : consent,
       tokens: toTokenSet(finished.tokens, context.now(), undefined, finished.thumbprint),
       scopes,
       ...(typeof finished.idToken?.sub === 'string' ? { subject: finished.idToken.sub } : {}),
     };
+    // A re-consent of an active connection: the intent it replaces is ended at the bank (best effort), unless the
+    // engine is about to refuse the new one for being another PSU's (consent.subjectChange), which keeps the old.
+    const previous = connection.status === 'active' ? connection.consent : undefined;
+    const subject = typeof finished.idToken?.sub === 'string' ? finished.idToken.sub : undefined;
+    const refusedAsOtherPsu = connection.subject !== undefined && subject !== undefined && subject !== connection.subject && settingsOf(context).subjectChange === 'refuse';
+    if (previous?.id && previous.id !== intentId && !refusedAsOtherPsu) {
+      const revocation = await ukOpenBanking.revoke(context, connection);
+      context.log.info('consent.replaced', { bank: bank.name, connectionId: connection.id, revocation });
+    }
+    return authorised;
   },
 
   async status(context, connection: Connection): Promise<ConsentStatus> {

@@ -11,6 +11,10 @@ import { createNodeTransport } from './node-transport.js';
 import { resolveTls } from './resolve-tls.js';
 
 export function createIdentityTransport(request: IdentityTransportRequest, context: RuntimeTransportContext): IdentityTransport | undefined {
+  if (request.mtls.kind === 'binding') {
+    context.problems.add(`${request.at}.binding: ${request.mtls.binding} is a platform binding (Cloudflare Workers mtls_certificates), which the node runtime does not have; give the certificate as cert + key (PEM) or pfx (PKCS#12)`);
+    return undefined;
+  }
   const tls = resolveTls(request.mtls, request.at, context.problems, new Date(context.now()));
   if (!tls) return undefined;
   const { settings } = request;

@@ -4,7 +4,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { ProblemCollector, SecretSource } from '../../../config/secret-ref.js';
-import type { MtlsConfig } from '../../../transport/config-schema.js';
+import type { FileMtlsConfig as MtlsConfig } from '../../../transport/config-schema.js';
 import { ClientIdentityError, loadClientIdentity, type ClientIdentity } from './client-identity.js';
 import { identityFiles, pfxFileName, readIdentityMaterial } from './tls-refs.js';
 

@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { readBinarySecretRef, readSecretRef, type SecretRef, type SecretSource } from '../../../config/secret-ref.js';
-import type { MtlsConfig } from '../../../transport/config-schema.js';
+import type { FileMtlsConfig as MtlsConfig } from '../../../transport/config-schema.js';
 import type { ClientIdentityMaterial } from './client-identity.js';
 
 /**
