@@ -65,6 +65,8 @@ export interface ConsentEngine {
   revoke(connection: Connection, requestId?: string): Promise<RevocationOutcome>;
   /** What every bank call acting for the connection carries (`Consent-ID`, whether a token is needed). */
   callCredentials(connection: Connection, route?: UnattendedRoute): CallCredentials;
+  /** Throws 501 `operation_not_supported` for an operation the bank's protocol cannot serve yet (`unsupported`). */
+  checkSupported(bank: string, api: string, route: UnattendedRoute): void;
   /**
    * Counts a read made without the PSU present against the consent's `frequencyPerDay` (per endpoint and account,
    * rolling 24 h), before the bank is called: 429 `unattended_budget_exhausted` once spent. Nothing when the PSU is
@@ -439,6 +441,14 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
 
     callCredentials(connection, route) {
       return protocolOf(bankOf(connection.bank)).callCredentials(connection, route);
+    },
+
+    checkSupported(bankName, api, route) {
+      const protocol = protocolOf(bankOf(bankName));
+      const why = protocol.unsupported?.(route);
+      if (why !== undefined) {
+        throw new BankgateError('operation_not_supported', { status: 501, bank: bankName, detail: `${bankName}/${api}/${route.operationId} is not supported yet: ${why}`, extra: { operationId: route.operationId } });
+      }
     },
 
     async spendUnattended(connection, route, params, psuPresent) {

@@ -284,6 +284,12 @@ export interface ConsentProtocol {
    * counts against its `frequencyPerDay` (the unattended-access budget).
    */
   countsAsUnattendedRead(route: RouteFacts): boolean;
+  /**
+   * Why the gateway cannot serve this operation of the bank yet (UK Open Banking: a payment type whose consent it
+   * cannot have authorised), in words for the caller; undefined when it can. Such a call answers 501
+   * `operation_not_supported` before anything is sent to the bank.
+   */
+  unsupported?(route: RouteFacts): string | undefined;
 }
 
 /** What a protocol reads of an operation: its method, id and declared headers. */

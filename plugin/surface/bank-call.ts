@@ -34,7 +34,7 @@ export interface BankCallOptions {
   readonly table: RouteTable;
   readonly engine: TokenEngine;
   /** What a connection's calls carry by its consent protocol (`Consent-ID`, whether a token is needed). */
-  readonly consent?: Pick<ConsentEngine, 'callCredentials' | 'checkAfterRefusal' | 'spendUnattended' | 'payments'>;
+  readonly consent?: Pick<ConsentEngine, 'callCredentials' | 'checkAfterRefusal' | 'spendUnattended' | 'payments' | 'checkSupported'>;
   readonly transports: ReadonlyMap<string, BankTransport>;
   readonly log: Logger;
   readonly metrics: MetricsRegistry;
@@ -147,6 +147,8 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         if (!allowsOperation(caller.allow, bank.name, api.name, route.operationId)) {
           throw new BankgateError('forbidden', { status: 403, bank: bank.name, detail: `caller ${caller.id} may not use ${bank.name}/${api.name}/${route.operationId}` });
         }
+        // An operation the bank's consent protocol cannot serve yet: 501, before the body, the connection or the bank.
+        options.consent?.checkSupported(bank.name, api.name, { method: found.mounted.method, operationId: route.operationId, headers: route.params.header });
         const body = route.requestBody ? await inbound.body(bank.transport.maxRequestBytes) : undefined;
         // The connection the call acts for, and the headers its consent puts on every call (owned by the gateway).
         const acting = await connectionOf(found, inbound, caller, engine, options.consent);

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { documents } from '../../generated/index.js';
 import { createGateway, createNodeHandler } from '../../plugin/adapter/node/index.js';
 import type { Gateway } from '../../plugin/index.js';
 import { silentLogger } from '../../plugin/log.js';
@@ -45,10 +46,12 @@ export interface UkobGatewayOptions {
   readonly adjust?: (bank: BankConfig) => BankConfig;
   /** The gateway's clock (the bank keeps the real one). */
   readonly now?: () => number;
+  /** Mount the bank's OpenAPI documents and validate requests against them (the surface document describes them). */
+  readonly documents?: boolean;
 }
 
 export async function startUkobGateway(profile: '2.0' | '1.0', options: UkobGatewayOptions = {}): Promise<UkobGateway> {
-  const { adjust, now } = options;
+  const { adjust, now, documents: withDocuments } = options;
   const dir = mkdtempSync(join(tmpdir(), 'bankgate-fapi-gw-'));
   const sandbox = await startSandbox({ dir, writeFile: false, ukobFapiProfile: profile, log: () => {} });
   let port = 0;
@@ -65,8 +68,11 @@ export async function startUkobGateway(profile: '2.0' | '1.0', options: UkobGate
       verify: { jwksUrl: ukob.bankSigning.jwksUrl, issuer: ukob.bankSigning.issuer, trustAnchor: ukob.bankSigning.trustAnchor, apis: ['pisp'] },
     },
   };
+  if (withDocuments) {
+    bank.apis = Object.fromEntries(Object.entries(bank.apis).map(([name, api]) => [name, { ...api, document: documents.ukob[name as keyof typeof documents.ukob] }]));
+  }
   const gateway = await createGateway(
-    { store: 'memory', banks: { ukob: adjust ? adjust(bank) : bank } },
+    { store: 'memory', banks: { ukob: adjust ? adjust(bank) : bank }, ...(withDocuments ? { validation: { requests: true, responses: 'enforce' as const } } : {}) },
     { publicUrl: () => `http://127.0.0.1:${port}`, log: silentLogger, env: { ...process.env, BANKGATE_DEV_KEY: DEV_KEY }, ...(now ? { now } : {}) },
   );
   const server: Server = createServer(createNodeHandler(gateway));

@@ -23,6 +23,27 @@ describe('the uk-open-banking protocol, bank-independent parts', () => {
     });
   });
 
+  it('answers every operation of the payment types it cannot authorise yet as unsupported, and nothing else', () => {
+    const unsupported = (api: keyof typeof manifests.ukob) =>
+      manifests.ukob[api].routes.filter((route) => ukOpenBanking.unsupported?.({ method: route.method, operationId: route.operationId, headers: route.params.header }) !== undefined).map((r) => r.operationId);
+    expect(unsupported('aisp')).toEqual([]);
+    expect(unsupported('cbpii')).toEqual([]);
+    // VRP: every operation.
+    expect(unsupported('vrp').sort()).toEqual(manifests.ukob.vrp.routes.map((r) => r.operationId).sort());
+    // PISP: all but the (immediate) domestic payments.
+    const served = manifests.ukob.pisp.routes.map((r) => r.operationId).filter((id) => !unsupported('pisp').includes(id));
+    expect(served.sort()).toEqual([
+      'CreateDomesticPaymentConsents',
+      'CreateDomesticPayments',
+      'GetDomesticPaymentConsentsConsentId',
+      'GetDomesticPaymentConsentsConsentIdFundsConfirmation',
+      'GetDomesticPaymentsDomesticPaymentId',
+      'GetDomesticPaymentsDomesticPaymentIdPaymentDetails',
+    ]);
+    const why = ukOpenBanking.unsupported?.({ method: 'post', operationId: 'CreateFilePaymentConsents', headers: [] });
+    expect(why).toContain('file payments');
+  });
+
   it('calls with the PSU token and no header of its own', () => {
     expect(ukOpenBanking.callCredentials({} as never)).toEqual({ headers: {}, token: 'required' });
   });

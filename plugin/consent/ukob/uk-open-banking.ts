@@ -50,6 +50,21 @@ export const UK_OPEN_BANKING = 'uk-open-banking';
 /** The 4.0 statuses after which a consent gives no access any more → the reason code the gateway records. */
 const ENDED: Readonly<Record<string, string>> = { RJCT: 'consent_rejected', EXPD: 'consent_expired', CANC: 'consent_revoked' };
 
+/**
+ * The 4.0 payment types whose consents this protocol cannot have the PSU authorise yet (only domestic payments,
+ * account access and funds confirmation are intent kinds here): each of their operations answers 501 at the gateway,
+ * whatever the bank would do. By the operationId stems of the PISP and VRP specs.
+ */
+const NOT_YET: readonly { readonly stem: RegExp; readonly what: string }[] = [
+  { stem: /^(Create|Get)DomesticScheduledPayment/, what: 'domestic scheduled payments' },
+  { stem: /^(Create|Get)DomesticStandingOrder/, what: 'domestic standing orders' },
+  { stem: /^(Create|Get)FilePayment/, what: 'file payments' },
+  { stem: /^(Create|Get)InternationalScheduledPayment/, what: 'international scheduled payments' },
+  { stem: /^(Create|Get)InternationalStandingOrder/, what: 'international standing orders' },
+  { stem: /^(Create|Get)InternationalPayment/, what: 'international payments' },
+  { stem: /^domesticVrp/, what: 'variable recurring payments (VRP)' },
+];
+
 /** The account information reads of the 4.0 AIS spec (bulk and per account). */
 const ACCOUNT_READ = /^Get(Accounts|Balances|Beneficiaries|DirectDebits|Offers|Party|Products|ScheduledPayments|StandingOrders|Statements|Transactions)/;
 
@@ -245,6 +260,11 @@ export const ukOpenBanking: ConsentProtocol = {
   callCredentials() {
     // The PSU's token only: UK Open Banking resource calls carry no consent header of their own.
     return { headers: {}, token: 'required' };
+  },
+
+  unsupported(route) {
+    const type = NOT_YET.find((candidate) => candidate.stem.test(route.operationId));
+    return type && `bankgate's UK Open Banking protocol does not handle ${type.what} yet (their consents cannot be authorised through the gateway); domestic payments, account access and funds confirmation are supported`;
   },
 
   countsAsUnattendedRead(route) {

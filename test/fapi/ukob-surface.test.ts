@@ -1,0 +1,68 @@
+/**
+ * What a caller sees of a UK Open Banking bank through the gateway, beyond the flows themselves: the intent's status
+ * on `GET /connections/{id}` (AWAU → AUTH → CANC, read again at the bank per `consent.statusCheckSeconds`), and the
+ * payment types the protocol cannot serve yet answered 501 `operation_not_supported` by the gateway itself, before
+ * the bank (the sandbox would answer its own 501 `U000`, which a caller would get as a bank failure).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startUkobGateway, type UkobGateway } from './ukob-gateway.js';
+
+interface ConnectionView {
+  status: string;
+  reason?: { code: string };
+  consent?: { protocol: string; id: string; status: string; checkedAt?: string };
+}
+
+describe('a ukob connection and the payment types not supported yet (FAPI 2.0 sandbox)', () => {
+  let g: UkobGateway;
+  beforeAll(async () => {
+    // Every GET /connections/{id} reads the intent at the bank (default: once a minute).
+    g = await startUkobGateway('2.0', { adjust: (bank) => ({ ...bank, consent: { protocol: 'uk-open-banking', statusCheckSeconds: 0 } }) });
+  });
+  afterAll(() => g?.close());
+
+  const view = async (id: string) => (await (await g.call(`/connections/${id}`)).json()) as ConnectionView;
+  const intentReads = async (id: string) => (await g.bankRequests()).filter((r) => r.method === 'GET' && r.path.endsWith(`/account-access-consents/${id}`)).length;
+
+  it('shows the intent as the bank holds it: AWAU while pending, AUTH once authorised, CANC when cancelled at the bank', async () => {
+    const started = await g.begin('status-1');
+    expect(started.status).toBe('pending');
+    const pending = await view('status-1');
+    expect(pending.consent).toMatchObject({ protocol: 'uk-open-banking', id: expect.stringMatching(/^aac-/), status: 'AWAU' });
+    const intentId = pending.consent!.id;
+
+    expect((await g.authorise(started.authorizeUrl)).status).toBe(200);
+    const reads = await intentReads(intentId);
+    const active = await view('status-1');
+    expect(active).toMatchObject({ status: 'active', consent: { id: intentId, status: 'AUTH' } });
+    // statusCheckSeconds 0: that GET read the intent at the bank.
+    expect(await intentReads(intentId)).toBe(reads + 1);
+
+    // Cancelled at the bank behind the connection's back (here by a client-credentials DELETE through the gateway).
+    expect((await g.call(`/ukob/aisp/account-access-consents/${intentId}`, { method: 'DELETE' })).status).toBe(204);
+    const ended = await view('status-1');
+    expect(ended).toMatchObject({ status: 'reconsent_required', reason: { code: 'consent_revoked' }, consent: { id: intentId, status: 'CANC' } });
+    // Nothing deleted: the connection stays, waiting for a new consent.
+    expect((await g.call('/ukob/aisp/accounts', { headers: { 'x-connection-id': 'status-1' } })).status).toBe(409);
+  });
+
+  it('answers 501 operation_not_supported for an international payment consent, without calling the bank', async () => {
+    const before = (await g.bankRequests()).length;
+    const body = { Data: { Initiation: { InstructionIdentification: 'i-1', EndToEndIdentification: 'e-1', CurrencyOfTransfer: 'EUR', InstructedAmount: { Amount: '10.00', Currency: 'EUR' } } }, Risk: {} };
+    const response = await g.call('/ukob/pisp/international-payment-consents', { method: 'POST', body });
+    expect(response.status).toBe(501);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const problem = (await response.json()) as { code: string; detail: string; operationId: string; bank: string };
+    expect(problem).toMatchObject({ code: 'operation_not_supported', bank: 'ukob', operationId: 'CreateInternationalPaymentConsents' });
+    expect(problem.detail).toContain('ukob/pisp/CreateInternationalPaymentConsents is not supported yet');
+    expect(problem.detail).toContain('international payments');
+    // A PSU-token operation of the same kind too, before any connection is looked for.
+    const payment = await g.call('/ukob/pisp/domestic-standing-orders', { method: 'POST', body, headers: { 'x-connection-id': 'no-such-connection' } });
+    expect(payment.status).toBe(501);
+    expect(((await payment.json()) as { code: string }).code).toBe('operation_not_supported');
+    // Not even a token request: the bank saw nothing.
+    expect((await g.bankRequests()).length).toBe(before);
+    // The domestic payment consent, supported, still reaches the bank.
+    expect((await g.call('/ukob/pisp/domestic-payment-consents/pdc-unknown')).status).not.toBe(501);
+  });
+});
