@@ -70,16 +70,15 @@ export default defineConfig(() => {
       },
       // UK Open Banking 4.0 behind FAPI (sandbox/ukob/README.md): intents first, private_key_jwt, PAR (FAPI 2.0) or
       // signed request objects and the hybrid flow (FAPI 1 Advanced, SANDBOX_UKOB_FAPI=1.0), certificate-bound tokens,
-      // x-jws-signature on payments. Specs by manifest only: request validation would ask callers for the
-      // x-jws-signature and x-idempotency-key the gateway sets itself.
+      // x-jws-signature on payments, which the gateway signs and keys itself (no caller is asked for them).
       ...(ukob
         ? {
             ukob: {
               displayName: 'UK Open Banking (sandbox)',
               apis: {
-                aisp: { manifest: manifests.ukob.aisp, baseUrl: ukob.apis.aisp },
-                pisp: { manifest: manifests.ukob.pisp, baseUrl: ukob.apis.pisp },
-                cbpii: { manifest: manifests.ukob.cbpii, baseUrl: ukob.apis.cbpii },
+                aisp: { manifest: manifests.ukob.aisp, document: documents.ukob.aisp, baseUrl: ukob.apis.aisp },
+                pisp: { manifest: manifests.ukob.pisp, document: documents.ukob.pisp, baseUrl: ukob.apis.pisp },
+                cbpii: { manifest: manifests.ukob.cbpii, document: documents.ukob.cbpii, baseUrl: ukob.apis.cbpii },
               },
               authorizationServer: { kind: 'discovery' as const, issuer: ukob.authorizationServer.issuer, useMtlsEndpointAliases: true },
               client: { clientId: ukob.client.clientId, auth: { method: 'private_key_jwt' as const, keyId: ukob.signing.keyId, key: { file: ukob.signing.keyFile } } },

@@ -20,7 +20,7 @@ interface ObPayment {
 describe.each(['2.0', '1.0'] as const)('UK Open Banking domestic payment through the gateway (FAPI %s sandbox)', (profile) => {
   let g: UkobGateway;
   beforeAll(async () => {
-    g = await startUkobGateway(profile);
+    g = await startUkobGateway(profile, { documents: true });
   });
   afterAll(() => g?.close());
 

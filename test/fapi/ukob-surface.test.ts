@@ -5,6 +5,7 @@
  * the bank (the sandbox would answer its own 501 `U000`, which a caller would get as a bank failure).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { domesticPaymentConsentBody } from '../sandbox/ukob-helpers.js';
 import { startUkobGateway, type UkobGateway } from './ukob-gateway.js';
 
 interface ConnectionView {
@@ -64,5 +65,30 @@ describe('a ukob connection and the payment types not supported yet (FAPI 2.0 sa
     expect((await g.bankRequests()).length).toBe(before);
     // The domestic payment consent, supported, still reaches the bank.
     expect((await g.call('/ukob/pisp/domestic-payment-consents/pdc-unknown')).status).not.toBe(501);
+  });
+});
+
+describe('the headers the gateway owns for a ukob bank are never asked of callers (documents mounted, requests validated)', () => {
+  let g: UkobGateway;
+  beforeAll(async () => {
+    g = await startUkobGateway('2.0', { documents: true });
+  });
+  afterAll(() => g?.close());
+
+  it('accepts a payment consent without x-jws-signature or x-idempotency-key, and signs and keys it for the bank', async () => {
+    const created = await g.call('/ukob/pisp/domestic-payment-consents', { method: 'POST', body: domesticPaymentConsentBody() });
+    expect(created.status).toBe(201);
+    const sent = (await g.bankRequests()).filter((r) => r.method === 'POST' && r.path.endsWith('/domestic-payment-consents')).at(-1)!;
+    expect(sent.headers['x-jws-signature']).toMatch(/^[\w-]+\.\.[\w-]+$/);
+    expect(sent.headers['x-idempotency-key']).toMatch(/^[\w-]{40}$/);
+    // Validation is on: a body the spec refuses is still a 400 naming the field, before the bank.
+    const before = (await g.bankRequests()).length;
+    const invalid = await g.call('/ukob/pisp/domestic-payment-consents', { method: 'POST', body: { Data: {}, Risk: {} } });
+    expect(invalid.status).toBe(400);
+    const problem = (await invalid.json()) as { code: string; violations: { at: string }[] };
+    expect(problem.code).toBe('bad_request');
+    expect(problem.violations.map((v) => v.at)).toEqual([expect.stringContaining('Initiation')]);
+    expect(problem.violations.some((v) => /x-jws-signature|x-idempotency-key/.test(v.at))).toBe(false);
+    expect((await g.bankRequests()).length).toBe(before);
   });
 });
