@@ -152,7 +152,7 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
     const policy = messagePolicyOf(bank, transports.get(bank.name)!, now);
     return policy ? [[bank.name, policy] as const] : [];
   }));
-  const headerPolicies = new Map([...config.banks.values()].map((bank) => [bank.name, { static: bank.headers, ...(messagePolicies.has(bank.name) ? { owned: messagePolicies.get(bank.name)!.owned } : {}) }]));
+  const headerPolicies = new Map([...config.banks.values()].map((bank) => [bank.name, { static: bank.headers }]));
   const bankCalls = createBankCalls({ table: routes, engine, consent, transports, log, metrics, validator: validator && (config.validation.requests ? validator : { checkRequest() {}, checkResponse: validator.checkResponse }), headerPolicy: (bank) => headerPolicies.get(bank)!, messagePolicy: (bank) => messagePolicies.get(bank) });
   const tracingOptions = { serviceName: 'bankgate', ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}) };
   const pipeline: GatewayPipeline = { bankCalls, authenticate, startSpan: serverSpanStarter(tracingOptions), log };

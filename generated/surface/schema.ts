@@ -23048,7 +23048,7 @@ export interface operations {
     ukob_pisp_CreateDomesticPaymentConsents: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -23059,13 +23059,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -23198,13 +23191,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The PSU's connection to act for (from POST /connections). */
@@ -23326,7 +23312,7 @@ export interface operations {
     ukob_pisp_CreateDomesticScheduledPaymentConsents: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -23337,13 +23323,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -23432,13 +23411,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The PSU's connection to act for (from POST /connections). */
@@ -23560,7 +23532,7 @@ export interface operations {
     ukob_pisp_CreateDomesticStandingOrderConsents: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -23571,13 +23543,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -23666,13 +23631,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The PSU's connection to act for (from POST /connections). */
@@ -23794,7 +23752,7 @@ export interface operations {
     ukob_pisp_CreateFilePaymentConsents: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -23805,13 +23763,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -23931,7 +23882,7 @@ export interface operations {
     ukob_pisp_CreateFilePaymentConsentsConsentIdFile: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -23942,13 +23893,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -23994,13 +23938,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The PSU's connection to act for (from POST /connections). */
@@ -24164,7 +24101,7 @@ export interface operations {
     ukob_pisp_CreateInternationalPaymentConsents: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -24175,13 +24112,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -24314,13 +24244,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The PSU's connection to act for (from POST /connections). */
@@ -24442,7 +24365,7 @@ export interface operations {
     ukob_pisp_CreateInternationalScheduledPaymentConsents: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -24453,13 +24376,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -24592,13 +24508,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The PSU's connection to act for (from POST /connections). */
@@ -24720,7 +24629,7 @@ export interface operations {
     ukob_pisp_CreateInternationalStandingOrderConsents: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -24731,13 +24640,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -24826,13 +24728,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The PSU's connection to act for (from POST /connections). */
@@ -24954,7 +24849,7 @@ export interface operations {
     ukob_vrp_domesticVrpConsentsPost: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -24965,13 +24860,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -25049,7 +24937,7 @@ export interface operations {
     ukob_vrp_domesticVrpConsentsPut: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -25060,13 +24948,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -25143,7 +25024,7 @@ export interface operations {
     ukob_vrp_domesticVrpConsentsPatch: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -25154,13 +25035,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -25197,7 +25071,7 @@ export interface operations {
     ukob_vrp_domesticVrpConsentsFundsConfirmation: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -25208,8 +25082,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -25248,7 +25120,7 @@ export interface operations {
     ukob_vrp_domesticVrpPost: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -25259,15 +25131,8 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
                 /** @description Optional header to aid migration across API versions.  Indicates the version of JSON schema being sent/received */
                 "payload-version"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */

@@ -152,11 +152,7 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         const body = route.requestBody ? await inbound.body(bank.transport.maxRequestBytes) : undefined;
         // The connection the call acts for, and the headers its consent puts on every call (owned by the gateway).
         const acting = await connectionOf(found, inbound, caller, engine, options.consent);
-        // UK Open Banking: what the gateway signs and keys itself once the request is built (x-jws-signature,
-        // x-idempotency-key, message-policy.ts): validation sees them as set, so no caller is asked for them.
-        const messages = options.messagePolicy?.(bank.name);
-        const gatewaySet = messages ? { ...setLater(messages.owned), ...acting?.credentials.headers } : acting?.credentials.headers;
-        let request = new CallRequest(inbound, queryOf(inbound.target), body, gatewaySet);
+        let request = new CallRequest(inbound, queryOf(inbound.target), body, acting?.credentials.headers);
         validator?.checkRequest(found, request);
         // A read without the PSU present spends the consent's unattended budget, before the bank sees it.
         if (acting && options.consent) await options.consent.spendUnattended(acting.connection, { method: found.mounted.method, operationId: route.operationId, headers: route.params.header }, found.params, inbound.header('psu-ip-address') !== undefined);
@@ -168,14 +164,15 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
           return { status: paying.replay.status, headers: { ...paying.replay.headers }, body: paying.replay.body };
         }
         const plan = paying?.plan;
-        if (plan?.body) request = new CallRequest(inbound, request.query, plan.body, gatewaySet);
+        if (plan?.body) request = new CallRequest(inbound, request.query, plan.body, acting?.credentials.headers);
 
         // The token engine may send twice: once more with a refreshed token after a 401 (idempotent calls only).
         let bankRequestId = '';
         const transport = transports.get(bank.name)!;
         const basePolicy = options.headerPolicy(bank.name);
-        const policy = plan ? { ...basePolicy, static: { ...basePolicy.static, ...plan.headers } } : basePolicy;
+        const policy = plan ? { static: { ...basePolicy.static, ...plan.headers } } : basePolicy;
         // UK Open Banking: what the gateway signs and keys itself (x-jws-signature, x-idempotency-key, x-fapi-interaction-id).
+        const messages = options.messagePolicy?.(bank.name);
         const messageCall = messages && { callerKey: caller.key, api: api.name, route, header: (name: string) => inbound.header(name) };
         const response = await callWithToken(found, inbound, engine, acting, async (bearer) => {
           const bankRequest = buildBankRequest(found, request, bearer, policy);
@@ -245,14 +242,6 @@ class CallRequest implements InboundRequest {
     }
     return this.inbound.header(name);
   }
-}
-
-/**
- * Headers the message policy sets after the request is built, as validation sees them: present. Never sent (the
- * header policy's `owned` skips them in buildBankRequest; the policy writes the real values).
- */
-function setLater(names: ReadonlySet<string>): Record<string, string> {
-  return Object.fromEntries([...names].map((name) => [name, 'set-by-bankgate']));
 }
 
 /** The query of a request target; a shared empty one when there is none (nothing here writes to it). */

@@ -9,8 +9,6 @@ import type { MountedRoute, RouteMatch } from './route-table.js';
 export interface BankHeaderPolicy {
   /** Lower-case header name → value, sent when an operation declares that header (e.g. `tpp-redirect-uri`). */
   readonly static: Readonly<Record<string, string>>;
-  /** Further headers the gateway sets itself for this bank, after the request is built (UK Open Banking: `x-jws-signature`, `x-idempotency-key`). */
-  readonly owned?: ReadonlySet<string>;
 }
 
 export interface InboundRequest {
@@ -71,7 +69,6 @@ export function buildBankRequest(match: RouteMatch, inbound: InboundRequest, bea
       }
       continue;
     }
-    if (policy.owned?.has(name)) continue;
     const value = inbound.header(name);
     if (value !== undefined) headers[name] = value;
     else if (declared.required) problems.push(`header ${declared.name} is required by ${bank.name} for ${route.operationId}`);

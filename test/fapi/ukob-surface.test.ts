@@ -91,4 +91,15 @@ describe('the headers the gateway owns for a ukob bank are never asked of caller
     expect(problem.violations.some((v) => /x-jws-signature|x-idempotency-key/.test(v.at))).toBe(false);
     expect((await g.bankRequests()).length).toBe(before);
   });
+
+  it('leaves them out of /openapi.json, keeping the x-fapi-* headers a caller gives', async () => {
+    const document = (await (await g.call('/openapi.json')).json()) as { paths: Record<string, Record<string, { parameters: { name?: string; required?: boolean }[] }>> };
+    for (const [path, method] of [['/ukob/pisp/domestic-payment-consents', 'post'], ['/ukob/pisp/domestic-payments', 'post'], ['/ukob/cbpii/funds-confirmations', 'post']] as const) {
+      const names = document.paths[path]![method]!.parameters.flatMap((p) => (p.name ? [p.name.toLowerCase()] : []));
+      expect(names).not.toContain('x-jws-signature');
+      expect(names).not.toContain('x-idempotency-key');
+      expect(names).not.toContain('authorization');
+      expect(names).toEqual(expect.arrayContaining(['x-fapi-interaction-id', 'x-fapi-customer-ip-address']));
+    }
+  });
 });

@@ -25,9 +25,11 @@ export interface MessagePolicyCall {
   header(name: string): string | undefined;
 }
 
+/**
+ * `x-jws-signature` and `x-idempotency-key` are gateway-owned headers for every bank (surface/owned-headers.ts): the
+ * caller is never asked for them, a caller's value is never sent, and this policy sets them.
+ */
 export interface MessagePolicy {
-  /** Headers only the gateway sets for this bank (lower-case): a caller's are dropped, none is required from it. */
-  readonly owned: ReadonlySet<string>;
   prepare(request: BankRequest, call: MessagePolicyCall): Promise<BankRequest>;
   /** Checks a 2xx answer (the bank's signature); throws `bank_response_invalid`. */
   check(response: BankResponse, call: MessagePolicyCall): Promise<void>;
@@ -64,12 +66,11 @@ async function idempotencyKey(parts: readonly (string | Uint8Array)[]): Promise<
   return base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', all))).slice(0, 40);
 }
 
-/** The bank's policy, or undefined for a bank that is neither UK Open Banking nor signs messages. */
+/** The bank's policy, or undefined for a bank that neither speaks UK Open Banking, signs messages, nor declares `x-idempotency-key`. */
 export function messagePolicyOf(bank: ResolvedBank, transport: BankTransport, now: () => number): MessagePolicy | undefined {
-  const ownsIdempotency = bank.consent.protocol === 'uk-open-banking';
+  const ownsIdempotency = [...bank.apis.values()].some((api) => api.manifest.routes.some((route) => declares(route, IDEMPOTENCY_KEY)));
   const jws = bank.jws;
-  if (!ownsIdempotency && !jws) return undefined;
-  const owned = new Set<string>([...(ownsIdempotency ? [IDEMPOTENCY_KEY] : []), ...(jws ? [JWS] : [])]);
+  if (!ownsIdempotency && !jws && bank.consent.protocol !== 'uk-open-banking') return undefined;
   const verify = jws?.verify;
   let keys: Promise<JSONWebKeySet> | undefined;
   const bankKeys = (): Promise<JSONWebKeySet> => {
@@ -85,7 +86,6 @@ export function messagePolicyOf(bank: ResolvedBank, transport: BankTransport, no
   };
 
   return {
-    owned,
     async prepare(request, call) {
       const headers = { ...request.headers };
       if (declares(call.route, INTERACTION_ID) && headers[INTERACTION_ID] === undefined) headers[INTERACTION_ID] = crypto.randomUUID();
