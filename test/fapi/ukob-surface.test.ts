@@ -47,6 +47,22 @@ describe('a ukob connection and the payment types not supported yet (FAPI 2.0 sa
     expect((await g.call('/ukob/aisp/accounts', { headers: { 'x-connection-id': 'status-1' } })).status).toBe(409);
   });
 
+  it('asks the bank for the services and validity the caller asked for, and refuses a list of accounts before the bank', async () => {
+    await g.begin('access-1', {}, { access: { services: ['balances', 'transactions'] }, validUntil: '2030-06-30' });
+    const intentId = (await view('access-1')).consent!.id;
+    const intent = (await (await g.call(`/ukob/aisp/account-access-consents/${intentId}`)).json()) as { Data: { Permissions: string[]; ExpirationDateTime: string } };
+    expect(intent.Data.Permissions.sort()).toEqual(['ReadBalances', 'ReadTransactionsCredits', 'ReadTransactionsDebits', 'ReadTransactionsDetail']);
+    expect(intent.Data.ExpirationDateTime).toMatch(/^2030-06-30T23:59:59/);
+
+    const before = (await g.bankRequests()).length;
+    const refused = await g.call('/connections', { method: 'POST', body: { bank: 'ukob', connectionId: 'access-2', access: { accounts: ['GB29NWBK60161331926819'] } } });
+    expect(refused.status).toBe(400);
+    const problem = (await refused.json()) as { code: string; detail: string };
+    expect(problem.code).toBe('bad_request');
+    expect(problem.detail).toContain('access.accounts');
+    expect((await g.bankRequests()).length).toBe(before);
+  });
+
   it('answers 501 operation_not_supported for an international payment consent, without calling the bank', async () => {
     const before = (await g.bankRequests()).length;
     const body = { Data: { Initiation: { InstructionIdentification: 'i-1', EndToEndIdentification: 'e-1', CurrencyOfTransfer: 'EUR', InstructedAmount: { Amount: '10.00', Currency: 'EUR' } } }, Risk: {} };

@@ -17,7 +17,7 @@ import type { RevocationOutcome } from '../../tokens/revoke.js';
 import { toTokenSet } from '../../tokens/token-set.js';
 import { callOperation } from './operations.js';
 import type { UkOpenBankingConsentConfig } from '../config-schema.js';
-import type { ConsentContext, ConsentProtocol, ConsentRecord, ConsentStatus, Step } from '../protocol.js';
+import type { ConsentContext, ConsentProtocol, ConsentRecord, ConsentRequest, ConsentService, ConsentStatus, Step } from '../protocol.js';
 
 /** One kind of intent: its scope and the operations that read and end it. */
 interface IntentKind {
@@ -99,6 +99,29 @@ async function readIntent(context: ConsentContext, kind: IntentKind, intentId: s
   return recordOf(kind, read.json, context.now());
 }
 
+/** The services of `ConsentRequest.access` as 4.0 permissions (each service with what reads it in detail). */
+const PERMISSIONS_OF_SERVICE: Readonly<Record<ConsentService, readonly string[]>> = {
+  accounts: ['ReadAccountsDetail'],
+  balances: ['ReadBalances'],
+  transactions: ['ReadTransactionsDetail', 'ReadTransactionsCredits', 'ReadTransactionsDebits'],
+};
+
+/**
+ * The account-access intent's `Data` for a connection request: `access: 'all'` is the bank's configured
+ * `consent.permissions`, a services list maps to their permissions; `validUntil` (else `consent.expiresInDays`) is the
+ * `ExpirationDateTime`. A list of accounts cannot be asked for (the PSU picks them at the bank): 400.
+ */
+function accountAccessOf(context: ConsentContext, request: ConsentRequest): { Permissions: readonly string[]; ExpirationDateTime?: string } {
+  const settings = settingsOf(context);
+  const { access } = request;
+  if (access !== 'all' && (access.accounts?.length ?? 0) > 0) {
+    throw new BankgateError('bad_request', { status: 400, bank: context.bank.name, detail: `bank ${context.bank.name} speaks UK Open Banking: the PSU picks the accounts at the bank; leave access.accounts out` });
+  }
+  const permissions = access === 'all' || access.services === undefined ? settings.permissions : [...new Set(access.services.flatMap((service) => PERMISSIONS_OF_SERVICE[service]))];
+  const expiration = request.validUntil !== undefined ? `${request.validUntil}T23:59:59+00:00` : settings.expiresInDays !== undefined ? new Date(context.now() + settings.expiresInDays * 86_400_000).toISOString() : undefined;
+  return { Permissions: permissions, ...(expiration ? { ExpirationDateTime: expiration } : {}) };
+}
+
 /** `x-fapi-customer-ip-address` when the PSU is present (its IP known). */
 function psuHeaders(ip: string | undefined): Record<string, string> {
   return ip ? { 'x-fapi-customer-ip-address': ip } : {};
@@ -148,15 +171,15 @@ export const ukOpenBanking: ConsentProtocol = {
           `intent created through the gateway, named by consentId with its one scope (accounts, payments or fundsconfirmations); got scopes ${JSON.stringify(scopes)}`,
       });
     }
+    // What the new account-access intent asks for, checked before anything reaches the bank.
+    const asked = request.consentId === undefined ? accountAccessOf(context, request) : undefined;
     const token = await context.clientAccessToken([kind.scope]);
     let consent: ConsentRecord;
     let interactionId: string | undefined;
     if (request.consentId === undefined) {
-      const settings = settingsOf(context);
-      const expiration = settings.expiresInDays !== undefined ? new Date(context.now() + settings.expiresInDays * 86_400_000).toISOString() : undefined;
       const created = await callOperation(context, 'CreateAccountAccessConsents', {
         token,
-        body: { Data: { Permissions: settings.permissions, ...(expiration ? { ExpirationDateTime: expiration } : {}) }, Risk: {} },
+        body: { Data: asked, Risk: {} },
         headers: psuHeaders(request.psu.ipAddress),
         // Every connection its own intent, whatever an idempotency-keyed bank would make of two equal bodies.
         idempotencyKey: crypto.randomUUID(),
