@@ -29,6 +29,7 @@ import { createBankTransport } from './transport/bank-transport.js';
 import { senderConstrainedTransport } from './oauth/dpop-transport.js';
 import { messagePolicyOf } from './consent/ukob/message-policy.js';
 import type { BankTransport } from './transport/types.js';
+import type { ApiManifest } from './manifest/types.js';
 
 export interface GatewayOptions {
   /**
@@ -171,7 +172,9 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
   surface.use('*', requestId());
   surface.use('*', tracing(tracingOptions));
   surface.get('/healthz', (c) => c.json({ status: 'ok', banks: [...config.banks.keys()] }));
-  const surfaceApis = [...config.banks.values()].flatMap((bank) => [...bank.apis.values()].map((api) => ({ bank: bank.name, api: api.name, title: `${bank.displayName}: ${api.manifest.title}`, manifest: api.manifest, document: api.document })));
+  // Operations the bank's consent protocol cannot serve yet (they answer 501) are left out of the document.
+  const served = (bank: string, manifest: ApiManifest): ApiManifest => ({ ...manifest, routes: manifest.routes.filter((route) => consent.supports(bank, { method: route.method, operationId: route.operationId, headers: route.params.header })) });
+  const surfaceApis = [...config.banks.values()].flatMap((bank) => [...bank.apis.values()].map((api) => ({ bank: bank.name, api: api.name, title: `${bank.displayName}: ${api.manifest.title}`, manifest: served(bank.name, api.manifest), document: api.document })));
   // Built once per prefix, on first request: the mounted APIs do not change while running (a host mounts at one or two prefixes).
   const surfaceDocuments = new Map<string, string>();
   surface.get('/openapi.json', (c) => {

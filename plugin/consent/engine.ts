@@ -67,6 +67,8 @@ export interface ConsentEngine {
   callCredentials(connection: Connection, route?: UnattendedRoute): CallCredentials;
   /** Throws 501 `operation_not_supported` for an operation the bank's protocol cannot serve yet (`unsupported`). */
   checkSupported(bank: string, api: string, route: UnattendedRoute): void;
+  /** True when the bank's protocol can serve the operation (the surface document leaves the others out). */
+  supports(bank: string, route: UnattendedRoute): boolean;
   /**
    * Counts a read made without the PSU present against the consent's `frequencyPerDay` (per endpoint and account,
    * rolling 24 h), before the bank is called: 429 `unattended_budget_exhausted` once spent. Nothing when the PSU is
@@ -441,6 +443,10 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
 
     callCredentials(connection, route) {
       return protocolOf(bankOf(connection.bank)).callCredentials(connection, route);
+    },
+
+    supports(bankName, route) {
+      return protocolOf(bankOf(bankName)).unsupported?.(route) === undefined;
     },
 
     checkSupported(bankName, api, route) {
