@@ -18,8 +18,9 @@ const running = await runGateway(config);
 const { devKey, devKeyGenerated } = running.gateway;
 if (devKeyGenerated) saveDevKey(devKey!);
 const auth = `-H 'Authorization: Bearer ${devKey}'`;
+const banks = [...running.gateway.config.banks.keys()];
 console.log(`
-bankgate is running at ${running.url}, in front of the sandbox banks seb and sg.
+bankgate is running at ${running.url}, in front of the sandbox banks ${banks.join(', ')}.
   dev key:        ${devKey}${devKeyGenerated ? '  (generated; saved to .bankgate/dev-key; set BANKGATE_DEV_KEY to choose one)' : ''}
   operations:     ${running.url}/openapi.json
   sandbox stats:  ${sandbox.file.statsUrl}
@@ -29,7 +30,9 @@ First calls (in another terminal):
   ` : ''}npm run connect -- --bank seb --connection demo-seb
   curl -s ${running.url}/seb/ais/accounts ${auth} -H 'X-Connection-Id: demo-seb' -H 'PSU-IP-Address: 203.0.113.7'
   npm run connect -- --bank sg --connection demo-sg
-  curl -s ${running.url}/sg/aisp/accounts ${auth} -H 'X-Connection-Id: demo-sg'
+  curl -s ${running.url}/sg/aisp/accounts ${auth} -H 'X-Connection-Id: demo-sg'${banks.includes('bg') ? `
+  npm run connect -- --bank bg --connection demo-bg
+  curl -s ${running.url}/bg/xs2a/v1/accounts ${auth} -H 'X-Connection-Id: demo-bg' -H 'PSU-IP-Address: 203.0.113.7'` : ''}
 `);
 const stop = async () => {
   await running.stop();

@@ -17248,11 +17248,6 @@ export interface operations {
                 /** @description Might be mandated in the ASPSP's documentation. Only used in a corporate context. */
                 "PSU-Corporate-ID-Type"?: string;
                 /**
-                 * @description This data element may be contained, if the payment initiation transaction is part of a session, i.e. combined AIS/PIS service.
-                 *     This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation.
-                 */
-                "Consent-ID"?: components["schemas"]["BgXs2a_consentId"];
-                /**
                  * @description The forwarded IP Address header field consists of the corresponding http request IP Address field between PSU and TPP.
                  *     If not available, the TPP shall use the IP Address used by the TPP when submitting this request.
                  * @example 192.168.8.78
@@ -17463,7 +17458,7 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
             };
             cookie?: never;
         };
@@ -17579,7 +17574,7 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
             };
             cookie?: never;
         };
@@ -17689,7 +17684,7 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
             };
             cookie?: never;
         };
@@ -17814,7 +17809,7 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
             };
             cookie?: never;
         };
@@ -17921,9 +17916,9 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
                 /** @description Resource identification of the related SCA. */
-                authorisationId: components["schemas"]["BgXs2a_authorisationId"];
+                authorisationId: string;
             };
             cookie?: never;
         };
@@ -18048,9 +18043,9 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
                 /** @description Resource identification of the related SCA. */
-                authorisationId: components["schemas"]["BgXs2a_authorisationId"];
+                authorisationId: string;
             };
             cookie?: never;
         };
@@ -18157,7 +18152,7 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
             };
             cookie?: never;
         };
@@ -18282,7 +18277,7 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
             };
             cookie?: never;
         };
@@ -18389,9 +18384,9 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
                 /** @description Resource identification of the related SCA. */
-                authorisationId: components["schemas"]["BgXs2a_authorisationId"];
+                authorisationId: string;
             };
             cookie?: never;
         };
@@ -18516,9 +18511,9 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
                 /** @description Resource identification of the related SCA. */
-                authorisationId: components["schemas"]["BgXs2a_authorisationId"];
+                authorisationId: string;
             };
             cookie?: never;
         };
@@ -18625,7 +18620,7 @@ export interface operations {
                  */
                 "payment-product": "sepa-credit-transfers" | "instant-sepa-credit-transfers" | "target-2-payments" | "cross-border-credit-transfers" | "pain.001-sepa-credit-transfers" | "pain.001-instant-sepa-credit-transfers" | "pain.001-target-2-payments" | "pain.001-cross-border-credit-transfers";
                 /** @description Resource identification of the generated payment initiation resource. */
-                paymentId: components["schemas"]["BgXs2a_paymentId"];
+                paymentId: string;
             };
             cookie?: never;
         };
@@ -18666,8 +18661,6 @@ export interface operations {
                 withBalance?: boolean;
             };
             header: {
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding HTTP request
                  *     IP Address field between PSU and TPP.
@@ -18746,8 +18739,6 @@ export interface operations {
                 withBalance?: boolean;
             };
             header: {
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding HTTP request
                  *     IP Address field between PSU and TPP.
@@ -18804,7 +18795,7 @@ export interface operations {
                  *     The account-id is the "resourceId" attribute of the account structure.
                  *     Its value is constant at least throughout the lifecycle of a given consent.
                  */
-                "account-id": components["schemas"]["BgXs2a_accountId"];
+                "account-id": string;
             };
             cookie?: never;
         };
@@ -18829,8 +18820,6 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding HTTP request
                  *     IP Address field between PSU and TPP.
@@ -18887,7 +18876,7 @@ export interface operations {
                  *     The account-id is the "resourceId" attribute of the account structure.
                  *     Its value is constant at least throughout the lifecycle of a given consent.
                  */
-                "account-id": components["schemas"]["BgXs2a_accountId"];
+                "account-id": string;
             };
             cookie?: never;
         };
@@ -18981,8 +18970,6 @@ export interface operations {
                 itemsPerPage?: number;
             };
             header: {
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding HTTP request
                  *     IP Address field between PSU and TPP.
@@ -19039,7 +19026,7 @@ export interface operations {
                  *     The account-id is the "resourceId" attribute of the account structure.
                  *     Its value is constant at least throughout the lifecycle of a given consent.
                  */
-                "account-id": components["schemas"]["BgXs2a_accountId"];
+                "account-id": string;
             };
             cookie?: never;
         };
@@ -19064,8 +19051,6 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding HTTP request
                  *     IP Address field between PSU and TPP.
@@ -19122,9 +19107,9 @@ export interface operations {
                  *     The account-id is the "resourceId" attribute of the account structure.
                  *     Its value is constant at least throughout the lifecycle of a given consent.
                  */
-                "account-id": components["schemas"]["BgXs2a_accountId"];
+                "account-id": string;
                 /** @description This identification is given by the attribute transactionId of the corresponding entry of a transaction list. */
-                transactionId: components["schemas"]["BgXs2a_transactionId"];
+                transactionId: string;
             };
             cookie?: never;
         };
@@ -19149,8 +19134,6 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding HTTP request
                  *     IP Address field between PSU and TPP.
@@ -19222,8 +19205,6 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding HTTP request
                  *     IP Address field between PSU and TPP.
@@ -19280,7 +19261,7 @@ export interface operations {
                  *     The account-id is the "resourceId" attribute of the account structure.
                  *     Its value is constant at least throughout the lifecycle of a given consent.
                  */
-                "account-id": components["schemas"]["BgXs2a_accountId"];
+                "account-id": string;
             };
             cookie?: never;
         };
@@ -19305,8 +19286,6 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding HTTP request
                  *     IP Address field between PSU and TPP.
@@ -19363,7 +19342,7 @@ export interface operations {
                  *     The account-id is the "resourceId" attribute of the account structure.
                  *     Its value is constant at least throughout the lifecycle of a given consent.
                  */
-                "account-id": components["schemas"]["BgXs2a_accountId"];
+                "account-id": string;
             };
             cookie?: never;
         };
@@ -19441,8 +19420,6 @@ export interface operations {
                 withBalance?: boolean;
             };
             header: {
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding HTTP request
                  *     IP Address field between PSU and TPP.
@@ -19499,7 +19476,7 @@ export interface operations {
                  *     The account-id is the "resourceId" attribute of the account structure.
                  *     Its value is constant at least throughout the lifecycle of a given consent.
                  */
-                "account-id": components["schemas"]["BgXs2a_accountId"];
+                "account-id": string;
             };
             cookie?: never;
         };
@@ -19670,7 +19647,7 @@ export interface operations {
             };
             path: {
                 /** @description ID of the corresponding consent object as returned by an account information consent request. */
-                consentId: components["schemas"]["BgXs2a_consentId"];
+                consentId: string;
             };
             cookie?: never;
         };
@@ -19744,7 +19721,7 @@ export interface operations {
             };
             path: {
                 /** @description ID of the corresponding consent object as returned by an account information consent request. */
-                consentId: components["schemas"]["BgXs2a_consentId"];
+                consentId: string;
             };
             cookie?: never;
         };
@@ -19816,7 +19793,7 @@ export interface operations {
             };
             path: {
                 /** @description ID of the corresponding consent object as returned by an account information consent request. */
-                consentId: components["schemas"]["BgXs2a_consentId"];
+                consentId: string;
             };
             cookie?: never;
         };
@@ -19912,7 +19889,7 @@ export interface operations {
             };
             path: {
                 /** @description ID of the corresponding consent object as returned by an account information consent request. */
-                consentId: components["schemas"]["BgXs2a_consentId"];
+                consentId: string;
             };
             cookie?: never;
         };
@@ -19990,9 +19967,9 @@ export interface operations {
             };
             path: {
                 /** @description ID of the corresponding consent object as returned by an account information consent request. */
-                consentId: components["schemas"]["BgXs2a_consentId"];
+                consentId: string;
                 /** @description Resource identification of the related SCA. */
-                authorisationId: components["schemas"]["BgXs2a_authorisationId"];
+                authorisationId: string;
             };
             cookie?: never;
         };
@@ -20088,9 +20065,9 @@ export interface operations {
             };
             path: {
                 /** @description ID of the corresponding consent object as returned by an account information consent request. */
-                consentId: components["schemas"]["BgXs2a_consentId"];
+                consentId: string;
                 /** @description Resource identification of the related SCA. */
-                authorisationId: components["schemas"]["BgXs2a_authorisationId"];
+                authorisationId: string;
             };
             cookie?: never;
         };
@@ -20168,7 +20145,7 @@ export interface operations {
             };
             path: {
                 /** @description ID of the corresponding consent object as returned by an account information consent request. */
-                consentId: components["schemas"]["BgXs2a_consentId"];
+                consentId: string;
             };
             cookie?: never;
         };
@@ -20191,8 +20168,6 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description ID of the corresponding consent object as returned by confirmation of funds consent request. */
-                "Consent-ID"?: components["schemas"]["BgXs2a_consentId"];
                 /** @description The PSU's connection to act for (from POST /connections). */
                 "X-Connection-Id": components["parameters"]["ConnectionId"];
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -20249,11 +20224,6 @@ export interface operations {
                 "PSU-Corporate-ID"?: string;
                 /** @description Might be mandated in the ASPSP's documentation. Only used in a corporate context. */
                 "PSU-Corporate-ID-Type"?: string;
-                /**
-                 * @description This data element may be contained, if the payment initiation transaction is part of a session, i.e. combined AIS/PIS service.
-                 *     This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation.
-                 */
-                "Consent-ID"?: components["schemas"]["BgXs2a_consentId"];
                 /**
                  * @description The forwarded IP Address header field consists of the corresponding http request IP Address field between PSU and TPP.
                  *     If not available, the TPP shall use the IP Address used by the TPP when submitting this request.
@@ -20378,7 +20348,7 @@ export interface operations {
             };
             path: {
                 /** @description This identification of the corresponding signing basket object. */
-                basketId: components["schemas"]["BgXs2a_basketId"];
+                basketId: string;
             };
             cookie?: never;
         };
@@ -20450,7 +20420,7 @@ export interface operations {
             };
             path: {
                 /** @description This identification of the corresponding signing basket object. */
-                basketId: components["schemas"]["BgXs2a_basketId"];
+                basketId: string;
             };
             cookie?: never;
         };
@@ -20520,7 +20490,7 @@ export interface operations {
             };
             path: {
                 /** @description This identification of the corresponding signing basket object. */
-                basketId: components["schemas"]["BgXs2a_basketId"];
+                basketId: string;
             };
             cookie?: never;
         };
@@ -20614,7 +20584,7 @@ export interface operations {
             };
             path: {
                 /** @description This identification of the corresponding signing basket object. */
-                basketId: components["schemas"]["BgXs2a_basketId"];
+                basketId: string;
             };
             cookie?: never;
         };
@@ -20690,9 +20660,9 @@ export interface operations {
             };
             path: {
                 /** @description This identification of the corresponding signing basket object. */
-                basketId: components["schemas"]["BgXs2a_basketId"];
+                basketId: string;
                 /** @description Resource identification of the related SCA. */
-                authorisationId: components["schemas"]["BgXs2a_authorisationId"];
+                authorisationId: string;
             };
             cookie?: never;
         };
@@ -20786,9 +20756,9 @@ export interface operations {
             };
             path: {
                 /** @description This identification of the corresponding signing basket object. */
-                basketId: components["schemas"]["BgXs2a_basketId"];
+                basketId: string;
                 /** @description Resource identification of the related SCA. */
-                authorisationId: components["schemas"]["BgXs2a_authorisationId"];
+                authorisationId: string;
             };
             cookie?: never;
         };
@@ -20886,7 +20856,7 @@ export interface operations {
             };
             path: {
                 /** @description This identification of the corresponding signing basket object. */
-                basketId: components["schemas"]["BgXs2a_basketId"];
+                basketId: string;
             };
             cookie?: never;
         };
@@ -20922,8 +20892,8 @@ export interface operations {
                  * @example 192.168.8.78
                  */
                 "PSU-IP-Address"?: string;
-                /** @description This then contains the consentId of the related AIS consent, which was performed prior to this payment initiation. */
-                "Consent-ID": components["schemas"]["BgXs2a_consentId"];
+                /** @description The PSU's connection to act for (from POST /connections). */
+                "X-Connection-Id": components["parameters"]["ConnectionId"];
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
                 "X-Request-ID"?: components["parameters"]["RequestId"];
             };

@@ -14,6 +14,7 @@ import type { TokenEngine } from '../tokens/token-engine.js';
 import { usableTokens } from '../tokens/usable-tokens.js';
 import type { BankResponse, BankTransport } from '../transport/types.js';
 import type { MessagePolicy } from '../consent/ukob/message-policy.js';
+import { actsForConnection } from './acts-for-connection.js';
 import { bankErrorToProblem } from './bank-error.js';
 import { credentialPlanOf } from './bank-credentials.js';
 import { buildBankRequest, type BankHeaderPolicy, type InboundRequest } from './bank-request.js';
@@ -230,15 +231,15 @@ class CallRequest implements InboundRequest {
     readonly query: URLSearchParams,
     readonly body: Uint8Array | undefined,
     /** Lower-case header → value the gateway sets for this call (a connection's `Consent-ID`): the caller's is ignored. */
-    private readonly owned?: Readonly<Record<string, string>>,
+    readonly gatewayHeaders?: Readonly<Record<string, string>>,
   ) {
     this.contentType = body && inbound.header('content-type');
   }
 
   header(name: string): string | undefined {
-    if (this.owned !== undefined) {
+    if (this.gatewayHeaders !== undefined) {
       const lower = name.toLowerCase();
-      if (Object.hasOwn(this.owned, lower)) return this.owned[lower];
+      if (Object.hasOwn(this.gatewayHeaders, lower)) return this.gatewayHeaders[lower];
     }
     return this.inbound.header(name);
   }
@@ -268,7 +269,7 @@ interface ActingConnection {
 
 async function connectionOf(found: RouteMatch, inbound: InboundCall, caller: Caller, engine: TokenEngine, consent: BankCallOptions['consent']): Promise<ActingConnection | undefined> {
   const { route, bank } = found.mounted;
-  if (credentialPlanOf(found.mounted).token !== 'psu') return undefined;
+  if (!actsForConnection(route, credentialPlanOf(found.mounted).token)) return undefined;
   const connectionId = inbound.header('x-connection-id');
   if (!connectionId) {
     throw new BankgateError('connection_required', { status: 400, bank: bank.name, detail: `${route.operationId} acts for a PSU: send X-Connection-Id with a connection from POST /connections` });
@@ -290,12 +291,13 @@ async function callWithToken(found: RouteMatch, inbound: InboundCall, engine: To
   const idempotent = IDEMPOTENT.has(inbound.method.toUpperCase());
   // The token the operation takes: its manifest's, or what config says (a static credential, the Authorization default).
   const plan = credentialPlanOf(found.mounted);
-  if (plan.token === 'none') return send(undefined);
+  // An operation without a token of its own that acts for a connection (its consent's headers) goes on below.
+  if (plan.token === 'none' && !acting) return send(undefined);
   // `return await`: an async function returning a promise costs two more microtask turns than awaiting it.
   if (plan.token === 'client') return await engine.callWithClientToken(bank.name, plan.scopes, idempotent, send, inbound.requestId);
   const { connection, credentials } = acting!;
   // A consent that needs no token (Berlin Group without OAuth): the connection's consent is what authorises the call.
-  if (credentials.token === 'none' || (credentials.token === 'optional' && !connection.tokens)) {
+  if (plan.token === 'none' || credentials.token === 'none' || (credentials.token === 'optional' && !connection.tokens)) {
     if (connection.status !== 'active') usableTokens(connection);
     return send(undefined);
   }

@@ -15,6 +15,8 @@ export interface InboundRequest {
   readonly query: URLSearchParams;
   header(name: string): string | undefined;
   readonly body?: Uint8Array;
+  /** Lower-case header → value the gateway sets for this call from its connection (`consent-id`), owned headers included. */
+  readonly gatewayHeaders?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -62,7 +64,8 @@ export function buildBankRequest(match: RouteMatch, inbound: InboundRequest, bea
   for (const declared of route.params.header) {
     const name = declared.name.toLowerCase();
     if (isOwnedHeader(name)) {
-      const value = name === 'date' ? new Date().toUTCString() : policy.static[name];
+      const fromConnection = inbound.gatewayHeaders !== undefined && Object.hasOwn(inbound.gatewayHeaders, name) ? inbound.gatewayHeaders[name] : undefined;
+      const value = name === 'date' ? new Date().toUTCString() : (fromConnection ?? policy.static[name]);
       if (value !== undefined) headers[name] = value;
       else if (declared.required && name.startsWith('tpp-')) {
         throw new BankgateError('config_invalid', { status: 500, bank: bank.name, detail: `${route.operationId} requires header ${declared.name}: set banks.${bank.name}.headers["${declared.name}"] in hono.config.ts` });

@@ -1,6 +1,7 @@
 import type { ApiManifest, RouteManifest } from '../manifest/types.js';
 import { CONNECTION_ID_PATTERN, connectionApiDocument } from './connection-api.js';
 import { isCredentialParam } from './credential-params.js';
+import { actsForConnection } from './acts-for-connection.js';
 import { isOwnedHeader } from './owned-headers.js';
 import { PATH_SEGMENT_SCHEMA } from './path-guard.js';
 import { psuHeaderSchema } from './psu-headers.js';
@@ -39,11 +40,17 @@ export function buildSurfaceDocument(apis: readonly SurfaceApi[], options: { ser
     tags.push({ name: tag, description: entry.title });
     const document = entry.document as Json | undefined;
     const rewrite = (value: unknown) => toOas31(rewriteRefs(value, prefix, document));
+    // The surface's own component schemas, by the rewritten `$ref` the parameters carry (up to a few hops of aliases).
+    const schemaOf = (ref: string): Json | undefined => {
+      let node: Json | undefined = { $ref: ref };
+      for (let hops = 0; hops < 5 && typeof node?.$ref === 'string'; hops++) node = (node.$ref as string).startsWith('#/components/schemas/') ? (schemas[(node.$ref as string).slice('#/components/schemas/'.length)] as Json | undefined) : undefined;
+      return node;
+    };
     for (const [name, schema] of Object.entries(((document?.components as Json | undefined)?.schemas ?? {}) as Json)) schemas[prefix + name] = rewrite(schema);
     for (const route of entry.manifest.routes) {
       const gatewayPath = `${basePath}/${entry.bank}/${entry.api}${route.path}`;
       const source = ((document?.paths as Json | undefined)?.[route.path] as Json | undefined)?.[route.method] as Json | undefined;
-      (paths[gatewayPath] ??= {})[route.method] = operation(entry, route, tag, source, document, rewrite);
+      (paths[gatewayPath] ??= {})[route.method] = operation(entry, route, tag, source, document, rewrite, schemaOf);
     }
   }
   return {
@@ -90,7 +97,7 @@ export function buildSurfaceDocument(apis: readonly SurfaceApi[], options: { ser
   };
 }
 
-function operation(entry: SurfaceApi, route: RouteManifest, tag: string, source: Json | undefined, document: Json | undefined, rewrite: (v: unknown) => unknown): Json {
+function operation(entry: SurfaceApi, route: RouteManifest, tag: string, source: Json | undefined, document: Json | undefined, rewrite: (v: unknown) => unknown, schemaOf: (ref: string) => Json | undefined): Json {
   const parameters: unknown[] = [];
   const params = (source ? [...asArray(source.parameters), ...asArray(pathItemParameters(document, route))] : []).map((p) => resolveLocal(document, p) as Json);
   const seen = new Set<string>();
@@ -99,14 +106,14 @@ function operation(entry: SurfaceApi, route: RouteManifest, tag: string, source:
     const key = `${p.in}:${p.name.toLowerCase()}`;
     if (seen.has(key) || (p.in === 'header' && isOwnedHeader(p.name.toLowerCase())) || p.in === 'cookie' || isCredentialParam(route.credentials, p.in, p.name)) continue;
     seen.add(key);
-    parameters.push(withPathSegment(withPsuFormat(rewrite(p) as Json)));
+    parameters.push(withPathSegment(withPsuFormat(rewrite(p) as Json), schemaOf));
   }
   if (!source) {
-    for (const p of route.params.path) parameters.push(withPathSegment({ name: p.name, in: 'path', required: true, schema: paramSchema(p) }));
+    for (const p of route.params.path) parameters.push(withPathSegment({ name: p.name, in: 'path', required: true, schema: paramSchema(p) }, schemaOf));
     for (const p of route.params.query) parameters.push({ name: p.name, in: 'query', required: p.required, schema: paramSchema(p) });
     for (const p of route.params.header) if (!isOwnedHeader(p.name.toLowerCase())) parameters.push(withPsuFormat({ name: p.name, in: 'header', required: p.required, schema: paramSchema(p) }));
   }
-  if (route.tokenKind === 'psu') parameters.push({ $ref: '#/components/parameters/ConnectionId' });
+  if (actsForConnection(route)) parameters.push({ $ref: '#/components/parameters/ConnectionId' });
   parameters.push({ $ref: '#/components/parameters/RequestId' });
 
   const responses: Json = {};
@@ -141,12 +148,33 @@ function withPsuFormat(parameter: Json): Json {
   return schema === parameter.schema ? parameter : { ...parameter, schema };
 }
 
-/** A path parameter the bank declares as a bare string, given what the path guard lets through (PATH_SEGMENT_SCHEMA). */
-function withPathSegment(parameter: Json): Json {
+/**
+ * A path parameter given what the path guard lets through (PATH_SEGMENT_SCHEMA), so that a request valid by the
+ * document is never refused by the guard. A bare string (inline or behind a `$ref`, as Berlin Group declares its ids)
+ * takes the guard's constraints inline; an enum whose values all pass stays as it is; anything else gets them beside
+ * its own schema (`allOf`).
+ */
+function withPathSegment(parameter: Json, schemaOf: (ref: string) => Json | undefined): Json {
   if (parameter.in !== 'path') return parameter;
   const schema = parameter.schema as Json | undefined;
-  const bare = !schema || Object.keys(schema).every((key) => ['type', 'description', 'example', 'examples', 'maxLength'].includes(key) && (key !== 'type' || schema.type === 'string'));
-  return bare ? { ...parameter, schema: { ...schema, ...PATH_SEGMENT_SCHEMA, not: { ...PATH_SEGMENT_SCHEMA.not, enum: [...PATH_SEGMENT_SCHEMA.not.enum] } } } : parameter;
+  const target = typeof schema?.$ref === 'string' ? schemaOf(schema.$ref) : schema;
+  const guard = { ...PATH_SEGMENT_SCHEMA, not: { ...PATH_SEGMENT_SCHEMA.not, enum: [...PATH_SEGMENT_SCHEMA.not.enum] } };
+  if (!target || isBareString(target)) {
+    const { $ref: _ref, ...own } = schema ?? {};
+    return { ...parameter, schema: { ...target, ...own, ...guard } };
+  }
+  if (Array.isArray(target.enum) && target.enum.every(passesPathGuard)) return parameter;
+  return { ...parameter, schema: { allOf: [schema, guard] } };
+}
+
+function isBareString(schema: Json): boolean {
+  return Object.keys(schema).every((key) => ['type', 'description', 'example', 'examples', 'maxLength'].includes(key) && (key !== 'type' || schema.type === 'string'));
+}
+
+const PATH_SEGMENT_PATTERN = new RegExp(PATH_SEGMENT_SCHEMA.pattern);
+
+function passesPathGuard(value: unknown): boolean {
+  return typeof value === 'string' && PATH_SEGMENT_PATTERN.test(value) && !(PATH_SEGMENT_SCHEMA.not.enum as readonly string[]).includes(value);
 }
 
 function pathItemParameters(document: Json | undefined, route: RouteManifest): unknown {

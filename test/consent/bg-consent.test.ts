@@ -101,6 +101,13 @@ describe('Berlin Group consents through the gateway (bg sandbox)', () => {
     expect(view.consent!.validUntil).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(view.nextAction).toBeUndefined();
     await readAccounts('bg-redirect', consentId);
+    // An operation that declares no OAuth security but requires Consent-ID acts for the connection too.
+    const beneficiaries = await h.call('/bg/xs2a/v1/trusted-beneficiaries', { headers: { 'x-connection-id': 'bg-redirect', 'psu-ip-address': PSU_IP } });
+    expect((await problemOf(beneficiaries)).code).toBe('bank_client_error'); // the sandbox offers none: 405 SERVICE_INVALID
+    const asked = (await bankRequests()).filter((r) => r.path.includes('/v1/trusted-beneficiaries')).at(-1);
+    expect(asked?.headers['consent-id']).toBe(consentId);
+    const unnamed = await h.call('/bg/xs2a/v1/trusted-beneficiaries', { headers: { 'psu-ip-address': PSU_IP } });
+    expect((await problemOf(unnamed)).code).toBe('connection_required');
     await deleteAndCheck('bg-redirect', consentId);
   });
 
