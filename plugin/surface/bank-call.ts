@@ -155,8 +155,10 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         const acting = await connectionOf(found, inbound, caller, engine, options.consent);
         let request = new CallRequest(inbound, queryOf(inbound.target), body, acting?.credentials.headers);
         validator?.checkRequest(found, request);
-        // A read without the PSU present spends the consent's unattended budget, before the bank sees it.
-        if (acting && options.consent) await options.consent.spendUnattended(acting.connection, { method: found.mounted.method, operationId: route.operationId, headers: route.params.header }, found.params, inbound.header('psu-ip-address') !== undefined);
+        // A read without the PSU present (no `PSU-IP-Address`, UK Open Banking: no `x-fapi-customer-ip-address`)
+        // spends the consent's unattended budget, before the bank sees it.
+        const psuPresent = inbound.header('psu-ip-address') !== undefined || inbound.header('x-fapi-customer-ip-address') !== undefined;
+        if (acting && options.consent) await options.consent.spendUnattended(acting.connection, { method: found.mounted.method, operationId: route.operationId, headers: route.params.header }, found.params, psuPresent);
 
         // A payment the gateway authorises (banks.<bank>.payments): its own redirect URIs; a retried Idempotency-Key answered from the first answer.
         const paying = options.consent ? await options.consent.payments.before(found, (name) => inbound.header(name), caller.key, body, acting?.connection, inbound.requestId, inbound.mountPrefix ?? '') : undefined;

@@ -17,8 +17,8 @@ interface ConnectionView {
 describe('a ukob connection and the payment types not supported yet (FAPI 2.0 sandbox)', () => {
   let g: UkobGateway;
   beforeAll(async () => {
-    // Every GET /connections/{id} reads the intent at the bank (default: once a minute).
-    g = await startUkobGateway('2.0', { adjust: (bank) => ({ ...bank, consent: { protocol: 'uk-open-banking', statusCheckSeconds: 0 } }) });
+    // Every GET /connections/{id} reads the intent at the bank (default: once a minute); one unattended read a day.
+    g = await startUkobGateway('2.0', { adjust: (bank) => ({ ...bank, consent: { protocol: 'uk-open-banking', statusCheckSeconds: 0, frequencyPerDay: 1 } }) });
   });
   afterAll(() => g?.close());
 
@@ -45,6 +45,18 @@ describe('a ukob connection and the payment types not supported yet (FAPI 2.0 sa
     expect(ended).toMatchObject({ status: 'reconsent_required', reason: { code: 'consent_revoked' }, consent: { id: intentId, status: 'CANC' } });
     // Nothing deleted: the connection stays, waiting for a new consent.
     expect((await g.call('/ukob/aisp/accounts', { headers: { 'x-connection-id': 'status-1' } })).status).toBe(409);
+  });
+
+  it('counts account reads without x-fapi-customer-ip-address against the unattended budget, and none with it', async () => {
+    const started = await g.begin('budget-1');
+    expect((await g.authorise(started.authorizeUrl)).status).toBe(200);
+    const read = (headers: Record<string, string> = {}) => g.call('/ukob/aisp/accounts', { headers: { 'x-connection-id': 'budget-1', ...headers } });
+    expect((await read()).status).toBe(200);
+    const spent = await read();
+    expect(spent.status).toBe(429);
+    expect(((await spent.json()) as { code: string }).code).toBe('unattended_budget_exhausted');
+    // The PSU is present (its IP address given, as UK Open Banking names it): not counted, and the bank answers.
+    expect((await read({ 'x-fapi-customer-ip-address': '203.0.113.9' })).status).toBe(200);
   });
 
   it('asks the bank for the services and validity the caller asked for, and refuses a list of accounts before the bank', async () => {
