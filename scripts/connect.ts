@@ -121,4 +121,6 @@ for (let steps = 0; view.status !== 'active'; steps++) {
 
 console.log(`connection ${id} is active. Try:`);
 const firstPath = bank === 'seb' ? '/seb/ais/accounts' : bank === 'bg' ? `/${bank}/xs2a/v1/accounts` : `/${bank}/aisp/accounts`;
-console.log(`  curl -s ${gatewayUrl}${firstPath} -H 'Authorization: Bearer ${devKey}' -H 'X-Connection-Id: ${id}' -H 'PSU-IP-Address: ${PSU_IP}'`);
+// The PSU is present (no unattended budget spent): PSU-IP-Address, or x-fapi-customer-ip-address at a UK Open Banking bank.
+const psuHeader = bank === 'ukob' ? 'x-fapi-customer-ip-address' : 'PSU-IP-Address';
+console.log(`  curl -s ${gatewayUrl}${firstPath} -H 'Authorization: Bearer ${devKey}' -H 'X-Connection-Id: ${id}' -H '${psuHeader}: ${PSU_IP}'`);
