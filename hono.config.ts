@@ -10,7 +10,7 @@ import { readSandboxFile } from './sandbox/sandbox-file.js';
 
 export default defineConfig(() => {
   const sandbox = readSandboxFile();
-  const { seb, sg, bg } = sandbox.banks;
+  const { seb, sg, bg, ukob } = sandbox.banks;
   const ca = { file: sandbox.caFile };
   return {
     publicUrl: process.env.BANKGATE_PUBLIC_URL,
@@ -68,6 +68,35 @@ export default defineConfig(() => {
         payments: { protocol: 'berlin-group' },
         mtls: { cert: { file: bg.mtls.certFile }, key: { file: bg.mtls.keyFile }, ca },
       },
+      // UK Open Banking 4.0 behind FAPI (sandbox/ukob/README.md): intents first, private_key_jwt, PAR (FAPI 2.0) or
+      // signed request objects and the hybrid flow (FAPI 1 Advanced, SANDBOX_UKOB_FAPI=1.0), certificate-bound tokens,
+      // x-jws-signature on payments, which the gateway signs and keys itself (no caller is asked for them).
+      ...(ukob
+        ? {
+            ukob: {
+              displayName: 'UK Open Banking (sandbox)',
+              apis: {
+                aisp: { manifest: manifests.ukob.aisp, document: documents.ukob.aisp, baseUrl: ukob.apis.aisp },
+                pisp: { manifest: manifests.ukob.pisp, document: documents.ukob.pisp, baseUrl: ukob.apis.pisp },
+                cbpii: { manifest: manifests.ukob.cbpii, document: documents.ukob.cbpii, baseUrl: ukob.apis.cbpii },
+              },
+              authorizationServer: { kind: 'discovery' as const, issuer: ukob.authorizationServer.issuer, useMtlsEndpointAliases: true },
+              client: { clientId: ukob.client.clientId, auth: { method: 'private_key_jwt' as const, keyId: ukob.signing.keyId, key: { file: ukob.signing.keyFile } } },
+              authorizationRequest: ukob.fapiProfile === '1.0' ? { profile: 'fapi1-advanced' as const } : { profile: 'fapi2' as const },
+              consent: { protocol: 'uk-open-banking' as const },
+              jws: {
+                keyId: ukob.signing.keyId,
+                key: { file: ukob.signing.keyFile },
+                issuer: ukob.signing.jwsIssuer,
+                trustAnchor: ukob.signing.trustAnchor,
+                verify: { jwksUrl: ukob.bankSigning.jwksUrl, issuer: ukob.bankSigning.issuer, trustAnchor: ukob.bankSigning.trustAnchor, apis: ['pisp'] },
+              },
+              mtls: { cert: { file: ukob.mtls.certFile }, key: { file: ukob.mtls.keyFile }, ca },
+              // The gateway's own x-idempotency-key (derived, the same on a resend): a payment POST may be retried.
+              transport: { idempotencyKeyHeader: 'x-idempotency-key' },
+            },
+          }
+        : {}),
     },
   };
 });

@@ -26,7 +26,10 @@ import { requestId, type RequestIdVariables } from './surface/request-id.js';
 import { ajvCompiler, createSpecValidator, precompiledCompiler } from './surface/validation/spec-validator.js';
 import { createTokenEngine, type TokenEngine } from './tokens/token-engine.js';
 import { createBankTransport } from './transport/bank-transport.js';
+import { senderConstrainedTransport } from './oauth/dpop-transport.js';
+import { messagePolicyOf } from './consent/ukob/message-policy.js';
 import type { BankTransport } from './transport/types.js';
+import type { ApiManifest } from './manifest/types.js';
 
 export interface GatewayOptions {
   /**
@@ -117,7 +120,8 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
   const closeTransports = () => Promise.all([...transports.values()].map((t) => t.close()));
   for (const bank of config.banks.values()) {
     const transport = options.transport ? await options.transport(bank, { metrics, log }) : await createBankTransport(bank, runtime, { metrics, log, problems, now });
-    if (transport) transports.set(bank.name, transport);
+    // A DPoP bank's calls carry `Authorization: DPoP` and a proof (banks.<bank>.senderConstraint).
+    if (transport) transports.set(bank.name, senderConstrainedTransport(bank, transport));
   }
   if (problems.problems.length > 0) {
     await closeTransports();
@@ -148,8 +152,12 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
   const precompiled = new Map([...config.banks.values()].flatMap((bank) => [...bank.apis.values()].flatMap((api) => (api.document && api.validators ? [[`${bank.name}/${api.name}`, api.validators.validators] as const] : []))));
   const compiler = precompiledCompiler(precompiled, ajvCompiler(documents));
   const validator = config.validation.requests || config.validation.responses !== 'off' ? createSpecValidator({ documents, responses: config.validation.responses, log, metrics, compiler }) : undefined;
+  const messagePolicies = new Map([...config.banks.values()].flatMap((bank) => {
+    const policy = messagePolicyOf(bank, transports.get(bank.name)!, now);
+    return policy ? [[bank.name, policy] as const] : [];
+  }));
   const headerPolicies = new Map([...config.banks.values()].map((bank) => [bank.name, { static: bank.headers }]));
-  const bankCalls = createBankCalls({ table: routes, engine, consent, transports, log, metrics, validator: validator && (config.validation.requests ? validator : { checkRequest() {}, checkResponse: validator.checkResponse }), headerPolicy: (bank) => headerPolicies.get(bank)! });
+  const bankCalls = createBankCalls({ table: routes, engine, consent, transports, log, metrics, validator: validator && (config.validation.requests ? validator : { checkRequest() {}, checkResponse: validator.checkResponse }), headerPolicy: (bank) => headerPolicies.get(bank)!, messagePolicy: (bank) => messagePolicies.get(bank) });
   const tracingOptions = { serviceName: 'bankgate', ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}) };
   const pipeline: GatewayPipeline = { bankCalls, authenticate, startSpan: serverSpanStarter(tracingOptions), log };
 
@@ -167,7 +175,9 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
   surface.use('*', requestId());
   surface.use('*', tracing(tracingOptions));
   surface.get('/healthz', (c) => c.json({ status: 'ok', banks: [...config.banks.keys()] }));
-  const surfaceApis = [...config.banks.values()].flatMap((bank) => [...bank.apis.values()].map((api) => ({ bank: bank.name, api: api.name, title: `${bank.displayName}: ${api.manifest.title}`, manifest: api.manifest, document: api.document })));
+  // Operations the bank's consent protocol cannot serve yet (they answer 501) are left out of the document.
+  const served = (bank: string, manifest: ApiManifest): ApiManifest => ({ ...manifest, routes: manifest.routes.filter((route) => consent.supports(bank, { method: route.method, operationId: route.operationId, headers: route.params.header })) });
+  const surfaceApis = [...config.banks.values()].flatMap((bank) => [...bank.apis.values()].map((api) => ({ bank: bank.name, api: api.name, title: `${bank.displayName}: ${api.manifest.title}`, manifest: served(bank.name, api.manifest), document: api.document })));
   // Built once per prefix, on first request: the mounted APIs do not change while running (a host mounts at one or two prefixes).
   const surfaceDocuments = new Map<string, string>();
   surface.get('/openapi.json', (c) => {

@@ -1,4 +1,4 @@
-// npm run connect -- --bank seb --connection demo [--psu 9311219639] [--scopes "psd2_accounts"]
+// npm run connect -- --bank seb --connection demo [--psu 9311219639] [--scopes "psd2_accounts"]   (seb, sg, ukob)
 // npm run connect -- --bank bg --connection demo --sca redirect|oauth|prestep|decoupled|embedded [--frequency-per-day N]
 // Completes a sandbox consent headlessly against a running gateway: the sandbox PSU does whatever the gateway's
 // `nextAction` asks (a redirect through the bank's pages, a decoupled SCA in its app, embedded PSU data).
@@ -23,7 +23,7 @@ const fail = (message: string): never => {
   console.error(`connect: ${message}`);
   process.exit(1);
 };
-const bank = values.bank ?? fail('--bank is required (seb, sg or bg)');
+const bank = values.bank ?? fail('--bank is required (seb, sg, bg or ukob)');
 const gatewayUrl = (process.env.BANKGATE_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}${process.env.BANKGATE_BASE_PATH ?? ''}`).replace(/\/$/, '');
 const devKey = loadDevKey() ?? fail('no dev key: set BANKGATE_DEV_KEY to the key the gateway printed');
 let sandbox;
@@ -85,7 +85,17 @@ for (let steps = 0; view.status !== 'active'; steps++) {
   if (next!.type === 'redirect') {
     console.log(`connection ${id}: PSU ${psuId} consents at ${new URL(next!.url).origin}`);
     // seb and sg: the OAuth consent page; bg: scaRedirect or scaOAuth, through the bank's own pages.
-    const back = bank === 'bg' ? (await authoriseAtBank(next!.url, { ca, psuId }).catch((error: Error) => fail(error.message))).returnUrl : (await consentHeadlessly(next!.url, { psuId, ca }).catch((error: Error) => fail(error.message))).callbackUrl;
+    // ukob: the PSU approves the intent it is shown (sandbox/ukob/headless-psu.ts does the same; only headless-consent.js
+    // ships with the package, so no import of the ukob helper).
+    const back =
+      bank === 'bg'
+        ? (await authoriseAtBank(next!.url, { ca, psuId }).catch((error: Error) => fail(error.message))).returnUrl
+        : (await consentHeadlessly(next!.url, { psuId, ca, ...(bank === 'ukob' ? { form: { decision: 'approve' } } : {}) }).catch((error: Error) => fail(error.message))).callbackUrl;
+    // A hybrid response (FAPI 1 Advanced) comes in the fragment, which browsers keep to themselves: relayed as the query.
+    if (back.hash.length > 1) {
+      back.search = back.hash.slice(1);
+      back.hash = '';
+    }
     const callback = await fetch(back, { redirect: 'manual' });
     const result = (await callback.json()) as View;
     if (callback.status !== 200) fail(`the gateway's callback answered ${callback.status}: ${result.detail ?? JSON.stringify(result)}`);
@@ -110,5 +120,7 @@ for (let steps = 0; view.status !== 'active'; steps++) {
 }
 
 console.log(`connection ${id} is active. Try:`);
-const firstPath = bank === 'seb' ? '/seb/ais/accounts' : bank === 'sg' ? '/sg/aisp/accounts' : `/${bank}/xs2a/v1/accounts`;
-console.log(`  curl -s ${gatewayUrl}${firstPath} -H 'Authorization: Bearer ${devKey}' -H 'X-Connection-Id: ${id}' -H 'PSU-IP-Address: ${PSU_IP}'`);
+const firstPath = bank === 'seb' ? '/seb/ais/accounts' : bank === 'bg' ? `/${bank}/xs2a/v1/accounts` : `/${bank}/aisp/accounts`;
+// The PSU is present (no unattended budget spent): PSU-IP-Address, or x-fapi-customer-ip-address at a UK Open Banking bank.
+const psuHeader = bank === 'ukob' ? 'x-fapi-customer-ip-address' : 'PSU-IP-Address';
+console.log(`  curl -s ${gatewayUrl}${firstPath} -H 'Authorization: Bearer ${devKey}' -H 'X-Connection-Id: ${id}' -H '${psuHeader}: ${PSU_IP}'`);

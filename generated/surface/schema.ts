@@ -6855,9 +6855,9 @@ export interface components {
             /** @description The consent as the bank holds it. */
             consent?: {
                 protocol: string;
-                /** @description The bank's consent id (Berlin Group `consentId`), sent by the gateway as `Consent-ID`. */
+                /** @description The bank's consent id (Berlin Group `consentId`, sent by the gateway as `Consent-ID`; UK Open Banking `ConsentId`). */
                 id?: string;
-                /** @description The bank's own status word (`received`, `valid`, `expired`, `revokedByPsu`, …). */
+                /** @description The bank's own status word (Berlin Group `received`, `valid`, `expired`, `revokedByPsu`, …; UK Open Banking `AWAU`, `AUTH`, `RJCT`, `EXPD`, `CANC`). */
                 status?: string;
                 /** @description What the bank granted (`YYYY-MM-DD`). */
                 validUntil?: string;
@@ -6868,6 +6868,8 @@ export interface components {
                 approach?: string;
                 /** @description When the gateway last read the consent's status at the bank. */
                 checkedAt?: string;
+                /** @description UK Open Banking: the payment the gateway submitted from this consent (`banks.<bank>.consent.submitPayments`). */
+                paymentId?: string;
             };
             /** @description The unattended-access budget: reads a day per endpoint and account without the PSU present (no `PSU-IP-Address`), and what is left of it for those read in the last 24 h. */
             unattended?: {
@@ -6910,6 +6912,8 @@ export interface components {
              * @enum {string}
              */
             preferredApproach?: "redirect" | "decoupled" | "embedded";
+            /** @description UK Open Banking: an intent created through the gateway (`Data.ConsentId`, status AWAU) for the PSU to authorise, with its one scope (`payments`, `fundsconfirmations` or `accounts`); the connection then carries the PSU's token for it (a payment's submission, funds confirmations, account reads). */
+            consentId?: string;
         };
         ConnectionCreated: {
             connectionId: string;
@@ -6930,9 +6934,9 @@ export interface components {
             /** @description The consent as the bank holds it. */
             consent?: {
                 protocol: string;
-                /** @description The bank's consent id (Berlin Group `consentId`), sent by the gateway as `Consent-ID`. */
+                /** @description The bank's consent id (Berlin Group `consentId`, sent by the gateway as `Consent-ID`; UK Open Banking `ConsentId`). */
                 id?: string;
-                /** @description The bank's own status word (`received`, `valid`, `expired`, `revokedByPsu`, …). */
+                /** @description The bank's own status word (Berlin Group `received`, `valid`, `expired`, `revokedByPsu`, …; UK Open Banking `AWAU`, `AUTH`, `RJCT`, `EXPD`, `CANC`). */
                 status?: string;
                 /** @description What the bank granted (`YYYY-MM-DD`). */
                 validUntil?: string;
@@ -6943,6 +6947,8 @@ export interface components {
                 approach?: string;
                 /** @description When the gateway last read the consent's status at the bank. */
                 checkedAt?: string;
+                /** @description UK Open Banking: the payment the gateway submitted from this consent (`banks.<bank>.consent.submitPayments`). */
+                paymentId?: string;
             };
             /** @description The unattended-access budget: reads a day per endpoint and account without the PSU present (no `PSU-IP-Address`), and what is left of it for those read in the last 24 h. */
             unattended?: {
@@ -23012,7 +23018,7 @@ export interface operations {
     ukob_pisp_CreateDomesticPaymentConsents: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -23023,13 +23029,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -23162,13 +23161,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The PSU's connection to act for (from POST /connections). */
@@ -23290,7 +23282,7 @@ export interface operations {
     ukob_pisp_CreateDomesticScheduledPaymentConsents: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -23301,13 +23293,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -23396,13 +23381,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The PSU's connection to act for (from POST /connections). */
@@ -23524,7 +23502,7 @@ export interface operations {
     ukob_pisp_CreateDomesticStandingOrderConsents: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -23535,13 +23513,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -23630,13 +23601,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The PSU's connection to act for (from POST /connections). */
@@ -23758,7 +23722,7 @@ export interface operations {
     ukob_pisp_CreateFilePaymentConsents: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -23769,13 +23733,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -23895,7 +23852,7 @@ export interface operations {
     ukob_pisp_CreateFilePaymentConsentsConsentIdFile: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -23906,13 +23863,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -23958,13 +23908,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The PSU's connection to act for (from POST /connections). */
@@ -24128,7 +24071,7 @@ export interface operations {
     ukob_pisp_CreateInternationalPaymentConsents: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -24139,13 +24082,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -24278,13 +24214,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The PSU's connection to act for (from POST /connections). */
@@ -24406,7 +24335,7 @@ export interface operations {
     ukob_pisp_CreateInternationalScheduledPaymentConsents: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -24417,13 +24346,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -24556,13 +24478,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The PSU's connection to act for (from POST /connections). */
@@ -24684,7 +24599,7 @@ export interface operations {
     ukob_pisp_CreateInternationalStandingOrderConsents: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -24695,13 +24610,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -24790,13 +24698,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The PSU's connection to act for (from POST /connections). */
@@ -24918,7 +24819,7 @@ export interface operations {
     ukob_vrp_domesticVrpConsentsPost: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -24929,13 +24830,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -25013,7 +24907,7 @@ export interface operations {
     ukob_vrp_domesticVrpConsentsPut: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -25024,13 +24918,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -25107,7 +24994,7 @@ export interface operations {
     ukob_vrp_domesticVrpConsentsPatch: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -25118,13 +25005,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -25161,7 +25041,7 @@ export interface operations {
     ukob_vrp_domesticVrpConsentsFundsConfirmation: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -25172,8 +25052,6 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
@@ -25212,7 +25090,7 @@ export interface operations {
     ukob_vrp_domesticVrpPost: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -25223,15 +25101,8 @@ export interface operations {
                 "x-fapi-customer-ip-address"?: string;
                 /** @description An RFC4122 UID used as a correlation id. */
                 "x-fapi-interaction-id"?: string;
-                /** @description A detached JWS signature of the body of the payload. */
-                "x-jws-signature": string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
-                /**
-                 * @description Every request will be processed only once per x-idempotency-key.  The
-                 *     Idempotency Key will be valid for 24 hours.
-                 */
-                "x-idempotency-key": string;
                 /** @description Optional header to aid migration across API versions.  Indicates the version of JSON schema being sent/received */
                 "payload-version"?: string;
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */

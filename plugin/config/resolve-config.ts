@@ -5,6 +5,8 @@ import type { StoreConfig } from '../store/config-schema.js';
 import { resolveCallers, type ResolvedCallers } from '../surface/resolve-callers.js';
 import type { MtlsConfig, TransportConfig } from '../transport/config-schema.js';
 import { resolveSigning } from '../transport/resolve-signing.js';
+import type { JoseSigningKey } from '../oauth/signing-key.js';
+import { resolveOAuthSecurity, type ResolvedAuthorizationRequest, type ResolvedJws, type ResolvedSenderConstraint } from '../oauth/resolve-oauth.js';
 import type { DecryptPrivateKey, ResolvedSigning } from '../transport/signing-options.js';
 import type { ConfigInput } from './define-config.js';
 import type { AuthorizationChoice } from './credentials-schema.js';
@@ -32,7 +34,19 @@ export interface ResolvedBank {
   readonly displayName: string;
   readonly apis: ReadonlyMap<string, ResolvedApi>;
   readonly authorizationServer: ParsedBankConfig['authorizationServer'];
-  readonly client: { readonly clientId: string; readonly method: ParsedBankConfig['client']['auth']['method']; readonly secret?: string };
+  readonly client: {
+    readonly clientId: string;
+    readonly method: ParsedBankConfig['client']['auth']['method'];
+    readonly secret?: string;
+    /** The `private_key_jwt` signing key (imported into WebCrypto). */
+    readonly assertionKey?: JoseSigningKey;
+  };
+  /** How authorization requests are sent and their responses checked (plain, PAR, request objects, FAPI profiles). */
+  readonly authorizationRequest: ResolvedAuthorizationRequest;
+  /** How access tokens are bound: the client certificate (`mtls`) or a DPoP key. */
+  readonly senderConstraint: ResolvedSenderConstraint;
+  /** UK Open Banking message signing (`x-jws-signature`), when configured. */
+  readonly jws?: ResolvedJws;
   /** `banks.<bank>.consent` with `scopes` resolved (default: every PSU scope of the bank's manifests). */
   readonly consent: ConsentConfig & { readonly scopes: readonly string[] };
   /** `banks.<bank>.payments`, when the gateway authorises and follows the bank's payments. */
@@ -123,6 +137,10 @@ export async function collectConfig(input: ConfigInput, collector: ProblemCollec
     const auth = bank.client.auth;
     const secret = 'secret' in auth ? collector.read(auth.secret, `${at}.client.auth.secret`) : undefined;
     const signing = await resolveSigning(bank.signing, at, collector, reading);
+    const security = await resolveOAuthSecurity({ clientAuth: auth, authorizationRequest: bank.authorizationRequest, senderConstraint: bank.senderConstraint, ...(bank.jws ? { jws: bank.jws } : {}) }, at, collector, reading);
+    if (security.authorizationRequest.par && bank.authorizationServer.kind === 'static' && !bank.authorizationServer.pushedAuthorizationRequestEndpoint) {
+      collector.add(`${at}.authorizationServer.pushedAuthorizationRequestEndpoint: required: authorization requests are pushed (PAR) and the endpoints are static`);
+    }
     const consent = bank.consent ?? consentSchema.parse({});
     const psuScopes = [...new Set([...apis.values()].flatMap((api) => api.manifest.routes.filter((r) => r.tokenKind === 'psu').flatMap((r) => r.scopes)))].sort();
     banks.set(bankName, {
@@ -130,7 +148,10 @@ export async function collectConfig(input: ConfigInput, collector: ProblemCollec
       displayName: bank.displayName ?? bankName,
       apis,
       authorizationServer: bank.authorizationServer,
-      client: { clientId: bank.client.clientId, method: auth.method, secret },
+      client: { clientId: bank.client.clientId, method: auth.method, secret, ...(security.clientKey ? { assertionKey: security.clientKey } : {}) },
+      authorizationRequest: security.authorizationRequest,
+      senderConstraint: security.senderConstraint,
+      ...(security.jws ? { jws: security.jws } : {}),
       consent: { ...consent, scopes: consent.scopes ?? psuScopes },
       ...(bank.payments ? { payments: bank.payments } : {}),
       unattended: bank.unattended,

@@ -4,6 +4,7 @@ import { consentSchema, paymentsSchema, unattendedSchema } from '../consent/conf
 import { storeSchema } from '../store/config-schema.js';
 import { callersSchema } from '../surface/config-schema.js';
 import { mtlsSchema, signingSchema, transportSchema } from '../transport/config-schema.js';
+import { authorizationRequestSchema, jwsSchema, privateKeyJwtSchema, senderConstraintSchema } from '../oauth/config-schema.js';
 import { authorizationChoiceSchema, credentialSchema } from './credentials-schema.js';
 import { NAME_PATTERN, NAME_RULE } from './names.js';
 import { secretRefSchema } from './secret-ref.js';
@@ -18,6 +19,8 @@ const staticServerSchema = z.strictObject({
   authorizationEndpoint: httpsUrl,
   tokenEndpoint: httpsUrl,
   revocationEndpoint: httpsUrl.optional(),
+  /** RFC 9126: needed when `authorizationRequest` pushes requests (`par`, the `fapi2` profile). */
+  pushedAuthorizationRequestEndpoint: httpsUrl.optional(),
 });
 
 /** OIDC / RFC 8414 discovery, as SG publishes it. */
@@ -32,6 +35,7 @@ const clientAuthSchema = z.discriminatedUnion('method', [
   z.strictObject({ method: z.literal('client_secret_post'), secret: secretRefSchema }),
   z.strictObject({ method: z.literal('client_secret_basic'), secret: secretRefSchema }),
   z.strictObject({ method: z.literal('tls_client_auth') }),
+  privateKeyJwtSchema,
 ]);
 
 const manifestSchema = z.custom<ApiManifest>(
@@ -69,12 +73,18 @@ export const bankSchema = z.strictObject({
   apis: z.record(name, apiSchema).refine((apis) => Object.keys(apis).length > 0, 'declare at least one API'),
   authorizationServer: z.discriminatedUnion('kind', [staticServerSchema, discoveryServerSchema]),
   client: z.strictObject({ clientId: z.string().min(1), auth: clientAuthSchema }),
-  /** How a PSU's consent is obtained (`protocol`: `oauth` by default, `berlin-group`) and the bank's quirks (plugin/consent/config-schema.ts). */
+  /** How a PSU's consent is obtained (`protocol`: `oauth` by default, `berlin-group`, `uk-open-banking`) and the bank's quirks (plugin/consent/config-schema.ts). */
   consent: consentSchema.optional(),
   /** How payments initiated through the gateway are authorised and followed (`berlin-group`, `stet`). */
   payments: paymentsSchema.optional(),
   /** The unattended-access budget's options (plugin/consent/config-schema.ts). */
   unattended: unattendedSchema,
+  /** Plain, PAR, signed request objects, FAPI 2.0 or FAPI 1 Advanced (plugin/oauth/config-schema.ts). */
+  authorizationRequest: authorizationRequestSchema,
+  /** Access tokens bound to the client certificate (`mtls`, default) or to a DPoP key (plugin/oauth/config-schema.ts). */
+  senderConstraint: senderConstraintSchema,
+  /** UK Open Banking message signing (`x-jws-signature`) of requests, and verification of the bank's (plugin/oauth/config-schema.ts). */
+  jws: jwsSchema.optional(),
   /** The QWAC client certificate presented on every call to this bank (and its token endpoint). */
   mtls: mtlsSchema,
   /** draft-cavage request signing with the QSeal key, for banks that require `Signature`. */

@@ -5,6 +5,7 @@
  * (the plain authorization-code redirect), so configs written before protocols existed keep their meaning.
  */
 import { z } from 'zod';
+import { ukOpenBankingFields } from './ukob/config-schema.js';
 
 /** The OAuth authorization request: every protocol that sends the PSU to an authorization endpoint reads these. */
 const oauthFields = {
@@ -67,12 +68,25 @@ const berlinGroupConsentSchema = z.strictObject({
   statusCheckSeconds: z.number().int().min(0).max(86_400).default(60),
 });
 
-const consentUnion = z.discriminatedUnion('protocol', [oauthConsentSchema, berlinGroupConsentSchema], {
-  error: (issue) => (issue.code === 'invalid_union' ? 'protocol must be oauth or berlin-group' : undefined),
+/** UK Open Banking 4.0: an intent first, then the PSU's authorisation bound to it (plugin/consent/ukob/). */
+const ukOpenBankingConsentSchema = z.strictObject({
+  protocol: z.literal('uk-open-banking'),
+  ...oauthFields,
+  ...commonFields,
+  ...ukOpenBankingFields,
+  /** How often `GET /connections/{id}` reads an active intent's status at the bank, seconds (0: every time). */
+  statusCheckSeconds: z.number().int().min(0).max(86_400).default(60),
+});
+
+const consentUnion = z.discriminatedUnion('protocol', [oauthConsentSchema, berlinGroupConsentSchema, ukOpenBankingConsentSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'protocol must be oauth, berlin-group or uk-open-banking' : undefined),
 });
 
 /** What a config may write: `protocol` may be left out for `oauth`. */
-export type ConsentConfigInput = (Omit<z.input<typeof oauthConsentSchema>, 'protocol'> & { readonly protocol?: 'oauth' }) | z.input<typeof berlinGroupConsentSchema>;
+export type ConsentConfigInput =
+  | (Omit<z.input<typeof oauthConsentSchema>, 'protocol'> & { readonly protocol?: 'oauth' })
+  | z.input<typeof berlinGroupConsentSchema>
+  | z.input<typeof ukOpenBankingConsentSchema>;
 
 /** `banks.<bank>.consent` (absent: `{ protocol: 'oauth' }` with its defaults). */
 export const consentSchema = z.preprocess(
@@ -129,6 +143,7 @@ export const unattendedSchema = z
 
 export type ConsentConfig = z.output<typeof consentSchema>;
 export type BerlinGroupConsentConfig = Extract<ConsentConfig, { protocol: 'berlin-group' }>;
+export type UkOpenBankingConsentConfig = Extract<ConsentConfig, { protocol: 'uk-open-banking' }>;
 export type PaymentsConfig = z.output<typeof paymentsSchema>;
 export type BerlinGroupPaymentsConfig = Extract<PaymentsConfig, { protocol: 'berlin-group' }>;
 export type StetPaymentsConfig = Extract<PaymentsConfig, { protocol: 'stet' }>;

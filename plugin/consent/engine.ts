@@ -65,6 +65,10 @@ export interface ConsentEngine {
   revoke(connection: Connection, requestId?: string): Promise<RevocationOutcome>;
   /** What every bank call acting for the connection carries (`Consent-ID`, whether a token is needed). */
   callCredentials(connection: Connection, route?: UnattendedRoute): CallCredentials;
+  /** Throws 501 `operation_not_supported` for an operation the bank's protocol cannot serve yet (`unsupported`). */
+  checkSupported(bank: string, api: string, route: UnattendedRoute): void;
+  /** True when the bank's protocol can serve the operation (the surface document leaves the others out). */
+  supports(bank: string, route: UnattendedRoute): boolean;
   /**
    * Counts a read made without the PSU present against the consent's `frequencyPerDay` (per endpoint and account,
    * rolling 24 h), before the bank is called: 429 `unattended_budget_exhausted` once spent. Nothing when the PSU is
@@ -281,7 +285,7 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
     if (connection.status !== 'active' || !connection.consent?.id) return connection;
     const bank = bankOf(connection.bank);
     const at = now();
-    const every = bank.consent.protocol === 'berlin-group' ? bank.consent.statusCheckSeconds * 1000 : Number.POSITIVE_INFINITY;
+    const every = 'statusCheckSeconds' in bank.consent ? bank.consent.statusCheckSeconds * 1000 : Number.POSITIVE_INFINITY;
     if (!force && at - (connection.consent.checkedAt ?? 0) < every) return connection;
     const status = await protocolOf(bank).status(contextOf(bank, connection, requestId), connection);
     const updated = await updateConnection(store, storageIdOf(connection), (latest) => {
@@ -299,6 +303,9 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
       const bank = bankOf(input.bank);
       const protocol = protocolOf(bank);
       if (input.returnTo !== undefined) checkReturnTo(input.returnTo, options.returnToOrigins ?? [], options.publicUrl());
+      if (input.request.consentId !== undefined && !protocol.authorisesExisting) {
+        throw new BankgateError('bad_request', { status: 400, bank: bank.name, detail: `consentId names a consent created at the bank beforehand; bank ${bank.name} (consent protocol ${protocol.name}) creates its consents itself: leave consentId out` });
+      }
       const mountPrefix = input.mountPrefix ?? '';
       // Connection ids are per caller: what is found here is the caller's own, never another caller's.
       let existing = input.connectionId ? await store.get(connectionStorageId(input.owner, input.connectionId)) : undefined;
@@ -436,6 +443,18 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
 
     callCredentials(connection, route) {
       return protocolOf(bankOf(connection.bank)).callCredentials(connection, route);
+    },
+
+    supports(bankName, route) {
+      return protocolOf(bankOf(bankName)).unsupported?.(route) === undefined;
+    },
+
+    checkSupported(bankName, api, route) {
+      const protocol = protocolOf(bankOf(bankName));
+      const why = protocol.unsupported?.(route);
+      if (why !== undefined) {
+        throw new BankgateError('operation_not_supported', { status: 501, bank: bankName, detail: `${bankName}/${api}/${route.operationId} is not supported yet: ${why}`, extra: { operationId: route.operationId } });
+      }
     },
 
     async spendUnattended(connection, route, params, psuPresent) {

@@ -76,6 +76,11 @@ export interface ConsentRequest {
   readonly preferredApproach?: ScaApproach;
   /** OAuth scopes, for protocols whose consent is a scope list (the `oauth` protocol); absent: the bank's default. */
   readonly scopes?: readonly string[];
+  /**
+   * A consent resource the caller already created at the bank through the gateway, for the PSU to authorise (UK Open
+   * Banking: a payment or funds-confirmation intent's `ConsentId`). Only protocols with `authorisesExisting` take it.
+   */
+  readonly consentId?: string;
 }
 
 /** An SCA method the PSU can choose (embedded SCA). */
@@ -260,6 +265,8 @@ export interface BeginInput {
 export interface ConsentProtocol {
   /** The name `banks.<bank>.consent.protocol` selects. */
   readonly name: string;
+  /** True when `begin` can authorise a consent resource the caller created (`ConsentRequest.consentId`). */
+  readonly authorisesExisting?: boolean;
   begin(context: ConsentContext, input: BeginInput): Promise<Step>;
   /** `session` is what the last `pending` step returned; `oauth` its authorization-code step, if any. */
   continue(context: ConsentContext, pending: { readonly session: SessionData; readonly oauth?: OAuthStep; readonly state: string }, input: ContinueInput, connection: Connection): Promise<Step>;
@@ -277,6 +284,12 @@ export interface ConsentProtocol {
    * counts against its `frequencyPerDay` (the unattended-access budget).
    */
   countsAsUnattendedRead(route: RouteFacts): boolean;
+  /**
+   * Why the gateway cannot serve this operation of the bank yet (UK Open Banking: a payment type whose consent it
+   * cannot have authorised), in words for the caller; undefined when it can. Such a call answers 501
+   * `operation_not_supported` before anything is sent to the bank.
+   */
+  unsupported?(route: RouteFacts): string | undefined;
 }
 
 /** What a protocol reads of an operation: its method, id and declared headers. */

@@ -24,6 +24,8 @@ export type BankgateErrorCode =
   | 'unattended_budget_exhausted'
   | 'payment_not_found'
   | 'idempotency_key_reused'
+  /** 501: an operation the bank declares that bankgate cannot serve yet (a UK payment type it cannot authorise). */
+  | 'operation_not_supported'
   | 'unknown_bank'
   // bank side
   | 'bank_tls_error'

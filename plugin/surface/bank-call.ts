@@ -13,6 +13,7 @@ import { connectionStorageId, type Connection } from '../store/connection.js';
 import type { TokenEngine } from '../tokens/token-engine.js';
 import { usableTokens } from '../tokens/usable-tokens.js';
 import type { BankResponse, BankTransport } from '../transport/types.js';
+import type { MessagePolicy } from '../consent/ukob/message-policy.js';
 import { actsForConnection } from './acts-for-connection.js';
 import { bankErrorToProblem } from './bank-error.js';
 import { credentialPlanOf } from './bank-credentials.js';
@@ -34,12 +35,14 @@ export interface BankCallOptions {
   readonly table: RouteTable;
   readonly engine: TokenEngine;
   /** What a connection's calls carry by its consent protocol (`Consent-ID`, whether a token is needed). */
-  readonly consent?: Pick<ConsentEngine, 'callCredentials' | 'checkAfterRefusal' | 'spendUnattended' | 'payments'>;
+  readonly consent?: Pick<ConsentEngine, 'callCredentials' | 'checkAfterRefusal' | 'spendUnattended' | 'payments' | 'checkSupported'>;
   readonly transports: ReadonlyMap<string, BankTransport>;
   readonly log: Logger;
   readonly metrics: MetricsRegistry;
   /** Per bank: static values for bank-mandated headers the gateway owns (`TPP-Redirect-URI`, …). */
   readonly headerPolicy: (bank: string) => BankHeaderPolicy;
+  /** Per bank: what the gateway adds to a built request and checks on the answer (UK Open Banking signing, idempotency). */
+  readonly messagePolicy?: (bank: string) => MessagePolicy | undefined;
   /** Checks requests (and, when asked, responses) against the bank's spec. */
   readonly validator?: Pick<SpecValidator, 'checkRequest' | 'checkResponse'>;
 }
@@ -145,13 +148,17 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         if (!allowsOperation(caller.allow, bank.name, api.name, route.operationId)) {
           throw new BankgateError('forbidden', { status: 403, bank: bank.name, detail: `caller ${caller.id} may not use ${bank.name}/${api.name}/${route.operationId}` });
         }
+        // An operation the bank's consent protocol cannot serve yet: 501, before the body, the connection or the bank.
+        options.consent?.checkSupported(bank.name, api.name, { method: found.mounted.method, operationId: route.operationId, headers: route.params.header });
         const body = route.requestBody ? await inbound.body(bank.transport.maxRequestBytes) : undefined;
         // The connection the call acts for, and the headers its consent puts on every call (owned by the gateway).
         const acting = await connectionOf(found, inbound, caller, engine, options.consent);
         let request = new CallRequest(inbound, queryOf(inbound.target), body, acting?.credentials.headers);
         validator?.checkRequest(found, request);
-        // A read without the PSU present spends the consent's unattended budget, before the bank sees it.
-        if (acting && options.consent) await options.consent.spendUnattended(acting.connection, { method: found.mounted.method, operationId: route.operationId, headers: route.params.header }, found.params, inbound.header('psu-ip-address') !== undefined);
+        // A read without the PSU present (no `PSU-IP-Address`, UK Open Banking: no `x-fapi-customer-ip-address`)
+        // spends the consent's unattended budget, before the bank sees it.
+        const psuPresent = inbound.header('psu-ip-address') !== undefined || inbound.header('x-fapi-customer-ip-address') !== undefined;
+        if (acting && options.consent) await options.consent.spendUnattended(acting.connection, { method: found.mounted.method, operationId: route.operationId, headers: route.params.header }, found.params, psuPresent);
 
         // A payment the gateway authorises (banks.<bank>.payments): its own redirect URIs; a retried Idempotency-Key answered from the first answer.
         const paying = options.consent ? await options.consent.payments.before(found, (name) => inbound.header(name), caller.key, body, acting?.connection, inbound.requestId, inbound.mountPrefix ?? '') : undefined;
@@ -167,10 +174,13 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         const transport = transports.get(bank.name)!;
         const basePolicy = options.headerPolicy(bank.name);
         const policy = plan ? { static: { ...basePolicy.static, ...plan.headers } } : basePolicy;
-        const response = await callWithToken(found, inbound, engine, acting, (bearer) => {
+        // UK Open Banking: what the gateway signs and keys itself (x-jws-signature, x-idempotency-key, x-fapi-interaction-id).
+        const messages = options.messagePolicy?.(bank.name);
+        const messageCall = messages && { callerKey: caller.key, api: api.name, route, header: (name: string) => inbound.header(name) };
+        const response = await callWithToken(found, inbound, engine, acting, async (bearer) => {
           const bankRequest = buildBankRequest(found, request, bearer, policy);
           bankRequestId = bankRequest.requestId;
-          return transport.send(bankRequest);
+          return transport.send(messages ? await messages.prepare(bankRequest, messageCall!) : bankRequest);
         }).catch(async (error: unknown) => {
           if (plan) await options.consent!.payments.abandon(plan);
           throw error;
@@ -191,6 +201,7 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
           status = problem.status;
           throw problem;
         }
+        if (messages) await messages.check(response, messageCall!);
         validator?.checkResponse(found, response, inbound.requestId);
         let reply: BankReply;
         if (plan) {

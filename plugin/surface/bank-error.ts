@@ -14,7 +14,7 @@ const MAX_TEXT = 2048;
 
 /**
  * Maps a bank's error response (status ≥ 400) to a problem with a stable code. The bank's messages are
- * read from its dialect — Berlin Group `tppMessages`, STET `{ error, message }`, OAuth `{ error,
+ * read from its dialect — Berlin Group `tppMessages`, UK Open Banking `Errors`, STET `{ error, message }`, OAuth `{ error,
  * error_description }`, RFC 9457 — into `bankMessages`; its body is kept under `bankError`, with any member
  * that looks secret blanked.
  */
@@ -71,6 +71,10 @@ export function bankMessages(body: unknown): BankMessage[] {
   const b = body as Record<string, unknown>;
   if (Array.isArray(b.tppMessages)) {
     return b.tppMessages.filter((m): m is Record<string, unknown> => typeof m === 'object' && m !== null).map((m) => pick({ code: m.code, text: m.text, path: m.path }));
+  }
+  // UK Open Banking OBErrorResponse1: { Code, Message, Errors: [{ ErrorCode, Message, Path }] }.
+  if (Array.isArray(b.Errors)) {
+    return b.Errors.filter((m): m is Record<string, unknown> => typeof m === 'object' && m !== null).map((m) => pick({ code: m.ErrorCode, text: m.Message, path: m.Path }));
   }
   if (typeof b.error === 'string' && ('error_description' in b || !('message' in b))) return [pick({ code: b.error, text: b.error_description })];
   if (typeof b.message === 'string' || typeof b.error === 'string') return [pick({ code: b.error, text: b.message })];

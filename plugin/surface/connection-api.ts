@@ -47,6 +47,11 @@ export const createConnectionBody = z
     frequencyPerDay: z.number().int().min(1).max(100).optional().meta({ description: 'Unattended reads per day per endpoint and account; default 4 (recurring) or 1. The bank may grant less.' }),
     psu: psuContextSchema.optional(),
     preferredApproach: z.enum(['redirect', 'decoupled', 'embedded']).optional().meta({ description: 'The SCA approach you prefer; the bank decides.' }),
+    consentId: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be the bank\'s ConsentId (1–128 characters of A–Z, a–z, 0–9, ".", "_", ":" or "-")')
+      .optional()
+      .meta({ description: "UK Open Banking: an intent created through the gateway (`Data.ConsentId`, status AWAU) for the PSU to authorise, with its one scope (`payments`, `fundsconfirmations` or `accounts`); the connection then carries the PSU's token for it (a payment's submission, funds confirmations, account reads)." }),
   })
   .meta({ id: 'ConnectionCreate', description: 'Starts a PSU consent at a bank.' });
 
@@ -100,13 +105,14 @@ export const connectionViewSchema = z
     consent: z
       .object({
         protocol: z.string(),
-        id: z.string().optional().meta({ description: "The bank's consent id (Berlin Group `consentId`), sent by the gateway as `Consent-ID`." }),
-        status: z.string().optional().meta({ description: "The bank's own status word (`received`, `valid`, `expired`, `revokedByPsu`, …)." }),
+        id: z.string().optional().meta({ description: "The bank's consent id (Berlin Group `consentId`, sent by the gateway as `Consent-ID`; UK Open Banking `ConsentId`)." }),
+        status: z.string().optional().meta({ description: "The bank's own status word (Berlin Group `received`, `valid`, `expired`, `revokedByPsu`, …; UK Open Banking `AWAU`, `AUTH`, `RJCT`, `EXPD`, `CANC`)." }),
         validUntil: z.string().optional().meta({ description: 'What the bank granted (`YYYY-MM-DD`).' }),
         frequencyPerDay: z.number().optional().meta({ description: 'What the bank granted: unattended reads per day per endpoint and account.' }),
         recurring: z.boolean().optional(),
         approach: z.string().optional().meta({ description: 'How the PSU authorised: `redirect`, `oauth`, `oauth-pre-step`, `decoupled`, `embedded`.' }),
         checkedAt: z.string().optional().meta({ description: "When the gateway last read the consent's status at the bank." }),
+        paymentId: z.string().optional().meta({ description: 'UK Open Banking: the payment the gateway submitted from this consent (`banks.<bank>.consent.submitPayments`).' }),
       })
       .optional()
       .meta({ description: 'The consent as the bank holds it.' }),

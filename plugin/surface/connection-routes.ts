@@ -34,8 +34,10 @@ export function connectionView(connection: Connection, budget?: BudgetView): Con
 }
 
 function consentView(consent: NonNullable<Connection['consent']>): NonNullable<ConnectionView['consent']> {
-  const { data: _data, checkedAt, ...shown } = consent;
-  return { ...shown, ...(checkedAt !== undefined ? { checkedAt: new Date(checkedAt).toISOString() } : {}) };
+  const { data, checkedAt, ...shown } = consent;
+  // UK Open Banking: the payment the gateway submitted from the consent (`consent.submitPayments`).
+  const paymentId = data?.paymentId;
+  return { ...shown, ...(checkedAt !== undefined ? { checkedAt: new Date(checkedAt).toISOString() } : {}), ...(typeof paymentId === 'string' ? { paymentId } : {}) };
 }
 
 /** What a caller sees of a payment the gateway follows. */
@@ -93,7 +95,7 @@ export function connectionRoutes(engine: TokenEngine, consent: ConsentEngine) {
 
   app.post('/connections', async (c) => {
     const body = await parsedBody(() => readJson(c.req.raw), createConnectionBody, '{ "bank": "<bank>", "connectionId"?: "...", "returnTo"?: "https://...", "access"?: "all", "psu"?: { "ipAddress": "..." } }');
-    const { bank, connectionId, scopes, returnTo } = body;
+    const { bank, connectionId, scopes, returnTo, consentId } = body;
     const caller = c.get('caller');
     if (!allowsBank(caller.allow, bank)) throw new BankgateError('forbidden', { status: 403, bank, detail: `caller ${caller.id} may not use bank ${bank.slice(0, 60)}` });
     const request: ConsentRequest = {
@@ -104,6 +106,7 @@ export function connectionRoutes(engine: TokenEngine, consent: ConsentEngine) {
       ...(body.frequencyPerDay !== undefined ? { frequencyPerDay: body.frequencyPerDay } : {}),
       ...(body.preferredApproach !== undefined ? { preferredApproach: body.preferredApproach } : {}),
       ...(scopes !== undefined ? { scopes } : {}),
+      ...(consentId !== undefined ? { consentId } : {}),
     };
     const prefix = c.get('mountPrefix') ?? '';
     // The bank sends the PSU back to where this gateway answers: its mount prefix included.
@@ -156,10 +159,21 @@ export function connectionRoutes(engine: TokenEngine, consent: ConsentEngine) {
   return app;
 }
 
+export const FRAGMENT_RELAY_SCRIPT = "if(location.hash.length>1)location.replace(location.pathname+'?'+location.hash.slice(1));else document.body.textContent='Nothing to complete: start again from the application.';";
+const FRAGMENT_RELAY = `<!doctype html><meta charset="utf-8"><title>bankgate</title><body><script>${FRAGMENT_RELAY_SCRIPT}</script></body>`;
+/** CSP hash of the script (sha256, base64; test/fapi/ukob-ais-gateway-fapi1.test.ts recomputes it): that script and nothing else runs. */
+export const FRAGMENT_RELAY_HASH = 'sha256-ZuBiXBM6kS3FVTijTMcK7jlQukIB/fkFfzAmjfzdhg0=';
+
 /** `GET /callback/{bank}`: where the bank sends the PSU back. Authenticated by `state`, not by caller key. */
 export function callbackRoute(consent: ConsentEngine) {
   const app = new Hono<{ Variables: RequestIdVariables }>();
   app.get('/callback/:bank', async (c) => {
+    // A hybrid response (FAPI 1 Advanced: `code id_token`) comes in the fragment, which the browser keeps: a page
+    // that sends it back as the query. Only for a bare callback; it carries nothing and runs nothing else.
+    const query = new URL(c.req.url).searchParams;
+    if (!query.has('state') && !query.has('code') && !query.has('error')) {
+      return c.html(FRAGMENT_RELAY, 200, { 'cache-control': 'no-store', 'content-security-policy': `default-src 'none'; script-src '${FRAGMENT_RELAY_HASH}'`, 'referrer-policy': 'no-referrer' });
+    }
     const { connection, returnTo } = await consent.complete(c.req.param('bank'), new URL(c.req.url), c.get('requestId'));
     if (connection.kind === 'payment' && connection.payment) {
       const { paymentId, authorisation, transactionStatus, reason } = connection.payment;

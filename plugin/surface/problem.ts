@@ -23,6 +23,7 @@ const TITLES: Record<string, string> = {
   unattended_budget_exhausted: 'Unattended-access budget spent',
   payment_not_found: 'Payment not found',
   idempotency_key_reused: 'Idempotency-Key in use',
+  operation_not_supported: 'Operation not supported yet',
   unknown_bank: 'Unknown bank',
   bank_tls_error: 'TLS handshake with the bank failed',
   bank_outcome_unknown: 'The bank closed the call without answering: its outcome is unknown',

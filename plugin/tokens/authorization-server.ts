@@ -1,6 +1,8 @@
 import * as oauth from 'oauth4webapi';
 import type { ResolvedBank } from '../config/resolve-config.js';
 import type { BankTransport } from '../transport/types.js';
+import { dpopHandle } from '../oauth/dpop.js';
+import { privateKeyJwt } from '../oauth/private-key-jwt.js';
 import { toOAuthError } from './oauth-error.js';
 
 /**
@@ -11,20 +13,23 @@ export interface BankOAuth {
   readonly bank: ResolvedBank;
   readonly client: oauth.Client;
   readonly clientAuth: oauth.ClientAuth;
-  /** Options for every oauth4webapi request: the bank's mTLS fetch. */
-  readonly requestOptions: { [oauth.customFetch]: typeof fetch };
+  /** Options for every oauth4webapi request: the bank's mTLS fetch, and the DPoP handle of a DPoP bank. */
+  readonly requestOptions: { [oauth.customFetch]: typeof fetch; DPoP?: oauth.DPoPHandle };
   metadata(): Promise<oauth.AuthorizationServer>;
   /** The transport's client certificate thumbprint now (undefined when it exposes none): recorded on token sets. */
   certificateThumbprint(): string | undefined;
 }
 
 export function createBankOAuth(bank: ResolvedBank, transport: BankTransport): BankOAuth {
-  const requestOptions = { [oauth.customFetch]: transport.fetch };
   const server = bank.authorizationServer;
   const client: oauth.Client = {
     client_id: bank.client.clientId,
     ...(server.kind === 'discovery' && server.useMtlsEndpointAliases ? { use_mtls_endpoint_aliases: true } : {}),
+    ...(bank.authorizationRequest.idTokenAlgorithm ? { id_token_signed_response_alg: bank.authorizationRequest.idTokenAlgorithm } : {}),
   };
+  // Token requests (and PAR) of a DPoP bank carry a proof: oauth4webapi adds it wherever `DPoP` is given.
+  const dpop = bank.senderConstraint.method === 'dpop' ? dpopHandle(client, bank.senderConstraint.key) : undefined;
+  const requestOptions = { [oauth.customFetch]: transport.fetch, ...(dpop ? { DPoP: dpop } : {}) };
   let discovered: Promise<oauth.AuthorizationServer> | undefined;
 
   const metadata = (): Promise<oauth.AuthorizationServer> => {
@@ -34,6 +39,7 @@ export function createBankOAuth(bank: ResolvedBank, transport: BankTransport): B
         authorization_endpoint: server.authorizationEndpoint,
         token_endpoint: server.tokenEndpoint,
         ...(server.revocationEndpoint ? { revocation_endpoint: server.revocationEndpoint } : {}),
+        ...(server.pushedAuthorizationRequestEndpoint ? { pushed_authorization_request_endpoint: server.pushedAuthorizationRequestEndpoint } : {}),
       });
     }
     discovered ??= discover(bank.name, new URL(server.issuer), bank.consent.openid, requestOptions).catch((error) => {
@@ -64,5 +70,7 @@ function clientAuthFor(bank: ResolvedBank): oauth.ClientAuth {
       return oauth.ClientSecretBasic(bank.client.secret!);
     case 'tls_client_auth':
       return oauth.TlsClientAuth();
+    case 'private_key_jwt':
+      return privateKeyJwt(bank.client.assertionKey!);
   }
 }

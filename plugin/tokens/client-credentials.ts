@@ -1,4 +1,5 @@
 import * as oauth from 'oauth4webapi';
+import { withDpopNonceRetry } from '../oauth/authorization-request.js';
 import type { TokenSet } from '../store/connection.js';
 import { bankOAuth, type TokenContext } from './context.js';
 import { toOAuthError } from './oauth-error.js';
@@ -33,8 +34,9 @@ export class ClientCredentialsCache {
       try {
         const as = await bankSide.metadata();
         const parameters = new URLSearchParams(scopes.length > 0 ? { scope: scopes.join(' ') } : {});
-        const response = await oauth.clientCredentialsGrantRequest(as, bankSide.client, bankSide.clientAuth, parameters, bankSide.requestOptions);
-        const result = await oauth.processClientCredentialsResponse(as, bankSide.client, response);
+        const result = await withDpopNonceRetry(bankSide, async () =>
+          oauth.processClientCredentialsResponse(as, bankSide.client, await oauth.clientCredentialsGrantRequest(as, bankSide.client, bankSide.clientAuth, parameters, bankSide.requestOptions)),
+        );
         const tokens = toTokenSet(result, this.#context.now(), undefined, thumbprint);
         this.#tokens.set(key, tokens);
         this.#context.metrics.inc(TOKEN_METRICS.clientCredentials, { bank, outcome: 'obtained' });

@@ -1,4 +1,5 @@
 import * as oauth from 'oauth4webapi';
+import { withDpopNonceRetry } from '../oauth/authorization-request.js';
 import { BankgateError } from '../errors/bankgate-error.js';
 import { storageIdOf, type Connection, type TokenSet } from '../store/connection.js';
 import { bankOAuth, forRequest, type TokenContext } from './context.js';
@@ -120,12 +121,15 @@ async function attempt(context: TokenContext, connection: Connection, refreshTok
   try {
     // The lease is renewed while this runs (keepLease): the attempt may take longer than the lock TTL.
     const signal = AbortSignal.timeout(REFRESH_ATTEMPT_TIMEOUT_MS);
-    const response = await oauth.refreshTokenGrantRequest(as, bankSide.client, bankSide.clientAuth, refreshToken, { ...bankSide.requestOptions, signal });
-    if (response.status >= 500) {
-      await response.body?.cancel().catch(() => {});
-      throw new BankServerError(response.status);
-    }
-    const result = await oauth.processRefreshTokenResponse(as, bankSide.client, response);
+    // A DPoP bank that wants a fresh nonce refuses with use_dpop_nonce before looking at the refresh token: sent once more.
+    const result = await withDpopNonceRetry(bankSide, async () => {
+      const response = await oauth.refreshTokenGrantRequest(as, bankSide.client, bankSide.clientAuth, refreshToken, { ...bankSide.requestOptions, signal });
+      if (response.status >= 500) {
+        await response.body?.cancel().catch(() => {});
+        throw new BankServerError(response.status);
+      }
+      return oauth.processRefreshTokenResponse(as, bankSide.client, response);
+    });
     return { ok: true, tokens: toTokenSet(result, context.now(), refreshToken, thumbprint) };
   } catch (error) {
     return { ok: false, failure: classifyAttemptFailure(error), error };

@@ -6,6 +6,7 @@
  */
 import * as oauth from 'oauth4webapi';
 import { BankgateError } from '../../errors/bankgate-error.js';
+import { finishAuthorization, startAuthorization } from '../../oauth/authorization-request.js';
 import type { TokenSet } from '../../store/connection.js';
 import { toOAuthError } from '../../tokens/oauth-error.js';
 import { toTokenSet } from '../../tokens/token-set.js';
@@ -23,6 +24,13 @@ export interface AuthorizationRequest {
  */
 export async function buildAuthorizationRequest(context: ConsentContext, request: AuthorizationRequest): Promise<{ url: string; step: OAuthStep }> {
   const consent = context.bank.consent;
+  // PAR, a signed request object, a FAPI profile, a DPoP key's thumbprint (banks.<bank>.authorizationRequest,
+  // senderConstraint): plugin/oauth/authorization-request.ts builds those (standard parameter names only).
+  if (!isPlainRequest(context)) {
+    const started = await startAuthorization(context.oauth, { redirectUri: context.callbackUrl, scopes: request.scopes, openid: consent.openid, params: consent.extraParams, state: request.state });
+    const { codeVerifier, nonce, redirectUri } = started.pending;
+    return { url: started.authorizeUrl, step: { codeVerifier, redirectUri, ...(nonce ? { nonce } : {}) } };
+  }
   const as = await metadataOf(context);
   if (!as.authorization_endpoint) {
     throw new BankgateError('bank_auth_error', { status: 502, bank: context.bank.name, detail: `bank ${context.bank.name}'s authorization server publishes no authorization_endpoint` });
@@ -60,16 +68,10 @@ export interface RedeemedCode {
  */
 export async function redeemAuthorizationCode(context: ConsentContext, step: OAuthStep, callbackUrl: URL, state: string): Promise<RedeemedCode> {
   const { bank, oauth: bankSide } = context;
-  const as = await metadataOf(context);
   try {
-    const params = oauth.validateAuthResponse(as, bankSide.client, callbackUrl.searchParams, state);
     const thumbprint = bankSide.certificateThumbprint();
-    const response = await oauth.authorizationCodeGrantRequest(as, bankSide.client, bankSide.clientAuth, params, step.redirectUri, step.codeVerifier, bankSide.requestOptions);
-    const result = await oauth.processAuthorizationCodeResponse(as, bankSide.client, response, {
-      expectedNonce: step.nonce ?? oauth.expectNoNonce,
-      requireIdToken: bank.consent.openid,
-    });
-    const claims = oauth.getValidatedIdTokenClaims(result);
+    // `state`, `iss` (required under FAPI 2.0), the detached id_token (FAPI 1 Advanced), PKCE, nonce, DPoP binding.
+    const { tokens: result, idToken: claims } = await finishAuthorization(bankSide, callbackUrl.searchParams, { state, ...step }, { requireIdToken: bank.consent.openid || step.nonce !== undefined });
     checkAcr(bank.name, bank.consent.extraParams.acr_values, claims?.acr);
     return {
       tokens: toTokenSet(result, context.now(), undefined, thumbprint),
@@ -79,6 +81,12 @@ export async function redeemAuthorizationCode(context: ConsentContext, step: OAu
   } catch (error) {
     throw toOAuthError(bank.name, 'authorization code exchange', error);
   }
+}
+
+/** True when the bank takes the plain query request (RFC 6749 §4.1 with PKCE), where renamed parameters apply. */
+function isPlainRequest(context: ConsentContext): boolean {
+  const settings = context.bank.authorizationRequest;
+  return !settings.par && !settings.requestObject && settings.responseType === 'code' && !context.oauth.requestOptions.DPoP;
 }
 
 /** The bank's authorization server metadata (static, or discovered once). */
