@@ -33,6 +33,8 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
 export interface BankCallOptions {
   readonly table: RouteTable;
+  /** The gateway's public URL (no trailing slash): where absolute links in bank answers are pointed. */
+  readonly publicUrl?: () => string;
   readonly engine: TokenEngine;
   /** What a connection's calls carry by its consent protocol (`Consent-ID`, whether a token is needed). */
   readonly consent?: Pick<ConsentEngine, 'callCredentials' | 'checkAfterRefusal' | 'spendUnattended' | 'payments' | 'checkSupported'>;
@@ -212,7 +214,7 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         // After validation (the bank's answer is what its spec describes), before the caller sees it.
         if (reply.body === null && reply.headers.location === undefined) return reply;
         const { mapper, counter } = linksOf(bank);
-        return rewriteAnswerLinks(reply, { mapper, api, prefix: inbound.mountPrefix ?? '', counter });
+        return rewriteAnswerLinks(reply, { mapper, api, prefix: inbound.mountPrefix ?? '', counter, publicUrl: options.publicUrl });
       } catch (error) {
         status = error instanceof BankgateError ? error.status : 500;
         throw error;

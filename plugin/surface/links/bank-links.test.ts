@@ -109,6 +109,20 @@ describe('rewriteAnswerLinks', () => {
     expect(metrics.value(LINK_METRIC, { bank: 'seb', outcome: 'unmapped' })).toBe(1);
   });
 
+  it('keeps a link absolute when the bank sent it absolute (UK `Links.Self` is a URI), under the gateway’s public URL', () => {
+    const links = { mapper: sebLinks, api: ais, prefix: '/banks', counter: linkCounter(new MetricsRegistry(), 'seb'), publicUrl: () => 'https://gw.example' };
+    const answer = {
+      status: 201,
+      headers: { 'content-type': 'application/json', location: 'https://api.seb.example/ais/v7/identified2/accounts/A1/balances' },
+      body: encoder.encode(JSON.stringify({ Links: { Self: 'https://api.seb.example/ais/v7/identified2/accounts/A1/balances' }, _links: { balances: { href: '/accounts/A1/balances' } } })),
+    };
+    const out = rewriteAnswerLinks(answer, links);
+    expect(out.headers.location).toBe('https://gw.example/banks/seb/ais/accounts/A1/balances');
+    const body = JSON.parse(decoder.decode(out.body));
+    expect(body.Links.Self).toBe('https://gw.example/banks/seb/ais/accounts/A1/balances');
+    expect(body._links.balances.href).toBe('/banks/seb/ais/accounts/A1/balances');
+  });
+
   it('returns the same answer object, bytes untouched, when there is nothing to rewrite', () => {
     const counter = linkCounter(new MetricsRegistry(), 'seb');
     const plain = { status: 200, headers: { 'content-type': 'application/json' }, body: encoder.encode('{"accounts":[]}') };

@@ -198,8 +198,14 @@ export interface AnswerLinks {
   /** The gateway's mount prefix (`''` at the root, `/banks` under a host app), without a trailing slash. */
   readonly prefix: string;
   readonly counter: LinkCounter;
+  /**
+   * The gateway's public URL (no trailing slash): a link the bank sent absolute stays absolute, under it (UK Open
+   * Banking's `Links.Self` is `format: uri`); without it, and for relative links, the gateway path alone.
+   */
+  readonly publicUrl?: () => string;
 }
 
+const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
@@ -215,7 +221,7 @@ export function rewriteAnswerLinks<T extends { headers: Record<string, string | 
       return undefined;
     }
     links.counter.rewritten();
-    return links.prefix + path;
+    return links.publicUrl !== undefined && ABSOLUTE.test(href) ? `${links.publicUrl()}${links.prefix}${path}` : links.prefix + path;
   };
   let { headers, body } = answer;
   const location = headers.location;
