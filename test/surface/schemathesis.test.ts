@@ -85,9 +85,13 @@ beforeAll(async () => {
   await connect(sandbox, 'sg', 'st-sg');
   // bg (Berlin Group: a consent resource first, then the SCA approach the bank picks) through the operator's command.
   await connectWithCommand('bg', 'st-bg');
+  // ukob (UK Open Banking, FAPI 2.0: an account-access intent, then PAR and the PSU's authorisation bound to it).
+  await connectWithCommand('ukob', 'st-ukob');
   const sebAccount = await firstAccount('/seb/ais/accounts', { 'x-connection-id': 'st-seb', 'psu-ip-address': '203.0.113.7' });
   const sgAccount = await firstAccount('/sg/aisp/accounts', { 'x-connection-id': 'st-sg' });
   const bgAccount = await firstAccount('/bg/xs2a/v1/accounts', { 'x-connection-id': 'st-bg', 'psu-ip-address': '203.0.113.7' });
+  const ukobAccounts = (await (await call('/ukob/aisp/accounts', { headers: { 'x-connection-id': 'st-ukob' } })).json()) as { Data: { Account: Array<{ AccountId: string }> } };
+  const ukobAccount = ukobAccounts.Data.Account[0]!.AccountId;
   // Every bank operation acts with its bank's connection; per-account operations on a real account.
   writeFileSync(
     join(dir, 'schemathesis.toml'),
@@ -102,6 +106,9 @@ beforeAll(async () => {
       '[[operations]]',
       'include-path-regex = "^/bg/"',
       `parameters = { "X-Connection-Id" = "st-bg", "account-id" = "${bgAccount}" }`,
+      '[[operations]]',
+      'include-path-regex = "^/ukob/"',
+      `parameters = { "X-Connection-Id" = "st-ukob", "AccountId" = "${ukobAccount}" }`,
       '',
     ].join('\n'),
   );
@@ -146,11 +153,12 @@ function findingsOf(report: string): Finding[] {
 }
 
 /**
- * The bank refused a request its spec allows, for a reason the spec cannot state: a 400 (`bank_bad_request`), or a
- * Berlin Group bank's 405 `SERVICE_INVALID` for a service it does not offer (card accounts, signing baskets).
+ * The bank refused a request its spec allows, for a reason the spec cannot state: a 400 (`bank_bad_request`), a
+ * Berlin Group bank's 405 `SERVICE_INVALID` for a service it does not offer (card accounts, signing baskets), or a 415
+ * for a body type the spec lists and the bank does not take (pain.001 XML, multipart).
  */
 function refusedByBank(answer: string): boolean {
-  return answer.includes('"code":"bank_bad_request"') || answer.includes('"status":405,"code":"bank_client_error"');
+  return answer.includes('"code":"bank_bad_request"') || /"status":(405|415),"code":"bank_client_error"/.test(answer);
 }
 
 /**
