@@ -96,6 +96,16 @@ describe('resolveConfig (portable: the runtime supplies env and files)', () => {
     expect(await problemsOf({ banks: { b: { ...good.banks.b!, apis: { ais: { manifest, validators: 'generated/b/ais/validators.js' as never } } } } }, source(env))).toEqual([expect.stringMatching(/^banks\.b\.apis\.ais\.validators: must be the default export of generated/)]);
   });
 
+  it('request body limits per operation: kept by operationId, an unknown operationId refused under its path', async () => {
+    const env = { B_SECRET: 's3cret', BANKGATE_DEV_KEY: 'k'.repeat(20) };
+    const operationId = manifest.routes[0]!.operationId;
+    const withLimits = (limits: Record<string, number>): BankgateConfig => ({ banks: { b: { ...good.banks.b!, apis: { ais: { manifest, requestBodyLimits: limits } } } } });
+    const resolved = await resolveConfig(withLimits({ [operationId]: 2048 }), source(env));
+    expect(resolved.banks.get('b')!.apis.get('ais')!.requestBodyLimits?.get(operationId)).toBe(2048);
+    expect(await problemsOf(withLimits({ nope: 2048 }), source(env))).toEqual([expect.stringMatching(/^banks\.b\.apis\.ais\.requestBodyLimits\.nope: names no operation of this API/)]);
+    expect((await problemsOf(withLimits({ [operationId]: 0 }), source(env)))[0]).toMatch(/^banks\.b\.apis\.ais\.requestBodyLimits\./);
+  });
+
   it('signing: the key is read and checked at start, problems under banks.<bank>.signing', async () => {
     const withSigning: BankgateConfig = { ...good, banks: { b: { ...good.banks.b!, signing: { keyId: 'k', key: { env: 'QSEAL' } } } } };
     expect(await problemsOf(withSigning, source({ B_SECRET: 's' }))).toEqual(['banks.b.signing.key: environment variable QSEAL is not set']);

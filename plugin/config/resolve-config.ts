@@ -27,6 +27,8 @@ export interface ResolvedApi {
   readonly mtls?: MtlsConfig;
   /** The token of operations declaring `Authorization` without a scheme (`apis.<api>.authorization`, else the bank's). */
   readonly authorization?: AuthorizationChoice;
+  /** Request body limits by operationId (`apis.<api>.requestBodyLimits`), in place of the bank's `transport.maxRequestBytes`. */
+  readonly requestBodyLimits?: ReadonlyMap<string, number>;
 }
 
 export interface ResolvedBank {
@@ -132,7 +134,7 @@ export async function collectConfig(input: ConfigInput, collector: ProblemCollec
       if (baseUrl.protocol !== 'https:') collector.add(`${at}.apis.${apiName}.baseUrl: ${base} is not https; banks are only called over TLS`);
       const authorization = api.authorization ?? bank.authorization;
       checkApiCredentials({ bank: bankName, api: apiName }, api.manifest.routes, bank.credentials, authorization, collector);
-      apis.set(apiName, { name: apiName, manifest: api.manifest, baseUrl, document: api.document, ...(api.validators ? { validators: api.validators } : {}), ...(api.mtls ? { mtls: api.mtls } : {}), ...(authorization ? { authorization } : {}) });
+      apis.set(apiName, { name: apiName, manifest: api.manifest, baseUrl, document: api.document, ...(api.validators ? { validators: api.validators } : {}), ...(api.mtls ? { mtls: api.mtls } : {}), ...(authorization ? { authorization } : {}), ...(api.requestBodyLimits ? { requestBodyLimits: new Map(Object.entries(api.requestBodyLimits)) } : {}) });
     }
     const auth = bank.client.auth;
     const secret = 'secret' in auth ? collector.read(auth.secret, `${at}.client.auth.secret`) : undefined;

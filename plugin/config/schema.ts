@@ -63,10 +63,22 @@ const apiSchema = z.strictObject({
     .optional(),
   /** The token of operations that declare `Authorization` without a security scheme (plugin/config/credentials-schema.ts). */
   authorization: authorizationChoiceSchema.optional(),
-}).refine((api) => !api.validators || api.validators.specSha256 === api.manifest.specSha256, {
-  path: ['validators'],
-  message: 'were generated from another spec than the manifest (specSha256 differs): use validators.js from the same generated/<bank>/<api>/ as routes.ts',
-});
+  /**
+   * Request body limits per operation (`operationId` → bytes), in place of the bank's `transport.maxRequestBytes`:
+   * a bulk payment file may need more than the default 1 MiB, a small JSON operation less.
+   */
+  requestBodyLimits: z.record(z.string(), z.number().int().positive()).optional(),
+})
+  .refine((api) => !api.validators || api.validators.specSha256 === api.manifest.specSha256, {
+    path: ['validators'],
+    message: 'were generated from another spec than the manifest (specSha256 differs): use validators.js from the same generated/<bank>/<api>/ as routes.ts',
+  })
+  .superRefine((api, context) => {
+    for (const operationId of Object.keys(api.requestBodyLimits ?? {})) {
+      if (api.manifest.routes.some((route) => route.operationId === operationId)) continue;
+      context.addIssue({ code: 'custom', path: ['requestBodyLimits', operationId], message: `names no operation of this API (${api.manifest.routes.length} operations, e.g. ${api.manifest.routes.slice(0, 3).map((r) => r.operationId).join(', ')})` });
+    }
+  });
 
 export const bankSchema = z.strictObject({
   displayName: z.string().optional(),

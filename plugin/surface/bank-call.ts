@@ -152,7 +152,7 @@ export function createBankCalls(options: BankCallOptions): BankCalls {
         }
         // An operation the bank's consent protocol cannot serve yet: 501, before the body, the connection or the bank.
         options.consent?.checkSupported(bank.name, api.name, { method: found.mounted.method, operationId: route.operationId, headers: route.params.header });
-        const body = route.requestBody ? await inbound.body(bank.transport.maxRequestBytes) : undefined;
+        const body = route.requestBody ? await inbound.body(api.requestBodyLimits?.get(route.operationId) ?? bank.transport.maxRequestBytes) : undefined;
         // The connection the call acts for, and the headers its consent puts on every call (owned by the gateway).
         const acting = await connectionOf(found, inbound, caller, engine, options.consent);
         let request = new CallRequest(inbound, queryOf(inbound.target), body, acting?.credentials.headers);

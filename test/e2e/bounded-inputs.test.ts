@@ -16,6 +16,8 @@ import { DEV_KEY, PSU_IP, startHarness, type Harness } from './harness.js';
 
 /** `banks.sg.transport.maxRequestBytes` in this run (the default, 1 MiB, applies to SEB). */
 const SG_LIMIT = 64 * 1024;
+/** `banks.sg.apis.cbpii.requestBodyLimits.fundsConfirmationsPost`: one operation's own limit, under the bank's. */
+const FUNDS_LIMIT = 512;
 
 interface RawAnswer {
   status: number;
@@ -63,6 +65,7 @@ describe('bounded inputs and one Authorization, in both framings (findings 10, 1
     h = await startHarness({
       adjust: (config) => {
         config.banks.sg!.transport = { ...config.banks.sg!.transport, maxRequestBytes: SG_LIMIT } as never;
+        config.banks.sg!.apis.cbpii = { ...config.banks.sg!.apis.cbpii!, requestBodyLimits: { fundsConfirmationsPost: FUNDS_LIMIT } } as never;
       },
     });
     await h.connect('sg', 'sg-bounded');
@@ -108,6 +111,18 @@ describe('bounded inputs and one Authorization, in both framings (findings 10, 1
       const answer = await rawRequest(ports[framing], paymentHead(['Transfer-Encoding: chunked']), chunks);
       expect(answer.status).toBe(413);
       expect(JSON.parse(answer.body)).toMatchObject({ code: 'payload_too_large' });
+    });
+
+    it('an operation with its own limit (apis.<api>.requestBodyLimits): 413 naming it past it, the bank limit elsewhere', async () => {
+      const head = ['POST /sg/cbpii/funds-confirmations HTTP/1.1', 'Host: gateway.test', `Authorization: Bearer ${DEV_KEY}`, 'X-Connection-Id: sg-bounded', 'Content-Type: application/json', 'Connection: close'];
+      const body = JSON.stringify({ paymentCoverageRequestId: 'x'.repeat(FUNDS_LIMIT) });
+      const over = await rawRequest(ports[framing], [...head, `Content-Length: ${Buffer.byteLength(body)}`], [body]);
+      expect(over.status).toBe(413);
+      expect(JSON.parse(over.body)).toMatchObject({ code: 'payload_too_large', maxBytes: FUNDS_LIMIT });
+      // The payment operation of the same bank keeps the bank's limit: a body past FUNDS_LIMIT goes through.
+      const padded = JSON.stringify(SG_PAYMENT).padEnd(FUNDS_LIMIT * 2, ' '); // trailing whitespace: still the same JSON
+      const payment = await rawRequest(ports[framing], paymentHead([`Content-Length: ${Buffer.byteLength(padded)}`, 'Connection: close']), [padded]);
+      expect(payment.status).toBe(201);
     });
 
     it('POST /connections: a body over 64 KiB is refused with 413, declared or chunked', async () => {
