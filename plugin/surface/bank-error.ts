@@ -19,9 +19,9 @@ const MAX_TEXT = 2048;
  * that looks secret blanked.
  */
 export function bankErrorToProblem(bank: string, operationId: string, response: BankResponse): BankgateError {
-  const { code, status } = codeFor(response.status);
   const body = parseBody(response);
   const messages = bankMessages(body);
+  const { code, status } = codeFor(response.status, messages);
   const summary = messages.map((m) => [m.code, m.text].filter(Boolean).join(': ')).filter(Boolean).join('; ');
   return new BankgateError(code, {
     status,
@@ -31,13 +31,18 @@ export function bankErrorToProblem(bank: string, operationId: string, response: 
   });
 }
 
-function codeFor(status: number): { code: BankgateErrorCode; status: number } {
+/** Berlin Group 401 codes about what the caller sent for the PSU (`PSU-ID`, `PSU-Corporate-ID`), not the gateway's credentials. */
+const PSU_IDENTITY_REFUSED = new Set(['PSU_CREDENTIALS_INVALID', 'CORPORATE_ID_INVALID']);
+
+function codeFor(status: number, messages: readonly BankMessage[]): { code: BankgateErrorCode; status: number } {
   switch (status) {
     case 400:
     case 422:
       return { code: 'bank_bad_request', status };
-    // The caller's own credential was fine: a 401 from the bank is about the gateway's token.
     case 401:
+      // The PSU identity the caller sent is not one the bank knows: the caller's to fix (400), not a gateway fault.
+      if (messages.some((m) => m.code !== undefined && PSU_IDENTITY_REFUSED.has(m.code))) return { code: 'bank_bad_request', status: 400 };
+      // Otherwise the caller's own credential was fine: a 401 from the bank is about the gateway's token.
       return { code: 'bank_unauthorized', status: 502 };
     case 403:
       return { code: 'bank_forbidden', status: 403 };
