@@ -19,7 +19,7 @@ import { hostCallerOf, type HostCallerHook } from './surface/host-caller.js';
 import { checkBasePath, mountPrefix, type MountPrefixVariables } from './surface/mount-prefix.js';
 import { callbackRoute, connectionRoutes } from './surface/connection-routes.js';
 import { docsRoutes } from './surface/docs-routes.js';
-import { buildSurfaceDocument } from './surface/surface-document.js';
+import { documentRoutes } from './surface/document-routes.js';
 import { problemReply, problemResponse } from './surface/problem.js';
 import { RouteTable } from './surface/route-table.js';
 import { requestId, type RequestIdVariables } from './surface/request-id.js';
@@ -178,18 +178,9 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
   // Operations the bank's consent protocol cannot serve yet (they answer 501) are left out of the document.
   const served = (bank: string, manifest: ApiManifest): ApiManifest => ({ ...manifest, routes: manifest.routes.filter((route) => consent.supports(bank, { method: route.method, operationId: route.operationId, headers: route.params.header })) });
   const surfaceApis = [...config.banks.values()].flatMap((bank) => [...bank.apis.values()].map((api) => ({ bank: bank.name, api: api.name, title: `${bank.displayName}: ${api.manifest.title}`, manifest: served(bank.name, api.manifest), document: api.document })));
-  // Built once per prefix, on first request: the mounted APIs do not change while running (a host mounts at one or two prefixes).
-  const surfaceDocuments = new Map<string, string>();
-  surface.get('/openapi.json', (c) => {
-    const prefix = c.get('mountPrefix');
-    let document = surfaceDocuments.get(prefix);
-    if (document === undefined) {
-      document = JSON.stringify(buildSurfaceDocument(surfaceApis, { serverUrl: publicUrl(), basePath: prefix }));
-      if (surfaceDocuments.size < 16) surfaceDocuments.set(prefix, document);
-    }
-    return c.body(document, 200, { 'content-type': 'application/json' });
-  });
-  if (runtime.docsScript) surface.route('/', docsRoutes({ title: 'bankgate: bank APIs', script: runtime.docsScript.bind(runtime) }));
+  const documentedBanks = [...config.banks.values()].map((bank) => ({ name: bank.name, displayName: bank.displayName, apis: surfaceApis.filter((api) => api.bank === bank.name) }));
+  surface.route('/', documentRoutes({ banks: documentedBanks, serverUrl: publicUrl }));
+  if (runtime.docsScript) surface.route('/', docsRoutes({ title: 'bankgate: bank APIs', banks: documentedBanks, script: runtime.docsScript.bind(runtime) }));
   else {
     // A runtime that cannot read the Scalar bundle serves no docs page (no CDN): say so rather than 401/404.
     surface.get('/docs', (c) => problemResponse(new BankgateError('route_not_found', { status: 404, detail: `the ${runtime.name} runtime serves no /docs (it supplies no Scalar bundle); the API is described at GET ${c.get('mountPrefix')}/openapi.json` }), c.req.path));

@@ -141,8 +141,10 @@ describe('mounted under /banks in a host app', () => {
     const docs = await call('/banks/docs');
     expect(docs.status).toBe(200);
     const page = await docs.text();
-    expect(page).toContain('/banks/openapi.json');
+    expect(page).toContain('/banks/openapi/seb.json');
     expect(page).toContain('/banks/docs/scalar.js');
+    const bankDocument = (await (await call('/banks/openapi/seb.json')).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(bankDocument.paths)).toEqual(expect.arrayContaining(['/banks/connections', '/banks/seb/ais/accounts']));
     expect((await call('/banks/docs/scalar.js')).status).toBe(200);
   });
 
