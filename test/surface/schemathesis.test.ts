@@ -8,12 +8,13 @@
  * spec cannot state (an IBAN that is not the PSU's, an SCA approach it lacks). The gateway forwarded such a request
  * and passes the bank's 400 on as `bank_bad_request`: those are counted, listed, and tolerated; anything else fails.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../vault/redis-server.js';
+import { run } from '../package/project.js';
 import { consentHeadlessly } from '../../sandbox/headless-consent.js';
 import type { SandboxFile } from '../../sandbox/sandbox-file.js';
 
@@ -39,15 +40,8 @@ async function connect(sandbox: SandboxFile, bank: 'seb' | 'sg', connectionId: s
 
 /** `bankgate connect` as an operator runs it (dist/scripts/connect.js), against this gateway and sandbox. */
 async function connectWithCommand(bank: string, connectionId: string): Promise<void> {
-  const result = await new Promise<{ code: number; output: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [join(repoRoot, 'dist', 'scripts', 'connect.js'), '--bank', bank, '--connection', connectionId],
-      { cwd: dir, env: { ...process.env, BANKGATE_URL: base, BANKGATE_DEV_KEY: DEV_KEY }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
-    );
-  });
-  expect(result.code, result.output).toBe(0);
+  const result = await run(process.execPath, [join(repoRoot, 'dist', 'scripts', 'connect.js'), '--bank', bank, '--connection', connectionId], dir, { ...process.env, BANKGATE_URL: base, BANKGATE_DEV_KEY: DEV_KEY }, 60_000);
+  expect(result.code, result.stdout + result.stderr).toBe(0);
 }
 
 /** The first account's id, so that the per-account operations reach the bank instead of answering 404. */
@@ -177,25 +171,19 @@ function headerBreaksItsPattern(finding: Finding): boolean {
 
 describe('schemathesis against /openapi.json of npm start', () => {
   it('finds nothing of the gateway’s (--checks all)', { timeout: 900_000 }, async () => {
-    const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(
-        SCHEMATHESIS,
-        ['run', `${base}/openapi.json`, '--checks', 'all', '--workers', '1', '--max-examples', '25', '--no-color', '--request-timeout', '30'],
-        { cwd: dir, timeout: 840_000, maxBuffer: 64 * 1024 * 1024 },
-        (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout: stdout + stderr }),
-      );
-    });
-    const generated = Number(/(\d+) generated/.exec(run.stdout)?.[1] ?? 0);
-    expect(generated, run.stdout.slice(-3000)).toBeGreaterThan(300);
-    expect(run.stdout).toMatch(/Operations:\s+(\d+) selected/);
-    const findings = findingsOf(run.stdout);
+    const answered = await run(SCHEMATHESIS, ['run', `${base}/openapi.json`, '--checks', 'all', '--workers', '1', '--max-examples', '25', '--no-color', '--request-timeout', '30'], dir, process.env, 840_000);
+    const schemathesis = { code: answered.code, stdout: answered.stdout + answered.stderr };
+    const generated = Number(/(\d+) generated/.exec(schemathesis.stdout)?.[1] ?? 0);
+    expect(generated, schemathesis.stdout.slice(-3000)).toBeGreaterThan(300);
+    expect(schemathesis.stdout).toMatch(/Operations:\s+(\d+) selected/);
+    const findings = findingsOf(schemathesis.stdout);
     // A run that failed says so with findings; one that failed without any is a broken run, not a clean one.
-    if (run.code !== 0) expect(findings.length, run.stdout.slice(-3000)).toBeGreaterThan(0);
+    if (schemathesis.code !== 0) expect(findings.length, schemathesis.stdout.slice(-3000)).toBeGreaterThan(0);
     const banks = findings.filter((f) => f.codes.every((code) => code === 'ST202') && refusedByBank(f.answer));
     const generators = findings.filter((f) => f.codes.every((code) => code === 'ST202') && headerBreaksItsPattern(f));
     const gateways = findings.filter((f) => !banks.includes(f) && !generators.includes(f));
     if (banks.length > 0) console.log(`schemathesis: ${banks.length} schema-valid request(s) refused by the bank itself (tolerated): ${banks.map((f) => f.operation).join('; ')}`);
     if (generators.length > 0) console.log(`schemathesis: ${generators.length} request(s) it called schema-valid with a header that breaks the documented pattern (its coverage phase; refused rightly): ${generators.map((f) => f.operation).join('; ')}`);
-    expect(gateways.map((f) => `${f.operation}: ${f.codes.join(',')} ${f.answer.slice(0, 300)}`), run.stdout.slice(-6000)).toEqual([]);
+    expect(gateways.map((f) => `${f.operation}: ${f.codes.join(',')} ${f.answer.slice(0, 300)}`), schemathesis.stdout.slice(-6000)).toEqual([]);
   });
 });
