@@ -51,6 +51,16 @@ describe('BankLinkMapper', () => {
     expect(bgLinks.toGateway('https://bg.example/v1/consents/C1/authorisations', xs2a)).toBe('/bg/xs2a/v1/consents/C1/authorisations');
   });
 
+  it('answers a repeated href from its memo per answering API: a relative href means what its API makes of it', () => {
+    const pis = seb.apis.get('pis')!;
+    for (let round = 0; round < 2; round++) {
+      expect(sebLinks.toGateway('/accounts/A9/balances', ais)).toBe('/seb/ais/accounts/A9/balances');
+      // From the PIS API, `/accounts/A9/balances` is relative to the PIS base, where no such operation exists.
+      expect(sebLinks.toGateway('/accounts/A9/balances', pis)).toBeUndefined();
+      expect(sebLinks.toGateway('/payments/sepa/P9/status', pis)).toBe('/seb/pis/payments/sepa/P9/status');
+    }
+  });
+
   it('leaves what names nothing the gateway serves: web pages, other hosts, undeclared paths, tricks', () => {
     expect(bgLinks.toGateway('https://bg.example/sca/redirect?id=1', xs2a)).toBeUndefined();
     expect(sebLinks.toGateway('https://evil.example/ais/v7/identified2/accounts/A1/balances', ais)).toBeUndefined();

@@ -31,6 +31,12 @@ export interface LinkCounter {
  */
 export class BankLinkMapper {
   readonly #bases: readonly ApiBase[];
+  /**
+   * Answers already given, per API that answered (a relative href depends on it): a bank names the same accounts'
+   * links call after call, and resolving one (a URL parse, the path guard, a route match) costs microseconds. The
+   * mapping never changes while running; a full memo is dropped rather than grown.
+   */
+  readonly #known = new Map<ResolvedApi, Map<string, string | null>>();
 
   constructor(
     readonly bank: ResolvedBank,
@@ -49,6 +55,17 @@ export class BankLinkMapper {
    */
   toGateway(href: string, context: ResolvedApi): string | undefined {
     if (href.length === 0 || href.length > 4096) return undefined;
+    let known = this.#known.get(context);
+    if (known === undefined) this.#known.set(context, (known = new Map()));
+    const seen = known.get(href);
+    if (seen !== undefined) return seen ?? undefined;
+    if (known.size >= MEMO_LIMIT) known.clear();
+    const found = this.#resolve(href, context);
+    known.set(href, found ?? null);
+    return found;
+  }
+
+  #resolve(href: string, context: ResolvedApi): string | undefined {
     let url: URL;
     try {
       url = new URL(href, context.baseUrl);
@@ -90,6 +107,9 @@ export class BankLinkMapper {
     return `/${this.bank.name}/${api.name}${rest}`;
   }
 }
+
+/** Hrefs remembered per API (each at most 4 KiB): about a bank's worth of accounts and payments in view. */
+const MEMO_LIMIT = 2048;
 
 /** The part of `pathname` under `base` (`''` for the base itself), or undefined when it is outside. */
 function withinBase(pathname: string, base: string): string | undefined {
