@@ -1,4 +1,5 @@
 import { BankgateError } from '../errors/bankgate-error.js';
+import { chunksOf, readBoundedBody } from '../transport/read-body.js';
 
 /** The default limit of an inbound request body (`banks.<bank>.transport.maxRequestBytes`). */
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
@@ -22,28 +23,7 @@ export function checkDeclaredLength(contentLength: string | null | undefined, ma
  * than `maxBytes`: the declared length is checked first, the running total while reading; past the limit
  * the stream is cancelled and the 413 thrown.
  */
-export async function readBoundedRequestBody(body: ReadableStream<Uint8Array> | null, contentLength: string | null | undefined, maxBytes: number): Promise<Uint8Array> {
+export function readBoundedRequestBody(body: ReadableStream<Uint8Array> | null, contentLength: string | null | undefined, maxBytes: number): Promise<Uint8Array> {
   checkDeclaredLength(contentLength, maxBytes);
-  if (!body) return new Uint8Array(0);
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw requestBodyTooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const joined = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return joined;
+  return readBoundedBody(chunksOf(body), maxBytes, undefined, () => {}, requestBodyTooLarge);
 }

@@ -1,7 +1,8 @@
 /**
- * Buffers a response body under a size limit. Checks `content-length` first, so an announced oversize body
- * is refused without reading it, then counts the bytes actually received (the header can lie or be absent).
- * Works on any async iterable of bytes: undici's body, or a WHATWG stream via `chunksOf`.
+ * Buffers a body under a size limit: a bank's answer, or (with its own error) a caller's request. Checks
+ * `content-length` first, so an announced oversize body is refused without reading it, then counts the bytes
+ * actually received (the header can lie or be absent). Works on any async iterable of bytes: undici's body, or a
+ * WHATWG stream via `chunksOf`.
  */
 import { ResponseTooLargeError } from './transport-errors.js';
 
@@ -11,18 +12,20 @@ export async function readBoundedBody(
   contentLength: string | string[] | null | undefined,
   /** Drops the unread body (frees the connection); leaving a `for await` early does it too. */
   discard: () => void,
+  /** The error past the limit: a bank answer's by default. */
+  tooLarge: (limit: number) => Error = (over) => new ResponseTooLargeError(over),
 ): Promise<Uint8Array> {
   const declared = typeof contentLength === 'string' ? Number(contentLength) : NaN;
   if (declared > limit) {
     discard();
-    throw new ResponseTooLargeError(limit);
+    throw tooLarge(limit);
   }
-  if (isNodeReadable(body)) return readNodeStream(body, limit);
+  if (isNodeReadable(body)) return readNodeStream(body, limit, tooLarge);
   const chunks: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of body) {
     total += chunk.byteLength;
-    if (total > limit) throw new ResponseTooLargeError(limit);
+    if (total > limit) throw tooLarge(limit);
     chunks.push(chunk);
   }
   return joined(chunks, total);
@@ -41,7 +44,7 @@ function isNodeReadable(body: AsyncIterable<Uint8Array>): body is AsyncIterable<
   return typeof (body as { on?: unknown }).on === 'function' && typeof (body as { destroy?: unknown }).destroy === 'function';
 }
 
-function readNodeStream(body: EventStream, limit: number): Promise<Uint8Array> {
+function readNodeStream(body: EventStream, limit: number, tooLarge: (limit: number) => Error): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const chunks: Uint8Array[] = [];
     let total = 0;
@@ -49,7 +52,7 @@ function readNodeStream(body: EventStream, limit: number): Promise<Uint8Array> {
       total += chunk.byteLength;
       if (total > limit) {
         body.destroy(); // frees the connection, as leaving a `for await` early does
-        reject(new ResponseTooLargeError(limit));
+        reject(tooLarge(limit));
         return;
       }
       chunks.push(chunk);
