@@ -8,6 +8,7 @@
 import type { ResolvedApi, ResolvedBank } from '../../config/resolve-config.js';
 import type { MetricsRegistry } from '../../observability/metrics.js';
 import { safePathSegments } from '../path-guard.js';
+import { jsonLinkStrings } from './json-link-strings.js';
 import type { RouteTable } from '../route-table.js';
 
 export const LINK_METRIC = 'bankgate_bank_links_total';
@@ -121,68 +122,22 @@ function withinBase(pathname: string, base: string): string | undefined {
 /**
  * Rewrites the links of a JSON answer: every `href` under a `_links` member (HAL: a link object or an array of
  * them, at any depth, `_embedded` included) and every string under a `Links` member (UK Open Banking). Returns the
- * new body, or undefined when no link changed (the caller keeps the bank's bytes). `map` returns the gateway URL
- * for an href, or undefined to leave it.
+ * new body, every byte but the rewritten links as the bank sent them, or undefined when no link changed (the caller
+ * keeps the bank's bytes; so too for a body that is not JSON). `map` returns the gateway URL for an href, or
+ * undefined to leave it.
  */
 export function rewriteJsonLinks(text: string, map: (href: string) => string | undefined): string | undefined {
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch {
-    return undefined; // not JSON after all: the bank's bytes go through untouched
+  const links = jsonLinkStrings(text);
+  if (links === undefined) return undefined;
+  let rewritten = '';
+  let from = 0;
+  for (const link of links) {
+    const mapped = map(link.value);
+    if (mapped === undefined || mapped === link.value) continue;
+    rewritten += text.slice(from, link.start) + JSON.stringify(mapped);
+    from = link.end;
   }
-  let changed = false;
-  const visit = (value: unknown, depth: number): void => {
-    if (depth > 32 || value === null || typeof value !== 'object') return;
-    if (Array.isArray(value)) {
-      for (const item of value) visit(item, depth + 1);
-      return;
-    }
-    const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) {
-      const member = record[key];
-      if (key === '_links') changed = rewriteHal(member, map) || changed;
-      else if (key === 'Links') changed = rewriteStrings(member, map) || changed;
-      visit(member, depth + 1);
-    }
-  };
-  visit(document, 0);
-  return changed ? JSON.stringify(document) : undefined;
-}
-
-function rewriteHal(links: unknown, map: (href: string) => string | undefined): boolean {
-  if (links === null || typeof links !== 'object' || Array.isArray(links)) return false;
-  let changed = false;
-  const rewriteLink = (link: unknown) => {
-    if (link === null || typeof link !== 'object') return;
-    const target = link as { href?: unknown };
-    if (typeof target.href !== 'string') return;
-    const mapped = map(target.href);
-    if (mapped !== undefined && mapped !== target.href) {
-      target.href = mapped;
-      changed = true;
-    }
-  };
-  for (const value of Object.values(links as Record<string, unknown>)) {
-    if (Array.isArray(value)) value.forEach(rewriteLink);
-    else rewriteLink(value);
-  }
-  return changed;
-}
-
-function rewriteStrings(links: unknown, map: (href: string) => string | undefined): boolean {
-  if (links === null || typeof links !== 'object' || Array.isArray(links)) return false;
-  const record = links as Record<string, unknown>;
-  let changed = false;
-  for (const [rel, value] of Object.entries(record)) {
-    if (typeof value !== 'string') continue;
-    const mapped = map(value);
-    if (mapped !== undefined && mapped !== value) {
-      record[rel] = mapped;
-      changed = true;
-    }
-  }
-  return changed;
+  return from === 0 ? undefined : rewritten + text.slice(from);
 }
 
 /**
