@@ -6892,19 +6892,19 @@ export interface components {
             bank: string;
             /** @description Your id for the connection; generated when absent. */
             connectionId?: string;
-            /** @description OAuth banks: scopes to ask the bank for; default: every PSU scope of the bank's mounted APIs. */
+            /** @description OAuth and UK Open Banking banks: scopes to ask the bank for; default: every PSU scope of the bank's mounted APIs. Refused (400) by a bank whose consent cannot carry it, as are `access`, `validUntil`, `recurring: false` and `frequencyPerDay`: a consent is never silently granted on other terms than asked. */
             scopes?: string[];
             /** @description Where the PSU is sent after the consent (absolute http(s) URL), with `connectionId` and `status` added to its query. */
             returnTo?: string;
             access?: components["schemas"]["ConsentAccess"];
             /**
              * Format: date
-             * @description Last day of the consent (`YYYY-MM-DD`); absent: as long as the bank grants.
+             * @description Last day of the consent (`YYYY-MM-DD`); absent: as long as the bank grants. Berlin Group and UK Open Banking banks.
              */
             validUntil?: string;
-            /** @description Recurring access (default) or a one-off read. */
+            /** @description Recurring access (default) or a one-off read (`false`: Berlin Group banks). */
             recurring?: boolean;
-            /** @description Unattended reads per day per endpoint and account; default 4 (recurring) or 1. The bank may grant less. */
+            /** @description Unattended reads per day per endpoint and account; default 4 (recurring) or 1. The bank may grant less. Berlin Group banks. */
             frequencyPerDay?: number;
             psu?: components["schemas"]["PsuContext"];
             /**

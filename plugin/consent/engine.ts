@@ -18,7 +18,7 @@ import type { TokenEngine } from '../tokens/token-engine.js';
 import { updateConnection } from '../tokens/update-connection.js';
 import type { BankTransport } from '../transport/types.js';
 import { createOperationCaller } from './operation-call.js';
-import type { CallCredentials, ConsentContext, ConsentProtocol, ConsentRequest, ContinueInput, NextAction, PsuData, Step } from './protocol.js';
+import { TERM_NAMES, termsAsked, type CallCredentials, type ConsentContext, type ConsentProtocol, type ConsentRequest, type ContinueInput, type NextAction, type PsuData, type Step } from './protocol.js';
 import { createPaymentEngine, type PaymentEngine } from './payment-engine.js';
 import { CONSENT_PROTOCOLS } from './registry.js';
 import { checkReturnTo } from './return-to.js';
@@ -303,6 +303,11 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
       const bank = bankOf(input.bank);
       const protocol = protocolOf(bank);
       if (input.returnTo !== undefined) checkReturnTo(input.returnTo, options.returnToOrigins ?? [], options.publicUrl());
+      const unheard = termsAsked(input.request).filter((term) => !protocol.terms.includes(term)).map((term) => TERM_NAMES[term]);
+      if (unheard.length > 0) {
+        const takes = protocol.terms.length > 0 ? `it takes ${protocol.terms.map((term) => TERM_NAMES[term]).join(', ')}` : 'it takes none of them';
+        throw new BankgateError('bad_request', { status: 400, bank: bank.name, detail: `bank ${bank.name} (consent protocol ${protocol.name}) cannot carry ${unheard.join(', ')} to the bank, so its consent would not be what was asked: leave ${unheard.length > 1 ? 'them' : 'it'} out (${takes})` });
+      }
       if (input.request.consentId !== undefined && !protocol.authorisesExisting) {
         throw new BankgateError('bad_request', { status: 400, bank: bank.name, detail: `consentId names a consent created at the bank beforehand; bank ${bank.name} (consent protocol ${protocol.name}) creates its consents itself: leave consentId out` });
       }

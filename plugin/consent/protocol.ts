@@ -83,6 +83,28 @@ export interface ConsentRequest {
   readonly consentId?: string;
 }
 
+/**
+ * The terms of a `ConsentRequest` a protocol can carry to the bank (the PSU context and the preferred SCA approach
+ * are hints, never refused): `access` other than `all`, `validUntil`, `oneOff` (`recurring: false`),
+ * `frequencyPerDay`, `scopes`. A caller who sets a term the bank's protocol cannot carry is refused (400, naming it),
+ * rather than handed a consent on other terms than it asked for.
+ */
+export type ConsentTerm = 'access' | 'validUntil' | 'oneOff' | 'frequencyPerDay' | 'scopes';
+
+/** Each term as the caller writes it in `POST /connections`. */
+export const TERM_NAMES: Readonly<Record<ConsentTerm, string>> = { access: 'access', validUntil: 'validUntil', oneOff: 'recurring: false', frequencyPerDay: 'frequencyPerDay', scopes: 'scopes' };
+
+/** The terms a request sets. */
+export function termsAsked(request: ConsentRequest): ConsentTerm[] {
+  const asked: ConsentTerm[] = [];
+  if (request.access !== 'all') asked.push('access');
+  if (request.validUntil !== undefined) asked.push('validUntil');
+  if (!request.recurring) asked.push('oneOff');
+  if (request.frequencyPerDay !== undefined) asked.push('frequencyPerDay');
+  if (request.scopes !== undefined) asked.push('scopes');
+  return asked;
+}
+
 /** An SCA method the PSU can choose (embedded SCA). */
 export interface ScaMethod {
   readonly authenticationMethodId: string;
@@ -267,6 +289,8 @@ export interface ConsentProtocol {
   readonly name: string;
   /** True when `begin` can authorise a consent resource the caller created (`ConsentRequest.consentId`). */
   readonly authorisesExisting?: boolean;
+  /** The request terms this protocol carries to the bank; any other a caller sets is refused before `begin`. */
+  readonly terms: readonly ConsentTerm[];
   begin(context: ConsentContext, input: BeginInput): Promise<Step>;
   /** `session` is what the last `pending` step returned; `oauth` its authorization-code step, if any. */
   continue(context: ConsentContext, pending: { readonly session: SessionData; readonly oauth?: OAuthStep; readonly state: string }, input: ContinueInput, connection: Connection): Promise<Step>;

@@ -39,12 +39,12 @@ export const createConnectionBody = z
   .strictObject({
     bank: z.string().min(1).meta({ description: 'The bank, as mounted (`/{bank}/…`).' }),
     connectionId: connectionIdSchema.optional().meta({ description: 'Your id for the connection; generated when absent.' }),
-    scopes: z.array(z.string().min(1)).optional().meta({ description: "OAuth banks: scopes to ask the bank for; default: every PSU scope of the bank's mounted APIs." }),
+    scopes: z.array(z.string().min(1)).optional().meta({ description: "OAuth and UK Open Banking banks: scopes to ask the bank for; default: every PSU scope of the bank's mounted APIs. Refused (400) by a bank whose consent cannot carry it, as are `access`, `validUntil`, `recurring: false` and `frequencyPerDay`: a consent is never silently granted on other terms than asked." }),
     returnTo: z.string().optional().meta({ description: 'Where the PSU is sent after the consent (absolute http(s) URL), with `connectionId` and `status` added to its query.' }),
     access: consentAccessSchema.optional(),
-    validUntil: z.iso.date().optional().meta({ description: 'Last day of the consent (`YYYY-MM-DD`); absent: as long as the bank grants.' }),
-    recurring: z.boolean().optional().meta({ description: 'Recurring access (default) or a one-off read.' }),
-    frequencyPerDay: z.number().int().min(1).max(100).optional().meta({ description: 'Unattended reads per day per endpoint and account; default 4 (recurring) or 1. The bank may grant less.' }),
+    validUntil: z.iso.date().optional().meta({ description: 'Last day of the consent (`YYYY-MM-DD`); absent: as long as the bank grants. Berlin Group and UK Open Banking banks.' }),
+    recurring: z.boolean().optional().meta({ description: 'Recurring access (default) or a one-off read (`false`: Berlin Group banks).' }),
+    frequencyPerDay: z.number().int().min(1).max(100).optional().meta({ description: 'Unattended reads per day per endpoint and account; default 4 (recurring) or 1. The bank may grant less. Berlin Group banks.' }),
     psu: psuContextSchema.optional(),
     preferredApproach: z.enum(['redirect', 'decoupled', 'embedded']).optional().meta({ description: 'The SCA approach you prefer; the bank decides.' }),
     consentId: z

@@ -313,6 +313,23 @@ describe('Berlin Group consents through the gateway (bg sandbox)', () => {
     expect(result).toMatchObject({ authorisation: 'authorised', transactionStatus: 'ACSC' });
   });
 
+  it('terms a bank cannot carry are refused, naming them, before anything is created; Berlin Group carries them all', async () => {
+    const terms = { validUntil: '2030-01-01', recurring: false, frequencyPerDay: 1 };
+    // seb and sg speak plain OAuth (a consent is its scopes); ukob's 4.0 intents have no one-off flag nor frequency.
+    for (const [bank, refused] of [['seb', ['validUntil', 'recurring: false', 'frequencyPerDay']], ['sg', ['validUntil', 'recurring: false', 'frequencyPerDay']], ['ukob', ['recurring: false', 'frequencyPerDay']]] as const) {
+      const created = await h.call('/connections', { method: 'POST', body: { bank, connectionId: `${bank}-terms`, ...terms } });
+      expect(created.status, bank).toBe(400);
+      const problem = await problemOf(created);
+      expect(problem.code).toBe('bad_request');
+      expect(problem.detail, bank).toContain(`cannot carry ${refused.join(', ')} to the bank`);
+      expect((await problemOf(await h.call(`/connections/${bank}-terms`))).code).toBe('connection_not_found');
+    }
+    const onlyAccess = await h.call('/connections', { method: 'POST', body: { bank: 'seb', connectionId: 'seb-terms', access: { services: ['balances'] } } });
+    expect((await problemOf(onlyAccess)).detail).toMatch(/cannot carry access to the bank, .*: leave it out \(it takes scopes\)/);
+    const bg = await h.call('/connections', { method: 'POST', body: { bank: 'bg', connectionId: 'bg-terms', ...terms, psu: { ipAddress: PSU_IP } } });
+    expect(bg.status, ((await bg.clone().json()) as { detail?: string }).detail).toBe(201);
+  });
+
   it('a Berlin Group consent needs the PSU present: no psu.ipAddress is a 400 naming it', async () => {
     const created = await h.call('/connections', { method: 'POST', body: { bank: 'bg', connectionId: 'bg-no-ip' } });
     expect(created.status).toBe(400);

@@ -85,6 +85,7 @@ function sessionOf(data: SessionData): BgConsentSession {
 
 export const berlinGroupProtocol: ConsentProtocol = {
   name: 'berlin-group',
+  terms: ['access', 'validUntil', 'oneOff', 'frequencyPerDay'],
 
   async begin(context, { request, state }) {
     const config = configOf(context);

@@ -14,6 +14,8 @@ import { revokeTokens } from './revoke-tokens.js';
 
 export const oauthProtocol: ConsentProtocol = {
   name: 'oauth',
+  // A plain OAuth consent is its scopes: no resource at the bank carries access lists, validity or frequency.
+  terms: ['scopes'],
 
   async begin(context, { request, state }) {
     const scopes = checkedScopes(context, request.scopes);

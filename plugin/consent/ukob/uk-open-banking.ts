@@ -156,6 +156,9 @@ function settingsOf(context: ConsentContext): UkOpenBankingConsentConfig {
 export const ukOpenBanking: ConsentProtocol = {
   name: UK_OPEN_BANKING,
   authorisesExisting: true,
+  // Permissions from `access`, `ExpirationDateTime` from `validUntil`, the intent kind from `scopes`; a 4.0 consent has
+  // no one-off flag nor a frequency.
+  terms: ['access', 'validUntil', 'scopes'],
 
   async begin(context, input) {
     const { bank } = context;
