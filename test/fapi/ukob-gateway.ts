@@ -59,13 +59,13 @@ export async function startUkobGateway(profile: '2.0' | '1.0', options: UkobGate
   const bank: BankConfig = {
     ...ukobBankConfig(sandbox.file),
     consent: { protocol: 'uk-open-banking' },
-    // x-jws-signature with the TPP's signing key; the bank's signed payment answers verified with its JWKS.
+    // x-jws-signature with the TPP's signing key; the bank's signed payment and VRP answers verified with its JWKS.
     jws: {
       keyId: ukob.signing.keyId,
       key: { file: ukob.signing.keyFile },
       issuer: ukob.signing.jwsIssuer,
       trustAnchor: ukob.signing.trustAnchor,
-      verify: { jwksUrl: ukob.bankSigning.jwksUrl, issuer: ukob.bankSigning.issuer, trustAnchor: ukob.bankSigning.trustAnchor, apis: ['pisp'] },
+      verify: { jwksUrl: ukob.bankSigning.jwksUrl, issuer: ukob.bankSigning.issuer, trustAnchor: ukob.bankSigning.trustAnchor, apis: ['pisp', 'vrp'] },
     },
   };
   if (withDocuments) {
