@@ -120,9 +120,15 @@ describe('the headers the gateway owns for a ukob bank are never asked of caller
     expect((await g.bankRequests()).length).toBe(before);
   });
 
-  it('leaves them out of /openapi.json, keeping the x-fapi-* headers a caller gives, and the operations not supported yet', async () => {
+  it('leaves them out of /openapi.json, keeping the x-fapi-* headers a caller gives, and the operations not supported yet; VRP listed', async () => {
     const document = (await (await g.call('/openapi.json')).json()) as { paths: Record<string, Record<string, { parameters: { name?: string; required?: boolean }[] }>> };
-    for (const [path, method] of [['/ukob/pisp/domestic-payment-consents', 'post'], ['/ukob/pisp/domestic-payments', 'post'], ['/ukob/cbpii/funds-confirmations', 'post']] as const) {
+    for (const [path, method] of [
+      ['/ukob/pisp/domestic-payment-consents', 'post'],
+      ['/ukob/pisp/domestic-payments', 'post'],
+      ['/ukob/cbpii/funds-confirmations', 'post'],
+      ['/ukob/vrp/domestic-vrp-consents', 'post'],
+      ['/ukob/vrp/domestic-vrps', 'post'],
+    ] as const) {
       const names = document.paths[path]![method]!.parameters.flatMap((p) => (p.name ? [p.name.toLowerCase()] : []));
       expect(names).not.toContain('x-jws-signature');
       expect(names).not.toContain('x-idempotency-key');
@@ -133,5 +139,10 @@ describe('the headers the gateway owns for a ukob bank are never asked of caller
     const paths = Object.keys(document.paths).filter((path) => path.startsWith('/ukob/pisp/'));
     expect(paths.filter((path) => /international|scheduled|standing-order|file-payment/.test(path))).toEqual([]);
     expect(paths).toContain('/ukob/pisp/domestic-payments/{DomesticPaymentId}');
+    // VRP is offered again, all but the amendment of a consent (PUT, PATCH).
+    expect(Object.keys(document.paths['/ukob/vrp/domestic-vrp-consents/{ConsentId}']!).sort()).toEqual(['delete', 'get']);
+    for (const path of ['/ukob/vrp/domestic-vrp-consents/{ConsentId}/funds-confirmation', '/ukob/vrp/domestic-vrps/{DomesticVRPId}', '/ukob/vrp/domestic-vrps/{DomesticVRPId}/payment-details']) {
+      expect(Object.keys(document.paths)).toContain(path);
+    }
   });
 });
