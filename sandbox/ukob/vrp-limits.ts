@@ -48,6 +48,9 @@ function pounds(value: number): string {
   return (value / 100).toFixed(2);
 }
 
+const FIXED_DAYS: Readonly<Record<string, number>> = { Day: 1, Week: 7, Fortnight: 14 };
+const MONTHS: Readonly<Record<string, number>> = { Month: 1, 'Half-year': 6, Year: 12 };
+
 /** `date` moved `count` periods of `type` forward (months by the calendar, so 31 January + 1 month is 3 March). */
 function addPeriods(date: Date, type: string, count: number): Date {
   const next = new Date(date.getTime());
@@ -95,8 +98,15 @@ function calendarStart(type: string, at: Date): Date {
 export function periodStart(limit: { readonly PeriodType: string; readonly PeriodAlignment: string }, consentStart: number, at: number): number {
   if (limit.PeriodAlignment === 'Calendar' && limit.PeriodType !== 'Fortnight') return calendarStart(limit.PeriodType, new Date(at)).getTime();
   const anchor = new Date(consentStart);
-  let periods = 0;
+  const fixedDays = FIXED_DAYS[limit.PeriodType];
+  // Fixed-length periods by division (a consent years old is no loop); calendar months stepped from a close guess.
+  let periods = fixedDays !== undefined ? Math.max(0, Math.floor((at - consentStart) / (fixedDays * 86_400_000))) : 0;
+  if (fixedDays === undefined) {
+    const months = (new Date(at).getUTCFullYear() - anchor.getUTCFullYear()) * 12 + new Date(at).getUTCMonth() - anchor.getUTCMonth();
+    periods = Math.max(0, Math.floor(months / (MONTHS[limit.PeriodType] ?? 12)) - 1);
+  }
   while (addPeriods(anchor, limit.PeriodType, periods + 1).getTime() <= at) periods++;
+  while (periods > 0 && addPeriods(anchor, limit.PeriodType, periods).getTime() > at) periods--;
   return addPeriods(anchor, limit.PeriodType, periods).getTime();
 }
 

@@ -34,6 +34,14 @@ describe('VRP periods', () => {
     expect(start('Fortnight', '2026-11-28T09:00:00Z')).toBe('2026-11-17T10:30:00.000Z');
     expect(start('Month', '2026-12-03T10:29:59Z')).toBe('2026-11-03T10:30:00.000Z');
     expect(start('Month', '2026-12-03T10:30:00Z')).toBe('2026-12-03T10:30:00.000Z');
+    expect(start('Half-year', '2027-05-03T10:29:59Z')).toBe('2026-11-03T10:30:00.000Z');
+    expect(start('Year', '2027-11-03T10:29:59Z')).toBe('2026-11-03T10:30:00.000Z');
+    // Years of periods are counted, not looped over.
+    const long = (type: string, now: string) => new Date(periodStart({ PeriodType: type, PeriodAlignment: 'Consent' }, at('2001-01-31T06:00:00Z'), at(now))).toISOString();
+    expect(long('Day', '2026-11-28T05:59:59Z')).toBe('2026-11-27T06:00:00.000Z');
+    expect(long('Week', '2026-11-28T05:59:59Z')).toBe('2026-11-25T06:00:00.000Z'); // Wednesdays, as the consent
+    expect(long('Month', '2026-11-28T05:59:59Z')).toBe('2026-10-31T06:00:00.000Z');
+    expect(long('Year', '2026-11-28T05:59:59Z')).toBe('2026-01-31T06:00:00.000Z');
   });
 });
 
