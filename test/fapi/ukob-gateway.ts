@@ -48,12 +48,14 @@ export interface UkobGatewayOptions {
   readonly now?: () => number;
   /** Mount the bank's OpenAPI documents and validate requests against them (the surface document describes them). */
   readonly documents?: boolean;
+  /** The bank's access token lifetime (default: the sandbox's, 300 s). */
+  readonly accessTtlSeconds?: number;
 }
 
 export async function startUkobGateway(profile: '2.0' | '1.0', options: UkobGatewayOptions = {}): Promise<UkobGateway> {
-  const { adjust, now, documents: withDocuments } = options;
+  const { adjust, now, documents: withDocuments, accessTtlSeconds } = options;
   const dir = mkdtempSync(join(tmpdir(), 'bankgate-fapi-gw-'));
-  const sandbox = await startSandbox({ dir, writeFile: false, ukobFapiProfile: profile, log: () => {} });
+  const sandbox = await startSandbox({ dir, writeFile: false, ukobFapiProfile: profile, log: () => {}, ...(accessTtlSeconds !== undefined ? { accessTtlSeconds } : {}) });
   let port = 0;
   const ukob = sandbox.file.banks.ukob;
   const bank: BankConfig = {

@@ -133,3 +133,26 @@ describe.each(['2.0', '1.0'] as const)('UK Open Banking domestic VRP through the
     expect(short.Data.FundsAvailableResult.FundsAvailable).toBe('NotAvailable');
   });
 });
+
+describe.each(['2.0', '1.0'] as const)('a VRP connection outlives its access token (FAPI %s sandbox)', (profile) => {
+  let g: UkobGateway;
+  beforeAll(async () => {
+    // Access tokens live 2 s: the next payment after that needs the mandate's refresh token.
+    g = await startUkobGateway(profile, { accessTtlSeconds: 2 });
+  });
+  afterAll(() => g?.close());
+
+  it('refreshes the PSU token of the mandate and keeps paying', async () => {
+    const consentBody = vrpConsentBody();
+    const consent = (await (await g.call('/ukob/vrp/domestic-vrp-consents', { method: 'POST', body: consentBody })).json()) as ObVrpConsent;
+    const started = await g.begin('vrp-long', {}, { scopes: ['payments'], consentId: consent.Data.ConsentId });
+    expect((await g.authorise(started.authorizeUrl, { debtorAccount: 'acc-ukob1-current' })).status).toBe(200);
+    const pay = (amount: string) => g.call('/ukob/vrp/domestic-vrps', { method: 'POST', body: vrpPaymentBody(consent.Data.ConsentId, consentBody, amount), headers: { 'x-connection-id': 'vrp-long' } });
+    expect((await pay('5.00')).status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    // The access token has expired: the gateway refreshes it (a domestic payment's connection could not) and pays.
+    expect((await pay('6.00')).status).toBe(201);
+    expect((await g.tokenRequests()).refresh_token ?? 0).toBeGreaterThanOrEqual(1);
+    expect(((await (await g.call('/connections/vrp-long')).json()) as { status: string }).status).toBe('active');
+  });
+});
