@@ -194,7 +194,10 @@ export const ukOpenBanking: ConsentProtocol = {
     const { bank } = context;
     const { request } = input;
     const scopes = request.scopes ?? [ACCOUNT_ACCESS.scope];
-    const candidates = request.consentId === undefined ? [ACCOUNT_ACCESS] : scopes.length === 1 ? kindsOfScope(scopes[0]!).filter((kind) => mountsOperation(context, kind.read.operationId)) : [];
+    // The kinds the bank mounts an API for; none mounted: all of them, so that the read names the API to mount.
+    const ofScope = request.consentId === undefined ? [ACCOUNT_ACCESS] : scopes.length === 1 ? kindsOfScope(scopes[0]!) : [];
+    const mounted = ofScope.filter((kind) => mountsOperation(context, kind.read.operationId));
+    const candidates = mounted.length > 0 ? mounted : ofScope;
     if (candidates.length === 0 || (request.consentId === undefined && (scopes.length !== 1 || scopes[0] !== ACCOUNT_ACCESS.scope))) {
       throw new BankgateError('bad_request', {
         status: 400,
