@@ -79,6 +79,8 @@ export default defineConfig(() => {
                 aisp: { manifest: manifests.ukob.aisp, document: documents.ukob.aisp, baseUrl: ukob.apis.aisp },
                 pisp: { manifest: manifests.ukob.pisp, document: documents.ukob.pisp, baseUrl: ukob.apis.pisp },
                 cbpii: { manifest: manifests.ukob.cbpii, document: documents.ukob.cbpii, baseUrl: ukob.apis.cbpii },
+                // Domestic VRP: consents created and signed through the gateway, authorised like a payment consent.
+                vrp: { manifest: manifests.ukob.vrp, document: documents.ukob.vrp, baseUrl: ukob.apis.vrp },
               },
               authorizationServer: { kind: 'discovery' as const, issuer: ukob.authorizationServer.issuer, useMtlsEndpointAliases: true },
               client: { clientId: ukob.client.clientId, auth: { method: 'private_key_jwt' as const, keyId: ukob.signing.keyId, key: { file: ukob.signing.keyFile } } },
@@ -89,7 +91,7 @@ export default defineConfig(() => {
                 key: { file: ukob.signing.keyFile },
                 issuer: ukob.signing.jwsIssuer,
                 trustAnchor: ukob.signing.trustAnchor,
-                verify: { jwksUrl: ukob.bankSigning.jwksUrl, issuer: ukob.bankSigning.issuer, trustAnchor: ukob.bankSigning.trustAnchor, apis: ['pisp'] },
+                verify: { jwksUrl: ukob.bankSigning.jwksUrl, issuer: ukob.bankSigning.issuer, trustAnchor: ukob.bankSigning.trustAnchor, apis: ['pisp', 'vrp'] },
               },
               mtls: { cert: { file: ukob.mtls.certFile }, key: { file: ukob.mtls.keyFile }, ca },
               // The gateway's own x-idempotency-key (derived, the same on a resend): a payment POST may be retried.

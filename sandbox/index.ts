@@ -147,7 +147,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
       faults,
     });
     await Promise.all([assertClientLoads(sebAs.provider, sebAs.clientId, 'seb'), assertClientLoads(sgAs.provider, sgAs.clientId, 'sg')]);
-    const ukob = await startUkobBank({ bind, pki, stats, faults, accessTtlSeconds, fapiProfile: ukobFapiProfile });
+    const ukob = await startUkobBank({ bind, pki, stats, faults, accessTtlSeconds, fapiProfile: ukobFapiProfile, controlOrigin: control.origin });
     const bg = await startBgBank({
       bind,
       tls,
@@ -221,7 +221,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
       untrustedClientCert: { certFile: pki.untrusted.certFile, keyFile: pki.untrusted.keyFile },
     };
     const current = file;
-    control.handle(createControlHandler(stats, () => current, faults, [bg.control, sebSignings!.control()]));
+    control.handle(createControlHandler(stats, () => current, faults, [bg.control, ukob.control, sebSignings!.control()]));
 
     const filePath = resolve(dir, 'sandbox.json');
     if (options.writeFile ?? true) {

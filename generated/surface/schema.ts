@@ -25041,7 +25041,7 @@ export interface operations {
     ukob_vrp_domesticVrpConsentsFundsConfirmation: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -25054,6 +25054,8 @@ export interface operations {
                 "x-fapi-interaction-id"?: string;
                 /** @description Indicates the user-agent that the PSU is using. */
                 "x-customer-user-agent"?: string;
+                /** @description The PSU's connection to act for (from POST /connections). */
+                "X-Connection-Id": components["parameters"]["ConnectionId"];
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
                 "X-Request-ID"?: components["parameters"]["RequestId"];
             };
@@ -25090,7 +25092,7 @@ export interface operations {
     ukob_vrp_domesticVrpPost: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /**
                  * @description The time when the PSU last logged in with the TPP.
                  *     All dates in the HTTP headers are represented as RFC 7231 Full Dates. An example is below:
@@ -25105,6 +25107,8 @@ export interface operations {
                 "x-customer-user-agent"?: string;
                 /** @description Optional header to aid migration across API versions.  Indicates the version of JSON schema being sent/received */
                 "payload-version"?: string;
+                /** @description The PSU's connection to act for (from POST /connections). */
+                "X-Connection-Id": components["parameters"]["ConnectionId"];
                 /** @description The caller's correlation id, echoed back; the bank gets a request id of its own. */
                 "X-Request-ID"?: components["parameters"]["RequestId"];
             };

@@ -120,13 +120,31 @@ export async function finishAuthorization(bankSide: BankOAuth, params: URLSearch
   } else {
     code = oauth.validateAuthResponse(settings.requireIss ? { ...as, authorization_response_iss_parameter_supported: true } : as, client, params, pending.state);
   }
-  const tokens = await withDpopNonceRetry(bankSide, async () => {
-    const response = await oauth.authorizationCodeGrantRequest(as, client, bankSide.clientAuth, code, pending.redirectUri, pending.codeVerifier, { ...bankSide.requestOptions, ...(options.signal ? { signal: options.signal } : {}) });
-    return oauth.processAuthorizationCodeResponse(as, client, response, {
-      expectedNonce: pending.nonce ?? oauth.expectNoNonce,
-      requireIdToken: options.requireIdToken ?? pending.nonce !== undefined,
+  // The exchange ends within the bank's per-attempt deadline (transport.timeouts.totalMs), whatever the transport's
+  // own fetch bounds: a token endpoint that never answers is a clear bank_timeout, not a callback hanging.
+  const deadlineMs = bank.transport.timeouts.totalMs;
+  const deadline = AbortSignal.timeout(deadlineMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  let tokens: oauth.TokenEndpointResponse;
+  try {
+    tokens = await withDpopNonceRetry(bankSide, async () => {
+      const response = await oauth.authorizationCodeGrantRequest(as, client, bankSide.clientAuth, code, pending.redirectUri, pending.codeVerifier, { ...bankSide.requestOptions, signal });
+      return oauth.processAuthorizationCodeResponse(as, client, response, {
+        expectedNonce: pending.nonce ?? oauth.expectNoNonce,
+        requireIdToken: options.requireIdToken ?? pending.nonce !== undefined,
+      });
     });
-  });
+  } catch (error) {
+    if (deadline.aborted && !options.signal?.aborted) {
+      throw new BankgateError('bank_timeout', {
+        status: 504,
+        bank: bank.name,
+        detail: `bank ${bank.name} did not answer the authorization code exchange within ${deadlineMs} ms. Retry later (the PSU authorises again), or raise banks.${bank.name}.transport.timeouts.totalMs if the bank is known to be slow`,
+        cause: error,
+      });
+    }
+    throw error;
+  }
   checkSenderConstraint(bankSide, tokens);
   const idToken = oauth.getValidatedIdTokenClaims(tokens);
   return { tokens, ...(idToken ? { idToken } : {}) };

@@ -8,7 +8,7 @@
  *                          nonce required, PKCE required only with PAR.
  * In both: `private_key_jwt` (PS256, the TPP's JWKS registered) or `tls_client_auth`, certificate-bound access
  * tokens (RFC 8705) issued on a separate mTLS host published as `mtls_endpoint_aliases`, client credentials for the
- * intent endpoints, refresh tokens for account access and funds confirmation (not for single-use payments).
+ * intent endpoints, refresh tokens for account access, funds confirmation and VRP (not for single-use payments).
  * The intent binding is the sandbox's own code: every authorization request must carry `openbanking_intent_id` as an
  * essential claim naming an AWAU intent of the client (checked at PAR and at the authorization endpoint, and again
  * when the PSU approves, see interaction.ts); the intent id goes into the id_token and the access token.
@@ -178,9 +178,12 @@ export function createUkobAuthorizationServer(options: UkobAuthorizationServerOp
       const intent = grantId ? intents.byGrant(grantId) : undefined;
       return intent ? { [INTENT_CLAIM]: intent.id } : undefined;
     },
-    // Refresh tokens for the long-lived consents (account access, funds confirmation), not for single-use payments.
+    // Refresh tokens for the long-lived consents (account access, funds confirmation, a VRP mandate), not for a
+    // single-use domestic payment (scope `payments` too: the intent of the code's grant tells them apart).
     async issueRefreshToken(_ctx, client, code) {
-      return client.grantTypeAllowed('refresh_token') && code.kind === 'AuthorizationCode' && (code.scopes.has('accounts') || code.scopes.has('fundsconfirmations'));
+      if (!client.grantTypeAllowed('refresh_token') || code.kind !== 'AuthorizationCode') return false;
+      const grantId = (code as { grantId?: string }).grantId;
+      return code.scopes.has('accounts') || code.scopes.has('fundsconfirmations') || (grantId !== undefined && intents.byGrant(grantId)?.kind === 'domestic-vrp');
     },
     extraParams: {
       // Registered only to run on every authorization and PAR request (extraParams validators run whether the

@@ -17,6 +17,8 @@ export const OB_ERROR = {
   invalidConsentStatus: 'U009',
   invalidFormat: 'U010',
   notFound: 'U011',
+  /** UK.OBIE.Rules.FailsControlParameters: a VRP over one of its consent's limits. */
+  failsControlParameters: 'U014',
   signatureInvalid: 'U015',
   signatureInvalidClaim: 'U016',
   signatureMissingClaim: 'U017',

@@ -10,12 +10,14 @@ import { documents, manifests } from '../../generated/index.js';
 import { assertClientLoads } from '../authorization-server.js';
 import type { FaultRegistry } from '../faults.js';
 import type { BoundServer } from '../listen.js';
+import type { ControlExtension } from '../control-server.js';
 import type { CertificateAuthority, PemPair } from '../pki.js';
 import { createResourceServer } from '../resource-server.js';
 import { serverBasePath, type ResourceApi } from '../route-table.js';
 import type { SandboxStats } from '../stats.js';
 import { createUkobAuthorizationServer, type UkobFapiProfile } from './authorization-server.js';
 import { createBodySchemas } from './body-schema.js';
+import { createUkobControl } from './control.js';
 import { UKOB_PSUS } from './data.js';
 import { IntentStore } from './intents.js';
 import { createUkobInteractionHandler } from './interaction.js';
@@ -39,6 +41,8 @@ export interface StartUkobBankOptions {
   /** Default: env `SANDBOX_UKOB_FAPI`, else `'2.0'`. */
   readonly fapiProfile?: UkobFapiProfile;
   readonly env?: NodeJS.ProcessEnv;
+  /** The control plane's origin: the bank's control routes (control.ts) live under `/__sandbox/ukob` there. */
+  readonly controlOrigin?: string;
 }
 
 /** The FAPI profile from `SANDBOX_UKOB_FAPI` (`2.0`, the default, or `1.0`); anything else stops the start. */
@@ -58,8 +62,8 @@ function resourceApis(): ResourceApi[] {
   }));
 }
 
-/** Starts the bank's three hosts and returns its sandbox.json entry. */
-export async function startUkobBank(options: StartUkobBankOptions): Promise<{ readonly entry: UkobSandboxBank }> {
+/** Starts the bank's three hosts and returns its sandbox.json entry and its control routes. */
+export async function startUkobBank(options: StartUkobBankOptions): Promise<{ readonly entry: UkobSandboxBank; readonly control: ControlExtension }> {
   const profile = options.fapiProfile ?? ukobFapiProfileFromEnv(options.env);
   const { pki } = options;
   const tls = { cert: pki.server.certPem, key: pki.server.keyPem };
@@ -131,9 +135,12 @@ export async function startUkobBank(options: StartUkobBankOptions): Promise<{ re
     }),
   );
 
+  const control = createUkobControl(intents);
   return {
+    control,
     entry: {
       fapiProfile: profile,
+      ...(options.controlOrigin ? { controlUrl: `${options.controlOrigin}${control.prefix}` } : {}),
       authorizationServer: {
         issuer: as.issuer,
         discoveryUrl: as.discoveryUrl,

@@ -6,6 +6,8 @@
  *                      AUTH → EXPD (ExpirationDateTime passed) | CANC (TPP deletes it)
  *   domestic-payment   AWAU → AUTH (PSU approves, debtor account fixed) | RJCT;  AUTH → COND (the payment is submitted)
  *   funds-confirmation AWAU → AUTH (the PSU holding the DebtorAccount approves) | RJCT;  AUTH → EXPD | CANC
+ *   domestic-vrp       AWAU → AUTH (PSU approves, debtor account fixed) | RJCT;  AUTH → EXPD (ValidToDateTime passed)
+ *                      | CANC (TPP deletes it); a long-lived mandate: many payments while AUTH, within its limits
  *
  * Each authorised intent remembers the oidc-provider grant it was authorised in: the tokens of that grant are
  * limited to it, and revoking the intent revokes the grant.
@@ -13,13 +15,14 @@
 import { randomUUID } from 'node:crypto';
 
 export type ConsentStatus = 'AWAU' | 'AUTH' | 'RJCT' | 'EXPD' | 'CANC' | 'COND';
-export type IntentKind = 'account-access' | 'domestic-payment' | 'funds-confirmation';
+export type IntentKind = 'account-access' | 'domestic-payment' | 'funds-confirmation' | 'domestic-vrp';
 
 /** The scope an authorization request for an intent of this kind must carry. */
 export const INTENT_SCOPE: Readonly<Record<IntentKind, string>> = {
   'account-access': 'accounts',
   'domestic-payment': 'payments',
   'funds-confirmation': 'fundsconfirmations',
+  'domestic-vrp': 'payments',
 };
 
 interface IntentBase {
@@ -60,7 +63,18 @@ export interface FundsConfirmationIntent extends IntentBase {
   debtorAccountId?: string;
 }
 
-export type Intent = AccountAccessIntent | DomesticPaymentIntent | FundsConfirmationIntent;
+export interface DomesticVrpIntent extends IntentBase {
+  readonly kind: 'domestic-vrp';
+  /** `Data` as the TPP posted it (`ControlParameters`, `Initiation`, `ReadRefundAccount`). */
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly risk: Readonly<Record<string, unknown>>;
+  /** `ControlParameters.ValidToDateTime`: the mandate ends (EXPD) then. */
+  readonly expirationDateTime?: string;
+  /** The debtor account: the Initiation's, or the one the PSU chose. */
+  debtorAccountId?: string;
+}
+
+export type Intent = AccountAccessIntent | DomesticPaymentIntent | FundsConfirmationIntent | DomesticVrpIntent;
 
 export type AuthorisableResult = { readonly ok: true; readonly intent: Intent } | { readonly ok: false; readonly reason: string };
 
@@ -118,6 +132,35 @@ export class IntentStore {
     };
     this.#intents.set(intent.id, intent);
     return intent;
+  }
+
+  createDomesticVrp(clientId: string, data: Record<string, unknown>, risk: Record<string, unknown>): DomesticVrpIntent {
+    const created = now();
+    const validTo = (data.ControlParameters as { ValidToDateTime?: unknown } | undefined)?.ValidToDateTime;
+    const intent: DomesticVrpIntent = {
+      kind: 'domestic-vrp',
+      id: `vrp-${randomUUID()}`,
+      clientId,
+      creationDateTime: created,
+      status: 'AWAU',
+      statusUpdateDateTime: created,
+      data: structuredClone(data),
+      risk: structuredClone(risk),
+      ...(typeof validTo === 'string' ? { expirationDateTime: validTo } : {}),
+    };
+    this.#intents.set(intent.id, intent);
+    return intent;
+  }
+
+  /**
+   * Ends an awaiting or authorised intent's life now (EXPD), as if its expiry had passed: the control plane's knob for
+   * testing what a TPP sees of an expired consent. False when there is no such intent or it is no longer AWAU/AUTH.
+   */
+  expireNow(id: string): boolean {
+    const intent = this.#intents.get(id);
+    if (!intent || (intent.status !== 'AWAU' && intent.status !== 'AUTH')) return false;
+    this.setStatus(intent, 'EXPD');
+    return true;
   }
 
   /** The intent, with its expiry applied. */

@@ -15,7 +15,7 @@ import type Provider from 'oidc-provider';
 import { escapeHtml, page, readForm } from '../interactions.js';
 import { INTENT_CLAIM, requestedIntentId, UKOB_ACR_VALUES } from './authorization-server.js';
 import { findUkobPsu, sortCodeAccountNumber, UKOB_PSUS, type UkobAccount, type UkobPsu } from './data.js';
-import type { DomesticPaymentIntent, FundsConfirmationIntent, Intent, IntentStore } from './intents.js';
+import type { DomesticPaymentIntent, DomesticVrpIntent, FundsConfirmationIntent, Intent, IntentStore } from './intents.js';
 
 const PATH = /^\/interaction\/([A-Za-z0-9_-]+)\/?$/;
 
@@ -53,6 +53,14 @@ function describe(intent: Intent): string {
     return `<p>Account access <code>${escapeHtml(intent.id)}</code>: ${intent.permissions.map((p) => `<code>${escapeHtml(p)}</code>`).join(', ')}` +
       `${intent.expirationDateTime ? `, until ${escapeHtml(intent.expirationDateTime)}` : ''}.</p>`;
   }
+  if (intent.kind === 'domestic-vrp') {
+    const control = intent.data.ControlParameters as { MaximumIndividualAmount?: { Amount?: string; Currency?: string }; PeriodicLimits?: { PeriodType?: string; Amount?: string; Currency?: string }[] };
+    const creditor = (intent.data.Initiation as { CreditorAccount?: { Name?: string } } | undefined)?.CreditorAccount?.Name;
+    const limits = (control.PeriodicLimits ?? []).map((limit) => `${escapeHtml(String(limit.Amount))} ${escapeHtml(String(limit.Currency))} a ${escapeHtml(String(limit.PeriodType))}`).join(', ');
+    return `<p>Variable recurring payments <code>${escapeHtml(intent.id)}</code>${creditor ? ` to ${escapeHtml(creditor)}` : ''}: at most ` +
+      `${escapeHtml(String(control.MaximumIndividualAmount?.Amount))} ${escapeHtml(String(control.MaximumIndividualAmount?.Currency))} each, ${limits}` +
+      `${intent.expirationDateTime ? `, until ${escapeHtml(intent.expirationDateTime)}` : ''}.</p>`;
+  }
   const initiation = intent.data.Initiation as { InstructedAmount?: { Amount?: string; Currency?: string }; CreditorAccount?: { Name?: string } };
   return `<p>Payment <code>${escapeHtml(intent.id)}</code>: ${escapeHtml(String(initiation.InstructedAmount?.Amount))} ` +
     `${escapeHtml(String(initiation.InstructedAmount?.Currency))} to ${escapeHtml(String(initiation.CreditorAccount?.Name))}.</p>`;
@@ -70,13 +78,13 @@ function selectedAccounts(form: URLSearchParams, psu: UkobPsu): { ids: string[] 
   return unknown.length > 0 ? { unknown } : { ids: [...new Set(ids)] };
 }
 
-/** The DebtorAccount the TPP named: the payment Initiation's (optional), the funds confirmation consent's (required). */
-function namedDebtor(intent: DomesticPaymentIntent | FundsConfirmationIntent): { SchemeName?: string; Identification?: string } | undefined {
+/** The DebtorAccount the TPP named: the payment or VRP Initiation's (optional), the funds confirmation consent's (required). */
+function namedDebtor(intent: DomesticPaymentIntent | FundsConfirmationIntent | DomesticVrpIntent): { SchemeName?: string; Identification?: string } | undefined {
   return intent.kind === 'funds-confirmation' ? intent.debtorAccount : (intent.data.Initiation as { DebtorAccount?: { SchemeName?: string; Identification?: string } }).DebtorAccount;
 }
 
 /** The debtor account: the one named (it must be the PSU's), or the one chosen (`debtor_account`), or the first. */
-function debtorAccount(intent: DomesticPaymentIntent | FundsConfirmationIntent, form: URLSearchParams, psu: UkobPsu): { account: UkobAccount } | { reason: string } {
+function debtorAccount(intent: DomesticPaymentIntent | FundsConfirmationIntent | DomesticVrpIntent, form: URLSearchParams, psu: UkobPsu): { account: UkobAccount } | { reason: string } {
   const named = namedDebtor(intent);
   if (named) {
     const account = psu.accounts.find((a) => /SortCodeAccountNumber$/.test(String(named.SchemeName)) && sortCodeAccountNumber(a) === named.Identification);

@@ -1,13 +1,14 @@
 /**
- * The UK-OB-like resource server: the Read/Write 4.0 AISP, domestic PISP and CBPII operations (the other payment types
- * and VRP routed, answering 501)
+ * The UK-OB-like resource server: the Read/Write 4.0 AISP, domestic PISP, CBPII and domestic VRP operations (the other
+ * payment types and the VRP consent's PUT and PATCH routed, answering 501)
  * under `/open-banking/v4.0/<api>`, on the shared pipeline (route, required headers, token, token kind and scope),
  * plus what this bank checks, in order:
  *   `x-fapi-interaction-id` an RFC 4122 UUID and `x-fapi-auth-date` an RFC 7231 date when sent (400 U006);
  *   the access token certificate-bound to this connection's client certificate (RFC 8705; 401 otherwise);
  *   a request body in one of the operation's media types (415 otherwise);
  *   on the payment POSTs, `x-jws-signature` verified against the client's registered JWKS (jws.ts; 400 U015–U019);
- * then the operation (consent binding, permissions, idempotency: account-information.ts, payment-initiation.ts).
+ * then the operation (consent binding, permissions, idempotency, VRP limits: account-information.ts, payment-initiation.ts,
+ * funds-confirmation.ts, variable-recurring-payments.ts).
  * Every answer plays back `x-fapi-interaction-id` (one is generated when the TPP sent none); payment answers carry
  * the bank's own `x-jws-signature`, verifiable with the JWKS it publishes.
  */
@@ -23,6 +24,7 @@ import type { IntentStore } from './intents.js';
 import { signDetachedJws, verifyDetachedJws } from './jws.js';
 import type { BankSigningKey } from './keys.js';
 import { paymentInitiationOperations } from './payment-initiation.js';
+import { variableRecurringPaymentOperations } from './variable-recurring-payments.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The spec's pattern for `x-fapi-auth-date`. */
@@ -97,6 +99,11 @@ export function createUkobResourceProfile(options: UkobResourceProfileOptions): 
       return new Response(body, { status: response.status, headers });
     },
 
-    operations: { ...accountInformationOperations(context), ...paymentInitiationOperations(context), ...fundsConfirmationOperations(context) },
+    operations: {
+      ...accountInformationOperations(context),
+      ...paymentInitiationOperations(context),
+      ...fundsConfirmationOperations(context),
+      ...variableRecurringPaymentOperations(context),
+    },
   };
 }

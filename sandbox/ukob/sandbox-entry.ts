@@ -4,6 +4,8 @@ import type { SandboxPemPair } from '../sandbox-file.js';
 export interface UkobSandboxBank {
   /** `'2.0'` (FAPI 2.0 Security Profile, the default) or `'1.0'` (FAPI 1.0 Advanced), chosen at start. */
   readonly fapiProfile: '2.0' | '1.0';
+  /** The bank's control routes (`GET` it for the list): an intent's state, expiring an intent now. */
+  readonly controlUrl?: string;
   readonly authorizationServer: {
     readonly issuer: string;
     readonly discoveryUrl: string;

@@ -31,6 +31,7 @@ export function ukobBankConfig(file: SandboxFile, options: { clientAuth?: 'priva
       aisp: { manifest: manifests.ukob.aisp, baseUrl: bank.apis.aisp },
       pisp: { manifest: manifests.ukob.pisp, baseUrl: bank.apis.pisp },
       cbpii: { manifest: manifests.ukob.cbpii, baseUrl: bank.apis.cbpii },
+      vrp: { manifest: manifests.ukob.vrp, baseUrl: bank.apis.vrp },
     },
     authorizationServer: { kind: 'discovery', issuer: bank.authorizationServer.issuer, useMtlsEndpointAliases: true },
     client:

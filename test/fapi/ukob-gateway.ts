@@ -48,24 +48,26 @@ export interface UkobGatewayOptions {
   readonly now?: () => number;
   /** Mount the bank's OpenAPI documents and validate requests against them (the surface document describes them). */
   readonly documents?: boolean;
+  /** The bank's access token lifetime (default: the sandbox's, 300 s). */
+  readonly accessTtlSeconds?: number;
 }
 
 export async function startUkobGateway(profile: '2.0' | '1.0', options: UkobGatewayOptions = {}): Promise<UkobGateway> {
-  const { adjust, now, documents: withDocuments } = options;
+  const { adjust, now, documents: withDocuments, accessTtlSeconds } = options;
   const dir = mkdtempSync(join(tmpdir(), 'bankgate-fapi-gw-'));
-  const sandbox = await startSandbox({ dir, writeFile: false, ukobFapiProfile: profile, log: () => {} });
+  const sandbox = await startSandbox({ dir, writeFile: false, ukobFapiProfile: profile, log: () => {}, ...(accessTtlSeconds !== undefined ? { accessTtlSeconds } : {}) });
   let port = 0;
   const ukob = sandbox.file.banks.ukob;
   const bank: BankConfig = {
     ...ukobBankConfig(sandbox.file),
     consent: { protocol: 'uk-open-banking' },
-    // x-jws-signature with the TPP's signing key; the bank's signed payment answers verified with its JWKS.
+    // x-jws-signature with the TPP's signing key; the bank's signed payment and VRP answers verified with its JWKS.
     jws: {
       keyId: ukob.signing.keyId,
       key: { file: ukob.signing.keyFile },
       issuer: ukob.signing.jwsIssuer,
       trustAnchor: ukob.signing.trustAnchor,
-      verify: { jwksUrl: ukob.bankSigning.jwksUrl, issuer: ukob.bankSigning.issuer, trustAnchor: ukob.bankSigning.trustAnchor, apis: ['pisp'] },
+      verify: { jwksUrl: ukob.bankSigning.jwksUrl, issuer: ukob.bankSigning.issuer, trustAnchor: ukob.bankSigning.trustAnchor, apis: ['pisp', 'vrp'] },
     },
   };
   if (withDocuments) {

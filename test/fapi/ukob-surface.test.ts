@@ -1,6 +1,6 @@
 /**
  * What a caller sees of a UK Open Banking bank through the gateway, beyond the flows themselves: the intent's status
- * on `GET /connections/{id}` (AWAU → AUTH → CANC, read again at the bank per `consent.statusCheckSeconds`), and the
+ * on `GET /connections/{id}` (AWAU → AUTH → CANC or EXPD, read again at the bank per `consent.statusCheckSeconds`), and the
  * payment types the protocol cannot serve yet answered 501 `operation_not_supported` by the gateway itself, before
  * the bank (the sandbox would answer its own 501 `U000`, which a caller would get as a bank failure).
  */
@@ -45,6 +45,20 @@ describe('a ukob connection and the payment types not supported yet (FAPI 2.0 sa
     expect(ended).toMatchObject({ status: 'reconsent_required', reason: { code: 'consent_revoked' }, consent: { id: intentId, status: 'CANC' } });
     // Nothing deleted: the connection stays, waiting for a new consent.
     expect((await g.call('/ukob/aisp/accounts', { headers: { 'x-connection-id': 'status-1' } })).status).toBe(409);
+  });
+
+  it('shows an intent that expired at the bank as reconsent_required with consent_expired (EXPD)', async () => {
+    const started = await g.begin('expiry-1');
+    expect((await g.authorise(started.authorizeUrl)).status).toBe(200);
+    const intentId = (await view('expiry-1')).consent!.id;
+    expect((await view('expiry-1')).status).toBe('active');
+    // The bank's clock passes the intent's ExpirationDateTime (the sandbox's control knob: expire it now).
+    const expired = await fetch(`${g.sandbox.banks.ukob.controlUrl}/intents/${intentId}/expire`, { method: 'POST' });
+    expect(expired.status).toBe(200);
+    expect(await expired.json()).toMatchObject({ id: intentId, status: 'EXPD' });
+    expect(await view('expiry-1')).toMatchObject({ status: 'reconsent_required', reason: { code: 'consent_expired' }, consent: { id: intentId, status: 'EXPD' } });
+    // An intent no longer AWAU or AUTH cannot expire again.
+    expect((await fetch(`${g.sandbox.banks.ukob.controlUrl}/intents/${intentId}/expire`, { method: 'POST' })).status).toBe(409);
   });
 
   it('counts account reads without x-fapi-customer-ip-address against the unattended budget, and none with it', async () => {
@@ -120,9 +134,15 @@ describe('the headers the gateway owns for a ukob bank are never asked of caller
     expect((await g.bankRequests()).length).toBe(before);
   });
 
-  it('leaves them out of /openapi.json, keeping the x-fapi-* headers a caller gives, and the operations not supported yet', async () => {
+  it('leaves them out of /openapi.json, keeping the x-fapi-* headers a caller gives, and the operations not supported yet; VRP listed', async () => {
     const document = (await (await g.call('/openapi.json')).json()) as { paths: Record<string, Record<string, { parameters: { name?: string; required?: boolean }[] }>> };
-    for (const [path, method] of [['/ukob/pisp/domestic-payment-consents', 'post'], ['/ukob/pisp/domestic-payments', 'post'], ['/ukob/cbpii/funds-confirmations', 'post']] as const) {
+    for (const [path, method] of [
+      ['/ukob/pisp/domestic-payment-consents', 'post'],
+      ['/ukob/pisp/domestic-payments', 'post'],
+      ['/ukob/cbpii/funds-confirmations', 'post'],
+      ['/ukob/vrp/domestic-vrp-consents', 'post'],
+      ['/ukob/vrp/domestic-vrps', 'post'],
+    ] as const) {
       const names = document.paths[path]![method]!.parameters.flatMap((p) => (p.name ? [p.name.toLowerCase()] : []));
       expect(names).not.toContain('x-jws-signature');
       expect(names).not.toContain('x-idempotency-key');
@@ -133,5 +153,10 @@ describe('the headers the gateway owns for a ukob bank are never asked of caller
     const paths = Object.keys(document.paths).filter((path) => path.startsWith('/ukob/pisp/'));
     expect(paths.filter((path) => /international|scheduled|standing-order|file-payment/.test(path))).toEqual([]);
     expect(paths).toContain('/ukob/pisp/domestic-payments/{DomesticPaymentId}');
+    // VRP is offered again, all but the amendment of a consent (PUT, PATCH).
+    expect(Object.keys(document.paths['/ukob/vrp/domestic-vrp-consents/{ConsentId}']!).sort()).toEqual(['delete', 'get']);
+    for (const path of ['/ukob/vrp/domestic-vrp-consents/{ConsentId}/funds-confirmation', '/ukob/vrp/domestic-vrps/{DomesticVRPId}', '/ukob/vrp/domestic-vrps/{DomesticVRPId}/payment-details']) {
+      expect(Object.keys(document.paths)).toContain(path);
+    }
   });
 });

@@ -55,9 +55,9 @@ describe('UK-OB-like sandbox bank: confirmation of funds, and what it does not s
     await expect(authoriseFapi2(t, created.Data.ConsentId, 'openid fundsconfirmations', { psuId: 'ukob-psu-2' })).rejects.toMatchObject({ name: 'HeadlessConsentError' });
   });
 
-  it('routes the operations it does not implement (other payment types, VRP) and answers 501', async () => {
-    const response = await call(t, `${t.bank.apis.vrp}/domestic-vrp-consents/x`, { token: await clientCredentials(t, 'payments') });
+  it('routes the operations it does not implement (other payment types) and answers 501', async () => {
+    const response = await call(t, `${t.bank.apis.pisp}/domestic-scheduled-payment-consents/x`, { token: await clientCredentials(t, 'payments') });
     expect(response.status).toBe(501);
-    expect(((await response.json()) as { Errors: Array<{ ErrorCode: string; Message: string }> }).Errors[0]).toMatchObject({ ErrorCode: 'U000', Message: 'domesticVrpConsentsGet is not implemented by the sandbox' });
+    expect(((await response.json()) as { Errors: Array<{ ErrorCode: string; Message: string }> }).Errors[0]).toMatchObject({ ErrorCode: 'U000', Message: 'GetDomesticScheduledPaymentConsentsConsentId is not implemented by the sandbox' });
   });
 });

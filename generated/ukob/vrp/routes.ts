@@ -10,7 +10,7 @@ export const manifest = {
   "servers": [
     "/open-banking/v4.0/pisp"
   ],
-  "specSha256": "bef26a2b6f151fa4a5430010796e676ac008f9bb1f0d4f0645975ac15e4f303b",
+  "specSha256": "540631faaa641787bc508fdd12d4712f38978e10c1ab8dbd6ebd144faa61ecce",
   "routes": [
     {
       "operationId": "domesticVrpConsentsPost",
@@ -332,8 +332,8 @@ export const manifest = {
       "scopes": [
         "payments"
       ],
-      "tokenKind": "client",
-      "securityScheme": "TPPOAuth2Security",
+      "tokenKind": "psu",
+      "securityScheme": "PSUOAuth2Security",
       "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
       "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },
@@ -394,8 +394,8 @@ export const manifest = {
       "scopes": [
         "payments"
       ],
-      "tokenKind": "client",
-      "securityScheme": "TPPOAuth2Security",
+      "tokenKind": "psu",
+      "securityScheme": "PSUOAuth2Security",
       "unsupported": "request body as application/jose+jwe is not typed (only JSON is); the gateway forwards it as sent; response 201 as application/jose+jwe is not typed (only JSON is); the gateway passes it through",
       "unvalidated": "request body as application/jose+jwe: no JSON schema to validate it against; forwarded as sent"
     },

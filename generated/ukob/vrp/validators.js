@@ -17,7 +17,7 @@ const parameters = (function (exports, require) {
 return exports;
 })({}, load);
 export default {
-  specSha256: "bef26a2b6f151fa4a5430010796e676ac008f9bb1f0d4f0645975ac15e4f303b",
+  specSha256: "540631faaa641787bc508fdd12d4712f38978e10c1ab8dbd6ebd144faa61ecce",
   validators: {
     "parameters {\"type\":\"object\",\"properties\":{\"x-fapi-auth-date\":{\"$ref\":\"#/components/parameters/x-fapi-auth-date/schema\"},\"x-fapi-customer-ip-address\":{\"$ref\":\"#/components/parameters/x-fapi-customer-ip-address/schema\"},\"x-fapi-interaction-id\":{\"$ref\":\"#/components/parameters/x-fapi-interaction-id/schema\"},\"x-customer-user-agent\":{\"$ref\":\"#/components/parameters/x-customer-user-agent/schema\"}},\"required\":[]}": parameters.v0,
     "body {\"$ref\":\"#/paths/~1domestic-vrp-consents/post/requestBody/content/application~1json;%20charset=utf-8/schema\"}": body.v1,

@@ -83,6 +83,11 @@ function policyOf(context: ConsentContext): MessagePolicy | undefined {
   return byTransport ?? undefined;
 }
 
+/** Whether one of the bank's mounted APIs declares `operationId`. */
+export function mountsOperation(context: ConsentContext, operationId: string): boolean {
+  return [...context.bank.apis.values()].some((api) => api.manifest.routes.some((route) => route.operationId === operationId));
+}
+
 function findOperation(context: ConsentContext, operationId: string) {
   for (const api of context.bank.apis.values()) {
     const route = api.manifest.routes.find((r) => r.operationId === operationId);

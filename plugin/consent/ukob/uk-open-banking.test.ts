@@ -3,7 +3,7 @@ import { manifests } from '../../../generated/index.js';
 import { intentClaims, ukOpenBanking } from './uk-open-banking.js';
 
 describe('the uk-open-banking protocol, bank-independent parts', () => {
-  it('counts the AIS account reads as unattended reads, and nothing of the consent, payment or CBPII endpoints', () => {
+  it('counts the AIS account reads as unattended reads, and nothing of the consent, payment, VRP or CBPII endpoints', () => {
     const counted = (api: keyof typeof manifests.ukob) =>
       manifests.ukob[api].routes.filter((route) => ukOpenBanking.countsAsUnattendedRead({ method: route.method, operationId: route.operationId, headers: route.params.header })).map((r) => r.operationId);
     const ais = counted('aisp');
@@ -14,6 +14,7 @@ describe('the uk-open-banking protocol, bank-independent parts', () => {
     expect(ais.sort()).toEqual(manifests.ukob.aisp.routes.filter((r) => r.method === 'get' && r.tokenKind === 'psu').map((r) => r.operationId).sort());
     expect(counted('pisp')).toEqual([]);
     expect(counted('cbpii')).toEqual([]);
+    expect(counted('vrp')).toEqual([]);
   });
 
   it('binds the authorization to the intent as an essential claim of both the id_token and userinfo', () => {
@@ -28,8 +29,9 @@ describe('the uk-open-banking protocol, bank-independent parts', () => {
       manifests.ukob[api].routes.filter((route) => ukOpenBanking.unsupported?.({ method: route.method, operationId: route.operationId, headers: route.params.header }) !== undefined).map((r) => r.operationId);
     expect(unsupported('aisp')).toEqual([]);
     expect(unsupported('cbpii')).toEqual([]);
-    // VRP: every operation.
-    expect(unsupported('vrp').sort()).toEqual(manifests.ukob.vrp.routes.map((r) => r.operationId).sort());
+    // VRP: all but the amendment of a consent (a changed mandate the PSU has not authorised).
+    expect(unsupported('vrp').sort()).toEqual(['domesticVrpConsentsPatch', 'domesticVrpConsentsPut']);
+    expect(ukOpenBanking.unsupported?.({ method: 'put', operationId: 'domesticVrpConsentsPut', headers: [] })).toContain('amending a VRP consent');
     // PISP: all but the (immediate) domestic payments.
     const served = manifests.ukob.pisp.routes.map((r) => r.operationId).filter((id) => !unsupported('pisp').includes(id));
     expect(served.sort()).toEqual([

@@ -1,12 +1,15 @@
 /**
  * The UK Open Banking Read/Write 4.0 consent protocol, intent first: the intent (created here with the TPP's
  * client-credentials token for account access, `POST /account-access-consents`; or created by the caller through the
- * gateway and named by its `ConsentId`: a domestic payment consent (signed, idempotent), a funds-confirmation consent
- * (its `DebtorAccount` is the caller's to give), an account-access consent of its own making), status `AWAU` → the PSU's
+ * gateway and named by its `ConsentId`: a domestic payment consent (signed, idempotent), a domestic VRP consent (a
+ * long-lived mandate: many payments within its ControlParameters, the caller submits each through the gateway with the
+ * connection's token, refreshed like an account-access one), a funds-confirmation consent (its `DebtorAccount` is the
+ * caller's to give), an account-access consent of its own making), status `AWAU` → the PSU's
  * authorization bound to it (the `openbanking_intent_id` essential claim, sent the way the bank's
  * `authorizationRequest` says: FAPI 2.0 PAR, or FAPI 1 Advanced signed request object and hybrid response) → code →
  * tokens, the id_token's intent checked → the intent read again (`AUTH`). The intent's `GET` and `DELETE` use the
- * client-credentials token. VRP and the other payment types' consents are not handled yet.
+ * client-credentials token. A `payments` consent id is a domestic payment consent or a VRP consent: the bank is asked
+ * which (the read that finds it). The other payment types' consents are not handled yet.
  */
 import * as oauth from 'oauth4webapi';
 import { BankgateError } from '../../errors/bankgate-error.js';
@@ -15,7 +18,7 @@ import { finishAuthorization, startAuthorization } from '../../oauth/authorizati
 import { toOAuthError } from '../../tokens/oauth-error.js';
 import type { RevocationOutcome } from '../../tokens/revoke.js';
 import { toTokenSet } from '../../tokens/token-set.js';
-import { callOperation } from './operations.js';
+import { callOperation, mountsOperation, type OperationResult } from './operations.js';
 import type { UkOpenBankingConsentConfig } from '../config-schema.js';
 import type { ConsentContext, ConsentProtocol, ConsentRecord, ConsentRequest, ConsentService, ConsentStatus, Step } from '../protocol.js';
 
@@ -41,9 +44,19 @@ const FUNDS_CONFIRMATION: IntentKind = {
   read: { operationId: 'GetFundsConfirmationConsentsConsentId', idParam: 'ConsentId' },
   remove: { operationId: 'DeleteFundsConfirmationConsentsConsentId', idParam: 'ConsentId' },
 };
-const KINDS = new Map([ACCOUNT_ACCESS, DOMESTIC_PAYMENT, FUNDS_CONFIRMATION].map((kind) => [kind.name, kind]));
-/** An existing intent named by `consentId` is of the kind its scope says. */
-const KIND_OF_SCOPE = new Map([ACCOUNT_ACCESS, DOMESTIC_PAYMENT, FUNDS_CONFIRMATION].map((kind) => [kind.scope, kind]));
+/** A VRP mandate: many payments, so it lives (and is refreshed) like an account-access consent, and can be deleted. */
+const DOMESTIC_VRP: IntentKind = {
+  name: 'domestic-vrp',
+  scope: 'payments',
+  read: { operationId: 'domesticVrpConsentsGet', idParam: 'ConsentId' },
+  remove: { operationId: 'domesticVrpConsentsDelete', idParam: 'ConsentId' },
+};
+const ALL_KINDS = [ACCOUNT_ACCESS, DOMESTIC_PAYMENT, DOMESTIC_VRP, FUNDS_CONFIRMATION];
+const KINDS = new Map(ALL_KINDS.map((kind) => [kind.name, kind]));
+/** The kinds an existing intent named by `consentId` may be, by its scope, in the order the bank is asked. */
+function kindsOfScope(scope: string): IntentKind[] {
+  return ALL_KINDS.filter((kind) => kind.scope === scope);
+}
 
 export const UK_OPEN_BANKING = 'uk-open-banking';
 
@@ -52,8 +65,9 @@ const ENDED: Readonly<Record<string, string>> = { RJCT: 'consent_rejected', EXPD
 
 /**
  * The 4.0 payment types whose consents this protocol cannot have the PSU authorise yet (only domestic payments,
- * account access and funds confirmation are intent kinds here): each of their operations answers 501 at the gateway,
- * whatever the bank would do. By the operationId stems of the PISP and VRP specs.
+ * domestic VRP, account access and funds confirmation are intent kinds here), and the amendment of a VRP consent
+ * (PUT/PATCH: a changed mandate the PSU has not seen): each of their operations answers 501 at the gateway, whatever
+ * the bank would do. By the operationId stems of the PISP and VRP specs.
  */
 const NOT_YET: readonly { readonly stem: RegExp; readonly what: string }[] = [
   { stem: /^(Create|Get)DomesticScheduledPayment/, what: 'domestic scheduled payments' },
@@ -62,7 +76,7 @@ const NOT_YET: readonly { readonly stem: RegExp; readonly what: string }[] = [
   { stem: /^(Create|Get)InternationalScheduledPayment/, what: 'international scheduled payments' },
   { stem: /^(Create|Get)InternationalStandingOrder/, what: 'international standing orders' },
   { stem: /^(Create|Get)InternationalPayment/, what: 'international payments' },
-  { stem: /^domesticVrp/, what: 'variable recurring payments (VRP)' },
+  { stem: /^domesticVrpConsents(Put|Patch)$/, what: 'amending a VRP consent (PUT or PATCH: create a new consent for the PSU to authorise)' },
 ];
 
 /** The account information reads of the 4.0 AIS spec (bulk and per account). */
@@ -122,6 +136,25 @@ function accountAccessOf(context: ConsentContext, request: ConsentRequest): { Pe
   return { Permissions: permissions, ...(expiration ? { ExpirationDateTime: expiration } : {}) };
 }
 
+/**
+ * The intent named by the caller, read as each kind its scope allows until the bank knows it (a `payments` consent
+ * id is a domestic payment consent or a VRP consent; an ASPSP answers 400 for an id that is not of the kind read).
+ * None: the first refusal, as the bank gave it.
+ */
+async function findIntent(context: ConsentContext, kinds: readonly IntentKind[], intentId: string, token: string, headers: Record<string, string>): Promise<{ kind: IntentKind; read: OperationResult }> {
+  let refusal: unknown;
+  for (const kind of kinds) {
+    try {
+      return { kind, read: await callOperation(context, kind.read.operationId, { token, pathParams: { [kind.read.idParam]: intentId }, headers }) };
+    } catch (error) {
+      // Another kind may know it; anything but the bank's 400 (its transport, its 5xx) is not an answer about the id.
+      if (!(error instanceof BankgateError && error.code === 'bank_bad_request')) throw error;
+      refusal ??= error;
+    }
+  }
+  throw refusal;
+}
+
 /** `x-fapi-customer-ip-address` when the PSU is present (its IP known). */
 function psuHeaders(ip: string | undefined): Record<string, string> {
   return ip ? { 'x-fapi-customer-ip-address': ip } : {};
@@ -164,8 +197,11 @@ export const ukOpenBanking: ConsentProtocol = {
     const { bank } = context;
     const { request } = input;
     const scopes = request.scopes ?? [ACCOUNT_ACCESS.scope];
-    const kind = request.consentId === undefined ? ACCOUNT_ACCESS : scopes.length === 1 ? KIND_OF_SCOPE.get(scopes[0]!) : undefined;
-    if (!kind || (request.consentId === undefined && (scopes.length !== 1 || scopes[0] !== ACCOUNT_ACCESS.scope))) {
+    // The kinds the bank mounts an API for; none mounted: all of them, so that the read names the API to mount.
+    const ofScope = request.consentId === undefined ? [ACCOUNT_ACCESS] : scopes.length === 1 ? kindsOfScope(scopes[0]!) : [];
+    const mounted = ofScope.filter((kind) => mountsOperation(context, kind.read.operationId));
+    const candidates = mounted.length > 0 ? mounted : ofScope;
+    if (candidates.length === 0 || (request.consentId === undefined && (scopes.length !== 1 || scopes[0] !== ACCOUNT_ACCESS.scope))) {
       throw new BankgateError('bad_request', {
         status: 400,
         bank: bank.name,
@@ -174,6 +210,7 @@ export const ukOpenBanking: ConsentProtocol = {
           `intent created through the gateway, named by consentId with its one scope (accounts, payments or fundsconfirmations); got scopes ${JSON.stringify(scopes)}`,
       });
     }
+    let kind = candidates[0]!;
     // What the new account-access intent asks for, checked before anything reaches the bank.
     const asked = request.consentId === undefined ? accountAccessOf(context, request) : undefined;
     const token = await context.clientAccessToken([kind.scope]);
@@ -191,9 +228,10 @@ export const ukOpenBanking: ConsentProtocol = {
       interactionId = created.interactionId;
       if (!consent.id) throw new BankgateError('bank_response_invalid', { status: 502, bank: bank.name, detail: `bank ${bank.name} created an account-access consent without Data.ConsentId` });
     } else {
-      const read = await callOperation(context, kind.read.operationId, { token, pathParams: { [kind.read.idParam]: request.consentId! }, headers: psuHeaders(request.psu.ipAddress) });
-      consent = recordOf(kind, read.json, context.now());
-      interactionId = read.interactionId;
+      const found = await findIntent(context, candidates, request.consentId!, token, psuHeaders(request.psu.ipAddress));
+      kind = found.kind;
+      consent = recordOf(kind, found.read.json, context.now());
+      interactionId = found.read.interactionId;
     }
     if (consent.status !== 'AWAU') {
       throw new BankgateError('consent_failed', { status: 409, bank: bank.name, detail: `the ${kind.name} consent is ${consent.status ?? 'in no known status'} at bank ${bank.name}, not AWAU (awaiting authorisation): create another`, extra: { reason: 'consent_not_awaiting' } });
@@ -290,7 +328,7 @@ export const ukOpenBanking: ConsentProtocol = {
 
   unsupported(route) {
     const type = NOT_YET.find((candidate) => candidate.stem.test(route.operationId));
-    return type && `bankgate's UK Open Banking protocol does not handle ${type.what} yet (their consents cannot be authorised through the gateway); domestic payments, account access and funds confirmation are supported`;
+    return type && `bankgate's UK Open Banking protocol does not handle ${type.what} yet (their consents cannot be authorised through the gateway); domestic payments, domestic VRP, account access and funds confirmation are supported`;
   },
 
   countsAsUnattendedRead(route) {

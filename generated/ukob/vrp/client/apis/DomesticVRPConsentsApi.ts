@@ -406,7 +406,7 @@ export class DomesticVRPConsentsApi extends runtime.BaseAPI {
 
         if (this.configuration && this.configuration.accessToken) {
             // oauth required
-            headerParameters["Authorization"] = await this.configuration.accessToken("TPPOAuth2Security", ["payments"]);
+            headerParameters["Authorization"] = await this.configuration.accessToken("PSUOAuth2Security", ["payments"]);
         }
 
 

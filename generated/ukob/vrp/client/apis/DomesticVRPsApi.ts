@@ -370,7 +370,7 @@ export class DomesticVRPsApi extends runtime.BaseAPI {
 
         if (this.configuration && this.configuration.accessToken) {
             // oauth required
-            headerParameters["Authorization"] = await this.configuration.accessToken("TPPOAuth2Security", ["payments"]);
+            headerParameters["Authorization"] = await this.configuration.accessToken("PSUOAuth2Security", ["payments"]);
         }
 
 
