@@ -14,13 +14,13 @@
 import { randomUUID } from 'node:crypto';
 import type { OperationRequest } from '../resource-server.js';
 import { findUkobAccount } from './data.js';
+import { unsupportedSchemeProblem } from './account-schemes.js';
 import { OB_ERROR, obError } from './errors.js';
 import type { DomesticPaymentIntent } from './intents.js';
 import { isoNow, json, psuIntent, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
 
 type PaymentStatus = 'PDNG' | 'ACSP' | 'ACSC' | 'RJCT';
 const FINAL: ReadonlySet<PaymentStatus> = new Set(['ACSC', 'RJCT']);
-const SUPPORTED_SCHEMES = new Set(['UK.OBIE.SortCodeAccountNumber', 'UK.OBIE.IBAN']);
 
 interface DomesticPayment {
   readonly id: string;
@@ -127,11 +127,8 @@ export function paymentInitiationOperations(context: UkobOperationContext): Reco
         if (data.Initiation.InstructedAmount.Currency !== 'GBP') {
           return obError(400, OB_ERROR.unsupportedCurrency, 'domestic payments are in GBP', 'Data.Initiation.InstructedAmount.Currency');
         }
-        for (const [field, account] of [['CreditorAccount', data.Initiation.CreditorAccount], ['DebtorAccount', data.Initiation.DebtorAccount]] as const) {
-          if (account && !SUPPORTED_SCHEMES.has(account.SchemeName)) {
-            return obError(400, OB_ERROR.unsupportedScheme, `${account.SchemeName} is not supported (${[...SUPPORTED_SCHEMES].join(', ')})`, `Data.Initiation.${field}.SchemeName`);
-          }
-        }
+        const scheme = unsupportedSchemeProblem(data.Initiation);
+        if (scheme) return scheme;
         const intent = intents.createDomesticPayment(request.token.clientId, checked.body.Data as Record<string, unknown>, checked.body.Risk as Record<string, unknown>);
         return json(201, consentBody(request, intent));
       });

@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OperationRequest } from '../resource-server.js';
 import { findUkobAccount, sortCodeAccountNumber } from './data.js';
+import { unsupportedSchemeProblem } from './account-schemes.js';
 import { OB_ERROR, obError } from './errors.js';
 import type { DomesticVrpIntent } from './intents.js';
 import { isoNow, json, psuIntent, revokeGrant, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
@@ -25,7 +26,6 @@ import { checkControlParameters, consentControlProblem, pence, type ControlParam
 
 type PaymentStatus = 'PDNG' | 'ACSP' | 'ACSC' | 'RJCT';
 const FINAL: ReadonlySet<PaymentStatus> = new Set(['ACSC', 'RJCT']);
-const SUPPORTED_SCHEMES = new Set(['UK.OBIE.SortCodeAccountNumber', 'UK.OBIE.IBAN']);
 
 interface Account {
   readonly SchemeName: string;
@@ -144,11 +144,8 @@ export function variableRecurringPaymentOperations(context: UkobOperationContext
           const code = problem.code === 'currency' ? OB_ERROR.unsupportedCurrency : problem.code === 'date' ? OB_ERROR.fieldInvalidDate : OB_ERROR.fieldInvalid;
           return obError(400, code, problem.message, problem.path);
         }
-        for (const [field, account] of [['CreditorAccount', data.Initiation.CreditorAccount], ['DebtorAccount', data.Initiation.DebtorAccount]] as const) {
-          if (account && !SUPPORTED_SCHEMES.has(account.SchemeName)) {
-            return obError(400, OB_ERROR.unsupportedScheme, `${account.SchemeName} is not supported (${[...SUPPORTED_SCHEMES].join(', ')})`, `Data.Initiation.${field}.SchemeName`);
-          }
-        }
+        const scheme = unsupportedSchemeProblem(data.Initiation);
+        if (scheme) return scheme;
         const intent = intents.createDomesticVrp(request.token.clientId, checked.body.Data as Record<string, unknown>, checked.body.Risk as Record<string, unknown>);
         return json(201, consentBody(request, intent));
       });
@@ -210,9 +207,8 @@ export function variableRecurringPaymentOperations(context: UkobOperationContext
         const creditor = (intent.data.Initiation as { CreditorAccount?: Account } | undefined)?.CreditorAccount;
         const creditorDiffers = creditor && firstDifference(creditor, data.Instruction.CreditorAccount, 'Data.Instruction.CreditorAccount');
         if (creditorDiffers) return obError(400, OB_ERROR.consentMismatch, `${creditorDiffers} is not the consent's CreditorAccount`, creditorDiffers);
-        if (!SUPPORTED_SCHEMES.has(data.Instruction.CreditorAccount.SchemeName)) {
-          return obError(400, OB_ERROR.unsupportedScheme, `${data.Instruction.CreditorAccount.SchemeName} is not supported (${[...SUPPORTED_SCHEMES].join(', ')})`, 'Data.Instruction.CreditorAccount.SchemeName');
-        }
+        const scheme = unsupportedSchemeProblem({ CreditorAccount: data.Instruction.CreditorAccount }, 'Data.Instruction');
+        if (scheme) return scheme;
 
         const now = Date.now();
         const amount = pence(data.Instruction.InstructedAmount.Amount);
