@@ -267,7 +267,8 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
         await release(id, claimed.claimId);
         throw failure;
       }
-      const answer = failure.code === 'consent_failed' ? failure : new BankgateError('consent_failed', { status: 502, bank: bank.name, detail: failure.message, cause: failure, extra: failure.extra });
+      // One code for a failed step; the status says whose the failure was (a bank that did not answer in time: 504).
+      const answer = failure.code === 'consent_failed' ? failure : new BankgateError('consent_failed', { status: failure.code === 'bank_timeout' ? 504 : 502, bank: bank.name, detail: failure.message, cause: failure, extra: failure.extra });
       // A second delivery of the same callback gets this answer again, from the store (never by the bank).
       const settled = { code: 'consent_failed', status: answer.status, detail: answer.message };
       await apply(context, protocol, id, claimed.claimId, { outcome: 'failed', reason: { code: failure.code, detail: failure.message.slice(0, 500) } }, settled).catch(() => undefined);

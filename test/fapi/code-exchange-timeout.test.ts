@@ -1,6 +1,6 @@
 /**
  * A bank whose token endpoint never answers the authorization code exchange: the PSU's return to the gateway ends
- * with a clear error (the engine's `502 consent_failed`, its detail the exchange's `bank_timeout` naming the setting),
+ * with a clear error (the engine's `504 consent_failed`, its detail the exchange's `bank_timeout` naming the setting),
  * within the bank's per-attempt deadline
  * (`transport.timeouts.totalMs`), not a callback hanging until the bank gives up. For the UK Open Banking protocol
  * (ukob, FAPI 2.0) and the plain OAuth one (seb). `headersMs` is set far above the deadline so that it is the
@@ -28,10 +28,10 @@ async function holdTokenResponses(controlUrl: string, bank: string): Promise<voi
   expect(armed.status).toBeLessThan(300);
 }
 
-/** The consent engine answers every failed callback `502 consent_failed`; the exchange's bank_timeout is its detail. */
+/** The consent engine answers a failed callback `consent_failed`, 504 when the bank did not answer in time; the exchange's bank_timeout is its detail. */
 function expectTimeout(callback: Response, problem: { code: string; status: number; detail: string }, bank: string): void {
-  expect(callback.status).toBe(502);
-  expect(problem).toMatchObject({ code: 'consent_failed', status: 502 });
+  expect(callback.status).toBe(504);
+  expect(problem).toMatchObject({ code: 'consent_failed', status: 504 });
   expect(problem.detail).toContain(`bank ${bank} did not answer the authorization code exchange within ${DEADLINE_MS} ms`);
   expect(problem.detail).toContain(`banks.${bank}.transport.timeouts.totalMs`);
 }
