@@ -22,6 +22,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createStore } from '../../plugin/adapter/node/store/create-store.js';
+import { createFileJournal } from '../../plugin/adapter/node/store/file-journal.js';
+import { KeyRing, parseStoreKey } from '../../plugin/store/key-ring.js';
 import { silentLogger } from '../../plugin/log.js';
 import type { StoreConfig } from '../../plugin/store/config-schema.js';
 import { startSandbox } from '../../sandbox/index.js';
@@ -263,7 +265,7 @@ const storeView = await createStore({ url: redis.url, journal: 'none' } as Store
 type Attribution =
   | 'bank dropped the answer after rotating (drop-response fault)'
   | 'answer never delivered: the replica was killed (kill -9) before the bank answered'
-  | 'answer written to the socket of a replica killed at that moment: never read'
+  | 'answer written as the replica was killed (within ms): never read nor stored nor journaled'
   | 'answer delivered and journaled, handed over after the lease ran out: another replica presented the rotated-from token first'
   | 'delivered and lost by the gateway (BUG)'
   | 'client gone without a replica kill (gateway gave up: BUG)';
@@ -284,11 +286,17 @@ function attribute(rotation: Issuance, connectionId: string | undefined): { attr
       : { attribution: 'client gone without a replica kill (gateway gave up: BUG)', detail: base };
   }
   // Written out: did a replica read it? Its refresh logged as stored or journaled right after, or a journal
-  // replay of the connection later (a replica killed after its write-ahead logs nothing until its next life).
+  // replay of the connection later (a replica killed after its journal write logs nothing until its next life).
   const lateReplay = connectionId === undefined ? undefined : replays.find((event) => event.connectionId === connectionId && event.ms >= fateAt);
   const received = (connectionId === undefined ? undefined : receipts.find((event) => event.connectionId === connectionId && event.ms >= rotation.at - 50 && event.ms <= fateAt + 2000)) ?? lateReplay;
-  const kill = killNear(rotation.at - 1000, fateAt + 1000);
-  if (!received && kill) return { attribution: 'answer written to the socket of a replica killed at that moment: never read', detail: `${base}; replica ${kill.replica} killed at ${at(kill.ms)} (${kill.ms - fateAt} ms after the answer was written), no receipt logged` };
+  if (!received) {
+    // Written into the connection of a process already dead (the kernel closed its socket; the bank's write
+    // still "finishes" into the half-closed connection): never delivered either.
+    const deadBefore = kills.find((kill) => kill.ms <= fateAt && kill.ms >= rotation.at - 2000);
+    if (deadBefore) return { attribution: 'answer never delivered: the replica was killed (kill -9) before the bank answered', detail: `${base}; replica ${deadBefore.replica} killed at ${at(deadBefore.ms)}, ${fateAt - deadBefore.ms} ms before the answer was written into its closed connection` };
+    const kill = killNear(fateAt, fateAt + 1000);
+    if (kill) return { attribution: 'answer written as the replica was killed (within ms): never read nor stored nor journaled', detail: `${base}; replica ${kill.replica} killed at ${at(kill.ms)}, ${kill.ms - fateAt} ms after the answer was written, no receipt logged` };
+  }
   if (lateReplay) return { attribution: 'answer delivered and journaled, handed over after the lease ran out: another replica presented the rotated-from token first', detail: `${base}; replayed from replica ${lateReplay.replica}'s journal at ${at(lateReplay.ms)}` };
   return { attribution: 'delivered and lost by the gateway (BUG)', detail: `${base}${received ? `; received by replica ${received.replica} at ${at(received.ms)}` : '; no receipt logged, no kill near'}` };
 }
@@ -336,12 +344,13 @@ for (const refusal of ledger.refusals.filter((r) => r.kind === 'double_refresh')
   const key = rotation ? attribute(rotation, refusal.family === undefined ? undefined : connectionOfFamily.get(refusal.family)).attribution : 'rotation not found in the ledger';
   doubleRefreshes[key] = (doubleRefreshes[key] ?? 0) + 1;
 }
-// The write-ahead's cost per refresh: the journal's fsync'd write, from the refreshes' own log lines.
-const journalMs = parsed('token.refreshed')
-  .map((event) => event.journalMs)
-  .filter((ms): ms is number => typeof ms === 'number')
-  .sort((a, b) => a - b);
-const quantile = (q: number) => (journalMs.length === 0 ? 0 : journalMs[Math.min(journalMs.length - 1, Math.floor(q * journalMs.length))]!);
+// The journal's cost per refresh: one sealed, fsync'd write (file and directory) and one removal, off the
+// refresh's path (it runs alongside the store write). Measured here, on this machine, after the chaos.
+const journalCost = await measureJournal(join(dir, 'journal-cost'), 300);
+// The refresh's own time from the bank's answer to the stored set (what the journal must not slow down).
+const persistMs = parsed('token.refreshed')
+  .map((event) => (event as { ms?: number }).ms)
+  .filter((ms): ms is number => typeof ms === 'number');
 const nonActiveOk = new Set(lost.filter((l) => !l.failing).map((l) => l.id));
 const failures = [
   ...(settled ? [] : ['breakers or leases did not settle within the bound']),
@@ -361,7 +370,7 @@ const report = {
   answers: Object.fromEntries(Object.entries(answers).sort(([, a], [, b]) => b - a)),
   bank: { refreshes: sg.tokenRequests.refresh_token, tokenErrors: sg.tokenErrors, doubleRefreshes: sg.doubleRefreshes, resourceCalls: sg.resourceCalls },
   doubleRefreshesAttributed: doubleRefreshes,
-  journalWriteAhead: { refreshes: journalMs.length, p50Ms: quantile(0.5), p95Ms: quantile(0.95), p99Ms: quantile(0.99), maxMs: journalMs.at(-1) ?? 0 },
+  journal: { writeMs: journalCost.write, removeMs: journalCost.remove, refreshesStored: persistMs.length, storeWriteMs: quantiles(persistMs) },
   settled,
   failures,
   gatewayEvents: {
@@ -387,6 +396,33 @@ await sandbox.stop();
 rmSync(dir, { recursive: true, force: true });
 process.exit(failures.length > 0 ? 1 : 0);
 
+/** p50 / p95 / p99 / max of `values` (ms, rounded). */
+function quantiles(values: number[]): { p50: number; p95: number; p99: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => (sorted.length === 0 ? 0 : Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10);
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: at(1) };
+}
+function describeQuantiles(q: { p50: number; p95: number; p99: number; max: number }): string {
+  return `p50 ${q.p50}, p95 ${q.p95}, p99 ${q.p99}, max ${q.max}`;
+}
+
+/** Times `count` journal writes and removals (the Node file journal, sealed with the soak's store key). */
+async function measureJournal(journalDir: string, count: number) {
+  const journal = await createFileJournal({ dir: journalDir, keys: new KeyRing(await parseStoreKey(STORE_KEY, 'store key')), log: silentLogger });
+  const write: number[] = [];
+  const remove: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const entry = { storageId: `key:dev/cost-${i % 20}`, usedRefreshToken: `rt-${i}`, tokens: { accessToken: `at-${i + 1}`, refreshToken: `rt-${i + 1}`, expiresAt: Date.now() + 2000, expiresIn: 2 }, journaledAt: Date.now() + i };
+    let t = performance.now();
+    await journal.write(entry);
+    write.push(performance.now() - t);
+    t = performance.now();
+    await journal.remove(entry.storageId, entry.journaledAt);
+    remove.push(performance.now() - t);
+  }
+  return { write: quantiles(write), remove: quantiles(remove) };
+}
+
 function markdown(r: typeof report): string {
   const rows = (record: Record<string, number>) =>
     Object.entries(record)
@@ -409,8 +445,9 @@ ${r.failures.length === 0 ? `**Passed**: every connection not attributed as lost
 | double refreshes (a rotated refresh token presented again) | ${r.bank.doubleRefreshes} |
 | token errors at the bank | ${JSON.stringify(r.bank.tokenErrors)} |
 | connections not active at the end | ${r.endedNotActive.length} of ${r.connections} |
-| token sets journaled ahead of their store write (write-ahead) | ${r.journalWriteAhead.refreshes} |
-| write-ahead cost per refresh (sealed file, fsync'd file + directory), ms | p50 ${r.journalWriteAhead.p50Ms}, p95 ${r.journalWriteAhead.p95Ms}, p99 ${r.journalWriteAhead.p99Ms}, max ${r.journalWriteAhead.maxMs} |
+| refreshed sets stored (each also journaled alongside its store write) | ${r.journal.refreshesStored} |
+| journal cost per refresh, off the refresh's path: sealed write fsync'd (file + directory) / removal, ms (300 on this machine after the run) | ${describeQuantiles(r.journal.writeMs)} / ${describeQuantiles(r.journal.removeMs)} |
+| refresh: bank answer to stored set, ms | ${describeQuantiles(r.journal.storeWriteMs)} |
 | token sets kept in the journal (Redis away) / replayed (after Redis came back or at a replica's restart) | ${r.gatewayEvents.journaled} / ${r.gatewayEvents.journalReplayed} |
 | token.journal_failed | ${r.gatewayEvents.journalFailed} |
 | token.persist_failed | ${r.gatewayEvents.persistFailed} |
