@@ -255,8 +255,11 @@ const events = (name: string) => allLines.filter(({ line }) => line.includes(`"$
 const parsed = (name: string) =>
   allLines
     .filter(({ line }) => line.includes(`"${name}"`))
-    .map(({ replica, line }) => ({ replica, ...(JSON.parse(line) as { time: string; connectionId?: string; journalMs?: number }) }))
-    .map((event) => ({ ...event, ms: Date.parse(event.time) }));
+    .map(({ replica, line }) => {
+      const fields = JSON.parse(line) as { time: string; connectionId?: string; ms?: number };
+      // `ms`: when it happened (epoch); a line's own `ms` field (a duration) is kept as `durationMs`.
+      return { replica, ...fields, durationMs: fields.ms, ms: Date.parse(fields.time) };
+    });
 
 // The store as the replicas left it: the refresh token each lost connection holds, to find it in the bank's ledger.
 const storeView = await createStore({ url: redis.url, journal: 'none' } as StoreConfig, { source: { name: 'node', env: { BANKGATE_STORE_KEY: STORE_KEY } }, log: silentLogger });
@@ -297,7 +300,11 @@ function attribute(rotation: Issuance, connectionId: string | undefined): { attr
     const kill = killNear(fateAt, fateAt + 1000);
     if (kill) return { attribution: 'answer written as the replica was killed (within ms): never read nor stored nor journaled', detail: `${base}; replica ${kill.replica} killed at ${at(kill.ms)}, ${kill.ms - fateAt} ms after the answer was written, no receipt logged` };
   }
-  if (lateReplay) return { attribution: 'answer delivered and journaled, handed over after the lease ran out: another replica presented the rotated-from token first', detail: `${base}; replayed from replica ${lateReplay.replica}'s journal at ${at(lateReplay.ms)}` };
+  if (lateReplay) {
+    // What kept the holder from storing it in time: the replica or Redis kill just before (the lease is an absolute deadline in Redis).
+    const cause = [...faults].reverse().find((f) => f.ms <= fateAt + 1000 && f.ms >= rotation.at - 10_000 && /kill -9/.test(f.what));
+    return { attribution: 'answer delivered and journaled, handed over after the lease ran out: another replica presented the rotated-from token first', detail: `${base}; replayed from replica ${lateReplay.replica}'s journal at ${at(lateReplay.ms)}${cause ? `; ${cause.at} s: ${cause.what}` : ''}` };
+  }
   return { attribution: 'delivered and lost by the gateway (BUG)', detail: `${base}${received ? `; received by replica ${received.replica} at ${at(received.ms)}` : '; no receipt logged, no kill near'}` };
 }
 const rotationOf = (presentedHash: string) => ledger.issuances.find((issuance) => issuance.usedHash === presentedHash);
@@ -349,7 +356,7 @@ for (const refusal of ledger.refusals.filter((r) => r.kind === 'double_refresh')
 const journalCost = await measureJournal(join(dir, 'journal-cost'), 300);
 // The refresh's own time from the bank's answer to the stored set (what the journal must not slow down).
 const persistMs = parsed('token.refreshed')
-  .map((event) => (event as { ms?: number }).ms)
+  .map((event) => event.durationMs)
   .filter((ms): ms is number => typeof ms === 'number');
 const nonActiveOk = new Set(lost.filter((l) => !l.failing).map((l) => l.id));
 const failures = [

@@ -196,9 +196,10 @@ export interface ConnectionStore {
    */
   keepRefreshed?(entry: JournalEntry): Promise<void>;
   /**
-   * Present with `keepRefreshed`: journals a token set the bank just issued, durably, BEFORE the store write
-   * (write-ahead), so that a replica killed between the bank's answer and the store write loses nothing: the
-   * entry is replayed when it starts again. Resolves once the entry survives a crash.
+   * Present with `keepRefreshed`: journals a token set the bank just issued, durably, as soon as it is parsed
+   * (alongside its store write, not only when that fails), so that a replica killed between the bank's answer
+   * and the store write loses nothing: the entry is replayed when it starts again. Resolves once the entry
+   * survives a crash.
    */
   journalAhead?(entry: JournalEntry): Promise<void>;
   /** The store has the set `journalAhead` kept (or a newer one): the entry is forgotten (off the caller's path). */

@@ -10,18 +10,21 @@ export interface JournaledStoreOptions {
   readonly now?: () => number;
   /** How often held entries are offered to the store while it is away, ms. Default 500. */
   readonly replayEveryMs?: number;
+  /** How long opening waits for the entries a killed life left to reach the store, ms. Default 3000. */
+  readonly startupReplayMs?: number;
 }
 
 /**
  * The store with a local journal in front of it (issue 15, finding 1): every token set a refresh got from the
- * bank is journaled as soon as it is parsed, before the store write (`journalAhead`, one fsync'd file write),
- * and forgotten once the store has it (`settleJournal`, off the refresh's path). A set the store could not
+ * bank is journaled as soon as it is parsed, alongside its store write (`journalAhead`, one fsync'd file
+ * write), and forgotten once the store has it (`settleJournal`, off the refresh's path). A set the store could not
  * take (`keepRefreshed`) stays journaled and is written into the store as soon as it answers, ahead of any
  * other read or write of that connection on this replica (every method addressing it replays first; a
  * timer offers held entries every `replayEveryMs` until the store takes them). The refresh lock the refresh
  * held is released only after that, so no other replica refreshes with the refresh token the bank killed.
  * A replica killed between the bank's answer and the store write finds the entry when it starts again and
- * replays it at once (then releases the dead life's lock, so the connection's next refresh uses the new set).
+ * replays it while the store opens (bounded by `startupReplayMs`), then releases the dead life's lock, so
+ * the connection's next refresh uses the new set; a refresh lock is taken only after that replay.
  *
  * Replay lands only where the stored refresh token is still the one the refresh used: a connection deleted
  * meanwhile, re-consented, or refreshed by someone else keeps what it has. A connection another replica
@@ -109,8 +112,16 @@ export async function journaledStore(inner: ConnectionStore, journal: TokenJourn
     (timer as { unref?: () => void }).unref?.();
   };
   schedule();
-  // Entries a killed life left: offered to the store at once, not after the first tick.
-  offerAll();
+  // Entries a killed life left: written into the store before this replica serves (bounded: a store that is
+  // away does not hold the start-up; the timer keeps offering them, and every access of the connection replays first).
+  if (pending.size > 0) {
+    let bound: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.allSettled([...pending.keys()].map((storageId) => replay(storageId).catch((error: unknown) => log.warn('token.journal_replay_deferred', { reason: (error as { code?: string })?.code ?? (error as Error)?.name, detail: 'the store did not take a journaled set at start-up; offered again until it does' })))),
+      new Promise((resolve) => (bound = setTimeout(resolve, options.startupReplayMs ?? 3000))),
+    ]);
+    clearTimeout(bound);
+  }
 
   const store: ConnectionStore = {
     async get(storageId) {
