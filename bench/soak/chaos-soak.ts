@@ -295,15 +295,17 @@ function attribute(rotation: Issuance, connectionId: string | undefined): { attr
   if (!received) {
     // Written into the connection of a process already dead (the kernel closed its socket; the bank's write
     // still "finishes" into the half-closed connection): never delivered either.
-    const deadBefore = kills.find((kill) => kill.ms <= fateAt && kill.ms >= rotation.at - 2000);
-    if (deadBefore) return { attribution: 'answer never delivered: the replica was killed (kill -9) before the bank answered', detail: `${base}; replica ${deadBefore.replica} killed at ${at(deadBefore.ms)}, ${fateAt - deadBefore.ms} ms before the answer was written into its closed connection` };
-    const kill = killNear(fateAt, fateAt + 1000);
-    if (kill) return { attribution: 'answer written as the replica was killed (within ms): never read nor stored nor journaled', detail: `${base}; replica ${kill.replica} killed at ${at(kill.ms)}, ${kill.ms - fateAt} ms after the answer was written, no receipt logged` };
+    // (`at` is taken before the bank writes its answer: a kill before it preceded the answer for certain.)
+    const deadBefore = kills.find((kill) => kill.ms < rotation.at && kill.ms >= rotation.at - 2000);
+    if (deadBefore) return { attribution: 'answer never delivered: the replica was killed (kill -9) before the bank answered', detail: `${base}; replica ${deadBefore.replica} killed at ${at(deadBefore.ms)}, ${rotation.at - deadBefore.ms} ms before the bank rotated, ${fateAt - deadBefore.ms} ms before its answer was written into the closed connection` };
+    // Killed while the bank was writing its answer, or within a second after: the replica never read, stored nor journaled it.
+    const kill = killNear(rotation.at, fateAt + 1000);
+    if (kill) return { attribution: 'answer written as the replica was killed (within ms): never read nor stored nor journaled', detail: `${base}; replica ${kill.replica} killed at ${at(kill.ms)}, ${kill.ms - fateAt >= 0 ? `${kill.ms - fateAt} ms after the answer was written` : `${fateAt - kill.ms} ms before the bank finished writing its answer`}, no receipt logged` };
   }
   if (lateReplay) {
     // What kept the holder from storing it in time: the replica or Redis kill just before (the lease is an absolute deadline in Redis).
-    const cause = [...faults].reverse().find((f) => f.ms <= fateAt + 1000 && f.ms >= rotation.at - 10_000 && /kill -9/.test(f.what));
-    return { attribution: 'answer delivered and journaled, handed over after the lease ran out: another replica presented the rotated-from token first', detail: `${base}; replayed from replica ${lateReplay.replica}'s journal at ${at(lateReplay.ms)}${cause ? `; ${cause.at} s: ${cause.what}` : ''}` };
+    const causes = faults.filter((f) => f.ms <= lateReplay.ms && f.ms >= rotation.at - 10_000 && /kill -9/.test(f.what));
+    return { attribution: 'answer delivered and journaled, handed over after the lease ran out: another replica presented the rotated-from token first', detail: `${base}; replayed from replica ${lateReplay.replica}'s journal at ${at(lateReplay.ms)}${causes.map((f) => `; ${f.at} s: ${f.what}`).join('')}` };
   }
   return { attribution: 'delivered and lost by the gateway (BUG)', detail: `${base}${received ? `; received by replica ${received.replica} at ${at(received.ms)}` : '; no receipt logged, no kill near'}` };
 }
