@@ -338,8 +338,16 @@ for (const id of ids) {
   if (rotation) {
     const { attribution, detail } = attribute(rotation, id);
     lost.push({ ...entry, cause: attribution, detail: `${refusal!.kind === 'family_revoked' ? 'its newer set (handed over later) belonged to a family the double refresh had revoked; ' : ''}${detail}`, failing: FAILING.includes(attribution) });
-  } else if (/HTTP 5\d\d, then HTTP 5\d\d/.test(reason)) {
-    lost.push({ ...entry, cause: 'the token endpoint answered 5xx twice in a row (bank fault): the design marks that reconsent_required', failing: false });
+  } else if (/two refresh attempts got no usable answer/.test(reason) && marked) {
+    // DESIGN §5: two unknown outcomes in a row mark the connection. A bank fault when the token endpoint was armed
+    // to fail (5xx or a closed connection, both before any work) just before; the ledger says whether the token was rotated.
+    const tokenFault = [...faults].reverse().find((f) => /token endpoint: (status|close)/.test(f.what) && f.ms <= marked.ms && f.ms >= marked.ms - 15_000);
+    const rotated = presented !== undefined && ledger.issuances.some((issuance) => issuance.usedHash === presented);
+    lost.push(
+      tokenFault
+        ? { ...entry, cause: 'the token endpoint failed twice in a row (bank fault: 5xx or a closed connection): the design marks that reconsent_required', detail: `${tokenFault.at} s: ${tokenFault.what}; the refresh token was ${rotated ? 'rotated' : 'never rotated (the connection was recoverable)'}`, failing: false }
+        : { ...entry, cause: 'not attributed', failing: true },
+    );
   } else {
     lost.push({ ...entry, cause: 'not attributed', failing: true });
   }
