@@ -160,4 +160,27 @@ describe('journaledStore', () => {
     expect((await inner.get(ID))?.tokens?.refreshToken).toBe('rt-2');
     await store.close();
   });
+
+  it('opening replays what a killed life left before it returns, and does not hang on a store that is away', async () => {
+    const inner = flakyStore();
+    await inner.create(connection(1));
+    const opened = await journaledStore(inner, memoryJournal([entry(1, 2)]), { log: silentLogger, replayEveryMs: 60_000 });
+    expect((await inner.get(ID))?.tokens?.refreshToken).toBe('rt-2'); // already in the store when opening returned
+    await opened.close();
+
+    // A store that hangs: opening gives up after startupReplayMs; the entry stays held (the Redis store's command
+    // timeout then fails the hung call, and the timer and every access of the connection offer it again).
+    const hanging = flakyStore();
+    await hanging.create(connection(1));
+    const get = hanging.get.bind(hanging);
+    let hang = true;
+    hanging.get = (id) => (hang ? new Promise(() => {}) : get(id));
+    const journal = memoryJournal([entry(1, 2)]);
+    const started = Date.now();
+    const store = await journaledStore(hanging, journal, { log: silentLogger, replayEveryMs: 60_000, startupReplayMs: 100 });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(journal.held.size).toBe(1);
+    hang = false;
+    await store.close();
+  });
 });
