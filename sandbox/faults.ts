@@ -21,7 +21,12 @@ export type FaultAction =
   /** Destroy the socket before doing anything. */
   | 'close'
   /** Answer normally, gzip-compressed with `content-encoding: gzip`. */
-  | 'gzip';
+  | 'gzip'
+  /**
+   * Token rules: after `delayMs` (default 0), refuse with `invalid_grant` without looking at the grant (a bank
+   * that refuses a refresh token without revoking the grant; the token presented is left as it is).
+   */
+  | 'invalid-grant';
 
 export interface FaultRule {
   readonly bank: BankName;
@@ -43,7 +48,7 @@ interface ArmedRule extends FaultRule {
   remaining: number;
 }
 
-const ACTIONS = new Set<FaultAction>(['delay', 'drop-response', 'status', 'close', 'gzip']);
+const ACTIONS = new Set<FaultAction>(['delay', 'drop-response', 'status', 'close', 'gzip', 'invalid-grant']);
 
 export class FaultRegistry {
   #rules: ArmedRule[] = [];

@@ -22,6 +22,7 @@ import { createSebAuthorizationServer } from './seb/authorization-server.js';
 import { createSebResourceProfile } from './seb/resource-server.js';
 import { DEFAULT_SEB_SIGNING_TIMINGS, SebSignings, type SebSigningTimings } from './seb/signing.js';
 import { createSgAuthorizationServer, SG_ACR_VALUES } from './sg/authorization-server.js';
+import { refreshLedgerRoute } from './sg/refresh-ledger.js';
 import { SgPaymentRequests } from './sg/payment-requests.js';
 import { createSgResourceProfile } from './sg/resource-server.js';
 import { SandboxStats } from './stats.js';
@@ -221,7 +222,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
       untrustedClientCert: { certFile: pki.untrusted.certFile, keyFile: pki.untrusted.keyFile },
     };
     const current = file;
-    control.handle(createControlHandler(stats, () => current, faults, [bg.control, ukob.control, sebSignings!.control()]));
+    control.handle(createControlHandler(stats, () => current, faults, [bg.control, ukob.control, sebSignings!.control(), refreshLedgerRoute(sgAs.ledger)]));
 
     const filePath = resolve(dir, 'sandbox.json');
     if (options.writeFile ?? true) {

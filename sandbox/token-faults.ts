@@ -5,6 +5,7 @@
  *   status         answers `status` (default 503) without doing the work: the refresh token is untouched;
  *   delay          waits `delayMs`, then does the work, unless the client went away meanwhile (a request
  *                  whose client died is never processed, so a test knows the token was not rotated);
+ *   invalid-grant  after `delayMs`, answers 400 invalid_grant without doing the work (nothing rotated or revoked);
  *   drop-response  oidc-provider completes the grant (rotating the refresh token, counted in the stats),
  *                  then the socket is destroyed without an answer: the client cannot know the new token.
  * A rule with `grantType` needs the form body before oidc-provider reads it: it is read here and handed
@@ -26,6 +27,8 @@ export function consumeTokenFaults(provider: Provider, bank: BankName, faults: F
     const rule = faults.take(bank, 'token', { grantType });
     if (!rule) return next();
     const socket = ctx.req.socket;
+    // For the refresh ledger (sg/refresh-ledger.ts): a socket this fault destroys is not a client gone away.
+    (ctx.state as { sandboxFault?: string }).sandboxFault = rule.action;
     switch (rule.action) {
       case 'close':
         ctx.respond = false;
@@ -46,6 +49,13 @@ export function consumeTokenFaults(provider: Provider, bank: BankName, faults: F
           return;
         }
         return next();
+      }
+      case 'invalid-grant': {
+        if (rule.delayMs) await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
+        ctx.status = 400;
+        ctx.type = 'application/json';
+        ctx.body = { error: 'invalid_grant', error_description: 'sandbox fault: refused without looking at the grant' };
+        return;
       }
       case 'drop-response':
         await next();

@@ -9,18 +9,29 @@
  *   npx tsx bench/soak/chaos-soak.ts [--seconds 150] [--connections 200] [--workers 12] [--seed 1]
  *
  * Writes bench/soak/report.json and bench/soak/report.md: calls, answers by status (and problem code),
- * refreshes at the bank, double refreshes, every fault injected, and the connections that ended
- * `reconsent_required`, each with its reason.
+ * refreshes at the bank, double refreshes, every fault injected, the cost of the token journal's write-ahead,
+ * and the connections that ended `reconsent_required`, each attributed from the bank's refresh ledger
+ * (sandbox/sg/refresh-ledger.ts): the token answer that rotated the refresh token later presented again,
+ * and whether the bank dropped it (fault), the gateway's side was gone before it (a replica killed before
+ * the bank answered), or it was written out. After the chaos it waits (bounded) for breakers and leases to
+ * settle, then calls every connection once: every connection not attributed as lost must answer 200.
+ * Exits 1, loudly, on an unexplained loss, a loss the gateway caused, or a non-200 left.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createStore } from '../../plugin/adapter/node/store/create-store.js';
+import { createFileJournal } from '../../plugin/adapter/node/store/file-journal.js';
+import { KeyRing, parseStoreKey } from '../../plugin/store/key-ring.js';
+import { silentLogger } from '../../plugin/log.js';
+import type { StoreConfig } from '../../plugin/store/config-schema.js';
 import { startSandbox } from '../../sandbox/index.js';
+import { tokenHash, type Issuance, type LedgerSnapshot, type Refusal } from '../../sandbox/sg/refresh-ledger.js';
 import type { StatsSnapshot } from '../../sandbox/stats.js';
 import { startGatewayProcess, type GatewayProcess } from '../../test/vault/gateway-process.js';
 import { freePort, startRedis, type RedisServer } from '../../test/vault/redis-server.js';
-import { connectThrough, DEV_KEY, sleep, STORE_KEY } from '../../test/vault/vault-harness.js';
+import { connectThrough, devConnection, DEV_KEY, sleep, STORE_KEY } from '../../test/vault/vault-harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +47,8 @@ const WORKERS = Number(values.workers);
 const SEED = Number(values.seed);
 const ACCESS_TTL_SECONDS = 2;
 const LOCK_TTL_SECONDS = 5;
+/** The gateway's default breaker cool-down (transport.breaker.coolDownMs): the settle phase waits at most this and a margin. */
+const BREAKER_COOL_DOWN_MS = 30_000;
 const OUT = new URL('.', import.meta.url).pathname;
 
 // A small deterministic generator (mulberry32), so that a run can be repeated with --seed.
@@ -148,6 +161,8 @@ const workers = Array.from({ length: WORKERS }, worker);
 
 // --- chaos -------------------------------------------------------------------------------------------
 const faults: Array<{ at: string; ms: number; what: string }> = [];
+/** Every replica kill: which replica, when (epoch ms). */
+const kills: Array<{ replica: number; ms: number }> = [];
 const fault = (what: string) => {
   faults.push({ at: elapsed(), ms: Date.now(), what });
   say(what);
@@ -160,6 +175,7 @@ async function killReplica(): Promise<void> {
   if (!replica || replicas.filter((r) => r.process).length < 2) return;
   const process = replica.process!;
   replica.process = undefined;
+  kills.push({ replica: replica.index, ms: Date.now() });
   await process.kill('SIGKILL');
   (replica as { stopCopy?: () => void }).stopCopy?.();
   const down = between(1500, 5000);
@@ -203,42 +219,161 @@ loading = false;
 await Promise.all(workers);
 await Promise.all(background);
 await fetch(`${sandbox.file.controlUrl}/faults`, { method: 'DELETE' });
-say(`load stopped after ${calls} calls; letting every replica and Redis settle`);
+say(`load stopped after ${calls} calls; letting every lease run out and every breaker close`);
 await sleep(LOCK_TTL_SECONDS * 1000 + 2000);
+// Breakers the last bank faults opened let one probe through after their cool-down: wait (bounded) until no
+// replica answers bank_circuit_open any more, so that the final calls below say something about connections.
+const settleDeadline = Date.now() + BREAKER_COOL_DOWN_MS + 15_000;
+let settled = false;
+while (Date.now() < settleDeadline) {
+  const probes = await Promise.all(replicas.map((replica, i) => call(replica.port, ids[i]!)));
+  if (!probes.some((answer) => answer.includes('bank_circuit_open') || answer.startsWith('no answer'))) {
+    settled = true;
+    break;
+  }
+  await sleep(1000);
+}
+say(settled ? 'settled' : 'NOT settled within the breaker cool-down');
 
 // --- the outcome ---------------------------------------------------------------------------------------
-const stats = (await (await fetch(sandbox.file.statsUrl)).json()) as StatsSnapshot;
 const final: Record<string, number> = {};
-const lost: Array<{ id: string; reason: string; markedBy?: number; markedAt?: string; faultsBefore?: string[]; cause?: string }> = [];
-const probe = replicas.find((r) => r.process)!;
-for (const id of ids) {
-  // One more call first: a connection whose token set only a journal holds, or that needs a refresh, shows it.
-  const answer = await call(probe.port, id);
+const finalById = new Map<string, string>();
+const views = new Map<string, { status: string; reason?: { code: string; detail: string } }>();
+for (const [i, id] of ids.entries()) {
+  // One call per connection, spread over the replicas: a connection whose set only a journal holds, or that needs a refresh, shows it.
+  const answer = await call(replicas[i % replicas.length]!.port, id);
   final[answer] = (final[answer] ?? 0) + 1;
-  const view = (await (await fetch(`http://127.0.0.1:${probe.port}/connections/${id}`, { headers: { authorization: `Bearer ${DEV_KEY}` } })).json()) as { status: string; reason?: { code: string; detail: string } };
-  if (view.status !== 'active') lost.push({ id, reason: `${view.status}: ${view.reason?.detail ?? '(no reason)'}` });
+  finalById.set(id, answer);
+  views.set(id, (await (await fetch(`http://127.0.0.1:${replicas[0]!.port}/connections/${id}`, { headers: { authorization: `Bearer ${DEV_KEY}` } })).json()) as { status: string; reason?: { code: string; detail: string } });
 }
+// After the final calls: a refusal they met (a family revoked during the chaos) is in the ledger.
+const stats = (await (await fetch(sandbox.file.statsUrl)).json()) as StatsSnapshot;
+const ledger = (await (await fetch(`${sandbox.file.controlUrl}/refresh-ledger`)).json()) as LedgerSnapshot;
 for (const replica of replicas) (replica as { stopCopy?: () => void }).stopCopy?.();
 const allLines = replicas.flatMap((r) => r.lines.map((line) => ({ replica: r.index, line })));
 const events = (name: string) => allLines.filter(({ line }) => line.includes(`"${name}"`)).length;
-// Why each connection was lost: when and where it was marked, and what the chaos did in the 10 s before.
-for (const loss of lost) {
-  const marked = allLines
-    .filter(({ line }) => line.includes('"connection.reconsent_required"') && line.includes(`"connectionId":"${loss.id}"`))
-    .map(({ replica, line }) => ({ replica, time: Date.parse((JSON.parse(line) as { time: string }).time) }))
-    .sort((a, b) => a.time - b.time)[0];
-  if (!marked) continue;
-  loss.markedBy = marked.replica;
-  loss.markedAt = ((marked.time - started) / 1000).toFixed(1);
-  loss.faultsBefore = faults.filter((f) => f.ms <= marked.time && f.ms >= marked.time - 10_000).map((f) => `${f.at} s ${f.what}`);
-  loss.cause = /no answer and the retry was refused/.test(loss.reason)
-    ? 'a token response lost after the bank rotated (fault): the retry presented the rotated token (a double refresh)'
-    : /HTTP 5\d\d, then HTTP 5\d\d/.test(loss.reason)
-      ? 'the token endpoint answered 5xx twice in a row (bank fault): the design marks that reconsent_required'
-      : loss.faultsBefore.some((f) => /replica \d kill/.test(f))
-        ? 'most likely a replica killed between the bank rotating the refresh token and the store write: the new set died with the process, the next refresh presented the rotated one (a double refresh)'
-        : 'not attributed';
+const parsed = (name: string) =>
+  allLines
+    .filter(({ line }) => line.includes(`"${name}"`))
+    .map(({ replica, line }) => {
+      const fields = JSON.parse(line) as { time: string; connectionId?: string; ms?: number };
+      // `ms`: when it happened (epoch); a line's own `ms` field (a duration) is kept as `durationMs`.
+      return { replica, ...fields, durationMs: fields.ms, ms: Date.parse(fields.time) };
+    });
+
+// The store as the replicas left it: the refresh token each lost connection holds, to find it in the bank's ledger.
+const storeView = await createStore({ url: redis.url, journal: 'none' } as StoreConfig, { source: { name: 'node', env: { BANKGATE_STORE_KEY: STORE_KEY } }, log: silentLogger });
+
+/** Why the bank's token answer that rotated a refresh token never took effect at the gateway. */
+type Attribution =
+  | 'bank dropped the answer after rotating (drop-response fault)'
+  | 'answer never delivered: the replica was killed (kill -9) before the bank answered'
+  | 'answer written as the replica was killed (within ms): never read nor stored nor journaled'
+  | 'answer delivered and journaled, handed over after the lease ran out: another replica presented the rotated-from token first'
+  | 'delivered and lost by the gateway (BUG)'
+  | 'client gone without a replica kill (gateway gave up: BUG)';
+const FAILING: readonly Attribution[] = ['delivered and lost by the gateway (BUG)', 'client gone without a replica kill (gateway gave up: BUG)'];
+const receipts = [...parsed('token.refreshed'), ...parsed('token.journaled')];
+const replays = parsed('token.journal_replayed');
+const killNear = (from: number, to: number) => kills.find((kill) => kill.ms >= from && kill.ms <= to);
+/** The rotation whose answer the gateway never used: attributed from its fate at the bank and the chaos around it. */
+function attribute(rotation: Issuance, connectionId: string | undefined): { attribution: Attribution; detail: string } {
+  const at = (ms: number) => `${((ms - started) / 1000).toFixed(2)} s`;
+  const fateAt = rotation.fateAt ?? rotation.at;
+  const base = `rotated at ${at(rotation.at)}, answer ${rotation.fate} at ${at(fateAt)}`;
+  if (rotation.fate === 'dropped') return { attribution: 'bank dropped the answer after rotating (drop-response fault)', detail: base };
+  if (rotation.fate === 'client_gone') {
+    const kill = killNear(fateAt - 1000, fateAt + 100);
+    return kill
+      ? { attribution: 'answer never delivered: the replica was killed (kill -9) before the bank answered', detail: `${base}; replica ${kill.replica} killed at ${at(kill.ms)}` }
+      : { attribution: 'client gone without a replica kill (gateway gave up: BUG)', detail: base };
+  }
+  // Written out: did a replica read it? Its refresh logged as stored or journaled right after, or a journal
+  // replay of the connection later (a replica killed after its journal write logs nothing until its next life).
+  const lateReplay = connectionId === undefined ? undefined : replays.find((event) => event.connectionId === connectionId && event.ms >= fateAt);
+  const received = (connectionId === undefined ? undefined : receipts.find((event) => event.connectionId === connectionId && event.ms >= rotation.at - 50 && event.ms <= fateAt + 2000)) ?? lateReplay;
+  if (!received) {
+    // Written into the connection of a process already dead (the kernel closed its socket; the bank's write
+    // still "finishes" into the half-closed connection): never delivered either.
+    // (`at` is taken before the bank writes its answer: a kill before it preceded the answer for certain.)
+    const deadBefore = kills.find((kill) => kill.ms < rotation.at && kill.ms >= rotation.at - 2000);
+    if (deadBefore) return { attribution: 'answer never delivered: the replica was killed (kill -9) before the bank answered', detail: `${base}; replica ${deadBefore.replica} killed at ${at(deadBefore.ms)}, ${rotation.at - deadBefore.ms} ms before the bank rotated, ${fateAt - deadBefore.ms} ms before its answer was written into the closed connection` };
+    // Killed while the bank was writing its answer, or within a second after: the replica never read, stored nor journaled it.
+    const kill = killNear(rotation.at, fateAt + 1000);
+    if (kill) return { attribution: 'answer written as the replica was killed (within ms): never read nor stored nor journaled', detail: `${base}; replica ${kill.replica} killed at ${at(kill.ms)}, ${kill.ms - fateAt >= 0 ? `${kill.ms - fateAt} ms after the answer was written` : `${fateAt - kill.ms} ms before the bank finished writing its answer`}, no receipt logged` };
+  }
+  if (lateReplay) {
+    // What kept the holder from storing it in time: the replica or Redis kill just before (the lease is an absolute deadline in Redis).
+    const causes = faults.filter((f) => f.ms <= lateReplay.ms && f.ms >= rotation.at - 10_000 && /kill -9/.test(f.what));
+    return { attribution: 'answer delivered and journaled, handed over after the lease ran out: another replica presented the rotated-from token first', detail: `${base}; replayed from replica ${lateReplay.replica}'s journal at ${at(lateReplay.ms)}${causes.map((f) => `; ${f.at} s: ${f.what}`).join('')}` };
+  }
+  return { attribution: 'delivered and lost by the gateway (BUG)', detail: `${base}${received ? `; received by replica ${received.replica} at ${at(received.ms)}` : '; no receipt logged, no kill near'}` };
 }
+const rotationOf = (presentedHash: string) => ledger.issuances.find((issuance) => issuance.usedHash === presentedHash);
+/** The double refresh that revoked a refusal's family (itself when it is one). */
+const doubleRefreshOf = (refusal: Refusal) => (refusal.kind === 'double_refresh' ? refusal : ledger.refusals.find((other) => other.kind === 'double_refresh' && other.family === refusal.family));
+// Which connection each grant family is: the family of the refresh token the store holds (lost connections).
+const connectionOfFamily = new Map<number, string>();
+
+const familyOfIssued = new Map(ledger.issuances.map((issuance) => [issuance.issuedHash, issuance.family]));
+for (const id of ids) {
+  const stored = await storeView.get(devConnection(id));
+  const family = stored?.tokens?.refreshToken ? familyOfIssued.get(tokenHash(stored.tokens.refreshToken)) : undefined;
+  if (family !== undefined) connectionOfFamily.set(family, id);
+}
+const lost: Array<{ id: string; reason: string; markedBy?: number; markedAt?: string; cause: string; detail?: string; failing: boolean }> = [];
+for (const id of ids) {
+  const view = views.get(id)!;
+  if (view.status === 'active') continue;
+  const reason = `${view.status}: ${view.reason?.detail ?? '(no reason)'}`;
+  const marked = parsed('connection.reconsent_required')
+    .filter((event) => event.connectionId === id)
+    .sort((a, b) => a.ms - b.ms)[0];
+  const entry = { id, reason, ...(marked ? { markedBy: marked.replica, markedAt: ((marked.ms - started) / 1000).toFixed(1) } : {}) };
+  const stored = await storeView.get(devConnection(id));
+  const presented = stored?.tokens?.refreshToken ? tokenHash(stored.tokens.refreshToken) : undefined;
+  const refusal = presented === undefined ? undefined : [...ledger.refusals].reverse().find((r) => r.presentedHash === presented);
+  const double = refusal ? doubleRefreshOf(refusal) : undefined;
+  const rotation = double ? rotationOf(double.presentedHash) : undefined;
+  if (rotation) {
+    const { attribution, detail } = attribute(rotation, id);
+    lost.push({ ...entry, cause: attribution, detail: `${refusal!.kind === 'family_revoked' ? 'its newer set (handed over later) belonged to a family the double refresh had revoked; ' : ''}${detail}`, failing: FAILING.includes(attribution) });
+  } else if (/two refresh attempts got no usable answer/.test(reason) && marked) {
+    // DESIGN §5: two unknown outcomes in a row mark the connection. A bank fault when the token endpoint was armed
+    // to fail (5xx or a closed connection, both before any work) just before; the ledger says whether the token was rotated.
+    const tokenFault = [...faults].reverse().find((f) => /token endpoint: (status|close)/.test(f.what) && f.ms <= marked.ms && f.ms >= marked.ms - 15_000);
+    const rotated = presented !== undefined && ledger.issuances.some((issuance) => issuance.usedHash === presented);
+    lost.push(
+      tokenFault
+        ? { ...entry, cause: 'the token endpoint failed twice in a row (bank fault: 5xx or a closed connection): the design marks that reconsent_required', detail: `${tokenFault.at} s: ${tokenFault.what}; the refresh token was ${rotated ? 'rotated' : 'never rotated (the connection was recoverable)'}`, failing: false }
+        : { ...entry, cause: 'not attributed', failing: true },
+    );
+  } else {
+    lost.push({ ...entry, cause: 'not attributed', failing: true });
+  }
+}
+await storeView.close();
+
+// Every double refresh at the bank, attributed to the token answer it follows.
+const doubleRefreshes: Record<string, number> = {};
+for (const refusal of ledger.refusals.filter((r) => r.kind === 'double_refresh')) {
+  const rotation = rotationOf(refusal.presentedHash);
+  const key = rotation ? attribute(rotation, refusal.family === undefined ? undefined : connectionOfFamily.get(refusal.family)).attribution : 'rotation not found in the ledger';
+  doubleRefreshes[key] = (doubleRefreshes[key] ?? 0) + 1;
+}
+// The journal's cost per refresh: one sealed, fsync'd write (file and directory) and one removal, off the
+// refresh's path (it runs alongside the store write). Measured here, on this machine, after the chaos.
+const journalCost = await measureJournal(join(dir, 'journal-cost'), 300);
+// The refresh's own time from the bank's answer to the stored set (what the journal must not slow down).
+const persistMs = parsed('token.refreshed')
+  .map((event) => event.durationMs)
+  .filter((ms): ms is number => typeof ms === 'number');
+const nonActiveOk = new Set(lost.filter((l) => !l.failing).map((l) => l.id));
+const failures = [
+  ...(settled ? [] : ['breakers or leases did not settle within the bound']),
+  ...lost.filter((l) => l.failing).map((l) => `${l.id}: ${l.cause}`),
+  ...ids.filter((id) => finalById.get(id) !== '200' && !nonActiveOk.has(id)).map((id) => `${id}: final call answered ${finalById.get(id)} (not attributed as lost)`),
+];
 const sg = stats.banks.sg;
 const report = {
   when: new Date().toISOString(),
@@ -251,10 +386,15 @@ const report = {
   calls,
   answers: Object.fromEntries(Object.entries(answers).sort(([, a], [, b]) => b - a)),
   bank: { refreshes: sg.tokenRequests.refresh_token, tokenErrors: sg.tokenErrors, doubleRefreshes: sg.doubleRefreshes, resourceCalls: sg.resourceCalls },
+  doubleRefreshesAttributed: doubleRefreshes,
+  journal: { writeMs: journalCost.write, removeMs: journalCost.remove, refreshesStored: persistMs.length, storeWriteMs: quantiles(persistMs) },
+  settled,
+  failures,
   gatewayEvents: {
     journaled: events('token.journaled'),
     journalReplayed: events('token.journal_replayed'),
     persistFailed: events('token.persist_failed'),
+    journalFailed: events('token.journal_failed'),
     refreshOutcomeUnknown: events('token.refresh_outcome_unknown'),
     reconsentRequired: events('connection.reconsent_required'),
   },
@@ -265,12 +405,40 @@ const report = {
 writeFileSync(join(OUT, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
 writeFileSync(join(OUT, 'report.md'), markdown(report));
 say(`report written: ${lost.length} connections not active, ${sg.doubleRefreshes} double refreshes`);
+if (failures.length > 0) process.stdout.write(`\nSOAK FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);
 
 await Promise.all(replicas.map((r) => r.process?.kill('SIGKILL')));
 await redis.stop();
 await sandbox.stop();
 rmSync(dir, { recursive: true, force: true });
-process.exit(0);
+process.exit(failures.length > 0 ? 1 : 0);
+
+/** p50 / p95 / p99 / max of `values` (ms, rounded). */
+function quantiles(values: number[]): { p50: number; p95: number; p99: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => (sorted.length === 0 ? 0 : Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10);
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: at(1) };
+}
+function describeQuantiles(q: { p50: number; p95: number; p99: number; max: number }): string {
+  return `p50 ${q.p50}, p95 ${q.p95}, p99 ${q.p99}, max ${q.max}`;
+}
+
+/** Times `count` journal writes and removals (the Node file journal, sealed with the soak's store key). */
+async function measureJournal(journalDir: string, count: number) {
+  const journal = await createFileJournal({ dir: journalDir, keys: new KeyRing(await parseStoreKey(STORE_KEY, 'store key')), log: silentLogger });
+  const write: number[] = [];
+  const remove: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const entry = { storageId: `key:dev/cost-${i % 20}`, usedRefreshToken: `rt-${i}`, tokens: { accessToken: `at-${i + 1}`, refreshToken: `rt-${i + 1}`, expiresAt: Date.now() + 2000, expiresIn: 2 }, journaledAt: Date.now() + i };
+    let t = performance.now();
+    await journal.write(entry);
+    write.push(performance.now() - t);
+    t = performance.now();
+    await journal.remove(entry.storageId, entry.journaledAt);
+    remove.push(performance.now() - t);
+  }
+  return { write: quantiles(write), remove: quantiles(remove) };
+}
 
 function markdown(r: typeof report): string {
   const rows = (record: Record<string, number>) =>
@@ -284,6 +452,8 @@ function markdown(r: typeof report): string {
 tokens rotated on every use; refresh lock TTL ${r.lockTtlSeconds} s; ${r.workers} workers calling \`GET /sg/aisp/accounts\` on
 random connections through random live replicas.
 
+${r.failures.length === 0 ? `**Passed**: every connection not attributed as lost answered 200 after the chaos; no loss the gateway caused.` : `**FAILED**:\n${r.failures.map((f) => `- ${f}`).join('\n')}`}
+
 ## Figures
 | | |
 |---|---|
@@ -292,7 +462,11 @@ random connections through random live replicas.
 | double refreshes (a rotated refresh token presented again) | ${r.bank.doubleRefreshes} |
 | token errors at the bank | ${JSON.stringify(r.bank.tokenErrors)} |
 | connections not active at the end | ${r.endedNotActive.length} of ${r.connections} |
-| token sets journaled (Redis away) / replayed | ${r.gatewayEvents.journaled} / ${r.gatewayEvents.journalReplayed} |
+| refreshed sets stored (each also journaled alongside its store write) | ${r.journal.refreshesStored} |
+| journal cost per refresh, off the refresh's path: sealed write fsync'd (file + directory) / removal, ms (300 on this machine after the run) | ${describeQuantiles(r.journal.writeMs)} / ${describeQuantiles(r.journal.removeMs)} |
+| refresh: bank answer to stored set, ms | ${describeQuantiles(r.journal.storeWriteMs)} |
+| token sets kept in the journal (Redis away) / replayed (after Redis came back or at a replica's restart) | ${r.gatewayEvents.journaled} / ${r.gatewayEvents.journalReplayed} |
+| token.journal_failed | ${r.gatewayEvents.journalFailed} |
 | token.persist_failed | ${r.gatewayEvents.persistFailed} |
 | refresh outcomes unknown (lost answers, 5xx, timeouts) | ${r.gatewayEvents.refreshOutcomeUnknown} |
 
@@ -306,8 +480,15 @@ ${rows(r.answers)}
 |---|---|
 ${rows(r.finalCallAnswers)}
 
+## Double refreshes, by the token answer they follow (the bank's refresh ledger)
+${Object.keys(r.doubleRefreshesAttributed).length === 0 ? 'None.' : `| the answer that rotated the token presented again | count |\n|---|---|\n${rows(r.doubleRefreshesAttributed)}`}
+
 ## Connections that ended not active
-${r.endedNotActive.length === 0 ? 'None.' : r.endedNotActive.map((l) => `- ${l.id}: ${l.reason}${l.markedAt ? ` (marked at ${l.markedAt} s by replica ${l.markedBy}; chaos in the 10 s before: ${l.faultsBefore?.join('; ') || 'none'}). **Cause:** ${l.cause}` : ''}`).join('\n')}
+| cause | count |
+|---|---|
+${rows(r.endedNotActive.reduce<Record<string, number>>((counts, l) => ((counts[l.cause] = (counts[l.cause] ?? 0) + 1), counts), {}))}
+
+${r.endedNotActive.length === 0 ? 'None.' : r.endedNotActive.map((l) => `- ${l.id}: ${l.reason}${l.markedAt ? ` (marked at ${l.markedAt} s by replica ${l.markedBy})` : ''}. **Cause:** ${l.cause}${l.detail ? ` (${l.detail})` : ''}`).join('\n')}
 
 ## Faults injected
 ${r.faults.map((f) => `- ${f.at} s: ${f.what}`).join('\n')}

@@ -195,6 +195,15 @@ export interface ConnectionStore {
    * write of that connection. Resolves once the entry survives a crash. Absent: the runtime has no journal.
    */
   keepRefreshed?(entry: JournalEntry): Promise<void>;
+  /**
+   * Present with `keepRefreshed`: journals a token set the bank just issued, durably, as soon as it is parsed
+   * (alongside its store write, not only when that fails), so that a replica killed between the bank's answer
+   * and the store write loses nothing: the entry is replayed when it starts again. Resolves once the entry
+   * survives a crash.
+   */
+  journalAhead?(entry: JournalEntry): Promise<void>;
+  /** The store has the set `journalAhead` kept (or a newer one): the entry is forgotten (off the caller's path). */
+  settleJournal?(entry: JournalEntry): void;
   close(): Promise<void>;
 }
 

@@ -106,4 +106,81 @@ describe('journaledStore', () => {
     expect((await inner.get(ID))?.tokens?.accessToken).toBe('at-2');
     await store.close();
   });
+
+  it('write-ahead: journals a set before its store write and forgets it once settled, with one durable write per set', async () => {
+    const inner = flakyStore();
+    await inner.create(connection(1));
+    const journal = memoryJournal();
+    let writes = 0;
+    const counted: TokenJournal = { ...journal, write: async (e) => void (writes++, await journal.write(e)) };
+    const store = await journaledStore(inner, counted, { log: silentLogger, replayEveryMs: 60_000 });
+    const ahead = entry(1, 2);
+    await store.journalAhead!(ahead);
+    expect(journal.held.get(ID)).toBe(ahead);
+    store.settleJournal!(ahead);
+    await store.close(); // waits for the removal, which runs off the refresh's path
+    expect(journal.held.size).toBe(0);
+
+    // The store write failed after the write-ahead: the entry is not written twice, it is kept and replayed.
+    const again = await journaledStore(inner, counted, { log: silentLogger, replayEveryMs: 60_000 });
+    const failed = entry(1, 3);
+    await again.journalAhead!(failed);
+    await again.keepRefreshed!(failed);
+    expect(writes).toBe(2);
+    expect((await again.get(ID))?.tokens?.accessToken).toBe('at-3');
+    expect(journal.held.size).toBe(0);
+    await again.close();
+  });
+
+  it('a replica killed between the bank answer and the store write: its next life replays the entry at once and frees the dead lock', async () => {
+    const inner = flakyStore();
+    await inner.create(connection(1));
+    expect(await inner.acquireLock(`refresh:${ID}`, 'dead-life', 60_000)).toBe(true);
+    const journal = memoryJournal();
+    const killed = await journaledStore(inner, journal, { log: silentLogger, replayEveryMs: 60_000 });
+    await killed.journalAhead!(entry(1, 2, { name: `refresh:${ID}`, owner: 'dead-life' }));
+    // kill -9 here: no store write, no settle. A new life opens the same journal.
+    const restarted = await journaledStore(inner, journal, { log: silentLogger, replayEveryMs: 60_000 });
+    const deadline = Date.now() + 2000;
+    while (journal.held.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await inner.get(ID))?.tokens?.refreshToken).toBe('rt-2'); // replayed without any read of the connection
+    expect(await inner.acquireLock(`refresh:${ID}`, 'next', 60_000)).toBe(true); // the dead life's lock released
+    await restarted.close();
+  });
+
+  it('takes a refresh lock only after replaying the held set of that connection', async () => {
+    const inner = flakyStore();
+    await inner.create(connection(1));
+    const journal = memoryJournal();
+    const store = await journaledStore(inner, journal, { log: silentLogger, replayEveryMs: 60_000 });
+    inner.away = true;
+    await store.keepRefreshed!(entry(1, 2));
+    inner.away = false;
+    expect(await store.acquireLock(`refresh:${ID}`, 'me', 60_000)).toBe(true);
+    expect((await inner.get(ID))?.tokens?.refreshToken).toBe('rt-2');
+    await store.close();
+  });
+
+  it('opening replays what a killed life left before it returns, and does not hang on a store that is away', async () => {
+    const inner = flakyStore();
+    await inner.create(connection(1));
+    const opened = await journaledStore(inner, memoryJournal([entry(1, 2)]), { log: silentLogger, replayEveryMs: 60_000 });
+    expect((await inner.get(ID))?.tokens?.refreshToken).toBe('rt-2'); // already in the store when opening returned
+    await opened.close();
+
+    // A store that hangs: opening gives up after startupReplayMs; the entry stays held (the Redis store's command
+    // timeout then fails the hung call, and the timer and every access of the connection offer it again).
+    const hanging = flakyStore();
+    await hanging.create(connection(1));
+    const get = hanging.get.bind(hanging);
+    let hang = true;
+    hanging.get = (id) => (hang ? new Promise(() => {}) : get(id));
+    const journal = memoryJournal([entry(1, 2)]);
+    const started = Date.now();
+    const store = await journaledStore(hanging, journal, { log: silentLogger, replayEveryMs: 60_000, startupReplayMs: 100 });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(journal.held.size).toBe(1);
+    hang = false;
+    await store.close();
+  });
 });

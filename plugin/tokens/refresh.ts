@@ -2,6 +2,7 @@ import * as oauth from 'oauth4webapi';
 import { withDpopNonceRetry } from '../oauth/authorization-request.js';
 import { BankgateError } from '../errors/bankgate-error.js';
 import { storageIdOf, type Connection, type TokenSet } from '../store/connection.js';
+import type { JournalEntry } from '../store/token-journal.js';
 import { bankOAuth, forRequest, type TokenContext } from './context.js';
 import { toOAuthError } from './oauth-error.js';
 import { acquireRefreshLock, keepLease, REFRESH_ATTEMPT_TIMEOUT_MS, refreshLockName, releaseRefreshLock } from './refresh-lock.js';
@@ -138,14 +139,19 @@ async function attempt(context: TokenContext, connection: Connection, refreshTok
 
 /**
  * Stores the new token set before the lock is released. With a rotating bank, losing this write loses the
- * consent: when the store cannot take it and the replica has a journal (`store.keepRefreshed`), the set is
- * journaled durably and the refresh counts as done (the journal writes it into the store as soon as it
- * answers, then releases the lock); without one, a store hiccup is retried for a moment. The write merges
- * onto the latest stored connection and is skipped when the connection was deleted meanwhile (revoked:
- * never written back).
+ * consent. When the replica has a journal, the set is journaled durably as soon as it is parsed
+ * (`store.journalAhead`), at the same time as the store write: the set is safe as soon as either lands, so a
+ * replica killed before the store write replays it when it starts again, and the fsync does not delay the
+ * store write (a journal that must finish first would widen the window in which a kill loses the set). Once
+ * stored, the entry is forgotten; when the store cannot take it, the journaled set counts as done (the
+ * journal writes it into the store as soon as it answers, then releases the lock); without a journal, a
+ * store hiccup is retried for a moment. The write merges onto the latest stored connection and is skipped
+ * when the connection was deleted meanwhile (revoked: never written back).
  */
 async function persist(context: TokenContext, connection: Connection, lockOwner: string, usedRefreshToken: string, tokens: TokenSet, outcome: RefreshOutcome): Promise<Connection> {
   const started = context.now();
+  const entry: JournalEntry = { storageId: storageIdOf(connection), usedRefreshToken, tokens, journaledAt: context.now(), lock: { name: refreshLockName(connection), owner: lockOwner } };
+  const journaledAhead = journalAhead(context, connection, entry);
   for (let tries = 1; ; tries++) {
     try {
       const stored = await updateConnection(context.store, storageIdOf(connection), (latest) =>
@@ -154,6 +160,7 @@ async function persist(context: TokenContext, connection: Connection, lockOwner:
           ? undefined
           : { ...latest, tokens, updatedAt: context.now() },
       );
+      void journaledAhead.then((journaled) => journaled && context.store.settleJournal?.(entry));
       if (!stored) {
         const latest = await context.store.get(storageIdOf(connection));
         if (!latest) {
@@ -167,7 +174,10 @@ async function persist(context: TokenContext, connection: Connection, lockOwner:
       return stored;
     } catch (error) {
       const storeAway = error instanceof BankgateError && error.code === 'store_unavailable';
-      if (storeAway && context.store.keepRefreshed) return journal(context, connection, lockOwner, usedRefreshToken, tokens, outcome, error);
+      // Journaled ahead: an unexpected failure of the write (not a refusal of ours, e.g. the connection deleted)
+      // leaves the set to the journal's replay (compare-and-set on the used token).
+      const journaled = await journaledAhead; // its write done before keepRefreshed looks for it (not written twice)
+      if ((storeAway || (journaled && !(error instanceof BankgateError))) && context.store.keepRefreshed) return journal(context, connection, entry, outcome, error);
       if (!storeAway || tries >= 4) {
         if (error instanceof BankgateError && error.code === 'store_unavailable') {
           context.log.error('token.persist_failed', { bank: connection.bank, connectionId: connection.id, detail: 'the refreshed token set could not be stored; the PSU may have to consent again' });
@@ -179,11 +189,26 @@ async function persist(context: TokenContext, connection: Connection, lockOwner:
   }
 }
 
-/** Journals a refreshed set the store could not take; the connection as it will be stored is used meanwhile. */
-async function journal(context: TokenContext, connection: Connection, lockOwner: string, usedRefreshToken: string, tokens: TokenSet, outcome: RefreshOutcome, storeError: BankgateError): Promise<Connection> {
-  const storageId = storageIdOf(connection);
+/**
+ * Journals the set alongside its store write; false when the replica has no journal or the journal failed
+ * (then the store write alone carries it, as without a journal). Never rejects.
+ */
+async function journalAhead(context: TokenContext, connection: Connection, entry: JournalEntry): Promise<boolean> {
+  if (!context.store.journalAhead) return false;
   try {
-    await context.store.keepRefreshed!({ storageId, usedRefreshToken, tokens, journaledAt: context.now(), lock: { name: refreshLockName(connection), owner: lockOwner } });
+    await context.store.journalAhead(entry);
+    return true;
+  } catch (error) {
+    context.log.error('token.journal_failed', { bank: connection.bank, connectionId: connection.id, reason: describe(error), detail: 'the refreshed token set could not be journaled ahead of its store write' });
+    return false;
+  }
+}
+
+/** Journals a refreshed set the store could not take; the connection as it will be stored is used meanwhile. */
+async function journal(context: TokenContext, connection: Connection, entry: JournalEntry, outcome: RefreshOutcome, storeError: unknown): Promise<Connection> {
+  const { tokens } = entry;
+  try {
+    await context.store.keepRefreshed!(entry);
   } catch (journalError) {
     context.log.error('token.persist_failed', { bank: connection.bank, connectionId: connection.id, reason: describe(journalError), detail: 'the refreshed token set could not be stored nor journaled; the PSU may have to consent again' });
     throw storeError;

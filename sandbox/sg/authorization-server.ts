@@ -6,13 +6,14 @@
  * `client_credentials` grant for `pisp`, 599 s access tokens. A rotated refresh token presented again is
  * counted as a double refresh (`/__sandbox/stats`: `banks.sg.doubleRefreshes`).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 import { baseConfiguration, countTokenRequests, sandboxRedirectUris } from '../authorization-server.js';
 import { SG_PSUS } from '../data.js';
 import type { FaultRegistry } from '../faults.js';
 import type { SandboxStats } from '../stats.js';
 import { consumeTokenFaults } from '../token-faults.js';
+import { RefreshLedger, watchAnswer } from './refresh-ledger.js';
 import { peerAuthorized, peerCertificate, subjectDn } from '../tls.js';
 
 export const SG_SCOPES = ['openid', 'aisp', 'pisp', 'cbpii'] as const;
@@ -30,6 +31,8 @@ export interface SgAuthorizationServer {
   readonly revocationEndpoint: string;
   readonly mtlsRevocationEndpoint: string;
   readonly clientId: string;
+  /** Every refresh token issued, consumed and refused, and how each token answer left (refresh-ledger.ts). */
+  readonly ledger: RefreshLedger;
 }
 
 export function createSgAuthorizationServer(options: {
@@ -101,7 +104,9 @@ export function createSgAuthorizationServer(options: {
     },
   });
   countTokenRequests(provider, 'sg', options.stats);
-  countDoubleRefreshes(provider, options.stats);
+  const ledger = new RefreshLedger();
+  // Registered before the faults: this middleware sees the answer a fault dropped, and its socket's fate.
+  keepLedger(provider, options.stats, ledger, ROUTES.token);
   if (options.faults) consumeTokenFaults(provider, 'sg', options.faults, ROUTES.token);
   return {
     provider,
@@ -113,32 +118,28 @@ export function createSgAuthorizationServer(options: {
     revocationEndpoint: `${issuer}${ROUTES.revocation}`,
     mtlsRevocationEndpoint: mtls.revocation_endpoint,
     clientId,
+    ledger,
   };
 }
 
-/** Remembered rotated refresh tokens (hashes), bounded so that a long soak cannot grow the sandbox's memory. */
-const MAX_ROTATED = 200_000;
-
 /**
- * Counts a refresh token presented again after it was rotated (`stats.doubleRefreshes`): every refresh token
- * a successful refresh consumed is remembered (as a hash); a later grant presenting one of them is a double
- * refresh (oidc-provider refuses it with invalid_grant and revokes the grant).
+ * Keeps the refresh ledger (refresh-ledger.ts) and counts a refresh token presented again after it was
+ * rotated (`stats.doubleRefreshes`; oidc-provider refuses it with invalid_grant and revokes the grant).
  */
-function countDoubleRefreshes(provider: Provider, stats: SandboxStats): void {
-  const rotated = new Set<string>();
-  const presented = (ctx: { oidc?: { params?: Record<string, unknown> } }) => {
+function keepLedger(provider: Provider, stats: SandboxStats, ledger: RefreshLedger, tokenPath: string): void {
+  provider.use(async (ctx, next) => {
+    if (ctx.method !== 'POST' || ctx.path !== tokenPath) return next();
+    const answer = watchAnswer(ctx.res, () => (ctx.state as { sandboxFault?: string }).sandboxFault === 'drop-response');
+    await next();
+    const body = ctx.body as { refresh_token?: unknown } | undefined;
     const params = ctx.oidc?.params;
-    if (params?.grant_type !== 'refresh_token' || typeof params.refresh_token !== 'string') return undefined;
-    return createHash('sha256').update(params.refresh_token).digest('base64url');
-  };
-  provider.on('grant.success', (ctx) => {
-    const hash = presented(ctx);
-    if (hash === undefined) return;
-    if (rotated.size >= MAX_ROTATED) rotated.delete(rotated.values().next().value!);
-    rotated.add(hash);
+    if (ctx.status !== 200 || typeof body?.refresh_token !== 'string') return;
+    const grantType = params?.grant_type === 'refresh_token' ? 'refresh_token' : 'authorization_code';
+    answer.attach(ledger.issued(grantType, grantType === 'refresh_token' && typeof params?.refresh_token === 'string' ? params.refresh_token : undefined, body.refresh_token));
   });
-  provider.on('grant.error', (ctx) => {
-    const hash = presented(ctx);
-    if (hash !== undefined && rotated.has(hash)) stats.doubleRefresh('sg');
+  provider.on('grant.error', (ctx, error: { error?: string }) => {
+    const params = ctx.oidc?.params;
+    if (params?.grant_type !== 'refresh_token' || typeof params.refresh_token !== 'string') return;
+    if (ledger.refused(params.refresh_token, error.error ?? 'server_error').kind === 'double_refresh') stats.doubleRefresh('sg');
   });
 }

@@ -102,4 +102,38 @@ describe('token-endpoint faults in the sandbox authorization servers', () => {
     const again = await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, auth, tokens.refresh_token!, options));
     expect(again.access_token).toBeTruthy();
   });
+
+  it('SG refresh ledger: each token answer with its fate (written, dropped by a fault), each refusal with its kind (double refresh, revoked family)', async () => {
+    type Ledger = import('../../sandbox/sg/refresh-ledger.js').LedgerSnapshot;
+    const ledger = async () => (await (await fetch(`${sandbox.file.controlUrl}/refresh-ledger`)).json()) as Ledger;
+    const { tokenHash } = await import('../../sandbox/sg/refresh-ledger.js');
+    const { tokens } = await sgAuthorizationCode(sandbox);
+    const first = await (await sgRefresh(tokens.refresh_token!)).process();
+    await faults([{ bank: 'sg', target: 'token', action: 'drop-response', grantType: 'refresh_token' }]);
+    await expect(sgRefresh(first.refresh_token!)).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const after = await ledger();
+    const code = after.issuances.find((i) => i.issuedHash === tokenHash(tokens.refresh_token!))!;
+    expect(code).toMatchObject({ grantType: 'authorization_code', fate: 'written' });
+    const written = after.issuances.find((i) => i.usedHash === tokenHash(tokens.refresh_token!))!;
+    expect(written).toMatchObject({ grantType: 'refresh_token', issuedHash: tokenHash(first.refresh_token!), family: code.family, fate: 'written' });
+    expect(written.fateAt).toBeGreaterThanOrEqual(written.at);
+    const dropped = after.issuances.find((i) => i.usedHash === tokenHash(first.refresh_token!))!;
+    expect(dropped).toMatchObject({ fate: 'dropped', family: code.family });
+
+    // The dropped answer's client retries with the token the bank rotated: a double refresh, which revokes the family.
+    await expect((await sgRefresh(first.refresh_token!)).process()).rejects.toMatchObject({ error: 'invalid_grant' });
+    const refusals = (await ledger()).refusals.filter((r) => r.family === code.family);
+    expect(refusals).toEqual([expect.objectContaining({ presentedHash: tokenHash(first.refresh_token!), kind: 'double_refresh', error: 'invalid_grant' })]);
+    expect((await ledger()).revokedFamilies[String(code.family)]).toBe(refusals[0]!.at);
+  });
+
+  it('invalid-grant refuses a refresh without touching the grant: the same refresh token works afterwards', async () => {
+    const { tokens } = await sgAuthorizationCode(sandbox);
+    await faults([{ bank: 'sg', target: 'token', action: 'invalid-grant', delayMs: 200, grantType: 'refresh_token' }]);
+    const started = Date.now();
+    await expect((await sgRefresh(tokens.refresh_token!)).process()).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    expect((await (await sgRefresh(tokens.refresh_token!)).process()).access_token).toBeTruthy();
+  });
 });
