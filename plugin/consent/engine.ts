@@ -175,11 +175,30 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
     });
 
   /**
+   * A completed consent the store could not take, journaled where the replica has a journal (issue 15): written into
+   * the store as soon as it answers, where the connection still holds this step's claim. Undefined (the store's error
+   * stands) when there is no journal, the store failed otherwise, or the completion is not one to keep (another PSU's).
+   */
+  const keepCompleted = async (context: ConsentContext, id: string, claimId: string, tokens: Connection['tokens'], storeError: unknown, claimed: Connection, write: (latest: Connection) => Connection | undefined, refused: () => boolean): Promise<Connection | undefined> => {
+    if (!(storeError instanceof BankgateError && storeError.code === 'store_unavailable') || !store.keepRefreshed || !tokens) return undefined;
+    const connection = write(claimed);
+    if (!connection || refused()) return undefined;
+    try {
+      await store.keepRefreshed({ storageId: id, tokens, journaledAt: now(), completes: { claimId, connection } });
+    } catch (journalError) {
+      context.log.error('consent.persist_failed', { bank: context.bank.name, connectionId: connection.id, reason: (journalError as Error)?.name, detail: 'the authorised consent could not be stored nor journaled; the PSU must consent again' });
+      return undefined;
+    }
+    context.log.warn('consent.journaled', { bank: context.bank.name, connectionId: connection.id, detail: 'the store is away: the authorised consent is journaled and written into the store as soon as it answers' });
+    return connection;
+  };
+
+  /**
    * Writes a step's outcome onto the connection (stored under `id`) that still holds the claim. A step that ends the
    * consent leaves its outcome (`settledConsent`, with the state) for a second delivery of the same callback; `error`
    * is what a failed one answers (default: the step's reason, 400).
    */
-  const apply = async (context: ConsentContext, protocol: ConsentProtocol, id: string, claimId: string, step: Step, error?: NonNullable<SettledConsent['error']>): Promise<Connection> => {
+  const apply = async (context: ConsentContext, protocol: ConsentProtocol, id: string, claimId: string, step: Step, error?: NonNullable<SettledConsent['error']>, claimed?: Connection): Promise<Connection> => {
     const at = now();
     let refusedSubject: Connection | undefined;
     const settle = (pending: PendingConsent, outcome: SettledConsent['outcome'], failure?: NonNullable<SettledConsent['error']>): SettledConsent => ({
@@ -190,7 +209,7 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
       expiresAt: Math.max(pending.expiresAt, at + SETTLED_AT_LEAST_MS),
     });
     const connectionId = id.slice(id.lastIndexOf('/') + 1);
-    const stored = await updateConnection(store, id, (latest) => {
+    const write = (latest: Connection): Connection | undefined => {
       const pending = latest.pending;
       if (!pending || pending.stepClaim?.id !== claimId) return undefined;
       if (step.outcome === 'pending') {
@@ -227,7 +246,16 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
         ...(subject !== undefined ? { subject } : {}),
         ...(changed ? { psu: { changedAt: at } } : {}),
       };
-    });
+    };
+    let stored: Connection | undefined;
+    try {
+      stored = await updateConnection(store, id, write);
+    } catch (storeError) {
+      // The bank authorised (its code is spent): a store that is away must not cost the PSU its consent.
+      const kept = step.outcome === 'authorised' && claimed ? await keepCompleted(context, id, claimId, step.tokens, storeError, claimed, write, () => refusedSubject !== undefined) : undefined;
+      if (!kept) throw storeError;
+      stored = kept;
+    }
     if (!stored) throw new BankgateError('consent_failed', { status: 409, bank: context.bank.name, detail: `connection ${connectionId} was deleted or its consent restarted meanwhile: start again with POST /connections` });
     if (refusedSubject) {
       // The new consent is another PSU's: end it at the bank, keep the connection's own.
@@ -274,7 +302,7 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
       await apply(context, protocol, id, claimed.claimId, { outcome: 'failed', reason: { code: failure.code, detail: failure.message.slice(0, 500) } }, settled).catch(() => undefined);
       throw answer;
     }
-    return apply(context, protocol, id, claimed.claimId, result);
+    return apply(context, protocol, id, claimed.claimId, result, undefined, claimed.connection);
   };
 
   /** A step the PSU drives (PSU data): a step already held by another request is a 409. */

@@ -50,6 +50,23 @@ describe('journaledStore', () => {
     await store.close();
   });
 
+  it('a completed consent lands only where its step claim still stands: else what the store holds is kept', async () => {
+    const pendingConsent = (claimId: string): Partial<Connection> => ({ status: 'pending', tokens: undefined, pending: { state: 's1', expiresAt: Date.now() + 60_000, stepClaim: { id: claimId, until: Date.now() + 60_000 } } });
+    const completed = (claimId: string): JournalEntry => ({ storageId: ID, tokens: tokens(5), journaledAt: Date.now(), completes: { claimId, connection: connection(5) } });
+    for (const [stored, held, lands] of [['claim-a', 'claim-a', true], ['claim-b', 'claim-a', false]] as const) {
+      const inner = flakyStore();
+      await inner.create(connection(0, pendingConsent(stored)));
+      const journal = memoryJournal([completed(held)]);
+      const store = await journaledStore(inner, journal, { log: silentLogger, replayEveryMs: 60_000 });
+      const after = (await store.get(ID))!;
+      expect(after.status, stored).toBe(lands ? 'active' : 'pending');
+      expect(after.tokens?.accessToken, stored).toBe(lands ? 'at-5' : undefined);
+      expect(after.pending === undefined, stored).toBe(lands);
+      expect(journal.held.size).toBe(0);
+      await store.close();
+    }
+  });
+
   it('replays ahead of a write: a compare-and-set on the revision read before the replay fails, so its writer re-reads', async () => {
     const inner = flakyStore();
     const created = (await inner.create(connection(1)))!;

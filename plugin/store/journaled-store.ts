@@ -83,7 +83,11 @@ export async function journaledStore(inner: ConnectionStore, journal: TokenJourn
         break;
       }
       const { reason: _refusal, ...kept } = latest!;
-      const restored: Connection = latest!.status === 'active' ? { ...latest!, tokens: entry.tokens, updatedAt: now() } : { ...kept, status: 'active', tokens: entry.tokens, updatedAt: now() };
+      const restored: Connection = entry.completes
+        ? { ...entry.completes.connection, revision: latest!.revision, updatedAt: now() }
+        : latest!.status === 'active'
+          ? { ...latest!, tokens: entry.tokens, updatedAt: now() }
+          : { ...kept, status: 'active', tokens: entry.tokens, updatedAt: now() };
       if (await inner.compareAndSet(restored, latest!.revision!)) {
         outcome = 'written';
         break;
@@ -194,6 +198,8 @@ export async function journaledStore(inner: ConnectionStore, journal: TokenJourn
 
 function decide(latest: Connection | undefined, entry: JournalEntry): 'write' | 'already' | 'superseded' | 'deleted' {
   if (!latest || latest.revision === undefined) return 'deleted';
+  // A completed consent lands where its step is still claimed by the delivery that completed it: nothing else ran since.
+  if (entry.completes) return latest.tokens?.accessToken === entry.tokens.accessToken ? 'already' : latest.pending?.stepClaim?.id === entry.completes.claimId ? 'write' : 'superseded';
   if (latest.tokens?.accessToken === entry.tokens.accessToken) return 'already';
   if (latest.tokens?.refreshToken !== entry.usedRefreshToken) return 'superseded';
   if (latest.status === 'active') return 'write';

@@ -1,14 +1,8 @@
-import type { TokenSet } from './connection.js';
+import type { Connection, TokenSet } from './connection.js';
 
-/**
- * A token set the bank issued (a refresh, which with a rotating bank killed the refresh token it used) that
- * the store could not take: kept on this replica until it is written into the store (issue 15, finding 1).
- */
-export interface JournalEntry {
+interface JournalEntryBase {
   /** `storageIdOf(connection)`. */
   readonly storageId: string;
-  /** The refresh token the refresh presented: the entry only lands where it is still the stored one. */
-  readonly usedRefreshToken: string;
   /** What the bank answered. */
   readonly tokens: TokenSet;
   /** Epoch milliseconds. */
@@ -16,6 +10,32 @@ export interface JournalEntry {
   /** The refresh lock the refresh held: released once the entry is in the store (not before, so no replica refreshes the dead token). */
   readonly lock?: { readonly name: string; readonly owner: string };
 }
+
+/**
+ * A token set a refresh got (with a rotating bank, the refresh token it used is dead) that the store has not
+ * taken yet: kept on this replica until it is written into the store (issue 15, finding 1).
+ */
+export interface RefreshJournalEntry extends JournalEntryBase {
+  /** The refresh token the refresh presented: the entry only lands where it is still the stored one. */
+  readonly usedRefreshToken: string;
+  readonly completes?: undefined;
+}
+
+/**
+ * A consent the bank just authorised (its authorization code exchanged, which works once) that the store could not
+ * take: without it the PSU would have to consent again because a store was away.
+ */
+export interface ConsentJournalEntry extends JournalEntryBase {
+  readonly usedRefreshToken?: undefined;
+  readonly completes: {
+    /** The step claim the completing delivery held: the entry only lands where the connection still holds it. */
+    readonly claimId: string;
+    /** The connection as the completion writes it (active, its tokens, consent and scopes); `revision` is the store's. */
+    readonly connection: Connection;
+  };
+}
+
+export type JournalEntry = RefreshJournalEntry | ConsentJournalEntry;
 
 /**
  * Local durable storage for token sets the store could not take: the refresh counts as done only once
