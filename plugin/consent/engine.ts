@@ -253,7 +253,13 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
     } catch (storeError) {
       // The bank authorised (its code is spent): a store that is away must not cost the PSU its consent.
       const kept = step.outcome === 'authorised' && claimed ? await keepCompleted(context, id, claimId, step.tokens, storeError, claimed, write, () => refusedSubject !== undefined) : undefined;
-      if (!kept) throw storeError;
+      if (!kept) {
+        // The store's own words promise that nothing is lost; here the bank's authorization is spent.
+        if (step.outcome === 'authorised' && storeError instanceof BankgateError && storeError.code === 'store_unavailable') {
+          throw new BankgateError('store_unavailable', { status: 503, bank: context.bank.name, detail: `the bank authorised the consent but the token store could not take it (and this replica keeps no journal, store.journal): start again with POST /connections once the store answers`, cause: storeError });
+        }
+        throw storeError;
+      }
       stored = kept;
     }
     if (!stored) throw new BankgateError('consent_failed', { status: 409, bank: context.bank.name, detail: `connection ${connectionId} was deleted or its consent restarted meanwhile: start again with POST /connections` });
