@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runtimeBinary } from '../../../test/runtime/runtime-process.js';
-import { createTestPki, startUpstream, type TestPki, type Upstream } from '../node/transport/upstream.fixture.js';
+import { createTestPki, startUpstream, type TestPki, type Upstream } from '../../plugin/adapter/node/transport/upstream.fixture.js';
+import { classifyTransportError } from '../../plugin/transport/classify-error.js';
+import { runtimeBinary } from './runtime-process.js';
 
-// soak-103 on Deno: rustls reports any connection dropped without close_notify alike. A dropped token call
-// is bank_unreachable (ERR_BANKGATE_CONNECTION_CLOSED); a refused certificate stays a refused handshake.
+// soak-103 on the edge runtimes: Deno (rustls) and Bun report every connection dropped without an alert alike.
+// A token call the bank read and then hung up on is bank_unreachable (an unknown outcome); a client
+// certificate the bank refuses stays a refused handshake (bank_tls_error), as adapter/node's probe decides.
 let pki: TestPki;
 let bank: Upstream;
 let dir: string;
@@ -19,16 +21,21 @@ beforeAll(async () => {
   bank = await startUpstream({ cert: pki.server.certPem, key: pki.server.keyPem, ca: pki.caPem }, (request, res) =>
     request.url === '/token' ? request.raw.socket.destroy() : res.end('ok'),
   );
-  dir = mkdtempSync(join(tmpdir(), 'bankgate-deno-close-'));
+  dir = mkdtempSync(join(tmpdir(), 'bankgate-closed-'));
 });
 afterAll(async () => {
   await bank.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('Deno transport: a connection dropped without an alert', () => {
-  it('token endpoint closes after reading the request → ERR_BANKGATE_CONNECTION_CLOSED; untrusted certificate → handshake rejected', async () => {
-    const file = join(dir, 'input.json');
+const runtimes = {
+  deno: (script: string, file: string) => [runtimeBinary('deno'), ['run', '--allow-all', '--sloppy-imports', script, file]] as const,
+  bun: (script: string, file: string) => [runtimeBinary('bun'), [script, file]] as const,
+};
+
+describe.each(['deno', 'bun'] as const)('%s transport: a connection dropped without an alert', (runtime) => {
+  it('token endpoint closes after reading the request → bank_unreachable; an untrusted certificate → bank_tls_error', async () => {
+    const file = join(dir, `${runtime}.json`);
     writeFileSync(
       file,
       JSON.stringify({
@@ -42,16 +49,15 @@ describe('Deno transport: a connection dropped without an alert', () => {
         ],
       }),
     );
-    const { stdout } = await promisify(execFile)(runtimeBinary('deno'), ['run', '--allow-all', '--sloppy-imports', 'test/runtime/probe/deno-close-probe.ts', file], {
-      timeout: 60_000,
-    });
+    const before = bank.received.filter((r) => r.url === '/token').length;
+    const [command, args] = runtimes[runtime]('test/runtime/probe/closed-connection-probe.ts', file);
+    const { stdout } = await promisify(execFile)(command, [...args], { timeout: 60_000 });
     const line = stdout.split('\n').find((l) => l.startsWith('probe '));
-    expect(JSON.parse(line!.slice('probe '.length))).toEqual([
-      'ERR_BANKGATE_CONNECTION_CLOSED',
-      'ERR_BANKGATE_CONNECTION_CLOSED',
-      'ERR_BANKGATE_TLS_HANDSHAKE_REJECTED',
-      'ok',
-    ]);
-    expect(bank.received.filter((r) => r.url === '/token')).toHaveLength(2);
+    const codes = JSON.parse(line!.slice('probe '.length)) as string[];
+    const classified = codes.slice(0, 3).map((code) => classifyTransportError(Object.assign(new Error('x'), { code }), { bank: 'sg' }).code);
+    expect(classified).toEqual(['bank_unreachable', 'bank_unreachable', 'bank_tls_error']);
+    expect(codes[2]).toBe('ERR_BANKGATE_TLS_HANDSHAKE_REJECTED');
+    expect(codes[3]).toBe('ok');
+    expect(bank.received.filter((r) => r.url === '/token').length - before).toBe(2);
   }, 90_000);
 });
