@@ -70,6 +70,7 @@ const UNREACHABLE = new Set([
   'EPIPE',
   'UND_ERR_SOCKET',
   'UND_ERR_CLOSED',
+  'ERR_BANKGATE_CONNECTION_CLOSED',
 ]);
 
 type TimeoutSetting = 'connectMs' | 'headersMs' | 'bodyMs' | 'totalMs' | 'timeoutMs';
@@ -225,7 +226,8 @@ export function classifyTransportError(error: unknown, context: ClassifyContext)
 
   if (code !== undefined && UNREACHABLE.has(code)) {
     const where = context.origin ? ` at ${context.origin}` : '';
-    const what = code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED'
+    const what = code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED' ||
+      code === 'ERR_BANKGATE_CONNECTION_CLOSED'
       ? 'closed the connection before answering'
       : 'could not be reached';
     return make(

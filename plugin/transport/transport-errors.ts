@@ -26,6 +26,20 @@ export class HandshakeRejectedError extends Error {
   }
 }
 
+/**
+ * The bank closed (or reset) a connection without a byte of answer, and a diagnostic handshake showed it
+ * accepts our certificate: a dropped connection, not a refusal. The request may have reached the bank.
+ * The transport's original error is kept in `closed`, not as `cause`: its chain holds the suspected
+ * `HandshakeRejectedError` the classifier would otherwise prefer.
+ */
+export class ConnectionClosedError extends Error {
+  readonly code = 'ERR_BANKGATE_CONNECTION_CLOSED';
+  constructor(readonly closed: unknown) {
+    super('the bank closed the connection before answering (a diagnostic handshake was accepted)');
+    this.name = 'ConnectionClosedError';
+  }
+}
+
 /** One attempt went past `timeouts.totalMs` (headers and body together), however steadily the bank trickled. */
 export class AttemptDeadlineError extends Error {
   readonly code = 'ERR_BANKGATE_ATTEMPT_DEADLINE';

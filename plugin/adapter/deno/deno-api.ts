@@ -8,6 +8,14 @@ export interface DenoHttpClient {
   close(): void;
 }
 
+export interface DenoTlsConn {
+  handshake(): Promise<unknown>;
+  write(bytes: Uint8Array): Promise<number>;
+  /** Bytes read, or null at the end of the stream. */
+  read(into: Uint8Array): Promise<number | null>;
+  close(): void;
+}
+
 export interface DenoKvEntry<T> {
   readonly key: readonly unknown[];
   readonly value: T | null;
@@ -42,6 +50,7 @@ export interface DenoNamespace {
   writeTextFileSync(path: string, data: string, options?: { mode?: number; createNew?: boolean }): void;
   mkdirSync(path: string, options?: { recursive?: boolean; mode?: number }): void;
   createHttpClient(options: { cert?: string; key?: string; caCerts?: string[] }): DenoHttpClient;
+  connectTls(options: { hostname: string; port: number; cert?: string; key?: string; caCerts?: string[] }): Promise<DenoTlsConn>;
   /** Present only with `--unstable-kv`. */
   openKv?(path?: string): Promise<DenoKv>;
   watchFs(paths: string | string[], options?: { recursive?: boolean }): DenoFsWatcher;

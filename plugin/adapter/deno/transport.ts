@@ -9,7 +9,8 @@
  */
 import type { IdentityTransport, IdentityTransportRequest, RuntimeTransportContext } from '../../runtime.js';
 import { createPemFetchTransport } from '../../transport/pem-fetch-transport.js';
-import { deno } from './deno-api.js';
+import type { PemIdentity } from '../../transport/pem-identity.js';
+import { deno, type DenoNamespace } from './deno-api.js';
 
 export async function createDenoIdentityTransport(request: IdentityTransportRequest, context: RuntimeTransportContext): Promise<IdentityTransport | undefined> {
   const { mtls, at } = request;
@@ -32,7 +33,7 @@ export async function createDenoIdentityTransport(request: IdentityTransportRequ
         close: () => client.close(),
       };
     },
-    translateError: denoNetworkError,
+    translateError: (error, input, identity) => explainClose(denoNetworkError(error), input, identity, Deno, request.settings.timeouts.connectMs + request.settings.timeouts.headersMs),
     watch(files, onChange) {
       const watcher = Deno.watchFs(files.map((file) => (file.startsWith('/') ? file : `${Deno.cwd()}/${file}`)));
       void (async () => {
@@ -85,6 +86,73 @@ export function denoNetworkError(error: unknown): unknown {
   if (/connection reset/i.test(text)) return new DenoNetworkError('ECONNRESET', error);
   if (/dns error|failed to lookup address/i.test(text)) return new DenoNetworkError('ENOTFOUND', error);
   return error;
+}
+
+/**
+ * rustls says `peer closed connection without sending TLS close_notify` for any connection the bank dropped
+ * without a word: a client certificate it refuses without an alert, and a request it read and then hung up on
+ * (an unknown outcome, not a certificate to rotate). One diagnostic connection with the same certificate
+ * asking `HEAD /` tells them apart, as on Node (adapter/node/transport/handshake-probe.ts): a bank that
+ * drops it too, after the handshake and without a byte, refused the certificate; any answer, or no verdict
+ * within `timeoutMs`, means the connection was merely closed (`ERR_BANKGATE_CONNECTION_CLOSED` →
+ * `bank_unreachable`).
+ */
+export async function explainClose(error: unknown, input: RequestInfo | URL, identity: PemIdentity, Deno: Pick<DenoNamespace, 'connectTls'>, timeoutMs: number): Promise<unknown> {
+  if (!(error instanceof DenoNetworkError) || error.code !== 'ERR_BANKGATE_TLS_HANDSHAKE_REJECTED') return error;
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  return (await handshakeRefused(url, identity, Deno, timeoutMs)) ? error : new DenoNetworkError('ERR_BANKGATE_CONNECTION_CLOSED', error.cause);
+}
+
+async function handshakeRefused(url: URL, identity: PemIdentity, Deno: Pick<DenoNamespace, 'connectTls'>, timeoutMs: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const undecided = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  let conn: Awaited<ReturnType<DenoNamespace['connectTls']>> | undefined;
+  const probe = async (): Promise<boolean> => {
+    try {
+      conn = await Deno.connectTls({
+        hostname: url.hostname.replace(/^\[|\]$/g, ''),
+        port: Number(url.port || 443),
+        cert: identity.certPem,
+        key: identity.keyPem,
+        ...(identity.caPem ? { caCerts: [identity.caPem] } : {}),
+      });
+    } catch {
+      return false; // no connection: no evidence about our certificate
+    }
+    try {
+      await conn.handshake();
+    } catch (failure) {
+      // rustls cannot say whether our certificate went out: a hang-up mid-handshake (TLS 1.2 servers refuse
+      // there) on this second, request-less connection counts as a refusal; anything else does not.
+      return droppedByPeer(failure);
+    }
+    try {
+      await conn.write(new TextEncoder().encode(`HEAD / HTTP/1.1\r\nhost: ${url.host}\r\nconnection: close\r\n\r\n`));
+      const read = await conn.read(new Uint8Array(1));
+      return read === null; // the end of the stream before a single byte of answer
+    } catch (failure) {
+      // Dropped after our certificate went with the handshake: refused (with or without an alert).
+      return droppedByPeer(failure);
+    }
+  };
+  const running = probe().finally(() => {
+    try {
+      conn?.close();
+    } catch {
+      // already closed
+    }
+  });
+  try {
+    return await Promise.race([running, undecided]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** rustls' and Deno's words for a peer that hung up or sent a fatal alert. */
+function droppedByPeer(failure: unknown): boolean {
+  const text = failure instanceof Error ? `${failure.name} ${failure.message}` : '';
+  return /close_notify|handshake eof|fatal alert|unexpected ?eof|connection reset|broken pipe/i.test(text);
 }
 
 /** `CertificateRequired` → `CERTIFICATE_REQUIRED`, `UnknownCA` → `UNKNOWN_CA`. */

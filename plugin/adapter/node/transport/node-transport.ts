@@ -2,8 +2,9 @@
  * The Node transport: undici's own `Agent.request()` on the forwarding path (WHATWG fetch costs several times
  * the CPU per call), one Agent per bank holding the QWAC for mTLS and a pool per origin.
  */
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
+import type { BankgateError } from '../../../errors/bankgate-error.js';
 import type { ClientIdentity } from './client-identity.js';
 import { dispatchBuffered, type BufferedAnswer } from './buffered-dispatch.js';
 import { decodeBody } from './decode-body.js';
@@ -12,9 +13,11 @@ import { outgoingHeaders, stripHopByHop } from '../../../transport/hop-by-hop.js
 import { readBoundedBody } from '../../../transport/read-body.js';
 import { createRequestSigner } from '../../../transport/request-signer.js';
 import { assertTarget } from '../../../transport/request-target.js';
-import { AttemptDeadlineError } from '../../../transport/transport-errors.js';
+import { isSilentClose } from '../../../transport/retry-policy.js';
+import { AttemptDeadlineError, ConnectionClosedError } from '../../../transport/transport-errors.js';
 import type { BankRequest, BankResponse, BankTransport } from '../../../transport/types.js';
 import { resolveNodeTransportOptions, type NodeTransportOptions, type ResolvedNodeTransportOptions } from './options.js';
+import { probeHandshake } from './handshake-probe.js';
 import { surfaceTlsRejection } from './tls-rejection.js';
 
 export type { NodeTransportOptions } from './options.js';
@@ -64,7 +67,7 @@ export type { NodeTransportOptions } from './options.js';
 export function createNodeTransport(options: NodeTransportOptions): NodeTransport {
   const config = resolveNodeTransportOptions(options);
   let identity = config.tls.identity;
-  let agent = createAgent(config, identity);
+  let { agent, secureContext } = createAgent(config, identity);
   const sign = config.signing && createRequestSigner(config.bank, config.signing);
   const acceptEncoding = config.acceptCompressed ? 'gzip, deflate, br' : undefined;
   const context: ClassifyContext = {
@@ -77,6 +80,7 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
     assertTarget(config.bank, request.origin, request.path);
     const stripped = outgoingHeaders(request.headers);
     if (acceptEncoding !== undefined) stripped['accept-encoding'] = acceptEncoding;
+    const usedContext = secureContext;
     const headers = sign ? await sign({ method: request.method, path: request.path, headers: stripped, body: request.body }) : stripped;
     try {
       const options = { origin: request.origin, path: request.path, method: request.method as Agent.DispatchOptions['method'], headers, body: request.body };
@@ -90,7 +94,7 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
       return { status: response.statusCode, headers: decoded.headers, body: decoded.body };
     } catch (error) {
       if (request.signal?.aborted) throw error;
-      throw classifyTransportError(error, { ...context, origin: request.origin });
+      throw await diagnose(error, { ...context, origin: request.origin }, usedContext);
     }
   }
 
@@ -107,7 +111,26 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
     }
   }
 
+  /**
+   * Classifies a failed call. A connection the bank closed without an alert and without a byte of answer is
+   * only called a refused handshake when a diagnostic handshake with the same certificate is refused too
+   * (handshake-probe.ts); otherwise it is a closed connection (`bank_unreachable`, an unknown outcome).
+   */
+  async function diagnose(error: unknown, classifyContext: ClassifyContext, usedContext: SecureContext): Promise<BankgateError> {
+    const classified = classifyTransportError(error, classifyContext);
+    if (!isSilentClose(classified) || classifyContext.origin === undefined) return classified;
+    const verdict = await probeHandshake({
+      origin: classifyContext.origin,
+      secureContext: usedContext,
+      timeoutMs: config.timeouts.connectMs + config.timeouts.headersMs,
+      ...(config.tls.servername ? { servername: config.tls.servername } : {}),
+    });
+    if (!verdict.refused) return classifyTransportError(new ConnectionClosedError(error), classifyContext);
+    return verdict.alert ? classifyTransportError(verdict.alert, classifyContext) : classified;
+  }
+
   async function mtlsFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    const usedContext = secureContext;
     try {
       // undici's own fetch (Node's global one bundles another undici, whose handlers this Agent refuses); a Request input keeps its own method, headers and body.
       // A global Request is not undici's Request class: its parts are handed over instead.
@@ -116,7 +139,7 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
     } catch (error) {
       const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
       if (signal?.aborted) throw error;
-      throw classifyTransportError(error, { ...context, origin: originOf(input), fromFetch: true });
+      throw await diagnose(error, { ...context, origin: originOf(input), fromFetch: true }, usedContext);
     }
   }
 
@@ -127,7 +150,7 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
     clientCertificateThumbprint: () => identity.thumbprint,
     useClientIdentity(next) {
       const previous = agent;
-      agent = createAgent(config, next);
+      ({ agent, secureContext } = createAgent(config, next));
       identity = next;
       // Calls in flight finish on the old Agent: close() waits for them, then ends its connections.
       return previous.close();
@@ -145,7 +168,7 @@ export interface NodeTransport extends BankTransport {
   useClientIdentity(identity: ClientIdentity): Promise<void>;
 }
 
-function createAgent(config: ResolvedNodeTransportOptions, identity: ClientIdentity): Agent {
+function createAgent(config: ResolvedNodeTransportOptions, identity: ClientIdentity): { agent: Agent; secureContext: SecureContext } {
   const { tls, timeouts } = config;
   // One SecureContext per identity, built once: tls.connect would otherwise parse the PEMs on every handshake.
   // A new Agent also means a new connector with an empty TLS session cache, so no resumed session (which
@@ -160,7 +183,7 @@ function createAgent(config: ResolvedNodeTransportOptions, identity: ClientIdent
   const connect: buildConnector.connector = tls.servername
     ? (opts, callback) => connector({ ...opts, servername: tls.servername }, callback)
     : connector;
-  return new Agent({
+  const agent = new Agent({
     connect: surfaceTlsRejection(connect),
     headersTimeout: timeouts.headersMs,
     bodyTimeout: timeouts.bodyMs,
@@ -168,4 +191,5 @@ function createAgent(config: ResolvedNodeTransportOptions, identity: ClientIdent
     // Also bounds `fetch` (token responses), whose bodies `send()`'s reader never sees.
     maxResponseSize: config.maxResponseBytes,
   });
+  return { agent, secureContext };
 }

@@ -9,6 +9,8 @@
  * session ticket, or any byte of response); if the server ends the connection before that, the socket is
  * destroyed with the TLS alert error, or with `HandshakeRejectedError` when no alert came. Undici then fails
  * the request with that error. Our `end` listener is attached before undici's, so it runs first.
+ * A close without an alert is only a suspicion (a bank that read the request and hung up looks the same):
+ * node-transport.ts confirms it with handshake-probe.ts before it reports a refused certificate.
  */
 import type { TLSSocket } from 'node:tls';
 import type { buildConnector } from 'undici';

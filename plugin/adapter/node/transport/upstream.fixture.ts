@@ -50,6 +50,8 @@ export interface Upstream {
   readonly origin: string;
   readonly port: number;
   readonly received: ReceivedRequest[];
+  /** The server itself, for tests that misbehave at the TLS level ('secureConnection', 'keylog'). */
+  readonly server: https.Server;
   close(): Promise<void>;
 }
 
@@ -93,6 +95,7 @@ export async function startUpstream(tls: https.ServerOptions, handler: Handler =
     origin: `https://127.0.0.1:${port}`,
     port,
     received,
+    server,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
