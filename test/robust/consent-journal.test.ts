@@ -6,34 +6,21 @@
  * answers the consent active, the connection reaches Redis when it is back, and the next call is 200. Without a
  * journal (`store.journal: none`) the same faults end the consent.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { consentHeadlessly } from '../../sandbox/headless-consent.js';
-import { startRedis, type RedisServer } from '../vault/redis-server.js';
-import { sleep, startVaultHarness, type VaultHarness } from '../vault/vault-harness.js';
+import { startJournalScenario, type JournalScenario } from '../vault/journal-scenario.js';
+import { sleep } from '../vault/vault-harness.js';
 
 const ID = 'sg-consent-journal';
 
 describe('a consent completed while Redis is away (killed during the code exchange)', () => {
-  let redis: RedisServer | undefined;
-  let h: VaultHarness | undefined;
-  const dirs: string[] = [];
-  afterEach(async () => {
-    await h?.close();
-    await redis?.stop();
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
+  let run: JournalScenario | undefined;
+  afterEach(() => run?.close());
 
   async function scenario(journal: 'file' | 'none') {
-    const redisDir = mkdtempSync(join(tmpdir(), 'bankgate-redis-'));
-    const journalDir = mkdtempSync(join(tmpdir(), 'bankgate-journal-'));
-    dirs.push(redisDir, journalDir);
-    redis = await startRedis({ persistDir: redisDir });
-    const port = redis.port;
-    h = await startVaultHarness({ store: redis.url, env: { BANKGATE_JOURNAL: journal === 'file' ? journalDir : 'none' } });
-    const harness = h;
+    run = await startJournalScenario(journal);
+    const { h } = run;
     const created = await h.call('/connections', { method: 'POST', body: { bank: 'sg', connectionId: ID } });
     expect(created.status).toBe(201);
     const { authorizeUrl } = (await created.json()) as { authorizeUrl: string };
@@ -42,14 +29,14 @@ describe('a consent completed while Redis is away (killed during the code exchan
     await h.faults([{ bank: 'sg', target: 'token', action: 'delay', delayMs: 3000, grantType: 'authorization_code' }]);
     const callback = fetch(callbackUrl);
     await sleep(1000);
-    await redis.stop(); // kill -9, one second into the code exchange
+    await run.killRedis(); // kill -9, one second into the code exchange
     const answer = await callback;
     const body = (await answer.json()) as { status?: string; code?: string; detail?: string };
-    const journaled = readdirSync(journalDir).filter((name) => name.endsWith('.journal'));
+    const journaled = run.journaled();
     await sleep(8000 - 1000);
-    redis = await startRedis({ port, persistDir: redisDir });
-    const accounts = () => harness.call('/sg/aisp/accounts', { headers: { 'x-connection-id': ID } });
-    const view = async () => (await (await harness.call(`/connections/${ID}`)).json()) as { status: string; code?: string };
+    await run.restartRedis();
+    const accounts = () => h.call('/sg/aisp/accounts', { headers: { 'x-connection-id': ID } });
+    const view = async () => (await (await h.call(`/connections/${ID}`)).json()) as { status: string; code?: string };
     return { answer, body, journaled, accounts, view };
   }
 
@@ -65,13 +52,13 @@ describe('a consent completed while Redis is away (killed during the code exchan
     expect(answer.status, body.detail).toBe(200);
     expect(body.status).toBe('active');
     expect(journaled).toHaveLength(1);
-    expect(h!.logLines.some((line) => line.includes('"consent.journaled"'))).toBe(true);
+    expect(run!.h.logLines.some((line) => line.includes('"consent.journaled"'))).toBe(true);
 
     expect(await eventually(async () => (await accounts()).status, 200, 8000)).toBe(200);
-    expect(h!.logLines.some((line) => line.includes('"token.journal_replayed"'))).toBe(true);
+    expect(run!.h.logLines.some((line) => line.includes('"token.journal_replayed"'))).toBe(true);
     expect((await view()).status).toBe('active');
     // One code exchange at the bank, never a second: the PSU did not consent again.
-    expect((await h!.stats()).banks.sg.tokenRequests.authorization_code).toBe(1);
+    expect((await run!.h.stats()).banks.sg.tokenRequests.authorization_code).toBe(1);
   }, 60_000);
 
   it('without a journal (store.journal none): the same faults cost the PSU the consent (what the journal prevents)', async () => {

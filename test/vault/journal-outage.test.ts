@@ -7,37 +7,23 @@
  * `active`, and the next refresh (with the journaled refresh token) succeeds. Without a journal
  * (`store.journal: none`, what a runtime without local storage has) the same faults lose the consent.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startRedis, type RedisServer } from './redis-server.js';
-import { sleep, startVaultHarness, type VaultHarness } from './vault-harness.js';
+import { startJournalScenario, type JournalScenario } from './journal-scenario.js';
+import { sleep } from './vault-harness.js';
 
 const ACCESS_TTL_SECONDS = 4;
 const ID = 'sg-journal';
 
 describe('a refresh whose result Redis cannot take (Redis killed during it)', () => {
-  let redis: RedisServer | undefined;
-  let h: VaultHarness | undefined;
-  const dirs: string[] = [];
-  afterEach(async () => {
-    await h?.close();
-    await redis?.stop();
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
+  let run: JournalScenario | undefined;
+  afterEach(() => run?.close());
 
   async function scenario(journal: 'file' | 'none') {
-    const redisDir = mkdtempSync(join(tmpdir(), 'bankgate-redis-'));
-    const journalDir = mkdtempSync(join(tmpdir(), 'bankgate-journal-'));
-    dirs.push(redisDir, journalDir);
-    redis = await startRedis({ persistDir: redisDir });
-    const port = redis.port;
-    h = await startVaultHarness({ accessTtlSeconds: ACCESS_TTL_SECONDS, store: redis.url, env: { BANKGATE_JOURNAL: journal === 'file' ? journalDir : 'none' } });
+    run = await startJournalScenario(journal, { accessTtlSeconds: ACCESS_TTL_SECONDS });
+    const { h } = run;
     await h.connect('sg', ID);
-    const harness = h;
-    const accounts = () => harness.call('/sg/aisp/accounts', { headers: { 'x-connection-id': ID } });
-    const view = async () => (await (await harness.call(`/connections/${ID}`)).json()) as { status: string; reason?: { detail: string } };
+    const accounts = () => h.call('/sg/aisp/accounts', { headers: { 'x-connection-id': ID } });
+    const view = async () => (await (await h.call(`/connections/${ID}`)).json()) as { status: string; reason?: { detail: string } };
 
     // The access token has expired: the next call must wait for a refresh, which the bank delays by 3 s.
     await sleep(ACCESS_TTL_SECONDS * 1000 + 300);
@@ -45,11 +31,11 @@ describe('a refresh whose result Redis cannot take (Redis killed during it)', ()
     await h.faults([{ bank: 'sg', target: 'token', action: 'delay', delayMs: 3000, grantType: 'refresh_token' }]);
     const during = accounts();
     await sleep(1000);
-    await redis.stop(); // kill -9, one second into the refresh
+    await run.killRedis(); // kill -9, one second into the refresh
     const duringStatus = (await during).status;
-    const journaled = readdirSync(journalDir).filter((name) => name.endsWith('.journal'));
+    const journaled = run.journaled();
     await sleep(8000 - 1000);
-    redis = await startRedis({ port, persistDir: redisDir });
+    await run.restartRedis();
     return { accounts, view, duringStatus, journaled };
   }
 
@@ -68,18 +54,18 @@ describe('a refresh whose result Redis cannot take (Redis killed during it)', ()
     const { accounts, view, duringStatus, journaled } = await scenario('file');
     expect(duringStatus).toBe(200); // the refresh counted as done: its token set was journaled, fsync'd
     expect(journaled).toHaveLength(1);
-    expect(h!.logLines.some((line) => line.includes('"token.journaled"'))).toBe(true);
-    expect(h!.logLines.some((line) => line.includes('token.persist_failed'))).toBe(false);
+    expect(run!.h.logLines.some((line) => line.includes('"token.journaled"'))).toBe(true);
+    expect(run!.h.logLines.some((line) => line.includes('token.persist_failed'))).toBe(false);
 
     expect(await eventually200(accounts, 6000)).toBe(200);
-    expect(h!.logLines.some((line) => line.includes('"token.journal_replayed"'))).toBe(true);
+    expect(run!.h.logLines.some((line) => line.includes('"token.journal_replayed"'))).toBe(true);
     expect((await view()).status).toBe('active');
 
     // Redis now holds the rotated refresh token: every later refresh presents it (or its successors) and the
     // bank accepts it (the journaled access token may already have expired during the outage: one more refresh).
     await sleep(ACCESS_TTL_SECONDS * 1000 + 300);
     expect((await accounts()).status).toBe(200);
-    const sg = (await h!.stats()).banks.sg;
+    const sg = (await run!.h.stats()).banks.sg;
     expect(sg.tokenRequests.refresh_token).toBeGreaterThanOrEqual(2);
     expect(sg.tokenErrors.invalid_grant ?? 0).toBe(0);
     expect((await view()).status).toBe('active');
@@ -89,12 +75,12 @@ describe('a refresh whose result Redis cannot take (Redis killed during it)', ()
     const { accounts, view, duringStatus, journaled } = await scenario('none');
     expect(duringStatus).toBe(503);
     expect(journaled).toHaveLength(0);
-    expect(h!.logLines.some((line) => line.includes('token.persist_failed'))).toBe(true);
+    expect(run!.h.logLines.some((line) => line.includes('token.persist_failed'))).toBe(true);
     // Redis is back with the refresh token the bank killed: the next refresh presents it and is refused.
     await eventually200(accounts, 3000);
     const problem = (await (await accounts()).json()) as { code?: string };
     expect(problem.code).toBe('reconsent_required');
     expect((await view()).status).toBe('reconsent_required');
-    expect((await h!.stats()).banks.sg.tokenErrors.invalid_grant).toBeGreaterThanOrEqual(1);
+    expect((await run!.h.stats()).banks.sg.tokenErrors.invalid_grant).toBeGreaterThanOrEqual(1);
   }, 60_000);
 });
