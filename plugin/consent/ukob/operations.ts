@@ -85,14 +85,20 @@ function policyOf(context: ConsentContext): MessagePolicy | undefined {
 
 /** Whether one of the bank's mounted APIs declares `operationId`. */
 export function mountsOperation(context: ConsentContext, operationId: string): boolean {
-  return [...context.bank.apis.values()].some((api) => api.manifest.routes.some((route) => route.operationId === operationId));
+  return mountedOperation(context, operationId) !== undefined;
 }
 
-function findOperation(context: ConsentContext, operationId: string) {
+function mountedOperation(context: ConsentContext, operationId: string) {
   for (const api of context.bank.apis.values()) {
     const route = api.manifest.routes.find((r) => r.operationId === operationId);
     if (route) return { route, baseUrl: api.baseUrl, api: api.name };
   }
+  return undefined;
+}
+
+function findOperation(context: ConsentContext, operationId: string) {
+  const found = mountedOperation(context, operationId);
+  if (found) return found;
   throw new BankgateError('config_invalid', {
     status: 500,
     bank: context.bank.name,
