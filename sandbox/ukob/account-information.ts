@@ -11,7 +11,7 @@ import type { OperationRequest } from '../resource-server.js';
 import { findUkobAccount, findUkobPsu, sortCodeAccountNumber, type UkobAccount, type UkobTransaction } from './data.js';
 import { OB_ERROR, obError } from './errors.js';
 import type { AccountAccessIntent } from './intents.js';
-import { isoNow, json, psuIntent, revokeGrant, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
+import { consentResource, isoNow, json, psuIntent, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
 
 const TRANSACTION_DETAIL = ['ReadTransactionsBasic', 'ReadTransactionsDetail'];
 const TRANSACTION_DIRECTION = ['ReadTransactionsCredits', 'ReadTransactionsDebits'];
@@ -96,6 +96,7 @@ function dateFilter(request: OperationRequest, name: string): number | undefined
 /** The AISP 4.0 handlers by operationId. */
 export function accountInformationOperations(context: UkobOperationContext): Record<string, Handler> {
   const { intents } = context;
+  const consentHandlers = consentResource(context, 'account-access', 'account-access', consentBody);
 
   /** The PSU token's consent, AUTH, with the needed permission (any of `needed`). */
   async function consent(request: OperationRequest, needed: readonly string[]): Promise<AccountAccessIntent | Response> {
@@ -207,18 +208,8 @@ export function accountInformationOperations(context: UkobOperationContext): Rec
       });
       return json(201, consentBody(request, intent));
     },
-    GetAccountAccessConsentsConsentId(request) {
-      const intent = intents.ofClient(request.params.ConsentId ?? '', request.token.clientId, 'account-access');
-      if (!intent) return obError(400, OB_ERROR.notFound, `no account-access consent ${request.params.ConsentId}`, 'ConsentId');
-      return json(200, consentBody(request, intent));
-    },
-    async DeleteAccountAccessConsentsConsentId(request) {
-      const intent = intents.ofClient(request.params.ConsentId ?? '', request.token.clientId, 'account-access');
-      if (!intent) return obError(400, OB_ERROR.notFound, `no account-access consent ${request.params.ConsentId}`, 'ConsentId');
-      intents.setStatus(intent, 'CANC');
-      await revokeGrant(context, intent);
-      return new Response(null, { status: 204 });
-    },
+    GetAccountAccessConsentsConsentId: consentHandlers.read,
+    DeleteAccountAccessConsentsConsentId: consentHandlers.revoke,
     GetAccounts: accounts,
     GetAccountsAccountId: accounts,
     GetBalances: list(['ReadBalances'], 'Balance', (found) => found.flatMap(balances)),

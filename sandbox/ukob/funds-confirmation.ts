@@ -12,7 +12,7 @@ import type { OperationRequest } from '../resource-server.js';
 import { findUkobAccount } from './data.js';
 import { OB_ERROR, obError } from './errors.js';
 import type { FundsConfirmationIntent } from './intents.js';
-import { isoNow, json, psuIntent, revokeGrant, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
+import { consentResource, isoNow, json, psuIntent, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
 
 function consentBody(request: OperationRequest, intent: FundsConfirmationIntent) {
   return {
@@ -33,10 +33,7 @@ function consentBody(request: OperationRequest, intent: FundsConfirmationIntent)
 export function fundsConfirmationOperations(context: UkobOperationContext): Record<string, Handler> {
   const { intents } = context;
 
-  function own(request: OperationRequest): FundsConfirmationIntent | Response {
-    const intent = intents.ofClient(request.params.ConsentId ?? '', request.token.clientId, 'funds-confirmation');
-    return intent ?? obError(400, OB_ERROR.notFound, `no funds confirmation consent ${request.params.ConsentId}`, 'ConsentId');
-  }
+  const consentHandlers = consentResource(context, 'funds-confirmation', 'funds confirmation', consentBody);
 
   return {
     CreateFundsConfirmationConsents(request) {
@@ -56,18 +53,8 @@ export function fundsConfirmationOperations(context: UkobOperationContext): Reco
       return json(201, consentBody(request, intent));
     },
 
-    GetFundsConfirmationConsentsConsentId(request) {
-      const intent = own(request);
-      return intent instanceof Response ? intent : json(200, consentBody(request, intent));
-    },
-
-    async DeleteFundsConfirmationConsentsConsentId(request) {
-      const intent = own(request);
-      if (intent instanceof Response) return intent;
-      intents.setStatus(intent, 'CANC');
-      await revokeGrant(context, intent);
-      return new Response(null, { status: 204 });
-    },
+    GetFundsConfirmationConsentsConsentId: consentHandlers.read,
+    DeleteFundsConfirmationConsentsConsentId: consentHandlers.revoke,
 
     async CreateFundsConfirmations(request) {
       const checked = context.bodies.check(request.api.name, request.route, request.body);

@@ -54,3 +54,25 @@ export async function revokeGrant(context: UkobOperationContext, intent: Intent)
   await (context.provider.AccessToken as unknown as { adapter: { revokeByGrantId(id: string): Promise<void> } }).adapter.revokeByGrantId(intent.grantId);
   await (await context.provider.Grant.find(intent.grantId))?.destroy();
 }
+
+/**
+ * The `GET` and `DELETE` of a consent of `kind` the calling client owns: its body (`body`); or `CANC`, its grant's
+ * tokens revoked, 204. Another client's consent, or none, is the bank's 400 naming `what`.
+ */
+export function consentResource<K extends IntentKind>(context: UkobOperationContext, kind: K, what: string, body: (request: OperationRequest, intent: Extract<Intent, { kind: K }>) => unknown): { read: Handler; revoke: Handler } {
+  const own = (request: OperationRequest): Extract<Intent, { kind: K }> | Response =>
+    context.intents.ofClient(request.params.ConsentId ?? '', request.token.clientId, kind) ?? obError(400, OB_ERROR.notFound, `no ${what} consent ${request.params.ConsentId}`, 'ConsentId');
+  return {
+    read(request) {
+      const intent = own(request);
+      return intent instanceof Response ? intent : json(200, body(request, intent));
+    },
+    async revoke(request) {
+      const intent = own(request);
+      if (intent instanceof Response) return intent;
+      context.intents.setStatus(intent, 'CANC');
+      await revokeGrant(context, intent);
+      return new Response(null, { status: 204 });
+    },
+  };
+}

@@ -20,7 +20,7 @@ import { findUkobAccount, sortCodeAccountNumber } from './data.js';
 import { unsupportedSchemeProblem } from './account-schemes.js';
 import { OB_ERROR, obError } from './errors.js';
 import type { DomesticVrpIntent } from './intents.js';
-import { isoNow, json, psuIntent, revokeGrant, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
+import { consentResource, isoNow, json, psuIntent, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
 import { firstDifference } from './payment-initiation.js';
 import { checkControlParameters, consentControlProblem, pence, type ControlParameters } from './vrp-limits.js';
 
@@ -104,10 +104,7 @@ export function variableRecurringPaymentOperations(context: UkobOperationContext
   const { intents, idempotency } = context;
   const payments = new Map<string, DomesticVrp>();
 
-  function own(request: OperationRequest): DomesticVrpIntent | Response {
-    const intent = intents.ofClient(request.params.ConsentId ?? '', request.token.clientId, 'domestic-vrp');
-    return intent ?? obError(400, OB_ERROR.notFound, `no domestic VRP consent ${request.params.ConsentId}`, 'ConsentId');
-  }
+  const consentHandlers = consentResource(context, 'domestic-vrp', 'domestic VRP', consentBody);
 
   function ownPayment(request: OperationRequest): DomesticVrp | Response {
     const payment = payments.get(request.params.DomesticVRPId ?? '');
@@ -151,19 +148,8 @@ export function variableRecurringPaymentOperations(context: UkobOperationContext
       });
     },
 
-    domesticVrpConsentsGet(request) {
-      const intent = own(request);
-      return intent instanceof Response ? intent : json(200, consentBody(request, intent));
-    },
-
-    async domesticVrpConsentsDelete(request) {
-      const intent = own(request);
-      if (intent instanceof Response) return intent;
-      intents.setStatus(intent, 'CANC');
-      // The mandate's tokens end with it: no payment can be made under a revoked consent.
-      await revokeGrant(context, intent);
-      return new Response(null, { status: 204 });
-    },
+    domesticVrpConsentsGet: consentHandlers.read,
+    domesticVrpConsentsDelete: consentHandlers.revoke,
 
     async domesticVrpConsentsFundsConfirmation(request) {
       const checked = context.bodies.check(request.api.name, request.route, request.body);
