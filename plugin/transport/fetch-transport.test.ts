@@ -8,6 +8,7 @@ import { createFetchTransport } from './fetch-transport.js';
 import { createNodeTransport } from '../adapter/node/transport/node-transport.js';
 import type { BankTransport } from './types.js';
 import { createTestPki, startUpstream, type TestPki, type Upstream } from '../adapter/node/transport/upstream.fixture.js';
+import { failure } from './failure.fixture.js';
 
 // The "runtime binding" here is the Node transport's own fetch: a real fetch that presents the client
 // certificate, as a Workers mtls_certificates binding or a Deno HttpClient would.
@@ -40,15 +41,6 @@ afterAll(async () => {
   await binding.close();
   await bank.close();
 });
-
-async function failure(promise: Promise<unknown>): Promise<BankgateError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(BankgateError);
-  return error as BankgateError;
-}
 
 describe('createFetchTransport', () => {
   it('sends over the injected fetch, signs, strips hop-by-hop headers', async () => {

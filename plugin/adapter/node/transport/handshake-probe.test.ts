@@ -5,6 +5,7 @@ import { classifyAttemptFailure } from '../../../tokens/refresh-outcome.js';
 import { probeHandshake } from './handshake-probe.js';
 import { createNodeTransport } from './node-transport.js';
 import { createTestPki, startUpstream, type TestPki, type Upstream } from './upstream.fixture.js';
+import { failure } from '../../../transport/failure.fixture.js';
 
 // soak-103: the token endpoint closed the connection (sandbox token fault `close`) and the gateway reported a
 // refused certificate. A closed connection is a certificate refusal only on evidence (handshake-probe.ts).
@@ -25,15 +26,6 @@ async function upstream(...args: Parameters<typeof startUpstream>): Promise<Upst
 }
 
 const trusted = () => ({ ca: pki.caPem, cert: pki.client.certPem, key: pki.client.keyPem });
-
-async function failure(promise: Promise<unknown>): Promise<BankgateError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(BankgateError);
-  return error as BankgateError;
-}
 
 describe.each(['TLSv1.3', 'TLSv1.2'] as const)('a bank that closes the connection without an alert (%s)', (maxVersion) => {
   const server = () => ({ cert: pki.server.certPem, key: pki.server.keyPem, ca: pki.caPem, maxVersion });

@@ -5,6 +5,7 @@ import { BankgateError } from '../../../errors/bankgate-error.js';
 import { createNodeTransport, type NodeTransportOptions } from './node-transport.js';
 import type { BankTransport } from '../../../transport/types.js';
 import { createTestPki, startUpstream, type TestPki, type Upstream } from './upstream.fixture.js';
+import { failure } from '../../../transport/failure.fixture.js';
 
 let pki: TestPki;
 let bank: Upstream;
@@ -35,15 +36,6 @@ async function upstream(...args: Parameters<typeof startUpstream>): Promise<Upst
   const u = await startUpstream(...args);
   others.push(u);
   return u;
-}
-
-async function failure(promise: Promise<unknown>): Promise<BankgateError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(BankgateError);
-  return error as BankgateError;
 }
 
 const json = (body: Uint8Array): Record<string, unknown> => JSON.parse(Buffer.from(body).toString('utf8'));
