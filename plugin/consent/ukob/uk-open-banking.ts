@@ -2,15 +2,15 @@
  * The UK Open Banking Read/Write 4.0 consent protocol, intent first: the intent (created here with the TPP's
  * client-credentials token for account access, `POST /account-access-consents`; or created by the caller through the
  * gateway and named by its `ConsentId`: a domestic payment, scheduled payment or standing order consent (signed,
- * idempotent, single use), a domestic VRP consent (a
- * long-lived mandate: many payments within its ControlParameters, the caller submits each through the gateway with the
- * connection's token, refreshed like an account-access one), a funds-confirmation consent (its `DebtorAccount` is the
- * caller's to give), an account-access consent of its own making), status `AWAU` → the PSU's
- * authorization bound to it (the `openbanking_intent_id` essential claim, sent the way the bank's
- * `authorizationRequest` says: FAPI 2.0 PAR, or FAPI 1 Advanced signed request object and hybrid response) → code →
- * tokens, the id_token's intent checked → the intent read again (`AUTH`). The intent's `GET` and `DELETE` use the
- * client-credentials token. A `payments` consent id is a domestic payment, a VRP, a scheduled payment or a standing order
- * consent: the bank is asked which (the read that finds it). File and international payments are not handled yet.
+ * idempotent, single use), a domestic VRP consent (a long-lived mandate: many payments within its ControlParameters,
+ * the caller submits each through the gateway with the connection's token, refreshed like an account-access one), a
+ * funds-confirmation consent (its `DebtorAccount` is the caller's to give), an account-access consent of its own
+ * making), status `AWAU` → the PSU's authorization bound to it (the `openbanking_intent_id` essential claim, sent the
+ * way the bank's `authorizationRequest` says: FAPI 2.0 PAR, or FAPI 1 Advanced signed request object and hybrid
+ * response) → code → tokens, the id_token's intent checked → the intent read again (`AUTH`). The intent's `GET` and
+ * `DELETE` use the client-credentials token. A `payments` consent id is a domestic payment, a VRP, a scheduled
+ * payment or a standing order consent: the bank is asked which (the read that finds it). File and international
+ * payments are not handled yet.
  */
 import * as oauth from 'oauth4webapi';
 import { BankgateError } from '../../errors/bankgate-error.js';
@@ -75,8 +75,8 @@ const ENDED: Readonly<Record<string, string>> = { RJCT: 'consent_rejected', EXPD
 
 /**
  * The 4.0 payment types whose consents this protocol cannot have the PSU authorise yet (domestic payments, scheduled
- * payments and standing orders, domestic VRP, account access and funds confirmation are intent kinds here), and the amendment of a VRP consent
- * (PUT/PATCH: a changed mandate the PSU has not seen): each of their operations answers 501 at the gateway, whatever
+ * payments and standing orders, domestic VRP, account access and funds confirmation are intent kinds here), and the
+ * amendment of a VRP consent (PUT/PATCH: a changed mandate the PSU has not seen): each of their operations answers 501 at the gateway, whatever
  * the bank would do. By the operationId stems of the PISP and VRP specs.
  */
 const NOT_YET: readonly { readonly stem: RegExp; readonly what: string }[] = [
