@@ -51,8 +51,8 @@ export async function createPemFetchTransport(options: PemFetchTransportOptions)
   const expiry: ExpiryContext = { labels: request.labels, path: at, warnDays: mtls.warnDays, metrics: context.metrics, log: context.log };
   reportExpiry({ notAfter: identity.notAfter, thumbprint: identity.thumbprint }, expiry, context.now());
 
-  // The whole call's deadline: edge fetches have no separate connect, headers and body phases.
-  const timeoutMs = settings.timeouts.connectMs + settings.timeouts.headersMs + settings.timeouts.bodyMs;
+  // The attempt's deadline, headers and body, as on Node (edge fetches have no separate connect, headers and body phases).
+  const timeoutMs = settings.timeouts.totalMs;
   let current = options.connect(identity);
   const retired = new Map<ReturnType<typeof setTimeout>, IdentityClient>();
 

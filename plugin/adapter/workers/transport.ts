@@ -58,7 +58,7 @@ export function workersTransport(env: WorkersEnv) {
         }
       },
       maxResponseBytes: settings.maxResponseBytes,
-      timeoutMs: settings.timeouts.connectMs + settings.timeouts.headersMs + settings.timeouts.bodyMs,
+      timeoutMs: settings.timeouts.totalMs,
       ...(request.signing ? { signing: request.signing } : {}),
     });
     return { ...transport, clientCertificateThumbprint: () => thumbprint };
