@@ -25,8 +25,11 @@ export interface PemFetchTransportOptions {
   readonly context: RuntimeTransportContext;
   /** A fetch that presents `identity` (its certificate, key and pinned CA). */
   connect(identity: PemIdentity): IdentityClient;
-  /** The runtime's network error → an error with a stable `code` (`ERR_SSL_…`, `ECONNREFUSED`, …), or as it is. */
-  translateError?(error: unknown, input: RequestInfo | URL, identity: PemIdentity): unknown | Promise<unknown>;
+  /**
+   * The runtime's network error → an error with a stable `code` (`ERR_SSL_…`, `ECONNREFUSED`, …), or as it is.
+   * `signal` is the failed call's (the caller's, with the attempt's deadline): a diagnostic probe stops when it aborts.
+   */
+  translateError?(error: unknown, input: RequestInfo | URL, identity: PemIdentity, signal: AbortSignal | undefined): unknown | Promise<unknown>;
   /** Watches the identity's files; `onChange` after any change. Absent: no hot rotation. */
   watch?(files: readonly string[], onChange: () => void): { close(): void };
   /** Keeps a timer from holding the process open (Deno.unrefTimer, a Bun timer's unref). */
@@ -61,7 +64,8 @@ export async function createPemFetchTransport(options: PemFetchTransportOptions)
     try {
       return await current.fetch(input, init);
     } catch (error) {
-      throw options.translateError ? await options.translateError(error, input, presented) : error;
+      const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined) ?? undefined;
+      throw options.translateError ? await options.translateError(error, input, presented, signal) : error;
     }
   };
   const transport = createFetchTransport({
