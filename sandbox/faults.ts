@@ -26,7 +26,12 @@ export type FaultAction =
    * Token rules: after `delayMs` (default 0), refuse with `invalid_grant` without looking at the grant (a bank
    * that refuses a refresh token without revoking the grant; the token presented is left as it is).
    */
-  | 'invalid-grant';
+  | 'invalid-grant'
+  /**
+   * Token rules: headers at once, then the body a byte every `delayMs` (default 200), never finished: a bank that is
+   * never silent long enough for an idle timeout (only an overall deadline ends the call).
+   */
+  | 'trickle';
 
 export interface FaultRule {
   readonly bank: BankName;
@@ -34,7 +39,10 @@ export interface FaultRule {
   readonly action: FaultAction;
   /** Token rules: only this grant type (`refresh_token`, `client_credentials`, …). */
   readonly grantType?: string;
-  /** Resource rules: only paths starting with this (the bank's own path, e.g. `/ais/v7/identified2/accounts`). */
+  /**
+   * Resource rules: only paths starting with this (the bank's own path, e.g. `/ais/v7/identified2/accounts`).
+   * Token rules: another path of the authorization server instead of its token endpoint (e.g. its JWKS).
+   */
   readonly pathPrefix?: string;
   /** Resource rules: only this method. */
   readonly method?: string;
@@ -48,7 +56,7 @@ interface ArmedRule extends FaultRule {
   remaining: number;
 }
 
-const ACTIONS = new Set<FaultAction>(['delay', 'drop-response', 'status', 'close', 'gzip', 'invalid-grant']);
+const ACTIONS = new Set<FaultAction>(['delay', 'drop-response', 'status', 'close', 'gzip', 'invalid-grant', 'trickle']);
 
 export class FaultRegistry {
   #rules: ArmedRule[] = [];
@@ -72,13 +80,13 @@ export class FaultRegistry {
   }
 
   /** The first armed rule matching this request, consumed once. */
-  take(bank: BankName, target: 'token' | 'resource', request: { grantType?: string; path?: string; method?: string }): FaultRule | undefined {
+  take(bank: BankName, target: 'token' | 'resource', request: { grantType?: string; path?: string; method?: string; /** Token rules: false at another path of the server, which only rules with a `pathPrefix` match. */ atTokenEndpoint?: boolean }): FaultRule | undefined {
     const index = this.#rules.findIndex(
       (rule) =>
         rule.bank === bank &&
         rule.target === target &&
         (rule.grantType === undefined || rule.grantType === request.grantType) &&
-        (rule.pathPrefix === undefined || (request.path ?? '').startsWith(rule.pathPrefix)) &&
+        (rule.pathPrefix === undefined ? request.atTokenEndpoint !== false : (request.path ?? '').startsWith(rule.pathPrefix)) &&
         (rule.method === undefined || rule.method.toUpperCase() === request.method?.toUpperCase()),
     );
     if (index === -1) return undefined;

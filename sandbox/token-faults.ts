@@ -7,7 +7,9 @@
  *                  whose client died is never processed, so a test knows the token was not rotated);
  *   invalid-grant  after `delayMs`, answers 400 invalid_grant without doing the work (nothing rotated or revoked);
  *   drop-response  oidc-provider completes the grant (rotating the refresh token, counted in the stats),
- *                  then the socket is destroyed without an answer: the client cannot know the new token.
+ *                  then the socket is destroyed without an answer: the client cannot know the new token;
+ *   trickle        headers at once, then a byte of body every `delayMs` (200), never finished.
+ * A rule with `pathPrefix` applies to that path of the server instead of the token endpoint (its JWKS, …).
  * A rule with `grantType` needs the form body before oidc-provider reads it: it is read here and handed
  * over as `req.body`, which oidc-provider accepts for an already-read body. Nothing is read without a rule.
  */
@@ -20,11 +22,17 @@ const LIMIT = 56 * 1024;
 
 export function consumeTokenFaults(provider: Provider, bank: BankName, faults: FaultRegistry, tokenPath: string): void {
   provider.use(async (ctx, next) => {
-    if (ctx.method !== 'POST' || ctx.path !== tokenPath || !faults.list().some((rule) => rule.bank === bank && rule.target === 'token')) return next();
-    const body = await readBody(ctx.req);
-    (ctx.req as { body?: Buffer }).body = body;
-    const grantType = new URLSearchParams(body.toString('utf8')).get('grant_type') ?? undefined;
-    const rule = faults.take(bank, 'token', { grantType });
+    const atTokenEndpoint = ctx.method === 'POST' && ctx.path === tokenPath;
+    const applies = (rule: { bank: string; target: string; pathPrefix?: string }) =>
+      rule.bank === bank && rule.target === 'token' && (rule.pathPrefix === undefined ? atTokenEndpoint : ctx.path.startsWith(rule.pathPrefix));
+    if (!faults.list().some(applies)) return next();
+    let grantType: string | undefined;
+    if (atTokenEndpoint) {
+      const body = await readBody(ctx.req);
+      (ctx.req as { body?: Buffer }).body = body;
+      grantType = new URLSearchParams(body.toString('utf8')).get('grant_type') ?? undefined;
+    }
+    const rule = faults.take(bank, 'token', { grantType, path: ctx.path, atTokenEndpoint });
     if (!rule) return next();
     const socket = ctx.req.socket;
     // For the refresh ledger (sg/refresh-ledger.ts): a socket this fault destroys is not a client gone away.
@@ -55,6 +63,13 @@ export function consumeTokenFaults(provider: Provider, bank: BankName, faults: F
         ctx.status = 400;
         ctx.type = 'application/json';
         ctx.body = { error: 'invalid_grant', error_description: 'sandbox fault: refused without looking at the grant' };
+        return;
+      }
+      case 'trickle': {
+        ctx.respond = false;
+        ctx.res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(LIMIT) });
+        const tick = setInterval(() => ctx.res.write(' '), rule.delayMs ?? 200);
+        socket.once('close', () => clearInterval(tick));
         return;
       }
       case 'drop-response':

@@ -107,44 +107,32 @@ export interface FinishedAuthorization {
  * Checks the PSU's return (`state`; `iss` when the bank sends it, always under FAPI 2.0; under FAPI 1.0 Advanced the
  * id_token as a detached signature of `code` and `state`) and exchanges the code with the PKCE verifier (and a DPoP
  * proof). Throws what oauth4webapi throws (`AuthorizationResponseError` when the bank sent an error, …): map it with
- * `toOAuthError`. The `params` are the response's, from the query or, for a fragment response, relayed by the page.
+ * `toOAuthError`; a bank that does not answer a call in time is the transport's `bank_timeout` (its `totalMs`), an
+ * aborted `signal` rethrows the abort. The `params` are the response's, from the query or, for a fragment response, relayed by the page.
  */
 export async function finishAuthorization(bankSide: BankOAuth, params: URLSearchParams, pending: PendingAuthorization, options: { requireIdToken?: boolean; signal?: AbortSignal } = {}): Promise<FinishedAuthorization> {
   const { bank, client } = bankSide;
   const settings = bank.authorizationRequest;
   const as = await bankSide.metadata();
+  // Every call to the bank here (the JWKS that checks a FAPI 1 id_token, the token request and its DPoP retry) goes
+  // through the bank transport's fetch, whose attempt deadline (banks.<bank>.transport.timeouts.totalMs) covers
+  // headers and body: a bank that never answers, or trickles, ends in bank_timeout naming it. The caller's signal
+  // composes with it.
+  const requestOptions = options.signal ? { ...bankSide.requestOptions, signal: options.signal } : bankSide.requestOptions;
   let code: URLSearchParams;
   if (settings.responseType === 'code id_token') {
     if (!pending.nonce) throw new BankgateError('consent_failed', { status: 400, bank: bank.name, detail: 'this consent was started without a nonce: start again with POST /connections' });
-    code = await oauth.validateDetachedSignatureResponse(as, client, params, pending.nonce, pending.state, undefined, bankSide.requestOptions);
+    code = await oauth.validateDetachedSignatureResponse(as, client, params, pending.nonce, pending.state, undefined, requestOptions);
   } else {
     code = oauth.validateAuthResponse(settings.requireIss ? { ...as, authorization_response_iss_parameter_supported: true } : as, client, params, pending.state);
   }
-  // The exchange ends within the bank's per-attempt deadline (transport.timeouts.totalMs), whatever the transport's
-  // own fetch bounds: a token endpoint that never answers is a clear bank_timeout, not a callback hanging.
-  const deadlineMs = bank.transport.timeouts.totalMs;
-  const deadline = AbortSignal.timeout(deadlineMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
-  let tokens: oauth.TokenEndpointResponse;
-  try {
-    tokens = await withDpopNonceRetry(bankSide, async () => {
-      const response = await oauth.authorizationCodeGrantRequest(as, client, bankSide.clientAuth, code, pending.redirectUri, pending.codeVerifier, { ...bankSide.requestOptions, signal });
-      return oauth.processAuthorizationCodeResponse(as, client, response, {
-        expectedNonce: pending.nonce ?? oauth.expectNoNonce,
-        requireIdToken: options.requireIdToken ?? pending.nonce !== undefined,
-      });
+  const tokens = await withDpopNonceRetry(bankSide, async () => {
+    const response = await oauth.authorizationCodeGrantRequest(as, client, bankSide.clientAuth, code, pending.redirectUri, pending.codeVerifier, requestOptions);
+    return oauth.processAuthorizationCodeResponse(as, client, response, {
+      expectedNonce: pending.nonce ?? oauth.expectNoNonce,
+      requireIdToken: options.requireIdToken ?? pending.nonce !== undefined,
     });
-  } catch (error) {
-    if (deadline.aborted && !options.signal?.aborted) {
-      throw new BankgateError('bank_timeout', {
-        status: 504,
-        bank: bank.name,
-        detail: `bank ${bank.name} did not answer the authorization code exchange within ${deadlineMs} ms. Retry later (the PSU authorises again), or raise banks.${bank.name}.transport.timeouts.totalMs if the bank is known to be slow`,
-        cause: error,
-      });
-    }
-    throw error;
-  }
+  });
   checkSenderConstraint(bankSide, tokens);
   const idToken = oauth.getValidatedIdTokenClaims(tokens);
   return { tokens, ...(idToken ? { idToken } : {}) };

@@ -54,7 +54,7 @@ describe('classifyTransportError', () => {
 
   it('details name the setting to change', () => {
     expect(classifyTransportError(coded('UND_ERR_HEADERS_TIMEOUT'), ctx).message).toBe(
-      'bank seb did not send response headers within 2 ms. Retry later, or raise banks.seb.timeouts.headersMs if the bank is known to be slow',
+      'bank seb did not send response headers within 2 ms. Retry later, or raise banks.seb.transport.timeouts.headersMs if the bank is known to be slow',
     );
     expect(classifyTransportError(new ResponseTooLargeError(10), { bank: 'seb' }).message).toContain('larger than 10 bytes');
     expect(classifyTransportError(coded('ECONNREFUSED'), ctx).message).toBe(

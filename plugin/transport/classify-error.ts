@@ -73,21 +73,20 @@ const UNREACHABLE = new Set([
   'ERR_BANKGATE_CONNECTION_CLOSED',
 ]);
 
-type TimeoutSetting = 'connectMs' | 'headersMs' | 'bodyMs' | 'totalMs' | 'timeoutMs';
+type TimeoutSetting = 'connectMs' | 'headersMs' | 'bodyMs' | 'totalMs';
 const TIMEOUTS: Record<string, { what: string; setting: TimeoutSetting }> = {
   UND_ERR_CONNECT_TIMEOUT: { what: 'did not complete the connection (TCP and TLS handshake)', setting: 'connectMs' },
   ETIMEDOUT: { what: 'did not complete the connection (TCP and TLS handshake)', setting: 'connectMs' },
   UND_ERR_HEADERS_TIMEOUT: { what: 'did not send response headers', setting: 'headersMs' },
   UND_ERR_BODY_TIMEOUT: { what: 'stopped sending the response body', setting: 'bodyMs' },
-  ERR_BANKGATE_FETCH_TIMEOUT: { what: 'did not answer', setting: 'timeoutMs' },
+  ERR_BANKGATE_FETCH_TIMEOUT: { what: 'did not send its complete answer', setting: 'totalMs' },
   ERR_BANKGATE_ATTEMPT_DEADLINE: { what: 'did not send its complete answer', setting: 'totalMs' },
 };
 const SETTING_PATH: Record<TimeoutSetting, string> = {
-  connectMs: 'timeouts.connectMs',
-  headersMs: 'timeouts.headersMs',
-  bodyMs: 'timeouts.bodyMs',
-  totalMs: 'timeouts.totalMs',
-  timeoutMs: 'timeoutMs',
+  connectMs: 'transport.timeouts.connectMs',
+  headersMs: 'transport.timeouts.headersMs',
+  bodyMs: 'transport.timeouts.bodyMs',
+  totalMs: 'transport.timeouts.totalMs',
 };
 
 const TOO_LARGE = new Set(['ERR_BANKGATE_RESPONSE_TOO_LARGE', 'UND_ERR_RES_EXCEEDED_MAX_SIZE']);

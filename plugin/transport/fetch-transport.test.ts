@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import httpSignature from 'http-signature';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateThumbprint } from '../../sandbox/pki.js';
 import { BankgateError } from '../errors/bankgate-error.js';
@@ -95,8 +96,8 @@ describe('createFetchTransport', () => {
     const transport = createFetchTransport({ bank: 'sg', fetch: binding.fetch, timeoutMs: 200 });
     const error = await failure(transport.send({ method: 'GET', origin: bank.origin, path: '/slow', headers: {} }));
     expect(error.code).toBe('bank_timeout');
-    expect(error.message).toContain('did not answer within 200 ms');
-    expect(error.message).toContain('banks.sg.timeoutMs');
+    expect(error.message).toContain('did not send its complete answer within 200 ms');
+    expect(error.message).toContain('banks.sg.transport.timeouts.totalMs');
   });
 
   it('transport failures keep their codes; a bare fetch TypeError is bank_unreachable', async () => {
@@ -125,5 +126,63 @@ describe('createFetchTransport', () => {
     expect(() => createFetchTransport({ bank: 'sg', fetch: binding.fetch, timeoutMs: -1 })).toThrow(
       expect.objectContaining({ code: 'config_invalid', message: expect.stringContaining('banks.sg.timeoutMs') }),
     );
+  });
+
+  // Issue 15 item 4: the OAuth calls (token, PAR, discovery, JWKS) go through `fetch`; its attempt ends at
+  // timeoutMs (the runtimes' transport.timeouts.totalMs), headers and body, as send()'s does. The binding here
+  // streams, as a Workers binding or Deno's fetch does: undici's fetch over an mTLS Agent, no deadline of its own.
+  describe('fetch under the attempt deadline', () => {
+    const TIMEOUT_MS = 800;
+    let streaming: Agent;
+    let slowBank: Upstream;
+    beforeAll(async () => {
+      streaming = new Agent({ connect: { ca: pki.caPem, cert: pki.client.certPem, key: pki.client.keyPem }, headersTimeout: 120_000, bodyTimeout: 120_000 });
+      slowBank = await startUpstream({ cert: pki.server.certPem, key: pki.server.keyPem, ca: pki.caPem }, (request, res) => {
+        if (request.url === '/silent') return;
+        // A byte every 200 ms: never idle long enough for an idle timeout, 200 s for the whole body.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        const tick = setInterval(() => res.write(' '), 200);
+        res.on('close', () => clearInterval(tick));
+      });
+    });
+    afterAll(async () => {
+      await streaming.close();
+      await slowBank.close();
+    });
+    const edge = () =>
+      createFetchTransport({
+        bank: 'sg',
+        fetch: ((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...init, dispatcher: streaming } as Parameters<typeof undiciFetch>[1])) as unknown as typeof fetch,
+        timeoutMs: TIMEOUT_MS,
+      });
+
+    it.each(['/trickle', '/silent'])('%s token endpoint → bank_timeout at timeoutMs naming transport.timeouts.totalMs', async (path) => {
+      const started = performance.now();
+      const error = await failure(edge().fetch(`${slowBank.origin}${path}`, { method: 'POST', body: 'grant_type=authorization_code' }));
+      const tookMs = performance.now() - started;
+      expect(error.code).toBe('bank_timeout');
+      expect(error.status).toBe(504);
+      expect(error.extra).toEqual({ reason: 'ERR_BANKGATE_FETCH_TIMEOUT' });
+      expect(error.message).toContain(`did not send its complete answer within ${TIMEOUT_MS} ms`);
+      expect(error.message).toContain('banks.sg.transport.timeouts.totalMs');
+      expect(tookMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
+      expect(tookMs).toBeLessThan(20_000);
+    });
+
+    it("the caller's abort is rethrown as is", async () => {
+      const controller = new AbortController();
+      const pending = edge().fetch(`${slowBank.origin}/silent`, { signal: controller.signal });
+      setTimeout(() => controller.abort(), 50);
+      const error = await pending.catch((e: unknown) => e);
+      expect(error).not.toBeInstanceOf(BankgateError);
+      expect((error as Error).name).toBe('AbortError');
+    });
+
+    it('a complete answer is handed over whole, status and headers kept', async () => {
+      const res = await edge().fetch(`${bank.origin}/token`, { method: 'POST' });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(await res.json()).toMatchObject({ url: '/token', thumbprint: certificateThumbprint(pki.client.certPem) });
+    });
   });
 });

@@ -24,13 +24,19 @@ export interface FetchTransportOptions {
   readonly signing?: SigningOptions | ResolvedSigning;
   /** Largest response body `send()` accepts. Default 10 MiB. */
   readonly maxResponseBytes?: number;
-  /** Whole-call limit for `send()` (edge fetches have no separate connect/headers timeouts). Default 30 000 ms. */
+  /**
+   * Deadline of one attempt, headers and body, for `send()` and `fetch` alike (edge fetches have no separate
+   * connect/headers/body timeouts). The runtimes set it from `banks.<bank>.transport.timeouts.totalMs`, which a
+   * `bank_timeout` names. Default 30 000 ms.
+   */
   readonly timeoutMs?: number;
   /** Called by `close()`, e.g. `() => client.close()` for a Deno `HttpClient`. */
   readonly close?: () => void | Promise<void>;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** Statuses a Response may not carry a body with. */
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /**
  * Creates a `BankTransport` over an injected WHATWG fetch, for runtimes where mTLS is the platform's job.
@@ -53,7 +59,7 @@ export function createFetchTransport(options: FetchTransportOptions): BankTransp
   const maxResponseBytes = positive(options.maxResponseBytes, DEFAULT_MAX_RESPONSE_BYTES, `banks.${bank}.maxResponseBytes`);
   const timeoutMs = positive(options.timeoutMs, DEFAULT_TIMEOUT_MS, `banks.${bank}.timeoutMs`);
   const sign = options.signing && createRequestSigner(bank, signingOf(options.signing, `banks.${bank}.signing`));
-  const context: ClassifyContext = { bank, maxResponseBytes, timeouts: { timeoutMs }, fromFetch: true };
+  const context: ClassifyContext = { bank, maxResponseBytes, timeouts: { totalMs: timeoutMs }, fromFetch: true };
   const baseFetch = options.fetch;
 
   async function send(request: BankRequest): Promise<BankResponse> {
@@ -90,13 +96,26 @@ export function createFetchTransport(options: FetchTransportOptions): BankTransp
     }
   }
 
+  /**
+   * The OAuth calls' fetch (discovery, PAR, token, revocation, JWKS): under the same deadline as `send()`, headers
+   * and body (the body is read here, under the size limit, and handed over buffered), so a token endpoint that
+   * trickles or never answers ends in `bank_timeout` at `timeoutMs`. The caller's signal still aborts the call.
+   */
   async function classifiedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    const callerSignal = init?.signal ?? (input instanceof Request ? input.signal : undefined) ?? undefined;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = callerSignal ? AbortSignal.any([callerSignal, deadline]) : deadline;
     try {
-      return await baseFetch(input, init);
+      const response = await baseFetch(input, { ...init, signal });
+      if (response.body === null) return response;
+      const body = await readBoundedBody(chunksOf(response.body), maxResponseBytes, response.headers.get('content-length'), () =>
+        void response.body?.cancel().catch(() => {}),
+      );
+      return new Response(NULL_BODY_STATUS.has(response.status) ? null : (body as Uint8Array<ArrayBuffer>), { status: response.status, statusText: response.statusText, headers: response.headers });
     } catch (error) {
-      const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
-      if (signal?.aborted) throw error;
-      throw classifyTransportError(error, { ...context, origin: originOf(input) });
+      if (callerSignal?.aborted) throw error;
+      const cause = deadline.aborted ? new FetchTimeoutError(timeoutMs, error) : error;
+      throw classifyTransportError(cause, { ...context, origin: originOf(input) });
     }
   }
 

@@ -25,8 +25,11 @@ export interface PemFetchTransportOptions {
   readonly context: RuntimeTransportContext;
   /** A fetch that presents `identity` (its certificate, key and pinned CA). */
   connect(identity: PemIdentity): IdentityClient;
-  /** The runtime's network error → an error with a stable `code` (`ERR_SSL_…`, `ECONNREFUSED`, …), or as it is. */
-  translateError?(error: unknown, input: RequestInfo | URL, identity: PemIdentity): unknown | Promise<unknown>;
+  /**
+   * The runtime's network error → an error with a stable `code` (`ERR_SSL_…`, `ECONNREFUSED`, …), or as it is.
+   * `signal` is the failed call's (the caller's, with the attempt's deadline): a diagnostic probe stops when it aborts.
+   */
+  translateError?(error: unknown, input: RequestInfo | URL, identity: PemIdentity, signal: AbortSignal | undefined): unknown | Promise<unknown>;
   /** Watches the identity's files; `onChange` after any change. Absent: no hot rotation. */
   watch?(files: readonly string[], onChange: () => void): { close(): void };
   /** Keeps a timer from holding the process open (Deno.unrefTimer, a Bun timer's unref). */
@@ -51,8 +54,8 @@ export async function createPemFetchTransport(options: PemFetchTransportOptions)
   const expiry: ExpiryContext = { labels: request.labels, path: at, warnDays: mtls.warnDays, metrics: context.metrics, log: context.log };
   reportExpiry({ notAfter: identity.notAfter, thumbprint: identity.thumbprint }, expiry, context.now());
 
-  // The whole call's deadline: edge fetches have no separate connect, headers and body phases.
-  const timeoutMs = settings.timeouts.connectMs + settings.timeouts.headersMs + settings.timeouts.bodyMs;
+  // The attempt's deadline, headers and body, as on Node (edge fetches have no separate connect, headers and body phases).
+  const timeoutMs = settings.timeouts.totalMs;
   let current = options.connect(identity);
   const retired = new Map<ReturnType<typeof setTimeout>, IdentityClient>();
 
@@ -61,7 +64,8 @@ export async function createPemFetchTransport(options: PemFetchTransportOptions)
     try {
       return await current.fetch(input, init);
     } catch (error) {
-      throw options.translateError ? await options.translateError(error, input, presented) : error;
+      const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined) ?? undefined;
+      throw options.translateError ? await options.translateError(error, input, presented, signal) : error;
     }
   };
   const transport = createFetchTransport({

@@ -61,3 +61,38 @@ describe.each(['deno', 'bun'] as const)('%s transport: a connection dropped with
     expect(bank.received.filter((r) => r.url === '/token').length - before).toBe(2);
   }, 90_000);
 });
+
+// Issue 15 item 4: the probe runs on failing calls only; a bank that drops the call, then accepts the probe's TLS
+// and never answers its HEAD, must not hold the error past the caller giving up (the adapters also bound it by
+// probeBudgetMs(connectMs), 3 s at most; the probe script gives 10 s, so only the signal can end it sooner).
+describe.each(['deno', 'bun'] as const)('%s transport: the probe stops when the caller gives up', (runtime) => {
+  let silent: Upstream;
+  beforeAll(async () => {
+    silent = await startUpstream({ cert: pki.server.certPem, key: pki.server.keyPem, ca: pki.caPem }, (request) => {
+      if (request.method !== 'HEAD') request.raw.socket.destroy();
+    });
+  });
+  afterAll(() => silent.close());
+
+  it('a bank that never answers the probe: bank_unreachable as soon as the signal aborts', async () => {
+    const file = join(dir, `${runtime}-silent.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        caPem: pki.caPem,
+        identities: { trusted: pki.client },
+        calls: [{ identity: 'trusted', url: `${silent.origin}/token`, abortAfterMs: 300 }],
+      }),
+    );
+    const [command, args] = runtimes[runtime]('test/runtime/probe/closed-connection-probe.ts', file);
+    const { stdout } = await promisify(execFile)(command, [...args], { timeout: 60_000 });
+    const codes = JSON.parse(stdout.split('\n').find((l) => l.startsWith('probe '))!.slice('probe '.length)) as string[];
+    const elapsed = JSON.parse(stdout.split('\n').find((l) => l.startsWith('elapsed '))!.slice('elapsed '.length)) as number[];
+    expect(classifyTransportError(Object.assign(new Error('x'), { code: codes[0] }), { bank: 'sg' }).code).toBe('bank_unreachable');
+    // The probe's HEAD reached the bank (it was running), and was abandoned at the abort, not at its 10 s budget
+    // (nor Bun's former fixed 5 s).
+    expect(silent.received.some((r) => r.method === 'HEAD')).toBe(true);
+    expect(elapsed[0]).toBeGreaterThanOrEqual(250);
+    expect(elapsed[0]).toBeLessThan(2_500);
+  }, 90_000);
+});

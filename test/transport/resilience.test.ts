@@ -64,7 +64,7 @@ describe('retries, timeouts and compression (breaker off)', () => {
     expect(response.status).toBe(504);
     const problem = await problemOf(response);
     expect(problem).toMatchObject({ code: 'bank_timeout', bank: 'sg', reason: 'UND_ERR_HEADERS_TIMEOUT' });
-    expect(problem.detail).toContain('banks.sg.timeouts.headersMs');
+    expect(problem.detail).toContain('banks.sg.transport.timeouts.headersMs');
     expect(Date.now() - started).toBeLessThan(4_000);
   });
 

@@ -10,10 +10,15 @@ import { isIP } from 'node:net';
 import { HandshakeRejectedError } from '../../transport/transport-errors.js';
 import type { PemIdentity } from '../../transport/pem-identity.js';
 
-const PROBE_TIMEOUT_MS = 5_000;
+/** How long the probe may take (`probeBudgetMs`), and the failed call's signal: no verdict past either is no refusal. */
+export interface ProbeBounds {
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
 
 /** True when the server at `url` closes a fresh TLS connection presenting `identity` without answering. */
-export function handshakeRejected(url: URL, identity: PemIdentity): Promise<boolean> {
+export function handshakeRejected(url: URL, identity: PemIdentity, bounds: ProbeBounds): Promise<boolean> {
+  if (bounds.signal?.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     const port = Number(url.port || 443);
     const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -30,10 +35,13 @@ export function handshakeRejected(url: URL, identity: PemIdentity): Promise<bool
     let secured = false;
     const done = (rejected: boolean) => {
       clearTimeout(timer);
+      bounds.signal?.removeEventListener('abort', abandon);
       socket.destroy();
       resolve(rejected);
     };
-    const timer = setTimeout(() => done(false), PROBE_TIMEOUT_MS);
+    const timer = setTimeout(() => done(false), bounds.timeoutMs);
+    const abandon = (): void => done(false);
+    bounds.signal?.addEventListener('abort', abandon, { once: true });
     socket.once('secureConnect', () => {
       secured = true;
       socket.write(`HEAD / HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n\r\n`);
@@ -49,6 +57,6 @@ export function handshakeRejected(url: URL, identity: PemIdentity): Promise<bool
 }
 
 /** The error a call failed with, or `HandshakeRejectedError` when the probe shows the bank refused the handshake. */
-export async function explainReset(error: unknown, url: URL, identity: PemIdentity): Promise<unknown> {
-  return (await handshakeRejected(url, identity)) ? new HandshakeRejectedError('TLS', error instanceof Error ? error : undefined) : error;
+export async function explainReset(error: unknown, url: URL, identity: PemIdentity, bounds: ProbeBounds): Promise<unknown> {
+  return (await handshakeRejected(url, identity, bounds)) ? new HandshakeRejectedError('TLS', error instanceof Error ? error : undefined) : error;
 }

@@ -8,7 +8,8 @@ import { watch } from 'node:fs';
 import type { IdentityTransport, IdentityTransportRequest, RuntimeTransportContext } from '../../runtime.js';
 import { createPemFetchTransport } from '../../transport/pem-fetch-transport.js';
 import type { PemIdentity } from '../../transport/pem-identity.js';
-import { explainReset } from './handshake-probe.js';
+import { probeBudgetMs } from '../../transport/defaults.js';
+import { explainReset, type ProbeBounds } from './handshake-probe.js';
 
 type BunFetchInit = RequestInit & { tls?: { cert: string; key: string; ca?: string } };
 
@@ -32,7 +33,7 @@ export async function createBunIdentityTransport(request: IdentityTransportReque
         close: () => {},
       };
     },
-    translateError: bunNetworkError,
+    translateError: (error, input, identity, signal) => bunNetworkError(error, input, identity, { timeoutMs: probeBudgetMs(request.settings.timeouts.connectMs), ...(signal ? { signal } : {}) }),
     watch(files, onChange) {
       const watchers = files.map((file) => watch(file, { persistent: false }, () => onChange()));
       return { close: () => watchers.forEach((w) => w.close()) };
@@ -60,16 +61,16 @@ export class BunNetworkError extends Error {
 
 /**
  * Bun's fetch errors carry a `code`: OpenSSL's (`UNABLE_TO_VERIFY_LEAF_SIGNATURE`, as Node) or Bun's own names.
- * A reset is probed once (`explainReset`): a bank refusing the client certificate resets too.
+ * A reset is probed once (`explainReset`, within `probe`'s budget and signal): a bank refusing the client certificate resets too.
  */
-export async function bunNetworkError(error: unknown, input: RequestInfo | URL, identity: PemIdentity): Promise<unknown> {
+export async function bunNetworkError(error: unknown, input: RequestInfo | URL, identity: PemIdentity, probe: ProbeBounds): Promise<unknown> {
   const code = (error as { code?: unknown })?.code;
   if (typeof code !== 'string') return error;
   if (code === 'ECONNRESET' || code === 'ConnectionClosed') {
     const url = new URL(input instanceof Request ? input.url : String(input));
     // A refused handshake is a TLS problem; any other reset stays a reset (an unknown outcome for a refresh).
     if (url.protocol === 'https:') {
-      const explained = await explainReset(error, url, identity);
+      const explained = await explainReset(error, url, identity, probe);
       if (explained !== error) return explained;
     }
   }

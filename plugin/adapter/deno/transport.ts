@@ -8,6 +8,7 @@
  * as on Node; and Deno cannot set the TLS server name, so `servername` is refused at start.
  */
 import type { IdentityTransport, IdentityTransportRequest, RuntimeTransportContext } from '../../runtime.js';
+import { probeBudgetMs } from '../../transport/defaults.js';
 import { createPemFetchTransport } from '../../transport/pem-fetch-transport.js';
 import type { PemIdentity } from '../../transport/pem-identity.js';
 import { deno, type DenoNamespace } from './deno-api.js';
@@ -33,7 +34,7 @@ export async function createDenoIdentityTransport(request: IdentityTransportRequ
         close: () => client.close(),
       };
     },
-    translateError: (error, input, identity) => explainClose(denoNetworkError(error), input, identity, Deno, request.settings.timeouts.connectMs + request.settings.timeouts.headersMs),
+    translateError: (error, input, identity, signal) => explainClose(denoNetworkError(error), input, identity, Deno, probeBudgetMs(request.settings.timeouts.connectMs), signal),
     watch(files, onChange) {
       const watcher = Deno.watchFs(files.map((file) => (file.startsWith('/') ? file : `${Deno.cwd()}/${file}`)));
       void (async () => {
@@ -93,20 +94,28 @@ export function denoNetworkError(error: unknown): unknown {
  * without a word: a client certificate it refuses without an alert, and a request it read and then hung up on
  * (an unknown outcome, not a certificate to rotate). One diagnostic connection with the same certificate
  * asking `HEAD /` tells them apart, as on Node (adapter/node/transport/handshake-probe.ts): a bank that
- * drops it too, after the handshake and without a byte, refused the certificate; any answer, or no verdict
- * within `timeoutMs`, means the connection was merely closed (`ERR_BANKGATE_CONNECTION_CLOSED` →
- * `bank_unreachable`).
+ * drops it too, after the handshake and without a byte, refused the certificate; any answer, no verdict
+ * within `timeoutMs` (the probe budget, `probeBudgetMs`), or the failed call's `signal` aborting, means the
+ * connection was merely closed (`ERR_BANKGATE_CONNECTION_CLOSED` → `bank_unreachable`).
  */
-export async function explainClose(error: unknown, input: RequestInfo | URL, identity: PemIdentity, Deno: Pick<DenoNamespace, 'connectTls'>, timeoutMs: number): Promise<unknown> {
+export async function explainClose(error: unknown, input: RequestInfo | URL, identity: PemIdentity, Deno: Pick<DenoNamespace, 'connectTls'>, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
   if (!(error instanceof DenoNetworkError) || error.code !== 'ERR_BANKGATE_TLS_HANDSHAKE_REJECTED') return error;
   const url = new URL(input instanceof Request ? input.url : String(input));
-  return (await handshakeRefused(url, identity, Deno, timeoutMs)) ? error : new DenoNetworkError('ERR_BANKGATE_CONNECTION_CLOSED', error.cause);
+  return (await handshakeRefused(url, identity, Deno, timeoutMs, signal)) ? error : new DenoNetworkError('ERR_BANKGATE_CONNECTION_CLOSED', error.cause);
 }
 
-async function handshakeRefused(url: URL, identity: PemIdentity, Deno: Pick<DenoNamespace, 'connectTls'>, timeoutMs: number): Promise<boolean> {
+async function handshakeRefused(url: URL, identity: PemIdentity, Deno: Pick<DenoNamespace, 'connectTls'>, timeoutMs: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return false;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const undecided = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  const abandon = (): void => settle(false);
+  let settle: (verdict: false) => void = () => {};
+  const undecided = new Promise<false>((resolve) => {
+    settle = resolve;
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  signal?.addEventListener('abort', abandon, { once: true });
   let conn: Awaited<ReturnType<DenoNamespace['connectTls']>> | undefined;
+  let over = false;
   const probe = async (): Promise<boolean> => {
     try {
       conn = await Deno.connectTls({
@@ -119,6 +128,7 @@ async function handshakeRefused(url: URL, identity: PemIdentity, Deno: Pick<Deno
     } catch {
       return false; // no connection: no evidence about our certificate
     }
+    if (over) return false; // given up meanwhile: `running` closes it
     try {
       await conn.handshake();
     } catch (failure) {
@@ -145,7 +155,15 @@ async function handshakeRefused(url: URL, identity: PemIdentity, Deno: Pick<Deno
   try {
     return await Promise.race([running, undecided]);
   } finally {
+    over = true;
     clearTimeout(timer);
+    signal?.removeEventListener('abort', abandon);
+    // An undecided probe's connection is closed now, not when the bank finally answers.
+    try {
+      conn?.close();
+    } catch {
+      // already closed
+    }
   }
 }
 

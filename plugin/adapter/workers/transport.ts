@@ -10,6 +10,7 @@
 import { readSecretRef } from '../../config/secret-ref.js';
 import type { IdentityTransport, IdentityTransportRequest, RuntimeTransportContext } from '../../runtime.js';
 import { reportExpiry } from '../../transport/certificate-expiry.js';
+import { probeBudgetMs } from '../../transport/defaults.js';
 import { createFetchTransport } from '../../transport/fetch-transport.js';
 import { HandshakeRejectedError } from '../../transport/transport-errors.js';
 import { certificateValidity } from '../../transport/pem-identity.js';
@@ -54,11 +55,12 @@ export function workersTransport(env: WorkersEnv) {
         try {
           return await binding.fetch(input, init);
         } catch (error) {
-          throw await explainLostConnection(error, input, binding);
+          const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined) ?? undefined;
+          throw await explainLostConnection(error, input, binding, probeBudgetMs(settings.timeouts.connectMs), signal);
         }
       },
       maxResponseBytes: settings.maxResponseBytes,
-      timeoutMs: settings.timeouts.connectMs + settings.timeouts.headersMs + settings.timeouts.bodyMs,
+      timeoutMs: settings.timeouts.totalMs,
       ...(request.signing ? { signing: request.signing } : {}),
     });
     return { ...transport, clientCertificateThumbprint: () => thumbprint };
@@ -66,7 +68,6 @@ export function workersTransport(env: WorkersEnv) {
 }
 
 const LOST = /network connection lost/i;
-const PROBE_TIMEOUT_MS = 5_000;
 
 /** A connection workerd lost without the bank refusing the handshake: Node's `ECONNRESET` (bank_unreachable). */
 export class ConnectionLostError extends Error {
@@ -83,13 +84,16 @@ export class ConnectionLostError extends Error {
  * probe through the same binding tells them apart: a bank that also drops a fresh `HEAD /` without a byte of
  * answer refused the certificate (`HandshakeRejectedError` → `bank_tls_error`); otherwise the connection was
  * lost like a reset on Node (`ECONNRESET` → `bank_unreachable`; for a refresh, an unknown outcome: the request
- * may have reached the bank).
+ * may have reached the bank). The probe takes `timeoutMs` (`probeBudgetMs`) at most, and stops when the failed call's
+ * `signal` aborts: no verdict is a lost connection.
  */
-async function explainLostConnection(error: unknown, input: RequestInfo | URL, binding: Fetcher): Promise<unknown> {
+async function explainLostConnection(error: unknown, input: RequestInfo | URL, binding: Fetcher, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
   if (!(error instanceof Error) || !LOST.test(error.message)) return error;
+  if (signal?.aborted) return new ConnectionLostError(error);
   const origin = new URL(input instanceof Request ? input.url : String(input)).origin;
   try {
-    const answer = await binding.fetch(`${origin}/`, { method: 'HEAD', signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    const budget = AbortSignal.timeout(timeoutMs);
+    const answer = await binding.fetch(`${origin}/`, { method: 'HEAD', signal: signal ? AbortSignal.any([signal, budget]) : budget });
     await answer.body?.cancel();
     return new ConnectionLostError(error);
   } catch (probe) {

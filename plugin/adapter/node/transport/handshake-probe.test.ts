@@ -122,4 +122,68 @@ describe('probeHandshake', () => {
     opened.splice(opened.indexOf(u), 1);
     expect(await probeHandshake({ origin, secureContext: createSecureContext({ ca: pki.caPem }), timeoutMs: 10_000 })).toEqual({ refused: false });
   });
+
+  it('a bank that accepts TLS and never answers the HEAD: no verdict within timeoutMs, or once the signal aborts', async () => {
+    const u = await upstream({ cert: pki.server.certPem, key: pki.server.keyPem, ca: pki.caPem }, () => {});
+    const secureContext = createSecureContext({ ca: pki.caPem, cert: pki.client.certPem, key: pki.client.keyPem });
+    let started = performance.now();
+    expect(await probeHandshake({ origin: u.origin, secureContext, timeoutMs: 300 })).toEqual({ refused: false });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(280);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    started = performance.now();
+    expect(await probeHandshake({ origin: u.origin, secureContext, timeoutMs: 60_000, signal: controller.signal })).toEqual({ refused: false });
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(await probeHandshake({ origin: u.origin, secureContext, timeoutMs: 60_000, signal: AbortSignal.abort() })).toEqual({ refused: false });
+  });
+});
+
+// Issue 15 item 4: the probe runs on failing calls only; a bank that drops the call and then accepts the probe's
+// TLS but never answers its HEAD must not hold the error for connectMs + headersMs (40 s by default).
+describe('the probe is bounded', () => {
+  /** Drops every request without a byte of answer; the probe's HEAD is read and never answered. */
+  const dropsCallsIgnoresProbes = () =>
+    upstream({ cert: pki.server.certPem, key: pki.server.keyPem, ca: pki.caPem }, (request) => {
+      if (request.method !== 'HEAD') request.raw.socket.destroy();
+    });
+
+  it.each(['send', 'fetch'] as const)('%s: by a short budget, min(connectMs, 3 s) → bank_unreachable ERR_BANKGATE_CONNECTION_CLOSED', async (how) => {
+    const u = await dropsCallsIgnoresProbes();
+    // connectMs 500: the budget is 500 ms; before, the probe waited connectMs + headersMs (30.5 s here).
+    const t = createNodeTransport({ bank: 'sg', tls: trusted(), timeouts: { connectMs: 500 } });
+    try {
+      const started = performance.now();
+      const error = await failure(how === 'send' ? t.send({ method: 'POST', origin: u.origin, path: '/token', headers: {}, body: Buffer.from('a=b') }) : t.fetch(`${u.origin}/token`, { method: 'POST', body: 'a=b' }));
+      const tookMs = performance.now() - started;
+      expect(error.code).toBe('bank_unreachable');
+      expect(error.extra).toEqual({ reason: 'ERR_BANKGATE_CONNECTION_CLOSED' });
+      expect(u.received.filter((r) => r.method === 'HEAD')).toHaveLength(1);
+      expect(tookMs).toBeLessThan(15_000);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it.each(['send', 'fetch'] as const)("%s: by the caller's signal, which cuts the probe short → still bank_unreachable ERR_BANKGATE_CONNECTION_CLOSED", async (how) => {
+    const u = await dropsCallsIgnoresProbes();
+    // The default budget (min(10 s, 3 s)) would hold the error 3 s; the caller gives up 300 ms in.
+    const t = createNodeTransport({ bank: 'sg', tls: trusted() });
+    const controller = new AbortController();
+    let abortedAt = 0;
+    try {
+      u.server.on('request', (request: { method?: string }) => {
+        if (request.method === 'HEAD') setTimeout(() => ((abortedAt = performance.now()), controller.abort()), 100);
+      });
+      const { signal } = controller;
+      const error = await failure(how === 'send' ? t.send({ method: 'POST', origin: u.origin, path: '/token', headers: {}, body: Buffer.from('a=b'), signal }) : t.fetch(`${u.origin}/token`, { method: 'POST', body: 'a=b', signal }));
+      const afterAbortMs = performance.now() - abortedAt;
+      expect(error.code).toBe('bank_unreachable');
+      expect(error.extra).toEqual({ reason: 'ERR_BANKGATE_CONNECTION_CLOSED' });
+      expect(controller.signal.aborted).toBe(true);
+      // Answered on the abort, not when the 3 s budget ran out (~2.9 s after it).
+      expect(afterAbortMs).toBeLessThan(1_500);
+    } finally {
+      await t.close();
+    }
+  });
 });

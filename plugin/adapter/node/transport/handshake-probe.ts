@@ -9,8 +9,9 @@
  * - the bank sends a TLS alert → refused, and the alert says how;
  * - the bank hangs up after it has our certificate (TLS 1.3: after our Finished; TLS 1.2: after our
  *   certificate flight, when the client derives its master secret) without a byte of answer → refused;
- * - any byte of answer, a close before our certificate was sent, no TCP connection, or no verdict within
- *   `timeoutMs` → not a refusal: the first failure stays a closed connection (`bank_unreachable`).
+ * - any byte of answer, a close before our certificate was sent, no TCP connection, no verdict within
+ *   `timeoutMs`, or the caller giving up (`signal`) → not a refusal: the first failure stays a closed connection
+ *   (`bank_unreachable`). A bank that accepts TLS and never answers the `HEAD` holds the error `timeoutMs` at most.
  */
 import { isIP } from 'node:net';
 import { connect, type SecureContext } from 'node:tls';
@@ -21,7 +22,10 @@ export interface ProbeTarget {
   readonly secureContext: SecureContext;
   /** SNI and certificate name when it differs from the origin's host. */
   readonly servername?: string;
+  /** The probe's budget (`probeBudgetMs`): a few seconds, not the bank's connect + headers timeouts. */
   readonly timeoutMs: number;
+  /** The failed call's caller signal: once it aborts, nobody waits for a verdict. */
+  readonly signal?: AbortSignal;
 }
 
 export type ProbeVerdict =
@@ -30,6 +34,7 @@ export type ProbeVerdict =
 
 /** Opens one diagnostic connection to `target.origin` and reports whether the bank refuses our certificate. */
 export function probeHandshake(target: ProbeTarget): Promise<ProbeVerdict> {
+  if (target.signal?.aborted) return Promise.resolve({ refused: false });
   return new Promise((resolve) => {
     const url = new URL(target.origin);
     const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -50,10 +55,13 @@ export function probeHandshake(target: ProbeTarget): Promise<ProbeVerdict> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      target.signal?.removeEventListener('abort', abandon);
       socket.destroy();
       resolve(verdict);
     };
     const timer = setTimeout(() => done({ refused: false }), target.timeoutMs);
+    const abandon = (): void => done({ refused: false });
+    target.signal?.addEventListener('abort', abandon, { once: true });
     socket.on('keylog', (line: Buffer) => {
       if (line.subarray(0, 14).toString('latin1') === 'CLIENT_RANDOM ') certificateSent = true;
     });

@@ -237,7 +237,7 @@ describe('createNodeTransport: network failures', () => {
     expect(error.status).toBe(504);
     expect(error.extra).toEqual({ reason: 'UND_ERR_CONNECT_TIMEOUT' });
     expect(error.message).toContain('within 200 ms');
-    expect(error.message).toContain('banks.sg.timeouts.connectMs');
+    expect(error.message).toContain('banks.sg.transport.timeouts.connectMs');
   });
 
   it('a bank that never answers → bank_timeout (headers)', async () => {
@@ -277,7 +277,7 @@ describe('createNodeTransport: network failures', () => {
     expect(error.status).toBe(504);
     expect(error.extra).toEqual({ reason: 'ERR_BANKGATE_ATTEMPT_DEADLINE' });
     expect(error.message).toContain('did not send its complete answer within 800 ms');
-    expect(error.message).toContain('banks.sg.timeouts.totalMs');
+    expect(error.message).toContain('banks.sg.transport.timeouts.totalMs');
     // Ended by the deadline, not by the bank (whose body would take 100 s).
     expect(tookMs).toBeGreaterThanOrEqual(750);
     expect(tookMs).toBeLessThan(30_000);
@@ -363,7 +363,51 @@ describe('createNodeTransport: fetch', () => {
 
   it('bounds token responses by maxResponseBytes too', async () => {
     const u = await upstream({ cert: pki.server.certPem, key: pki.server.keyPem, ca: pki.caPem }, (_req, res) => res.end('y'.repeat(5000)));
-    const res = await transport({ maxResponseBytes: 1000 }).fetch(u.origin);
-    await expect(res.text()).rejects.toThrow();
+    const error = await failure(transport({ maxResponseBytes: 1000 }).fetch(u.origin));
+    expect(error.code).toBe('bank_response_too_large');
+  });
+
+  // Issue 15 item 4: every OAuth call (discovery, PAR, token, revocation, JWKS) goes through this fetch; its
+  // attempt ends at totalMs, headers and body, as send()'s does, whatever the idle timeouts allow.
+  const TOTAL_MS = 800;
+  const deadlineExpectations = (error: BankgateError, tookMs: number): void => {
+    expect(error.code).toBe('bank_timeout');
+    expect(error.status).toBe(504);
+    expect(error.extra).toEqual({ reason: 'ERR_BANKGATE_ATTEMPT_DEADLINE' });
+    expect(error.message).toContain(`did not send its complete answer within ${TOTAL_MS} ms`);
+    expect(error.message).toContain('banks.sg.transport.timeouts.totalMs');
+    // Ended by the deadline: not before it, and long before the bank (or the idle timeouts) would have.
+    expect(tookMs).toBeGreaterThanOrEqual(TOTAL_MS - 20);
+    expect(tookMs).toBeLessThan(20_000);
+  };
+
+  it.each([false, true])('a token endpoint that trickles its body (a byte per 200 ms) → bank_timeout at totalMs (with a caller signal: %s)', async (withSignal) => {
+    const u = await upstream({ cert: pki.server.certPem, key: pki.server.keyPem, ca: pki.caPem }, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      const tick = setInterval(() => res.write(' '), 200);
+      res.on('close', () => clearInterval(tick));
+    });
+    const t = transport({ timeouts: { bodyMs: 1_000, totalMs: TOTAL_MS } });
+    const started = performance.now();
+    const error = await failure(t.fetch(`${u.origin}/token`, { method: 'POST', body: 'grant_type=authorization_code', ...(withSignal ? { signal: new AbortController().signal } : {}) }));
+    deadlineExpectations(error, performance.now() - started);
+  });
+
+  it('a token endpoint that never answers → bank_timeout at totalMs, long before headersMs', async () => {
+    const u = await upstream({ cert: pki.server.certPem, key: pki.server.keyPem, ca: pki.caPem }, () => {});
+    const t = transport({ timeouts: { headersMs: 120_000, totalMs: TOTAL_MS } });
+    const started = performance.now();
+    const error = await failure(t.fetch(new Request(`${u.origin}/token`, { method: 'POST', body: 'grant_type=refresh_token' })));
+    deadlineExpectations(error, performance.now() - started);
+  });
+
+  it("the caller's signal still ends the call first: its abort is rethrown as is", async () => {
+    const u = await upstream({ cert: pki.server.certPem, key: pki.server.keyPem, ca: pki.caPem }, () => {});
+    const controller = new AbortController();
+    const pending = transport({ timeouts: { totalMs: 60_000 } }).fetch(`${u.origin}/token`, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    const error = await pending.catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(BankgateError);
+    expect((error as Error).name).toBe('AbortError');
   });
 });

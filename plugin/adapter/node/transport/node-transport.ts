@@ -10,7 +10,8 @@ import { dispatchBuffered, type BufferedAnswer } from './buffered-dispatch.js';
 import { decodeBody } from './decode-body.js';
 import { classifyTransportError, originOf, type ClassifyContext } from '../../../transport/classify-error.js';
 import { outgoingHeaders, stripHopByHop } from '../../../transport/hop-by-hop.js';
-import { readBoundedBody } from '../../../transport/read-body.js';
+import { chunksOf, readBoundedBody } from '../../../transport/read-body.js';
+import { probeBudgetMs } from '../../../transport/defaults.js';
 import { createRequestSigner } from '../../../transport/request-signer.js';
 import { assertTarget } from '../../../transport/request-target.js';
 import { isSilentClose } from '../../../transport/retry-policy.js';
@@ -49,8 +50,9 @@ export type { NodeTransportOptions } from './options.js';
  * `bank_tls_error`, `bank_certificate_untrusted`, `bank_unreachable`, `bank_timeout` or
  * `bank_response_too_large` (see classify-error.ts), `missing_header` (400) when a header to sign is absent,
  * `internal_error` for a non-https origin; an aborted `signal` rethrows the abort as is. `fetch` is Node's
- * fetch over the same Agent (same client certificate, same size limit), for oauth4webapi's `customFetch` and
- * the generated SDKs' `fetchApi`; it accepts `(url, init)` and a `Request`, and throws the same codes.
+ * fetch over the same Agent (same client certificate, same size limit, the same `totalMs` deadline over headers and
+ * body, its answer buffered), for oauth4webapi's `customFetch` and the generated SDKs' `fetchApi`; it accepts
+ * `(url, init)` and a `Request`, and throws the same codes.
  * Signing follows draft-cavage-http-signatures-10 and RFC 3230 (`Digest`).
  *
  * @example
@@ -94,7 +96,7 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
       return { status: response.statusCode, headers: decoded.headers, body: decoded.body };
     } catch (error) {
       if (request.signal?.aborted) throw error;
-      throw await diagnose(error, { ...context, origin: request.origin }, usedContext);
+      throw await diagnose(error, { ...context, origin: request.origin }, usedContext, request.signal);
     }
   }
 
@@ -114,33 +116,56 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
   /**
    * Classifies a failed call. A connection the bank closed without an alert and without a byte of answer is
    * only called a refused handshake when a diagnostic handshake with the same certificate is refused too
-   * (handshake-probe.ts); otherwise it is a closed connection (`bank_unreachable`, an unknown outcome).
+   * (handshake-probe.ts); otherwise it is a closed connection (`bank_unreachable`, an unknown outcome). The probe
+   * holds the error back at most `probeBudgetMs(connectMs)`, and not at all once the caller has given up.
    */
-  async function diagnose(error: unknown, classifyContext: ClassifyContext, usedContext: SecureContext): Promise<BankgateError> {
+  async function diagnose(error: unknown, classifyContext: ClassifyContext, usedContext: SecureContext, signal: AbortSignal | undefined): Promise<BankgateError> {
     const classified = classifyTransportError(error, classifyContext);
     if (!isSilentClose(classified) || classifyContext.origin === undefined) return classified;
     const verdict = await probeHandshake({
       origin: classifyContext.origin,
       secureContext: usedContext,
-      timeoutMs: config.timeouts.connectMs + config.timeouts.headersMs,
+      timeoutMs: probeBudgetMs(config.timeouts.connectMs),
+      ...(signal ? { signal } : {}),
       ...(config.tls.servername ? { servername: config.tls.servername } : {}),
     });
     if (!verdict.refused) return classifyTransportError(new ConnectionClosedError(error), classifyContext);
     return verdict.alert ? classifyTransportError(verdict.alert, classifyContext) : classified;
   }
 
+  /**
+   * The attempt's deadline (`timeouts.totalMs`) covers the whole answer, as `send()`'s does: the body is read here,
+   * under the deadline and the size limit, and handed over buffered (token, PAR, discovery and JWKS answers are
+   * small). A bank that trickles its token response, or never answers, ends in `bank_timeout` at `totalMs`; the
+   * caller's signal still aborts the call (its abort rethrown as is).
+   */
   async function mtlsFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const usedContext = secureContext;
+    const callerSignal = init?.signal ?? (input instanceof Request ? input.signal : undefined) ?? undefined;
+    const deadline = AbortSignal.timeout(config.timeouts.totalMs);
+    const signal = callerSignal ? AbortSignal.any([callerSignal, deadline]) : deadline;
     try {
       // undici's own fetch (Node's global one bundles another undici, whose handlers this Agent refuses); a Request input keeps its own method, headers and body.
       // A global Request is not undici's Request class: its parts are handed over instead.
-      const [url, options] = input instanceof Request ? [input.url, { method: input.method, headers: input.headers, body: input.body, duplex: 'half', signal: input.signal, redirect: input.redirect, ...init }] : [input, init];
-      return (await undiciFetch(url as string | URL, { ...options, dispatcher: agent } as Parameters<typeof undiciFetch>[1])) as unknown as Response;
+      const [url, options] = input instanceof Request ? [input.url, { method: input.method, headers: input.headers, body: input.body, duplex: 'half', redirect: input.redirect, ...init }] : [input, init];
+      const response = await undiciFetch(url as string | URL, { ...options, signal, dispatcher: agent } as Parameters<typeof undiciFetch>[1]);
+      return await buffered(response as unknown as Response);
     } catch (error) {
-      const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
-      if (signal?.aborted) throw error;
-      throw await diagnose(error, { ...context, origin: originOf(input), fromFetch: true }, usedContext);
+      if (callerSignal?.aborted) throw error;
+      const cause = deadline.aborted ? new AttemptDeadlineError(config.timeouts.totalMs) : error;
+      throw await diagnose(cause, { ...context, origin: originOf(input), fromFetch: true }, usedContext, callerSignal);
     }
+  }
+
+  /** The answer with its body read to the end (under the size limit, decoded as fetch decodes it). */
+  async function buffered(response: Response): Promise<Response> {
+    if (response.body === null) return response;
+    if (NULL_BODY_STATUS.has(response.status)) {
+      await response.body.cancel().catch(() => {});
+      return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
+    }
+    const body = await readBoundedBody(chunksOf(response.body), config.maxResponseBytes, response.headers.get('content-length'), () => void response.body?.cancel().catch(() => {}));
+    return new Response(body as Uint8Array<ArrayBuffer>, { status: response.status, statusText: response.statusText, headers: response.headers });
   }
 
   return {
@@ -157,6 +182,9 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
     },
   };
 }
+
+/** Statuses a Response may not carry a body with. */
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /** A Node transport whose client certificate can be replaced while it runs (hot rotation). */
 export interface NodeTransport extends BankTransport {
