@@ -3,6 +3,7 @@ import { withFields, type Logger } from '../log.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import type { ConnectionStore } from '../store/connection.js';
 import type { BankOAuth } from './authorization-server.js';
+import type { InFlightWork } from './in-flight-work.js';
 
 /** What the token operations share: each bank's OAuth side, the store, the clock, the log and the metrics. */
 export interface TokenContext {
@@ -15,6 +16,8 @@ export interface TokenContext {
   readonly lockTtlMs: number;
   /** Names this process in lock owners (`host:pid:random`), so an operator can tell who holds a lock. */
   readonly replicaId: string;
+  /** The refreshes a graceful stop waits for (token-engine.ts `drain`); without it nothing is tracked. */
+  readonly work?: InFlightWork;
 }
 
 /** The context for work done on behalf of one inbound request: its log lines carry `requestId`. */

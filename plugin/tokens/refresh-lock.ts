@@ -1,6 +1,7 @@
 import { BankgateError } from '../errors/bankgate-error.js';
 import { storageIdOf, type Connection } from '../store/connection.js';
 import type { TokenContext } from './context.js';
+import { stoppingError } from './in-flight-work.js';
 import { TOKEN_METRICS } from './token-metrics.js';
 
 export type LockResult = { readonly held: true; readonly owner: string } | { readonly held: false; readonly connection: Connection };
@@ -28,6 +29,11 @@ export async function acquireRefreshLock(context: TokenContext, connection: Conn
     if (await context.store.acquireLock(name, owner, context.lockTtlMs)) {
       waited();
       return { held: true, owner };
+    }
+    // The gateway is stopping: a waiter has nothing at the bank; the replica holding the lock finishes the refresh.
+    if (context.work?.stopping) {
+      waited();
+      throw stoppingError(connection.bank, connection.id);
     }
     // A store that parks waiters on the holder's release (the Durable Object store) is not polled.
     if (context.store.awaitLockRelease) await context.store.awaitLockRelease(name, Math.max(0, Math.min(context.lockTtlMs, deadline - context.now())));

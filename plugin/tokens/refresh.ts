@@ -160,7 +160,9 @@ async function persist(context: TokenContext, connection: Connection, lockOwner:
           ? undefined
           : { ...latest, tokens, updatedAt: context.now() },
       );
-      void journaledAhead.then((journaled) => journaled && context.store.settleJournal?.(entry));
+      // Off the refresh's path, but a graceful stop waits for it (the entry's removal) before closing the store.
+      const settled = journaledAhead.then((journaled) => journaled && context.store.settleJournal?.(entry));
+      if (context.work) void context.work.track(settled);
       if (!stored) {
         const latest = await context.store.get(storageIdOf(connection));
         if (!latest) {

@@ -9,7 +9,9 @@ import { createBankOAuth, type BankOAuth } from './authorization-server.js';
 import { callWithClientToken, callWithPsuToken, type SendWithToken } from './call-with-token.js';
 import { ClientCredentialsCache } from './client-credentials.js';
 import { forRequest, type TokenContext } from './context.js';
+import { InFlightWork, type DrainOutcome } from './in-flight-work.js';
 import { psuAccessToken } from './psu-access-token.js';
+import { REFRESH_ATTEMPT_TIMEOUT_MS } from './refresh-lock.js';
 import { revokeAtBank, type RevocationOutcome } from './revoke.js';
 import { SingleFlight } from './single-flight.js';
 import { describeTokenMetrics } from './token-metrics.js';
@@ -32,8 +34,21 @@ export interface TokenEngine {
   /** Like `callWithPsuToken` with the client-credentials token: a 401 fetches a new one once. */
   callWithClientToken(bank: string, scopes: readonly string[], idempotent: boolean, send: SendWithToken, requestId?: string): Promise<BankResponse>;
   revoke(connection: Connection, requestId?: string): Promise<RevocationOutcome>;
+  /**
+   * For a graceful stop, before the transports and the store close: no new refresh starts (a call that needs
+   * one is answered 503 `token_refresh_failed`, `reason: gateway_stopping`, retryable), and the refreshes in
+   * flight finish (bank answer, store or journal write), at most `timeoutMs` (default `DRAIN_TIMEOUT_MS`).
+   */
+  drain(timeoutMs?: number): Promise<DrainOutcome>;
   readonly store: ConnectionStore;
 }
+
+/**
+ * How long a graceful stop waits for refreshes in flight by default: the two attempts a refresh makes at most
+ * (REFRESH_ATTEMPT_TIMEOUT_MS each) and a margin for its store and journal writes. Under the 30 s a container
+ * platform gives a stopping process by default (Kubernetes' terminationGracePeriodSeconds).
+ */
+export const DRAIN_TIMEOUT_MS = 2 * REFRESH_ATTEMPT_TIMEOUT_MS + 5000;
 
 export interface TokenEngineOptions {
   readonly banks: ReadonlyMap<string, ResolvedBank>;
@@ -64,6 +79,7 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     metrics,
     lockTtlMs: options.refreshLockTtlMs ?? DEFAULT_LOCK_TTL_SECONDS * 1000,
     replicaId: `${options.replicaId ?? 'bankgate'}:${randomHex(3)}`,
+    work: new InFlightWork(),
   };
   const refreshes = new SingleFlight<Connection>();
   const clientTokens = new ClientCredentialsCache(context, new SingleFlight<TokenSet>());
@@ -75,5 +91,6 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     callWithClientToken: (bank, scopes, idempotent, send, requestId) =>
       callWithClientToken(context, (forceNew) => clientTokens.accessToken(bank, scopes, forceNew), bank, idempotent, send, requestId),
     revoke: (connection, requestId) => revokeAtBank(forRequest(context, requestId), connection),
+    drain: (timeoutMs = DRAIN_TIMEOUT_MS) => context.work!.drain(timeoutMs),
   };
 }
