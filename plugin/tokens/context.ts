@@ -14,6 +14,11 @@ export interface TokenContext {
   readonly metrics: MetricsRegistry;
   /** How long a refresh lock is held at most: a replica that dies holding it delays the others this long. */
   readonly lockTtlMs: number;
+  /**
+   * How long a refresh that took the lock over a dead holder's unresolved intent waits for that holder's
+   * journaled answer before presenting the refresh token again (refresh-lock.ts `awaitHandover`). Default: the lock TTL.
+   */
+  readonly handoverWaitMs: number;
   /** Names this process in lock owners (`host:pid:random`), so an operator can tell who holds a lock. */
   readonly replicaId: string;
   /** The refreshes a graceful stop waits for (token-engine.ts `drain`); without it nothing is tracked. */
