@@ -461,6 +461,9 @@ const report = {
     refreshOutcomeUnknown: events('token.refresh_outcome_unknown'),
     reconsentRequired: events('connection.reconsent_required'),
     drained: events('gateway.drained'),
+    handoverWaits: events('token.handover_wait'),
+    handedOver: events('token.handed_over'),
+    handoverTimeouts: events('token.handover_timeout'),
     drainTimeout: events('gateway.drain_timeout'),
   },
   faults,
@@ -534,6 +537,7 @@ ${r.failures.length === 0 ? `**Passed**: every connection not attributed as lost
 | token.journal_failed | ${r.gatewayEvents.journalFailed} |
 | token.persist_failed | ${r.gatewayEvents.persistFailed} |
 | refresh outcomes unknown (lost answers, 5xx, timeouts) | ${r.gatewayEvents.refreshOutcomeUnknown} |
+| refreshes that took the lock over a dead holder's unresolved intent: waited / handed over / presented after the wait | ${r.gatewayEvents.handoverWaits} / ${r.gatewayEvents.handedOver} / ${r.gatewayEvents.handoverTimeouts} |
 | graceful stops (SIGTERM): drained / drain bound ran out; exit after the signal, ms | ${r.gatewayEvents.drained} / ${r.gatewayEvents.drainTimeout}; ${r.gracefulStops.map((stop) => stop.exitedAfterMs).join(', ') || 'none'} |
 
 ## Losses by fault kind

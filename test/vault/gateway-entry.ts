@@ -29,4 +29,4 @@ const port = Number(process.env.PORT ?? 3000);
 await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
 process.stdout.write(`ready http://127.0.0.1:${port}\n`);
 // What `npm start` does on SIGTERM (scripts/lib/run-gateway.ts): requests and refreshes in flight finish first.
-process.once('SIGTERM', () => void stopGracefully(server, gateway).then(() => process.exit(0)));
+process.once('SIGTERM', () => void stopGracefully(server, gateway).finally(() => process.exit(0)));
