@@ -106,6 +106,15 @@ describe('resolveConfig (portable: the runtime supplies env and files)', () => {
     expect((await problemsOf(withLimits({ [operationId]: 0 }), source(env)))[0]).toMatch(/^banks\.b\.apis\.ais\.requestBodyLimits\./);
   });
 
+  it('breaker cool-downs: the longest defaults to 60 s or coolDownMs when longer; one shorter than coolDownMs is refused under its path', async () => {
+    const env = { B_SECRET: 's3cret', BANKGATE_DEV_KEY: 'k'.repeat(20) };
+    const withBreaker = (breaker: Record<string, number>): BankgateConfig => ({ banks: { b: { ...good.banks.b!, transport: { breaker } } } });
+    const breakerOf = async (breaker: Record<string, number>) => (await resolveConfig(withBreaker(breaker), source(env))).banks.get('b')!.transport.breaker;
+    expect(await breakerOf({})).toMatchObject({ coolDownMs: 5_000, maxCoolDownMs: 60_000 });
+    expect(await breakerOf({ coolDownMs: 90_000 })).toMatchObject({ coolDownMs: 90_000, maxCoolDownMs: 90_000 });
+    expect(await problemsOf(withBreaker({ coolDownMs: 10_000, maxCoolDownMs: 5_000 }), source(env))).toEqual(['banks.b.transport.breaker.maxCoolDownMs: must be at least coolDownMs']);
+  });
+
   it('signing: the key is read and checked at start, problems under banks.<bank>.signing', async () => {
     const withSigning: BankgateConfig = { ...good, banks: { b: { ...good.banks.b!, signing: { keyId: 'k', key: { env: 'QSEAL' } } } } };
     expect(await problemsOf(withSigning, source({ B_SECRET: 's' }))).toEqual(['banks.b.signing.key: environment variable QSEAL is not set']);

@@ -10,6 +10,7 @@ import { randomToken } from '../crypto/random.js';
 import { BankgateError } from '../errors/bankgate-error.js';
 import { withFields, type Logger } from '../log.js';
 import { connectionStorageId, storageIdOf, type Connection, type ConnectionStore, type PendingConsent, type SettledConsent } from '../store/connection.js';
+import type { ConsentJournalEntry } from '../store/token-journal.js';
 import type { RouteTable } from '../surface/route-table.js';
 import { createBankOAuth, type BankOAuth } from '../tokens/authorization-server.js';
 import type { RevocationOutcome } from '../tokens/revoke.js';
@@ -175,16 +176,42 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
     });
 
   /**
-   * A completed consent the store could not take, journaled where the replica has a journal (issue 15): written into
-   * the store as soon as it answers, where the connection still holds this step's claim. Undefined (the store's error
-   * stands) when there is no journal, the store failed otherwise, or the completion is not one to keep (another PSU's).
+   * The journal entry of an authorised step (issue 15): the connection as the completion writes it, landing only
+   * where the connection still holds this step's claim. Undefined when the step is not one to keep (no tokens,
+   * another PSU's consent refused by `subjectChange`).
    */
-  const keepCompleted = async (context: ConsentContext, id: string, claimId: string, tokens: Connection['tokens'], storeError: unknown, claimed: Connection, write: (latest: Connection) => Connection | undefined, refused: () => boolean): Promise<Connection | undefined> => {
-    if (!(storeError instanceof BankgateError && storeError.code === 'store_unavailable') || !store.keepRefreshed || !tokens) return undefined;
+  const completionEntry = (id: string, claimId: string, tokens: Connection['tokens'], claimed: Connection, write: (latest: Connection) => Connection | undefined, refused: () => boolean): ConsentJournalEntry | undefined => {
+    if (!tokens) return undefined;
     const connection = write(claimed);
-    if (!connection || refused()) return undefined;
+    return connection && !refused() ? { storageId: id, tokens, journaledAt: now(), completes: { claimId, connection } } : undefined;
+  };
+
+  /**
+   * Journals `entry` alongside its store write, as a refresh does (plugin/tokens/refresh.ts): the code is spent, so a
+   * replica killed before the store write lands replays the completion when it starts again. True once on disk;
+   * false without a journal or when the journal failed (the store write alone carries it then). Never rejects.
+   */
+  const journalAhead = async (context: ConsentContext, entry: ConsentJournalEntry): Promise<boolean> => {
+    if (!store.journalAhead) return false;
     try {
-      await store.keepRefreshed({ storageId: id, tokens, journaledAt: now(), completes: { claimId, connection } });
+      await store.journalAhead(entry);
+      return true;
+    } catch (error) {
+      context.log.error('consent.journal_failed', { bank: context.bank.name, connectionId: entry.completes.connection.id, reason: (error as Error)?.name, detail: 'the authorised consent could not be journaled ahead of its store write' });
+      return false;
+    }
+  };
+
+  /**
+   * A completed consent the store could not take, kept in the replica's journal (issue 15): written into the store
+   * as soon as it answers, where the connection still holds this step's claim. Undefined (the store's error stands)
+   * when there is no journal, the store failed otherwise, or there is no entry to keep.
+   */
+  const keepCompleted = async (context: ConsentContext, entry: ConsentJournalEntry | undefined, storeError: unknown): Promise<Connection | undefined> => {
+    if (!(storeError instanceof BankgateError && storeError.code === 'store_unavailable') || !store.keepRefreshed || !entry) return undefined;
+    const { connection } = entry.completes;
+    try {
+      await store.keepRefreshed(entry);
     } catch (journalError) {
       context.log.error('consent.persist_failed', { bank: context.bank.name, connectionId: connection.id, reason: (journalError as Error)?.name, detail: 'the authorised consent could not be stored nor journaled; the PSU must consent again' });
       return undefined;
@@ -247,12 +274,18 @@ export function createConsentEngine(options: ConsentEngineOptions): ConsentEngin
         ...(changed ? { psu: { changedAt: at } } : {}),
       };
     };
+    // The bank authorised (its code is spent): neither a store that is away nor a replica killed before the store
+    // write may cost the PSU its consent. The completion is journaled alongside the write.
+    const entry = step.outcome === 'authorised' && claimed ? completionEntry(id, claimId, step.tokens, claimed, write, () => refusedSubject !== undefined) : undefined;
+    refusedSubject = undefined; // `write(claimed)` above decided nothing: the store write below decides
+    const journaledAhead = entry ? journalAhead(context, entry) : Promise.resolve(false);
     let stored: Connection | undefined;
     try {
       stored = await updateConnection(store, id, write);
+      void journaledAhead.then((journaled) => journaled && store.settleJournal?.(entry!));
     } catch (storeError) {
-      // The bank authorised (its code is spent): a store that is away must not cost the PSU its consent.
-      const kept = step.outcome === 'authorised' && claimed ? await keepCompleted(context, id, claimId, step.tokens, storeError, claimed, write, () => refusedSubject !== undefined) : undefined;
+      await journaledAhead; // on disk before keepRefreshed looks for it (not written twice)
+      const kept = await keepCompleted(context, entry, storeError);
       if (!kept) {
         // The store's own words promise that nothing is lost; here the bank's authorization is spent.
         if (step.outcome === 'authorised' && storeError instanceof BankgateError && storeError.code === 'store_unavailable') {

@@ -49,6 +49,28 @@ describe('CircuitBreaker', () => {
     expect(b.tryAcquire().allowed).toBe(true);
   });
 
+  it('each failed probe doubles the cool-down up to maxCoolDownMs; a probe that succeeds starts over', () => {
+    const { b, call, advance } = breaker({ maxCoolDownMs: 3_000 });
+    for (let i = 0; i < 3; i++) call(false);
+    const failProbeAfter = (ms: number) => {
+      advance(ms - 1);
+      expect(b.tryAcquire().allowed).toBe(false);
+      advance(1);
+      const probe = b.tryAcquire();
+      expect(probe).toEqual({ allowed: true, probe: true });
+      b.record(false, true);
+    };
+    failProbeAfter(1_000);
+    failProbeAfter(2_000);
+    failProbeAfter(3_000); // capped
+    failProbeAfter(3_000);
+    advance(3_000);
+    b.record(true, (b.tryAcquire() as { probe: boolean }).probe);
+    expect(b.state).toBe('closed');
+    for (let i = 0; i < 3; i++) call(false);
+    failProbeAfter(1_000); // the next opening starts from coolDownMs again
+  });
+
   it('opens on the failure rate over a full window, without a run of N', () => {
     const { b, call } = breaker({ failureThreshold: 100, windowSize: 4, failureRate: 0.5 });
     call(false);

@@ -3,8 +3,12 @@
  * `bank_circuit_open` instead of waiting for timeouts, and the bank gets room to recover.
  *
  *   closed ──(N consecutive failures, or failure rate ≥ r over the last W calls)──▶ open
- *   open ──(coolDownMs elapsed; the next call is let through as the probe)──▶ half-open
- *   half-open ──(probe succeeds)──▶ closed        half-open ──(probe fails)──▶ open (a new cool-down)
+ *   open ──(the cool-down elapsed; the next call is let through as the probe)──▶ half-open
+ *   half-open ──(probe succeeds)──▶ closed        half-open ──(probe fails)──▶ open (a cool-down twice as long)
+ *
+ * The first cool-down is short (`coolDownMs`): most bank failures are bursts, and a long first cool-down turns a
+ * two-second hiccup into half a minute of refused calls. Each failed probe doubles it, up to `maxCoolDownMs`, so a
+ * bank that is really down is probed rarely; a probe that succeeds starts over.
  *
  * While half-open, only the probe goes to the bank; other calls are refused as if open. All state is a few
  * numbers and a fixed ring of outcomes: O(1) per call, no timers.
@@ -21,8 +25,10 @@ export interface CircuitBreakerOptions {
   /** Failure share over the last `windowSize` calls that opens the circuit (0 < r ≤ 1), once the window is full. */
   readonly failureRate: number;
   readonly windowSize: number;
-  /** How long the circuit stays open before one probe is let through. */
+  /** How long the circuit stays open before the first probe is let through. */
   readonly coolDownMs: number;
+  /** The longest cool-down, reached by doubling `coolDownMs` after each failed probe. Default `coolDownMs` (no growth). */
+  readonly maxCoolDownMs?: number;
   readonly now?: () => number;
   /** Called on every state change. */
   readonly onStateChange?: (state: CircuitState) => void;
@@ -38,6 +44,8 @@ export class CircuitBreaker {
   #state: CircuitState = 'closed';
   #consecutive = 0;
   #openedAt = 0;
+  /** The cool-down of the current opening. */
+  #coolDownMs: number;
   #probing = false;
   readonly #window: Uint8Array;
   #next = 0;
@@ -50,6 +58,7 @@ export class CircuitBreaker {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#window = new Uint8Array(options.windowSize);
+    this.#coolDownMs = options.coolDownMs;
   }
 
   get state(): CircuitState {
@@ -59,7 +68,7 @@ export class CircuitBreaker {
   /** Asks to send one call. A granted probe must be followed by `record()` (or `release()` if nothing was sent). */
   tryAcquire(): Permit {
     if (this.#state === 'closed') return ALLOWED;
-    const retryAt = this.#openedAt + this.#options.coolDownMs;
+    const retryAt = this.#openedAt + this.#coolDownMs;
     if (this.#state === 'open' && this.#now() >= retryAt) this.#transition('half-open');
     if (this.#state === 'half-open' && !this.#probing) {
       this.#probing = true;
@@ -73,7 +82,7 @@ export class CircuitBreaker {
     if (probe) {
       this.#probing = false;
       if (success) this.#reset();
-      else this.#open();
+      else this.#open(Math.min(this.#coolDownMs * 2, Math.max(this.#options.maxCoolDownMs ?? 0, this.#options.coolDownMs)));
       return;
     }
     // Outcomes of calls sent before the circuit opened do not move it.
@@ -81,7 +90,7 @@ export class CircuitBreaker {
     this.#push(success);
     this.#consecutive = success ? 0 : this.#consecutive + 1;
     const { failureThreshold, failureRate, windowSize } = this.#options;
-    if (this.#consecutive >= failureThreshold || (this.#filled === windowSize && this.#failuresInWindow / windowSize >= failureRate)) this.#open();
+    if (this.#consecutive >= failureThreshold || (this.#filled === windowSize && this.#failuresInWindow / windowSize >= failureRate)) this.#open(this.#options.coolDownMs);
   }
 
   /** A granted probe that sent nothing (e.g. the caller aborted first): let the next call probe. */
@@ -98,7 +107,8 @@ export class CircuitBreaker {
     this.#next = (this.#next + 1) % this.#window.length;
   }
 
-  #open(): void {
+  #open(coolDownMs: number): void {
+    this.#coolDownMs = coolDownMs;
     this.#openedAt = this.#now();
     this.#transition('open');
   }

@@ -169,7 +169,8 @@ export const transportSchema = z
     idempotencyKeyHeader: z.string().min(1).toLowerCase().optional(),
     /**
      * The circuit breaker: opens after `failureThreshold` consecutive failures, or when at least
-     * `failureRate` of the last `windowSize` calls failed; lets one probe through after `coolDownMs`.
+     * `failureRate` of the last `windowSize` calls failed; lets one probe through after `coolDownMs`, a cool-down
+     * that doubles after each failed probe up to `maxCoolDownMs` (a burst costs seconds, an outage few probes).
      */
     breaker: z
       .strictObject({
@@ -177,9 +178,13 @@ export const transportSchema = z
         failureThreshold: z.number().int().min(1).default(5),
         failureRate: z.number().gt(0).max(1).default(0.5),
         windowSize: z.number().int().min(2).max(10_000).default(20),
-        coolDownMs: positiveInt.default(30_000),
+        coolDownMs: positiveInt.default(5_000),
+        /** Default: 60 000, or `coolDownMs` when that is longer. */
+        maxCoolDownMs: positiveInt.optional(),
       })
-      .default({ enabled: true, failureThreshold: 5, failureRate: 0.5, windowSize: 20, coolDownMs: 30_000 }),
+      .refine((breaker) => breaker.maxCoolDownMs === undefined || breaker.maxCoolDownMs >= breaker.coolDownMs, { message: 'must be at least coolDownMs', path: ['maxCoolDownMs'] })
+      .transform((breaker) => ({ ...breaker, maxCoolDownMs: breaker.maxCoolDownMs ?? Math.max(60_000, breaker.coolDownMs) }))
+      .default({ enabled: true, failureThreshold: 5, failureRate: 0.5, windowSize: 20, coolDownMs: 5_000, maxCoolDownMs: 60_000 }),
     /**
      * Send `accept-encoding: gzip, deflate, br`. Off by default (banks' JSON is small and the gateway sits
      * close to them); compressed answers are decoded either way, so a body and its headers always agree.
@@ -192,7 +197,7 @@ export const transportSchema = z
     maxRequestBytes: 1024 * 1024,
     keepAliveMs: 10_000,
     retries: { max: 2, baseDelayMs: 100, maxDelayMs: 2_000 },
-    breaker: { enabled: true, failureThreshold: 5, failureRate: 0.5, windowSize: 20, coolDownMs: 30_000 },
+    breaker: { enabled: true, failureThreshold: 5, failureRate: 0.5, windowSize: 20, coolDownMs: 5_000, maxCoolDownMs: 60_000 },
     acceptCompressed: false,
   });
 

@@ -21,6 +21,7 @@ export interface ResilienceOptions {
     readonly failureRate: number;
     readonly windowSize: number;
     readonly coolDownMs: number;
+    readonly maxCoolDownMs?: number;
   };
   readonly metrics?: MetricsRegistry;
   readonly log?: Logger;

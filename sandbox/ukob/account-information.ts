@@ -11,7 +11,7 @@ import type { OperationRequest } from '../resource-server.js';
 import { findUkobAccount, findUkobPsu, sortCodeAccountNumber, type UkobAccount, type UkobTransaction } from './data.js';
 import { OB_ERROR, obError } from './errors.js';
 import type { AccountAccessIntent } from './intents.js';
-import { consentResource, isoNow, json, psuIntent, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
+import { checkedPost, consentResource, intentHeader, isoNow, json, psuIntent, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
 
 const TRANSACTION_DETAIL = ['ReadTransactionsBasic', 'ReadTransactionsDetail'];
 const TRANSACTION_DIRECTION = ['ReadTransactionsCredits', 'ReadTransactionsDebits'];
@@ -19,10 +19,7 @@ const TRANSACTION_DIRECTION = ['ReadTransactionsCredits', 'ReadTransactionsDebit
 function consentBody(request: OperationRequest, intent: AccountAccessIntent) {
   return {
     Data: {
-      ConsentId: intent.id,
-      CreationDateTime: intent.creationDateTime,
-      Status: intent.status,
-      StatusUpdateDateTime: intent.statusUpdateDateTime,
+      ...intentHeader(intent),
       Permissions: intent.permissions,
       ...(intent.expirationDateTime ? { ExpirationDateTime: intent.expirationDateTime } : {}),
       ...(intent.transactionFromDateTime ? { TransactionFromDateTime: intent.transactionFromDateTime } : {}),
@@ -188,10 +185,8 @@ export function accountInformationOperations(context: UkobOperationContext): Rec
   };
 
   return {
-    async CreateAccountAccessConsents(request) {
-      const checked = context.bodies.check(request.api.name, request.route, request.body);
-      if (!checked.ok) return checked.response;
-      const data = checked.body.Data as { Permissions: string[]; ExpirationDateTime?: string; TransactionFromDateTime?: string; TransactionToDateTime?: string };
+    CreateAccountAccessConsents: checkedPost(context, async (request, body) => {
+      const data = body.Data as { Permissions: string[]; ExpirationDateTime?: string; TransactionFromDateTime?: string; TransactionToDateTime?: string };
       const problem = permissionProblem(data.Permissions);
       if (problem) return obError(400, OB_ERROR.fieldInvalid, problem, 'Data.Permissions');
       if (data.ExpirationDateTime && Date.parse(data.ExpirationDateTime) <= Date.now()) {
@@ -207,7 +202,7 @@ export function accountInformationOperations(context: UkobOperationContext): Rec
         ...(data.TransactionToDateTime ? { transactionToDateTime: data.TransactionToDateTime } : {}),
       });
       return json(201, consentBody(request, intent));
-    },
+    }),
     GetAccountAccessConsentsConsentId: consentHandlers.read,
     DeleteAccountAccessConsentsConsentId: consentHandlers.revoke,
     GetAccounts: accounts,

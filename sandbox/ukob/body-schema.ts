@@ -11,8 +11,10 @@ import { OB_ERROR, obError } from './errors.js';
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 type Json = Record<string, unknown>;
+/** A request body that passed its operation's schema. */
+export type CheckedBody = Json;
 
-export type BodyResult = { readonly ok: true; readonly body: Json } | { readonly ok: false; readonly response: Response };
+export type BodyResult = { readonly ok: true; readonly body: CheckedBody } | { readonly ok: false; readonly response: Response };
 
 const escapePointer = (token: string) => token.replace(/~/g, '~0').replace(/\//g, '~1');
 

@@ -12,15 +12,12 @@ import type { OperationRequest } from '../resource-server.js';
 import { findUkobAccount } from './data.js';
 import { OB_ERROR, obError } from './errors.js';
 import type { FundsConfirmationIntent } from './intents.js';
-import { consentResource, isoNow, json, psuIntent, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
+import { checkedPost, consentResource, intentHeader, isoNow, json, psuIntent, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
 
 function consentBody(request: OperationRequest, intent: FundsConfirmationIntent) {
   return {
     Data: {
-      ConsentId: intent.id,
-      CreationDateTime: intent.creationDateTime,
-      Status: intent.status,
-      StatusUpdateDateTime: intent.statusUpdateDateTime,
+      ...intentHeader(intent),
       ...(intent.expirationDateTime ? { ExpirationDateTime: intent.expirationDateTime } : {}),
       DebtorAccount: intent.debtorAccount,
     },
@@ -36,10 +33,8 @@ export function fundsConfirmationOperations(context: UkobOperationContext): Reco
   const consentHandlers = consentResource(context, 'funds-confirmation', 'funds confirmation', consentBody);
 
   return {
-    CreateFundsConfirmationConsents(request) {
-      const checked = context.bodies.check(request.api.name, request.route, request.body);
-      if (!checked.ok) return checked.response;
-      const data = checked.body.Data as { DebtorAccount: FundsConfirmationIntent['debtorAccount']; ExpirationDateTime?: string };
+    CreateFundsConfirmationConsents: checkedPost(context, async (request, body) => {
+      const data = body.Data as { DebtorAccount: FundsConfirmationIntent['debtorAccount']; ExpirationDateTime?: string };
       if (data.DebtorAccount.SchemeName !== 'UK.OBIE.SortCodeAccountNumber') {
         return obError(400, OB_ERROR.unsupportedScheme, `${data.DebtorAccount.SchemeName} is not supported (UK.OBIE.SortCodeAccountNumber)`, 'Data.DebtorAccount.SchemeName');
       }
@@ -51,17 +46,15 @@ export function fundsConfirmationOperations(context: UkobOperationContext): Reco
         ...(data.ExpirationDateTime ? { expirationDateTime: data.ExpirationDateTime } : {}),
       });
       return json(201, consentBody(request, intent));
-    },
+    }),
 
     GetFundsConfirmationConsentsConsentId: consentHandlers.read,
     DeleteFundsConfirmationConsentsConsentId: consentHandlers.revoke,
 
-    async CreateFundsConfirmations(request) {
-      const checked = context.bodies.check(request.api.name, request.route, request.body);
-      if (!checked.ok) return checked.response;
+    CreateFundsConfirmations: checkedPost(context, async (request, body) => {
       const intent = await psuIntent(context, request, 'funds-confirmation');
       if (intent instanceof Response) return intent;
-      const data = checked.body.Data as { ConsentId: string; Reference: string; InstructedAmount: { Amount: string; Currency: string } };
+      const data = body.Data as { ConsentId: string; Reference: string; InstructedAmount: { Amount: string; Currency: string } };
       if (data.ConsentId !== intent.id) {
         return obError(400, OB_ERROR.consentMismatch, `Data.ConsentId is not the consent the access token was issued for (${intent.id})`, 'Data.ConsentId');
       }
@@ -74,6 +67,6 @@ export function fundsConfirmationOperations(context: UkobOperationContext): Reco
         Links: selfLink(request, `/funds-confirmations/${id}`),
         Meta: {},
       });
-    },
+    }),
   };
 }

@@ -87,67 +87,26 @@ export class IntentStore {
   readonly #byGrant = new Map<string, string>();
 
   createAccountAccess(clientId: string, data: { permissions: readonly string[]; expirationDateTime?: string; transactionFromDateTime?: string; transactionToDateTime?: string }): AccountAccessIntent {
-    const created = now();
-    const intent: AccountAccessIntent = {
-      kind: 'account-access',
-      id: `aac-${randomUUID()}`,
-      clientId,
-      creationDateTime: created,
-      status: 'AWAU',
-      statusUpdateDateTime: created,
-      accountIds: [],
-      ...data,
-    };
-    this.#intents.set(intent.id, intent);
-    return intent;
+    return this.#create('account-access', 'aac', clientId, { accountIds: [], ...data });
   }
 
   createDomesticPayment(clientId: string, data: Record<string, unknown>, risk: Record<string, unknown>): DomesticPaymentIntent {
-    const created = now();
-    const intent: DomesticPaymentIntent = {
-      kind: 'domestic-payment',
-      id: `pdc-${randomUUID()}`,
-      clientId,
-      creationDateTime: created,
-      status: 'AWAU',
-      statusUpdateDateTime: created,
-      data: structuredClone(data),
-      risk: structuredClone(risk),
-    };
-    this.#intents.set(intent.id, intent);
-    return intent;
+    return this.#create('domestic-payment', 'pdc', clientId, { data: structuredClone(data), risk: structuredClone(risk) });
   }
 
   createFundsConfirmation(clientId: string, data: { debtorAccount: FundsConfirmationIntent['debtorAccount']; expirationDateTime?: string }): FundsConfirmationIntent {
-    const created = now();
-    const intent: FundsConfirmationIntent = {
-      kind: 'funds-confirmation',
-      id: `fcc-${randomUUID()}`,
-      clientId,
-      creationDateTime: created,
-      status: 'AWAU',
-      statusUpdateDateTime: created,
-      debtorAccount: structuredClone(data.debtorAccount),
-      ...(data.expirationDateTime ? { expirationDateTime: data.expirationDateTime } : {}),
-    };
-    this.#intents.set(intent.id, intent);
-    return intent;
+    return this.#create('funds-confirmation', 'fcc', clientId, { debtorAccount: structuredClone(data.debtorAccount), ...(data.expirationDateTime ? { expirationDateTime: data.expirationDateTime } : {}) });
   }
 
   createDomesticVrp(clientId: string, data: Record<string, unknown>, risk: Record<string, unknown>): DomesticVrpIntent {
-    const created = now();
     const validTo = (data.ControlParameters as { ValidToDateTime?: unknown } | undefined)?.ValidToDateTime;
-    const intent: DomesticVrpIntent = {
-      kind: 'domestic-vrp',
-      id: `vrp-${randomUUID()}`,
-      clientId,
-      creationDateTime: created,
-      status: 'AWAU',
-      statusUpdateDateTime: created,
-      data: structuredClone(data),
-      risk: structuredClone(risk),
-      ...(typeof validTo === 'string' ? { expirationDateTime: validTo } : {}),
-    };
+    return this.#create('domestic-vrp', 'vrp', clientId, { data: structuredClone(data), risk: structuredClone(risk), ...(typeof validTo === 'string' ? { expirationDateTime: validTo } : {}) });
+  }
+
+  /** A new intent of `kind`, awaiting authorisation, id `<prefix>-<uuid>`, with what is particular to its kind. */
+  #create<K extends IntentKind>(kind: K, prefix: string, clientId: string, particular: Omit<Extract<Intent, { kind: K }>, keyof IntentBase | 'kind'>): Extract<Intent, { kind: K }> {
+    const created = now();
+    const intent = { kind, id: `${prefix}-${randomUUID()}`, clientId, creationDateTime: created, status: 'AWAU', statusUpdateDateTime: created, ...particular } as Extract<Intent, { kind: K }>;
     this.#intents.set(intent.id, intent);
     return intent;
   }

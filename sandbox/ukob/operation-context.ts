@@ -3,7 +3,7 @@ import type Provider from 'oidc-provider';
 import { bearerValue } from '../bearer-token.js';
 import type { OperationRequest } from '../resource-server.js';
 import { INTENT_CLAIM } from './authorization-server.js';
-import type { BodySchemas } from './body-schema.js';
+import type { BodySchemas, CheckedBody } from './body-schema.js';
 import { JSON_TYPE, OB_ERROR, obError } from './errors.js';
 import type { IdempotencyStore } from './idempotency.js';
 import type { Intent, IntentKind, IntentStore } from './intents.js';
@@ -25,6 +25,28 @@ export function json(status: number, body: unknown, headers: Record<string, stri
 /** `Links.Self` of a resource of the request's API. */
 export function selfLink(request: OperationRequest, path: string): { Self: string } {
   return { Self: `${request.origin}${request.api.basePath}${path}` };
+}
+
+/** The members every consent answer's `Data` starts with. */
+export function intentHeader(intent: Intent): { ConsentId: string; CreationDateTime: string; Status: string; StatusUpdateDateTime: string } {
+  return { ConsentId: intent.id, CreationDateTime: intent.creationDateTime, Status: intent.status, StatusUpdateDateTime: intent.statusUpdateDateTime };
+}
+
+/** A POST whose body `handle` gets once it passed the spec's schema (else the bank's 400 naming the field). */
+export function checkedPost(context: UkobOperationContext, handle: (request: OperationRequest, body: CheckedBody) => Response | Promise<Response>): Handler {
+  return async (request) => {
+    const checked = context.bodies.check(request.api.name, request.route, request.body);
+    return checked.ok ? handle(request, checked.body) : checked.response;
+  };
+}
+
+/**
+ * A `checkedPost` that is also idempotent, as the spec asks of resource creation: `x-idempotency-key` required, a
+ * repeat with the same key and body answers the first answer, another body under the same key is refused.
+ */
+export function idempotentPost(context: UkobOperationContext, handle: (request: OperationRequest, body: CheckedBody) => Response | Promise<Response>): Handler {
+  const checked = checkedPost(context, handle);
+  return (request) => context.idempotency.run(`${request.token.clientId} ${request.route.operationId}`, request.headers.get('x-idempotency-key'), request.body, async () => checked(request));
 }
 
 /** ISO 8601 with an explicit offset, as OB responses write date-times. */

@@ -16,22 +16,15 @@ import type { OperationRequest } from '../resource-server.js';
 import { findUkobAccount } from './data.js';
 import { unsupportedSchemeProblem } from './account-schemes.js';
 import { OB_ERROR, obError } from './errors.js';
+import { advance, paymentDetailsBody, pendingSince, type PaymentProgress } from './payment-progress.js';
 import type { DomesticPaymentIntent } from './intents.js';
-import { isoNow, json, psuIntent, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
+import { idempotentPost, intentHeader, isoNow, json, psuIntent, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
 
-type PaymentStatus = 'PDNG' | 'ACSP' | 'ACSC' | 'RJCT';
-const FINAL: ReadonlySet<PaymentStatus> = new Set(['ACSC', 'RJCT']);
-
-interface DomesticPayment {
-  readonly id: string;
+interface DomesticPayment extends PaymentProgress {
   readonly consentId: string;
   readonly clientId: string;
   readonly creationDateTime: string;
   readonly initiation: Readonly<Record<string, unknown>>;
-  readonly covered: boolean;
-  status: PaymentStatus;
-  statusUpdateDateTime: string;
-  readonly history: Array<{ status: PaymentStatus; at: string }>;
 }
 
 /** The first path at which two JSON values differ (`Data.Initiation.InstructedAmount.Amount`), or undefined. */
@@ -59,10 +52,7 @@ export function firstDifference(expected: unknown, actual: unknown, path: string
 function consentBody(request: OperationRequest, intent: DomesticPaymentIntent) {
   return {
     Data: {
-      ConsentId: intent.id,
-      CreationDateTime: intent.creationDateTime,
-      Status: intent.status,
-      StatusUpdateDateTime: intent.statusUpdateDateTime,
+      ...intentHeader(intent),
       ...intent.data,
     },
     Risk: intent.risk,
@@ -99,16 +89,8 @@ function fundsAvailable(intent: DomesticPaymentIntent): boolean {
 
 /** The domestic PISP 4.0 handlers by operationId (payments kept in memory for the bank's life). */
 export function paymentInitiationOperations(context: UkobOperationContext): Record<string, Handler> {
-  const { intents, idempotency } = context;
+  const { intents } = context;
   const payments = new Map<string, DomesticPayment>();
-
-  function advance(payment: DomesticPayment): void {
-    if (FINAL.has(payment.status)) return;
-    const next: PaymentStatus = !payment.covered ? 'RJCT' : payment.status === 'PDNG' ? 'ACSP' : 'ACSC';
-    payment.status = next;
-    payment.statusUpdateDateTime = isoNow();
-    payment.history.push({ status: next, at: payment.statusUpdateDateTime });
-  }
 
   function ownPayment(request: OperationRequest): DomesticPayment | Response {
     const payment = payments.get(request.params.DomesticPaymentId ?? '');
@@ -119,20 +101,16 @@ export function paymentInitiationOperations(context: UkobOperationContext): Reco
   }
 
   return {
-    CreateDomesticPaymentConsents(request) {
-      return idempotency.run(`${request.token.clientId} ${request.route.operationId}`, request.headers.get('x-idempotency-key'), request.body, async () => {
-        const checked = context.bodies.check(request.api.name, request.route, request.body);
-        if (!checked.ok) return checked.response;
-        const data = checked.body.Data as { Initiation: { InstructedAmount: { Currency: string }; DebtorAccount?: { SchemeName: string }; CreditorAccount: { SchemeName: string } } };
-        if (data.Initiation.InstructedAmount.Currency !== 'GBP') {
-          return obError(400, OB_ERROR.unsupportedCurrency, 'domestic payments are in GBP', 'Data.Initiation.InstructedAmount.Currency');
-        }
-        const scheme = unsupportedSchemeProblem(data.Initiation);
-        if (scheme) return scheme;
-        const intent = intents.createDomesticPayment(request.token.clientId, checked.body.Data as Record<string, unknown>, checked.body.Risk as Record<string, unknown>);
-        return json(201, consentBody(request, intent));
-      });
-    },
+    CreateDomesticPaymentConsents: idempotentPost(context, async (request, body) => {
+      const data = body.Data as { Initiation: { InstructedAmount: { Currency: string }; DebtorAccount?: { SchemeName: string }; CreditorAccount: { SchemeName: string } } };
+      if (data.Initiation.InstructedAmount.Currency !== 'GBP') {
+        return obError(400, OB_ERROR.unsupportedCurrency, 'domestic payments are in GBP', 'Data.Initiation.InstructedAmount.Currency');
+      }
+      const scheme = unsupportedSchemeProblem(data.Initiation);
+      if (scheme) return scheme;
+      const intent = intents.createDomesticPayment(request.token.clientId, body.Data as Record<string, unknown>, body.Risk as Record<string, unknown>);
+      return json(201, consentBody(request, intent));
+    }),
 
     GetDomesticPaymentConsentsConsentId(request) {
       const intent = intents.ofClient(request.params.ConsentId ?? '', request.token.clientId, 'domestic-payment');
@@ -152,56 +130,46 @@ export function paymentInitiationOperations(context: UkobOperationContext): Reco
       });
     },
 
-    async CreateDomesticPayments(request) {
-      return idempotency.run(`${request.token.clientId} ${request.route.operationId}`, request.headers.get('x-idempotency-key'), request.body, async () => {
-        const checked = context.bodies.check(request.api.name, request.route, request.body);
-        if (!checked.ok) return checked.response;
-        const intent = await psuIntent(context, request, 'domestic-payment');
-        if (intent instanceof Response) return intent;
-        const data = checked.body.Data as { ConsentId: string; Initiation: Record<string, unknown> };
-        if (data.ConsentId !== intent.id) {
-          return obError(400, OB_ERROR.consentMismatch, `Data.ConsentId is not the consent the access token was issued for (${intent.id})`, 'Data.ConsentId');
-        }
-        if (intent.status !== 'AUTH') {
-          const why = intent.status === 'COND' ? 'already consumed by a payment: a payment consent is single use' : `${intent.status}, not AUTH`;
-          return obError(400, OB_ERROR.invalidConsentStatus, `consent ${intent.id} is ${why}`, 'Data.ConsentId');
-        }
-        const differs = firstDifference(intent.data.Initiation, data.Initiation, 'Data.Initiation') ?? firstDifference(intent.risk, checked.body.Risk, 'Risk');
-        if (differs) return obError(400, OB_ERROR.consentMismatch, `${differs} does not match the consent`, differs);
+    CreateDomesticPayments: idempotentPost(context, async (request, body) => {
+      const intent = await psuIntent(context, request, 'domestic-payment');
+      if (intent instanceof Response) return intent;
+      const data = body.Data as { ConsentId: string; Initiation: Record<string, unknown> };
+      if (data.ConsentId !== intent.id) {
+        return obError(400, OB_ERROR.consentMismatch, `Data.ConsentId is not the consent the access token was issued for (${intent.id})`, 'Data.ConsentId');
+      }
+      if (intent.status !== 'AUTH') {
+        const why = intent.status === 'COND' ? 'already consumed by a payment: a payment consent is single use' : `${intent.status}, not AUTH`;
+        return obError(400, OB_ERROR.invalidConsentStatus, `consent ${intent.id} is ${why}`, 'Data.ConsentId');
+      }
+      const differs = firstDifference(intent.data.Initiation, data.Initiation, 'Data.Initiation') ?? firstDifference(intent.risk, body.Risk, 'Risk');
+      if (differs) return obError(400, OB_ERROR.consentMismatch, `${differs} does not match the consent`, differs);
 
-        const created = isoNow();
-        const payment: DomesticPayment = {
-          id: `dp-${randomUUID()}`,
-          consentId: intent.id,
-          clientId: request.token.clientId,
-          creationDateTime: created,
-          initiation: structuredClone(data.Initiation),
-          covered: fundsAvailable(intent),
-          status: 'PDNG',
-          statusUpdateDateTime: created,
-          history: [{ status: 'PDNG', at: created }],
-        };
-        payments.set(payment.id, payment);
-        intents.setStatus(intent, 'COND');
-        return json(201, paymentBody(request, payment));
-      });
-    },
+      const created = isoNow();
+      const payment: DomesticPayment = {
+        id: `dp-${randomUUID()}`,
+        consentId: intent.id,
+        clientId: request.token.clientId,
+        creationDateTime: created,
+        initiation: structuredClone(data.Initiation),
+        covered: fundsAvailable(intent),
+        ...pendingSince(created),
+      };
+      payments.set(payment.id, payment);
+      intents.setStatus(intent, 'COND');
+      return json(201, paymentBody(request, payment));
+    }),
 
     GetDomesticPaymentsDomesticPaymentId(request) {
       const payment = ownPayment(request);
       if (payment instanceof Response) return payment;
-      advance(payment);
+      advance(payment, isoNow());
       return json(200, paymentBody(request, payment));
     },
 
     GetDomesticPaymentsDomesticPaymentIdPaymentDetails(request) {
       const payment = ownPayment(request);
       if (payment instanceof Response) return payment;
-      return json(200, {
-        Data: { PaymentStatus: payment.history.map((h, i) => ({ PaymentTransactionId: `${payment.id}-${i + 1}`, Status: h.status, StatusUpdateDateTime: h.at })) },
-        Links: selfLink(request, `/domestic-payments/${payment.id}/payment-details`),
-        Meta: {},
-      });
+      return json(200, paymentDetailsBody(request, payment, `/domestic-payments/${payment.id}`));
     },
   };
 }

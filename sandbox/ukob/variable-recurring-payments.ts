@@ -19,13 +19,11 @@ import type { OperationRequest } from '../resource-server.js';
 import { findUkobAccount, sortCodeAccountNumber } from './data.js';
 import { unsupportedSchemeProblem } from './account-schemes.js';
 import { OB_ERROR, obError } from './errors.js';
+import { advance, paymentDetailsBody, pendingSince, type PaymentProgress } from './payment-progress.js';
 import type { DomesticVrpIntent } from './intents.js';
-import { consentResource, isoNow, json, psuIntent, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
+import { checkedPost, consentResource, idempotentPost, intentHeader, isoNow, json, psuIntent, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
 import { firstDifference } from './payment-initiation.js';
 import { checkControlParameters, consentControlProblem, pence, type ControlParameters } from './vrp-limits.js';
-
-type PaymentStatus = 'PDNG' | 'ACSP' | 'ACSC' | 'RJCT';
-const FINAL: ReadonlySet<PaymentStatus> = new Set(['ACSC', 'RJCT']);
 
 interface Account {
   readonly SchemeName: string;
@@ -33,8 +31,7 @@ interface Account {
   readonly Name?: string;
 }
 
-interface DomesticVrp {
-  readonly id: string;
+interface DomesticVrp extends PaymentProgress {
   readonly consentId: string;
   readonly clientId: string;
   readonly createdAt: number;
@@ -44,10 +41,6 @@ interface DomesticVrp {
   readonly risk: Readonly<Record<string, unknown>>;
   /** Pence. */
   readonly amount: number;
-  readonly covered: boolean;
-  status: PaymentStatus;
-  statusUpdateDateTime: string;
-  readonly history: Array<{ status: PaymentStatus; at: string }>;
 }
 
 /** The consent's DebtorAccount as the ASPSP reports it once the PSU chose it. */
@@ -60,10 +53,7 @@ function consentBody(request: OperationRequest, intent: DomesticVrpIntent) {
   const debtor = debtorAccountOf(intent);
   return {
     Data: {
-      ConsentId: intent.id,
-      CreationDateTime: intent.creationDateTime,
-      Status: intent.status,
-      StatusUpdateDateTime: intent.statusUpdateDateTime,
+      ...intentHeader(intent),
       ...intent.data,
       ...(debtor ? { DebtorAccount: debtor } : {}),
     },
@@ -101,7 +91,7 @@ function fundsAvailable(intent: DomesticVrpIntent, amount: number): boolean {
 
 /** The VRP 4.0 handlers by operationId (payments kept in memory for the bank's life). */
 export function variableRecurringPaymentOperations(context: UkobOperationContext): Record<string, Handler> {
-  const { intents, idempotency } = context;
+  const { intents } = context;
   const payments = new Map<string, DomesticVrp>();
 
   const consentHandlers = consentResource(context, 'domestic-vrp', 'domestic VRP', consentBody);
@@ -110,14 +100,6 @@ export function variableRecurringPaymentOperations(context: UkobOperationContext
     const payment = payments.get(request.params.DomesticVRPId ?? '');
     if (!payment || payment.clientId !== request.token.clientId) return obError(400, OB_ERROR.notFound, `no domestic VRP ${request.params.DomesticVRPId}`, 'DomesticVRPId');
     return payment;
-  }
-
-  function advance(payment: DomesticVrp): void {
-    if (FINAL.has(payment.status)) return;
-    const next: PaymentStatus = !payment.covered ? 'RJCT' : payment.status === 'PDNG' ? 'ACSP' : 'ACSC';
-    payment.status = next;
-    payment.statusUpdateDateTime = isoNow();
-    payment.history.push({ status: next, at: payment.statusUpdateDateTime });
   }
 
   /** The consent a PSU-token call acts for, authorised and named by the body (and the path, when it has one). */
@@ -131,30 +113,24 @@ export function variableRecurringPaymentOperations(context: UkobOperationContext
   }
 
   return {
-    domesticVrpConsentsPost(request) {
-      return idempotency.run(`${request.token.clientId} ${request.route.operationId}`, request.headers.get('x-idempotency-key'), request.body, async () => {
-        const checked = context.bodies.check(request.api.name, request.route, request.body);
-        if (!checked.ok) return checked.response;
-        const data = checked.body.Data as { ControlParameters: ControlParameters; Initiation: { DebtorAccount?: Account; CreditorAccount?: Account } };
-        const problem = consentControlProblem(data.ControlParameters, Date.now());
-        if (problem) {
-          const code = problem.code === 'currency' ? OB_ERROR.unsupportedCurrency : problem.code === 'date' ? OB_ERROR.fieldInvalidDate : OB_ERROR.fieldInvalid;
-          return obError(400, code, problem.message, problem.path);
-        }
-        const scheme = unsupportedSchemeProblem(data.Initiation);
-        if (scheme) return scheme;
-        const intent = intents.createDomesticVrp(request.token.clientId, checked.body.Data as Record<string, unknown>, checked.body.Risk as Record<string, unknown>);
-        return json(201, consentBody(request, intent));
-      });
-    },
+    domesticVrpConsentsPost: idempotentPost(context, async (request, body) => {
+      const data = body.Data as { ControlParameters: ControlParameters; Initiation: { DebtorAccount?: Account; CreditorAccount?: Account } };
+      const problem = consentControlProblem(data.ControlParameters, Date.now());
+      if (problem) {
+        const code = problem.code === 'currency' ? OB_ERROR.unsupportedCurrency : problem.code === 'date' ? OB_ERROR.fieldInvalidDate : OB_ERROR.fieldInvalid;
+        return obError(400, code, problem.message, problem.path);
+      }
+      const scheme = unsupportedSchemeProblem(data.Initiation);
+      if (scheme) return scheme;
+      const intent = intents.createDomesticVrp(request.token.clientId, body.Data as Record<string, unknown>, body.Risk as Record<string, unknown>);
+      return json(201, consentBody(request, intent));
+    }),
 
     domesticVrpConsentsGet: consentHandlers.read,
     domesticVrpConsentsDelete: consentHandlers.revoke,
 
-    async domesticVrpConsentsFundsConfirmation(request) {
-      const checked = context.bodies.check(request.api.name, request.route, request.body);
-      if (!checked.ok) return checked.response;
-      const data = checked.body.Data as { ConsentId: string; Reference?: string; InstructedAmount: { Amount: string; Currency: string } };
+    domesticVrpConsentsFundsConfirmation: checkedPost(context, async (request, body) => {
+      const data = body.Data as { ConsentId: string; Reference?: string; InstructedAmount: { Amount: string; Currency: string } };
       const intent = await authorisedConsent(request, data.ConsentId);
       if (intent instanceof Response) return intent;
       const available = data.InstructedAmount.Currency === 'GBP' && fundsAvailable(intent, pence(data.InstructedAmount.Amount));
@@ -171,88 +147,78 @@ export function variableRecurringPaymentOperations(context: UkobOperationContext
         Links: selfLink(request, `/domestic-vrp-consents/${intent.id}/funds-confirmation`),
         Meta: {},
       });
-    },
+    }),
 
-    async domesticVrpPost(request) {
-      return idempotency.run(`${request.token.clientId} ${request.route.operationId}`, request.headers.get('x-idempotency-key'), request.body, async () => {
-        const checked = context.bodies.check(request.api.name, request.route, request.body);
-        if (!checked.ok) return checked.response;
-        const data = checked.body.Data as {
-          ConsentId: string;
-          PSUAuthenticationMethod: string;
-          PSUInteractionType?: string;
-          VRPType: string;
-          Initiation: Record<string, unknown>;
-          Instruction: { InstructedAmount: { Amount: string; Currency: string }; CreditorAccount: Account };
-        };
-        const intent = await authorisedConsent(request, data.ConsentId);
-        if (intent instanceof Response) return intent;
-        const differs = firstDifference(intent.data.Initiation ?? {}, data.Initiation, 'Data.Initiation');
-        if (differs) return obError(400, OB_ERROR.consentMismatch, `${differs} does not match the consent`, differs);
-        // A creditor fixed by the consent is the only one the instruction may pay.
-        const creditor = (intent.data.Initiation as { CreditorAccount?: Account } | undefined)?.CreditorAccount;
-        const creditorDiffers = creditor && firstDifference(creditor, data.Instruction.CreditorAccount, 'Data.Instruction.CreditorAccount');
-        if (creditorDiffers) return obError(400, OB_ERROR.consentMismatch, `${creditorDiffers} is not the consent's CreditorAccount`, creditorDiffers);
-        const scheme = unsupportedSchemeProblem({ CreditorAccount: data.Instruction.CreditorAccount }, 'Data.Instruction');
-        if (scheme) return scheme;
+    domesticVrpPost: idempotentPost(context, async (request, body) => {
+      const data = body.Data as {
+        ConsentId: string;
+        PSUAuthenticationMethod: string;
+        PSUInteractionType?: string;
+        VRPType: string;
+        Initiation: Record<string, unknown>;
+        Instruction: { InstructedAmount: { Amount: string; Currency: string }; CreditorAccount: Account };
+      };
+      const intent = await authorisedConsent(request, data.ConsentId);
+      if (intent instanceof Response) return intent;
+      const differs = firstDifference(intent.data.Initiation ?? {}, data.Initiation, 'Data.Initiation');
+      if (differs) return obError(400, OB_ERROR.consentMismatch, `${differs} does not match the consent`, differs);
+      // A creditor fixed by the consent is the only one the instruction may pay.
+      const creditor = (intent.data.Initiation as { CreditorAccount?: Account } | undefined)?.CreditorAccount;
+      const creditorDiffers = creditor && firstDifference(creditor, data.Instruction.CreditorAccount, 'Data.Instruction.CreditorAccount');
+      if (creditorDiffers) return obError(400, OB_ERROR.consentMismatch, `${creditorDiffers} is not the consent's CreditorAccount`, creditorDiffers);
+      const scheme = unsupportedSchemeProblem({ CreditorAccount: data.Instruction.CreditorAccount }, 'Data.Instruction');
+      if (scheme) return scheme;
 
-        const now = Date.now();
-        const amount = pence(data.Instruction.InstructedAmount.Amount);
-        const control = intent.data.ControlParameters as ControlParameters;
-        const consentStart = Date.parse(control.ValidFromDateTime ?? intent.creationDateTime);
-        // Rejected payments (not covered) moved no money: they do not use up a period's limit.
-        const earlier = [...payments.values()].filter((p) => p.consentId === intent.id && p.covered).map((p) => ({ at: p.createdAt, amount: p.amount }));
-        const verdict = checkControlParameters(
-          control,
-          consentStart,
-          {
-            vrpType: data.VRPType,
-            psuAuthenticationMethod: data.PSUAuthenticationMethod,
-            ...(data.PSUInteractionType !== undefined ? { psuInteractionType: data.PSUInteractionType } : {}),
-            currency: data.Instruction.InstructedAmount.Currency,
-            amount,
-            at: now,
-          },
-          earlier,
-        );
-        if (!verdict.ok) return obError(400, OB_ERROR.failsControlParameters, verdict.message, verdict.path);
-
-        const created = isoNow();
-        const payment: DomesticVrp = {
-          id: `dv-${randomUUID()}`,
-          consentId: intent.id,
-          clientId: request.token.clientId,
-          createdAt: now,
-          creationDateTime: created,
-          initiation: structuredClone(data.Initiation),
-          instruction: structuredClone(data.Instruction) as Record<string, unknown>,
-          risk: structuredClone(checked.body.Risk as Record<string, unknown>),
+      const now = Date.now();
+      const amount = pence(data.Instruction.InstructedAmount.Amount);
+      const control = intent.data.ControlParameters as ControlParameters;
+      const consentStart = Date.parse(control.ValidFromDateTime ?? intent.creationDateTime);
+      // Rejected payments (not covered) moved no money: they do not use up a period's limit.
+      const earlier = [...payments.values()].filter((p) => p.consentId === intent.id && p.covered).map((p) => ({ at: p.createdAt, amount: p.amount }));
+      const verdict = checkControlParameters(
+        control,
+        consentStart,
+        {
+          vrpType: data.VRPType,
+          psuAuthenticationMethod: data.PSUAuthenticationMethod,
+          ...(data.PSUInteractionType !== undefined ? { psuInteractionType: data.PSUInteractionType } : {}),
+          currency: data.Instruction.InstructedAmount.Currency,
           amount,
-          covered: fundsAvailable(intent, amount),
-          status: 'PDNG',
-          statusUpdateDateTime: created,
-          history: [{ status: 'PDNG', at: created }],
-        };
-        payments.set(payment.id, payment);
-        return json(201, paymentBody(request, payment, intent));
-      });
-    },
+          at: now,
+        },
+        earlier,
+      );
+      if (!verdict.ok) return obError(400, OB_ERROR.failsControlParameters, verdict.message, verdict.path);
+
+      const created = isoNow();
+      const payment: DomesticVrp = {
+        id: `dv-${randomUUID()}`,
+        consentId: intent.id,
+        clientId: request.token.clientId,
+        createdAt: now,
+        creationDateTime: created,
+        initiation: structuredClone(data.Initiation),
+        instruction: structuredClone(data.Instruction) as Record<string, unknown>,
+        risk: structuredClone(body.Risk as Record<string, unknown>),
+        amount,
+        covered: fundsAvailable(intent, amount),
+        ...pendingSince(created),
+      };
+      payments.set(payment.id, payment);
+      return json(201, paymentBody(request, payment, intent));
+    }),
 
     domesticVrpGet(request) {
       const payment = ownPayment(request);
       if (payment instanceof Response) return payment;
-      advance(payment);
+      advance(payment, isoNow());
       return json(200, paymentBody(request, payment, intents.ofClient(payment.consentId, payment.clientId, 'domestic-vrp')));
     },
 
     domesticVrpPaymentDetailsGet(request) {
       const payment = ownPayment(request);
       if (payment instanceof Response) return payment;
-      return json(200, {
-        Data: { PaymentStatus: payment.history.map((h, i) => ({ PaymentTransactionId: `${payment.id}-${i + 1}`, Status: h.status, StatusUpdateDateTime: h.at })) },
-        Links: selfLink(request, `/domestic-vrps/${payment.id}/payment-details`),
-        Meta: {},
-      });
+      return json(200, paymentDetailsBody(request, payment, `/domestic-vrps/${payment.id}`));
     },
   };
 }

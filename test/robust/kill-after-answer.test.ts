@@ -5,13 +5,16 @@
  * rotated set was journaled as soon as it was parsed (alongside the store write, not only when the store
  * fails): restarted before its lease ran out, the replica replays it into Redis before serving, and the
  * connection keeps working with no invalid_grant and no double refresh at the bank.
+ * The same holds for a consent: the authorization code works once, so the completed consent is journaled alongside
+ * its store write too, and a replica killed before that write lands completes the consent when it starts again.
  * Without the journal write alongside the store write, the entry appears only once the store write failed
- * (after the Redis store's 2000 ms command timeout): this test fails on that bound (checked by removing it).
+ * (after the Redis store's 2000 ms command timeout): both tests fail on that bound (checked by removing it).
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consentHeadlessly } from '../../sandbox/headless-consent.js';
 import { createRedisStore } from '../../plugin/adapter/node/store/redis-store.js';
 import { createJsonLogger } from '../../plugin/adapter/node/log.js';
 import type { ConnectionStore } from '../../plugin/store/connection.js';
@@ -26,7 +29,7 @@ const ACCESS_TTL_SECONDS = 2;
 const LOCK_TTL_SECONDS = 10;
 const ID = 'sg-killed-mid-write';
 
-describe('a replica killed between the bank answer and its store write', () => {
+describe('a replica killed between the bank\'s token answer and its store write', () => {
   let dir: string;
   let redis: RedisServer;
   let sandbox: RunningSandbox;
@@ -63,16 +66,15 @@ describe('a replica killed between the bank answer and its store write', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('restarted before its lease ran out: the journaled set is replayed into Redis at start, the connection keeps working, no double refresh', async () => {
-    const before = (await raw.get(devConnection(ID)))!.tokens!.refreshToken!;
-    await sleep(ACCESS_TTL_SECONDS * 1000 + 300); // the access token expired: the next call refreshes
+  /** Arms a bank delay on `grantType`, waits until a request met it, then pauses Redis and waits for the journal entry. */
+  async function holdAtStoreWrite(grantType: 'refresh_token' | 'authorization_code', start: () => void): Promise<number> {
     await fetch(sandbox.file.resetUrl, { method: 'POST' });
-    // The bank holds the refresh 600 ms; Redis is paused while it does, so the store write after the answer hangs.
-    await fetch(`${sandbox.file.controlUrl}/faults`, { method: 'POST', body: JSON.stringify([{ bank: 'sg', target: 'token', action: 'delay', delayMs: 600, grantType: 'refresh_token' }]) });
-    void accounts().catch(() => undefined);
+    // The bank holds the exchange 600 ms; Redis is paused while it does, so the store write after the answer hangs.
+    await fetch(`${sandbox.file.controlUrl}/faults`, { method: 'POST', body: JSON.stringify([{ bank: 'sg', target: 'token', action: 'delay', delayMs: 600, grantType }]) });
+    start();
     const deadline = Date.now() + 10_000;
     while (((await (await fetch(`${sandbox.file.controlUrl}/faults`)).json()) as unknown[]).length > 0) {
-      if (Date.now() > deadline) throw new Error('the refresh never reached the bank');
+      if (Date.now() > deadline) throw new Error(`the ${grantType} exchange never reached the bank`);
       await sleep(10);
     }
     redis.pause();
@@ -85,10 +87,17 @@ describe('a replica killed between the bank answer and its store write', () => {
       }
       await sleep(5);
     }
+    return Date.now() - pausedAt;
+  }
+
+  it('restarted before its lease ran out: the journaled set is replayed into Redis at start, the connection keeps working, no double refresh', async () => {
+    const before = (await raw.get(devConnection(ID)))!.tokens!.refreshToken!;
+    await sleep(ACCESS_TTL_SECONDS * 1000 + 300); // the access token expired: the next call refreshes
+    const journaledAfterMs = await holdAtStoreWrite('refresh_token', () => void accounts().catch(() => undefined));
     // Journaled while the store write still hung: sooner than the store's 2000 ms command timeout could have
     // failed it after the bank's answer (600 ms after the request reached the bank), the path a journal kept
     // only for a failed store write would take.
-    expect(Date.now() - pausedAt).toBeLessThan(2000);
+    expect(journaledAfterMs).toBeLessThan(2000);
     await gateway.kill('SIGKILL');
     const killedLines = gateway.lines.join('\n');
     redis.resume();
@@ -113,5 +122,32 @@ describe('a replica killed between the bank answer and its store write', () => {
     expect(after.tokenErrors).toEqual({});
     expect(after.doubleRefreshes).toBe(0);
     expect((await raw.get(devConnection(ID)))!.status).toBe('active');
+  }, 90_000);
+  it('a consent: killed after the code exchange answered, before its store write landed; restarted, the consent completes without a second SCA', async () => {
+    const CONSENT_ID = 'sg-killed-mid-consent';
+    const created = await fetch(`${gateway.url}/connections`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEV_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ bank: 'sg', connectionId: CONSENT_ID }),
+    });
+    expect(created.status).toBe(201);
+    const { authorizeUrl } = (await created.json()) as { authorizeUrl: string };
+    const { callbackUrl } = await consentHeadlessly(authorizeUrl, { ca: readFileSync(sandbox.file.caFile, 'utf8'), psuId: sandbox.file.banks.sg.psuIds[0]! });
+    const journaledAfterMs = await holdAtStoreWrite('authorization_code', () => void fetch(callbackUrl).catch(() => undefined));
+    expect(journaledAfterMs).toBeLessThan(2000);
+    await gateway.kill('SIGKILL');
+    redis.resume();
+    // The completion never reached Redis: there the connection is still the consent in progress, its code spent.
+    expect((await raw.get(devConnection(CONSENT_ID)))!.status).toBe('pending');
+    expect((await stats()).banks.sg.tokenRequests.authorization_code).toBe(1);
+
+    gateway = await startGatewayProcess({ env: env(), port });
+    const view = await fetch(`${gateway.url}/connections/${CONSENT_ID}`, { headers: { authorization: `Bearer ${DEV_KEY}` } });
+    expect(((await view.json()) as { status: string }).status).toBe('active');
+    expect((await fetch(`${gateway.url}/sg/aisp/accounts`, { headers: { authorization: `Bearer ${DEV_KEY}`, 'x-connection-id': CONSENT_ID } })).status).toBe(200);
+    expect(journalEntries()).toEqual([]);
+    const after = (await stats()).banks.sg;
+    expect(after.tokenRequests.authorization_code).toBe(1); // one SCA, one code exchange
+    expect(after.tokenErrors).toEqual({});
   }, 90_000);
 });
