@@ -42,7 +42,10 @@ export async function acquireRefreshLock(context: TokenContext, connection: Conn
       const taken = await context.store.acquireLockWithIntent!(name, owner, context.lockTtlMs, intent);
       if (taken.acquired) {
         waited();
-        return { held: true, owner, ...(taken.unresolved && taken.unresolved.owner !== owner ? { inDoubt: taken.unresolved.value } : {}) };
+        // An intent this engine left (a refresh of this life that could not release: the store was away) holds
+        // nothing to wait for: its set is stored, or journaled here and replayed before this lock was taken, or lost.
+        const elsewhere = taken.unresolved && !taken.unresolved.owner.startsWith(`${context.replicaId}:`);
+        return { held: true, owner, ...(elsewhere ? { inDoubt: taken.unresolved!.value } : {}) };
       }
     } else if (await context.store.acquireLock(name, owner, context.lockTtlMs)) {
       waited();
