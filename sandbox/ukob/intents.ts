@@ -5,6 +5,8 @@
  *   account-access     AWAU → AUTH (PSU approves, selects accounts) | RJCT (PSU refuses)
  *                      AUTH → EXPD (ExpirationDateTime passed) | CANC (TPP deletes it)
  *   domestic-payment   AWAU → AUTH (PSU approves, debtor account fixed) | RJCT;  AUTH → COND (the payment is submitted)
+ *   domestic-scheduled-payment, domestic-standing-order: the same life as a domestic payment (single use: COND once the
+ *                      scheduled payment or the standing order is submitted)
  *   funds-confirmation AWAU → AUTH (the PSU holding the DebtorAccount approves) | RJCT;  AUTH → EXPD | CANC
  *   domestic-vrp       AWAU → AUTH (PSU approves, debtor account fixed) | RJCT;  AUTH → EXPD (ValidToDateTime passed)
  *                      | CANC (TPP deletes it); a long-lived mandate: many payments while AUTH, within its limits
@@ -15,12 +17,16 @@
 import { randomUUID } from 'node:crypto';
 
 export type ConsentStatus = 'AWAU' | 'AUTH' | 'RJCT' | 'EXPD' | 'CANC' | 'COND';
-export type IntentKind = 'account-access' | 'domestic-payment' | 'funds-confirmation' | 'domestic-vrp';
+export type IntentKind = 'account-access' | PaymentOrderKind | 'funds-confirmation' | 'domestic-vrp';
+/** The single-use payment order consents of the PISP API: one consent, one payment order. */
+export type PaymentOrderKind = 'domestic-payment' | 'domestic-scheduled-payment' | 'domestic-standing-order';
 
 /** The scope an authorization request for an intent of this kind must carry. */
 export const INTENT_SCOPE: Readonly<Record<IntentKind, string>> = {
   'account-access': 'accounts',
   'domestic-payment': 'payments',
+  'domestic-scheduled-payment': 'payments',
+  'domestic-standing-order': 'payments',
   'funds-confirmation': 'fundsconfirmations',
   'domestic-vrp': 'payments',
 };
@@ -46,14 +52,28 @@ export interface AccountAccessIntent extends IntentBase {
   accountIds: readonly string[];
 }
 
-export interface DomesticPaymentIntent extends IntentBase {
-  readonly kind: 'domestic-payment';
-  /** `Data` as the TPP posted it (`Initiation`, `ReadRefundAccount`, `Authorisation`, …). */
+/** What a payment order consent holds, whichever its kind. */
+interface PaymentOrderParts {
+  /** `Data` as the TPP posted it (`Permission`, `Initiation`, `ReadRefundAccount`, `Authorisation`, …). */
   readonly data: Readonly<Record<string, unknown>>;
   readonly risk: Readonly<Record<string, unknown>>;
   /** The debtor account: the Initiation's, or the one the PSU chose. */
   debtorAccountId?: string;
 }
+
+export interface DomesticPaymentIntent extends IntentBase, PaymentOrderParts {
+  readonly kind: 'domestic-payment';
+}
+
+export interface DomesticScheduledPaymentIntent extends IntentBase, PaymentOrderParts {
+  readonly kind: 'domestic-scheduled-payment';
+}
+
+export interface DomesticStandingOrderIntent extends IntentBase, PaymentOrderParts {
+  readonly kind: 'domestic-standing-order';
+}
+
+export type PaymentOrderIntent = DomesticPaymentIntent | DomesticScheduledPaymentIntent | DomesticStandingOrderIntent;
 
 export interface FundsConfirmationIntent extends IntentBase {
   readonly kind: 'funds-confirmation';
@@ -74,7 +94,10 @@ export interface DomesticVrpIntent extends IntentBase {
   debtorAccountId?: string;
 }
 
-export type Intent = AccountAccessIntent | DomesticPaymentIntent | FundsConfirmationIntent | DomesticVrpIntent;
+export type Intent = AccountAccessIntent | PaymentOrderIntent | FundsConfirmationIntent | DomesticVrpIntent;
+
+/** The id prefix of each payment order consent kind. */
+const PAYMENT_ORDER_PREFIX: Readonly<Record<PaymentOrderKind, string>> = { 'domestic-payment': 'pdc', 'domestic-scheduled-payment': 'sdc', 'domestic-standing-order': 'soc' };
 
 export type AuthorisableResult = { readonly ok: true; readonly intent: Intent } | { readonly ok: false; readonly reason: string };
 
@@ -90,8 +113,9 @@ export class IntentStore {
     return this.#create('account-access', 'aac', clientId, { accountIds: [], ...data });
   }
 
-  createDomesticPayment(clientId: string, data: Record<string, unknown>, risk: Record<string, unknown>): DomesticPaymentIntent {
-    return this.#create('domestic-payment', 'pdc', clientId, { data: structuredClone(data), risk: structuredClone(risk) });
+  /** A payment order consent of `kind` (a domestic payment, scheduled payment or standing order), `Data` and `Risk` as posted. */
+  createPaymentOrder<K extends PaymentOrderKind>(kind: K, clientId: string, data: Record<string, unknown>, risk: Record<string, unknown>): Extract<Intent, { kind: K }> {
+    return this.#create(kind, PAYMENT_ORDER_PREFIX[kind], clientId, { data: structuredClone(data), risk: structuredClone(risk) } as Omit<Extract<Intent, { kind: K }>, keyof IntentBase | 'kind'>);
   }
 
   createFundsConfirmation(clientId: string, data: { debtorAccount: FundsConfirmationIntent['debtorAccount']; expirationDateTime?: string }): FundsConfirmationIntent {
@@ -125,7 +149,7 @@ export class IntentStore {
   /** The intent, with its expiry applied. */
   get(id: string): Intent | undefined {
     const intent = this.#intents.get(id);
-    if (intent && intent.kind !== 'domestic-payment' && intent.expirationDateTime && (intent.status === 'AWAU' || intent.status === 'AUTH')) {
+    if (intent && 'expirationDateTime' in intent && intent.expirationDateTime && (intent.status === 'AWAU' || intent.status === 'AUTH')) {
       if (Date.parse(intent.expirationDateTime) <= Date.now()) this.setStatus(intent, 'EXPD');
     }
     return intent;

@@ -15,7 +15,7 @@ import type Provider from 'oidc-provider';
 import { escapeHtml, page, readForm } from '../interactions.js';
 import { INTENT_CLAIM, requestedIntentId, UKOB_ACR_VALUES } from './authorization-server.js';
 import { findUkobPsu, sortCodeAccountNumber, UKOB_PSUS, type UkobAccount, type UkobPsu } from './data.js';
-import type { DomesticPaymentIntent, DomesticVrpIntent, FundsConfirmationIntent, Intent, IntentStore } from './intents.js';
+import type { DomesticVrpIntent, FundsConfirmationIntent, Intent, IntentStore, PaymentOrderIntent } from './intents.js';
 
 const PATH = /^\/interaction\/([A-Za-z0-9_-]+)\/?$/;
 
@@ -61,9 +61,16 @@ function describe(intent: Intent): string {
       `${escapeHtml(String(control.MaximumIndividualAmount?.Amount))} ${escapeHtml(String(control.MaximumIndividualAmount?.Currency))} each, ${limits}` +
       `${intent.expirationDateTime ? `, until ${escapeHtml(intent.expirationDateTime)}` : ''}.</p>`;
   }
-  const initiation = intent.data.Initiation as { InstructedAmount?: { Amount?: string; Currency?: string }; CreditorAccount?: { Name?: string } };
+  if (intent.kind === 'domestic-standing-order') {
+    const order = intent.data.Initiation as { FirstPaymentAmount?: { Amount?: string; Currency?: string }; CreditorAccount?: { Name?: string }; MandateRelatedInformation?: { Frequency?: { Type?: string }; FirstPaymentDateTime?: string } };
+    const mandate = order.MandateRelatedInformation;
+    return `<p>Standing order <code>${escapeHtml(intent.id)}</code> to ${escapeHtml(String(order.CreditorAccount?.Name))}: first ${escapeHtml(String(order.FirstPaymentAmount?.Amount))} ` +
+      `${escapeHtml(String(order.FirstPaymentAmount?.Currency))} on ${escapeHtml(String(mandate?.FirstPaymentDateTime))}, then ${escapeHtml(String(mandate?.Frequency?.Type))}.</p>`;
+  }
+  const initiation = intent.data.Initiation as { InstructedAmount?: { Amount?: string; Currency?: string }; CreditorAccount?: { Name?: string }; RequestedExecutionDateTime?: string };
   return `<p>Payment <code>${escapeHtml(intent.id)}</code>: ${escapeHtml(String(initiation.InstructedAmount?.Amount))} ` +
-    `${escapeHtml(String(initiation.InstructedAmount?.Currency))} to ${escapeHtml(String(initiation.CreditorAccount?.Name))}.</p>`;
+    `${escapeHtml(String(initiation.InstructedAmount?.Currency))} to ${escapeHtml(String(initiation.CreditorAccount?.Name))}` +
+    `${initiation.RequestedExecutionDateTime ? `, on ${escapeHtml(initiation.RequestedExecutionDateTime)}` : ''}.</p>`;
 }
 
 function accountLabel(psu: UkobPsu, account: UkobAccount): string {
@@ -79,12 +86,12 @@ function selectedAccounts(form: URLSearchParams, psu: UkobPsu): { ids: string[] 
 }
 
 /** The DebtorAccount the TPP named: the payment or VRP Initiation's (optional), the funds confirmation consent's (required). */
-function namedDebtor(intent: DomesticPaymentIntent | FundsConfirmationIntent | DomesticVrpIntent): { SchemeName?: string; Identification?: string } | undefined {
+function namedDebtor(intent: PaymentOrderIntent | FundsConfirmationIntent | DomesticVrpIntent): { SchemeName?: string; Identification?: string } | undefined {
   return intent.kind === 'funds-confirmation' ? intent.debtorAccount : (intent.data.Initiation as { DebtorAccount?: { SchemeName?: string; Identification?: string } }).DebtorAccount;
 }
 
 /** The debtor account: the one named (it must be the PSU's), or the one chosen (`debtor_account`), or the first. */
-function debtorAccount(intent: DomesticPaymentIntent | FundsConfirmationIntent | DomesticVrpIntent, form: URLSearchParams, psu: UkobPsu): { account: UkobAccount } | { reason: string } {
+function debtorAccount(intent: PaymentOrderIntent | FundsConfirmationIntent | DomesticVrpIntent, form: URLSearchParams, psu: UkobPsu): { account: UkobAccount } | { reason: string } {
   const named = namedDebtor(intent);
   if (named) {
     const account = psu.accounts.find((a) => /SortCodeAccountNumber$/.test(String(named.SchemeName)) && sortCodeAccountNumber(a) === named.Identification);

@@ -1,17 +1,22 @@
 /**
- * A submitted payment's life at the UK-OB-like bank, the same for domestic payments and VRPs: PDNG when created, then
- * one step per read (ACSP, ACSC), or RJCT at the first read when the debtor account did not cover it.
+ * A submitted payment's life at the UK-OB-like bank: PDNG when created, then one step per read along its life (domestic
+ * payments, scheduled payments and VRPs: ACSP, ACSC; a standing order: ACTC, the order set up), or RJCT at the first
+ * read when the debtor account did not cover it. The sandbox compresses time: a scheduled payment settles as it is
+ * read, not on its execution date.
  */
 import type { OperationRequest } from '../resource-server.js';
 import { selfLink } from './operation-context.js';
 
-export type PaymentStatus = 'PDNG' | 'ACSP' | 'ACSC' | 'RJCT';
-const FINAL: ReadonlySet<PaymentStatus> = new Set(['ACSC', 'RJCT']);
+export type PaymentStatus = 'PDNG' | 'ACTC' | 'ACSP' | 'ACSC' | 'RJCT';
+/** The statuses after PDNG of a payment that goes through: a settled payment's, unless its type says otherwise. */
+export const SETTLED_LIFE: readonly PaymentStatus[] = ['ACSP', 'ACSC'];
 
 export interface PaymentProgress {
   readonly id: string;
   /** Whether the debtor account covered the amount when the payment was made. */
   readonly covered: boolean;
+  /** The statuses after PDNG, one per read, the last one final (default `SETTLED_LIFE`). */
+  readonly life?: readonly PaymentStatus[];
   status: PaymentStatus;
   statusUpdateDateTime: string;
   readonly history: Array<{ status: PaymentStatus; at: string }>;
@@ -24,8 +29,9 @@ export function pendingSince(created: string): Pick<PaymentProgress, 'status' | 
 
 /** Moves a payment one step on (each read of it does), until it is final. */
 export function advance(payment: PaymentProgress, now: string): void {
-  if (FINAL.has(payment.status)) return;
-  const next: PaymentStatus = !payment.covered ? 'RJCT' : payment.status === 'PDNG' ? 'ACSP' : 'ACSC';
+  const life = payment.life ?? SETTLED_LIFE;
+  if (payment.status === 'RJCT' || payment.status === life.at(-1)) return;
+  const next: PaymentStatus = !payment.covered ? 'RJCT' : life[life.indexOf(payment.status) + 1]!;
   payment.status = next;
   payment.statusUpdateDateTime = now;
   payment.history.push({ status: next, at: now });

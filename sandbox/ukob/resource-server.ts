@@ -1,5 +1,6 @@
 /**
- * The UK-OB-like resource server: the Read/Write 4.0 AISP, domestic PISP, CBPII and domestic VRP operations (the other
+ * The UK-OB-like resource server: the Read/Write 4.0 AISP, domestic PISP (payments, scheduled payments, standing
+ * orders), CBPII and domestic VRP operations (the other
  * payment types and the VRP consent's PUT and PATCH routed, answering 501)
  * under `/open-banking/v4.0/<api>`, on the shared pipeline (route, required headers, token, token kind and scope),
  * plus what this bank checks, in order:

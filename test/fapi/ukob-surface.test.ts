@@ -100,7 +100,7 @@ describe('a ukob connection and the payment types not supported yet (FAPI 2.0 sa
     expect(problem.detail).toContain('ukob/pisp/CreateInternationalPaymentConsents is not supported yet');
     expect(problem.detail).toContain('international payments');
     // A PSU-token operation of the same kind too, before any connection is looked for.
-    const payment = await g.call('/ukob/pisp/domestic-standing-orders', { method: 'POST', body, headers: { 'x-connection-id': 'no-such-connection' } });
+    const payment = await g.call('/ukob/pisp/international-standing-orders', { method: 'POST', body, headers: { 'x-connection-id': 'no-such-connection' } });
     expect(payment.status).toBe(501);
     expect(((await payment.json()) as { code: string }).code).toBe('operation_not_supported');
     // Not even a token request: the bank saw nothing.
@@ -149,10 +149,27 @@ describe('the headers the gateway owns for a ukob bank are never asked of caller
       expect(names).not.toContain('authorization');
       expect(names).toEqual(expect.arrayContaining(['x-fapi-interaction-id', 'x-fapi-customer-ip-address']));
     }
-    // The payment types answered 501 are not offered at all; domestic payments are.
+    // The payment types answered 501 are not offered at all; domestic payments, scheduled payments and standing orders are.
     const paths = Object.keys(document.paths).filter((path) => path.startsWith('/ukob/pisp/'));
-    expect(paths.filter((path) => /international|scheduled|standing-order|file-payment/.test(path))).toEqual([]);
+    expect(paths.filter((path) => /international|file-payment/.test(path))).toEqual([]);
     expect(paths).toContain('/ukob/pisp/domestic-payments/{DomesticPaymentId}');
+    expect(paths.filter((path) => /scheduled|standing-order/.test(path)).sort()).toEqual([
+      '/ukob/pisp/domestic-scheduled-payment-consents',
+      '/ukob/pisp/domestic-scheduled-payment-consents/{ConsentId}',
+      '/ukob/pisp/domestic-scheduled-payments',
+      '/ukob/pisp/domestic-scheduled-payments/{DomesticScheduledPaymentId}',
+      '/ukob/pisp/domestic-scheduled-payments/{DomesticScheduledPaymentId}/payment-details',
+      '/ukob/pisp/domestic-standing-order-consents',
+      '/ukob/pisp/domestic-standing-order-consents/{ConsentId}',
+      '/ukob/pisp/domestic-standing-orders',
+      '/ukob/pisp/domestic-standing-orders/{DomesticStandingOrderId}',
+      '/ukob/pisp/domestic-standing-orders/{DomesticStandingOrderId}/payment-details',
+    ]);
+    for (const path of ['/ukob/pisp/domestic-scheduled-payment-consents', '/ukob/pisp/domestic-standing-orders']) {
+      const names = document.paths[path]!.post!.parameters.flatMap((p) => (p.name ? [p.name.toLowerCase()] : []));
+      expect(names).not.toContain('x-jws-signature');
+      expect(names).not.toContain('x-idempotency-key');
+    }
     // VRP is offered again, all but the amendment of a consent (PUT, PATCH).
     expect(Object.keys(document.paths['/ukob/vrp/domestic-vrp-consents/{ConsentId}']!).sort()).toEqual(['delete', 'get']);
     for (const path of ['/ukob/vrp/domestic-vrp-consents/{ConsentId}/funds-confirmation', '/ukob/vrp/domestic-vrps/{DomesticVRPId}', '/ukob/vrp/domestic-vrps/{DomesticVRPId}/payment-details']) {

@@ -288,3 +288,38 @@ export function assertSpecResponse(api: keyof typeof manifests.ukob, operationId
   }
   if (!validate(body)) throw new Error(`${operationId} ${status} does not match the spec: ${specAjv.errorsText(validate.errors)}`);
 }
+
+/** An ISO date-time `days` from now (negative: past), with the explicit offset OB writes. */
+export function daysFromNow(days: number): string {
+  return new Date(Date.now() + days * 86_400_000).toISOString().replace(/\.\d{3}Z$/, '+00:00');
+}
+
+/** A domestic scheduled payment consent: 12.50 GBP to ACME Ltd, executed `executeAt` (default in a week). */
+export function scheduledPaymentConsentBody(overrides: { amount?: string; executeAt?: string } = {}) {
+  const { Data, Risk } = domesticPaymentConsentBody({ amount: overrides.amount });
+  return { Data: { Permission: 'Create', Initiation: { ...Data.Initiation, RequestedExecutionDateTime: overrides.executeAt ?? daysFromNow(7) } }, Risk };
+}
+
+/** A domestic standing order consent: 100 GBP monthly on the 25th, 12 payments, from a week on; `mandate` overrides its MandateRelatedInformation. */
+export function standingOrderConsentBody(overrides: { mandate?: Record<string, unknown>; initiation?: Record<string, unknown> } = {}) {
+  return {
+    Data: {
+      Permission: 'Create',
+      Initiation: {
+        NumberOfPayments: '12',
+        FirstPaymentAmount: { Amount: '100.00', Currency: 'GBP' },
+        RecurringPaymentAmount: { Amount: '100.00', Currency: 'GBP' },
+        CreditorAccount: { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: '08080021325698', Name: 'ACME Ltd' },
+        RemittanceInformation: { Reference: `RENT-${randomUUID().slice(0, 8)}` },
+        MandateRelatedInformation: { Frequency: { Type: 'IntrvlMnthDay:01:25' }, FirstPaymentDateTime: daysFromNow(7), ...overrides.mandate } as Record<string, unknown>,
+        ...overrides.initiation,
+      } as Record<string, unknown>,
+    },
+    Risk: { PaymentContextCode: 'TransferToThirdParty' } as Record<string, unknown>,
+  };
+}
+
+/** The payment order submission for a consent of any kind: the same Initiation and Risk. */
+export function paymentOrderBody(consentId: string, consentBody: { Data: { Initiation: object }; Risk: object }) {
+  return { Data: { ConsentId: consentId, Initiation: structuredClone(consentBody.Data.Initiation) }, Risk: structuredClone(consentBody.Risk) };
+}

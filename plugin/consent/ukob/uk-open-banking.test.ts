@@ -32,16 +32,27 @@ describe('the uk-open-banking protocol, bank-independent parts', () => {
     // VRP: all but the amendment of a consent (a changed mandate the PSU has not authorised).
     expect(unsupported('vrp').sort()).toEqual(['domesticVrpConsentsPatch', 'domesticVrpConsentsPut']);
     expect(ukOpenBanking.unsupported?.({ method: 'put', operationId: 'domesticVrpConsentsPut', headers: [] })).toContain('amending a VRP consent');
-    // PISP: all but the (immediate) domestic payments.
+    // PISP: the domestic payments, scheduled payments and standing orders; not file nor international payments.
     const served = manifests.ukob.pisp.routes.map((r) => r.operationId).filter((id) => !unsupported('pisp').includes(id));
     expect(served.sort()).toEqual([
       'CreateDomesticPaymentConsents',
       'CreateDomesticPayments',
+      'CreateDomesticScheduledPaymentConsents',
+      'CreateDomesticScheduledPayments',
+      'CreateDomesticStandingOrderConsents',
+      'CreateDomesticStandingOrders',
       'GetDomesticPaymentConsentsConsentId',
       'GetDomesticPaymentConsentsConsentIdFundsConfirmation',
       'GetDomesticPaymentsDomesticPaymentId',
       'GetDomesticPaymentsDomesticPaymentIdPaymentDetails',
+      'GetDomesticScheduledPaymentConsentsConsentId',
+      'GetDomesticScheduledPaymentsDomesticScheduledPaymentId',
+      'GetDomesticScheduledPaymentsDomesticScheduledPaymentIdPaymentDetails',
+      'GetDomesticStandingOrderConsentsConsentId',
+      'GetDomesticStandingOrdersDomesticStandingOrderId',
+      'GetDomesticStandingOrdersDomesticStandingOrderIdPaymentDetails',
     ]);
+    expect(ukOpenBanking.unsupported?.({ method: 'post', operationId: 'CreateInternationalScheduledPaymentConsents', headers: [] })).toContain('international scheduled payments');
     const why = ukOpenBanking.unsupported?.({ method: 'post', operationId: 'CreateFilePaymentConsents', headers: [] });
     expect(why).toContain('file payments');
   });

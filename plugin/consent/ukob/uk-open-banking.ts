@@ -1,15 +1,16 @@
 /**
  * The UK Open Banking Read/Write 4.0 consent protocol, intent first: the intent (created here with the TPP's
  * client-credentials token for account access, `POST /account-access-consents`; or created by the caller through the
- * gateway and named by its `ConsentId`: a domestic payment consent (signed, idempotent), a domestic VRP consent (a
- * long-lived mandate: many payments within its ControlParameters, the caller submits each through the gateway with the
- * connection's token, refreshed like an account-access one), a funds-confirmation consent (its `DebtorAccount` is the
- * caller's to give), an account-access consent of its own making), status `AWAU` → the PSU's
- * authorization bound to it (the `openbanking_intent_id` essential claim, sent the way the bank's
- * `authorizationRequest` says: FAPI 2.0 PAR, or FAPI 1 Advanced signed request object and hybrid response) → code →
- * tokens, the id_token's intent checked → the intent read again (`AUTH`). The intent's `GET` and `DELETE` use the
- * client-credentials token. A `payments` consent id is a domestic payment consent or a VRP consent: the bank is asked
- * which (the read that finds it). The other payment types' consents are not handled yet.
+ * gateway and named by its `ConsentId`: a domestic payment, scheduled payment or standing order consent (signed,
+ * idempotent, single use), a domestic VRP consent (a long-lived mandate: many payments within its ControlParameters,
+ * the caller submits each through the gateway with the connection's token, refreshed like an account-access one), a
+ * funds-confirmation consent (its `DebtorAccount` is the caller's to give), an account-access consent of its own
+ * making), status `AWAU` → the PSU's authorization bound to it (the `openbanking_intent_id` essential claim, sent the
+ * way the bank's `authorizationRequest` says: FAPI 2.0 PAR, or FAPI 1 Advanced signed request object and hybrid
+ * response) → code → tokens, the id_token's intent checked → the intent read again (`AUTH`). The intent's `GET` and
+ * `DELETE` use the client-credentials token. A `payments` consent id is a domestic payment, a VRP, a scheduled
+ * payment or a standing order consent: the bank is asked which (the read that finds it). File and international
+ * payments are not handled yet.
  */
 import * as oauth from 'oauth4webapi';
 import { BankgateError } from '../../errors/bankgate-error.js';
@@ -29,6 +30,8 @@ interface IntentKind {
   readonly read: { readonly operationId: string; readonly idParam: string };
   /** Absent: the intent cannot be deleted (a payment consent ends with its payment or its expiry). */
   readonly remove?: { readonly operationId: string; readonly idParam: string };
+  /** A single-use payment order consent: the operation that submits its order and the id the bank answers it with. */
+  readonly submit?: { readonly operationId: string; readonly idField: string };
 }
 
 const ACCOUNT_ACCESS: IntentKind = {
@@ -37,7 +40,13 @@ const ACCOUNT_ACCESS: IntentKind = {
   read: { operationId: 'GetAccountAccessConsentsConsentId', idParam: 'ConsentId' },
   remove: { operationId: 'DeleteAccountAccessConsentsConsentId', idParam: 'ConsentId' },
 };
-const DOMESTIC_PAYMENT: IntentKind = { name: 'domestic-payment', scope: 'payments', read: { operationId: 'GetDomesticPaymentConsentsConsentId', idParam: 'ConsentId' } };
+/** A single-use payment order consent of the PISP spec, by its operationIds' stem and its order's id member. */
+function paymentOrder(name: string, stem: string, idField: string): IntentKind {
+  return { name, scope: 'payments', read: { operationId: `Get${stem}ConsentsConsentId`, idParam: 'ConsentId' }, submit: { operationId: `Create${stem}s`, idField } };
+}
+const DOMESTIC_PAYMENT = paymentOrder('domestic-payment', 'DomesticPayment', 'DomesticPaymentId');
+const DOMESTIC_SCHEDULED_PAYMENT = paymentOrder('domestic-scheduled-payment', 'DomesticScheduledPayment', 'DomesticScheduledPaymentId');
+const DOMESTIC_STANDING_ORDER = paymentOrder('domestic-standing-order', 'DomesticStandingOrder', 'DomesticStandingOrderId');
 const FUNDS_CONFIRMATION: IntentKind = {
   name: 'funds-confirmation',
   scope: 'fundsconfirmations',
@@ -51,7 +60,8 @@ const DOMESTIC_VRP: IntentKind = {
   read: { operationId: 'domesticVrpConsentsGet', idParam: 'ConsentId' },
   remove: { operationId: 'domesticVrpConsentsDelete', idParam: 'ConsentId' },
 };
-const ALL_KINDS = [ACCOUNT_ACCESS, DOMESTIC_PAYMENT, DOMESTIC_VRP, FUNDS_CONFIRMATION];
+// The payment kinds in the order a `payments` consent id is looked up: the earlier ones are asked first.
+const ALL_KINDS = [ACCOUNT_ACCESS, DOMESTIC_PAYMENT, DOMESTIC_VRP, DOMESTIC_SCHEDULED_PAYMENT, DOMESTIC_STANDING_ORDER, FUNDS_CONFIRMATION];
 const KINDS = new Map(ALL_KINDS.map((kind) => [kind.name, kind]));
 /** The kinds an existing intent named by `consentId` may be, by its scope, in the order the bank is asked. */
 function kindsOfScope(scope: string): IntentKind[] {
@@ -64,14 +74,12 @@ export const UK_OPEN_BANKING = 'uk-open-banking';
 const ENDED: Readonly<Record<string, string>> = { RJCT: 'consent_rejected', EXPD: 'consent_expired', CANC: 'consent_revoked' };
 
 /**
- * The 4.0 payment types whose consents this protocol cannot have the PSU authorise yet (only domestic payments,
- * domestic VRP, account access and funds confirmation are intent kinds here), and the amendment of a VRP consent
- * (PUT/PATCH: a changed mandate the PSU has not seen): each of their operations answers 501 at the gateway, whatever
+ * The 4.0 payment types whose consents this protocol cannot have the PSU authorise yet (domestic payments, scheduled
+ * payments and standing orders, domestic VRP, account access and funds confirmation are intent kinds here), and the
+ * amendment of a VRP consent (PUT/PATCH: a changed mandate the PSU has not seen): each of their operations answers 501 at the gateway, whatever
  * the bank would do. By the operationId stems of the PISP and VRP specs.
  */
 const NOT_YET: readonly { readonly stem: RegExp; readonly what: string }[] = [
-  { stem: /^(Create|Get)DomesticScheduledPayment/, what: 'domestic scheduled payments' },
-  { stem: /^(Create|Get)DomesticStandingOrder/, what: 'domestic standing orders' },
   { stem: /^(Create|Get)FilePayment/, what: 'file payments' },
   { stem: /^(Create|Get)InternationalScheduledPayment/, what: 'international scheduled payments' },
   { stem: /^(Create|Get)InternationalStandingOrder/, what: 'international standing orders' },
@@ -161,22 +169,24 @@ function psuHeaders(ip: string | undefined): Record<string, string> {
 }
 
 /**
- * The payment of an authorised domestic payment consent, submitted by the gateway: `Initiation` and `Risk` exactly as
- * the consent holds them (the bank refuses any difference), with the PSU's token, signed, and under an idempotency key
- * derived from the consent, so that a second attempt (a retried callback, a replica's) is the same payment.
+ * The payment order of an authorised payment order consent (a domestic payment, scheduled payment or standing order),
+ * submitted by the gateway: `Initiation` and `Risk` exactly as the consent holds them (the bank refuses any
+ * difference), with the PSU's token, signed, and under an idempotency key derived from the consent, so that a second
+ * attempt (a retried callback, a replica's) is the same payment. Recorded as `paymentId` whatever the order's kind.
  */
-async function submitPayment(context: ConsentContext, intentId: string, consentBody: unknown, psuToken: string): Promise<Record<string, string>> {
+async function submitPayment(context: ConsentContext, submit: NonNullable<IntentKind['submit']>, intentId: string, consentBody: unknown, psuToken: string): Promise<Record<string, string>> {
   const { Data, Risk } = (consentBody ?? {}) as { Data?: { Initiation?: unknown }; Risk?: unknown };
   if (Data?.Initiation === undefined) throw new BankgateError('bank_response_invalid', { status: 502, bank: context.bank.name, detail: `bank ${context.bank.name} answered the payment consent without Data.Initiation` });
-  const submitted = await callOperation(context, 'CreateDomesticPayments', {
+  const submitted = await callOperation(context, submit.operationId, {
     token: psuToken,
     body: { Data: { ConsentId: intentId, Initiation: Data.Initiation }, Risk: Risk ?? {} },
     idempotencyKey: `payment-of:${intentId}`,
   });
-  const payment = (submitted.json as { Data?: { DomesticPaymentId?: unknown; Status?: unknown } } | undefined)?.Data;
-  if (typeof payment?.DomesticPaymentId !== 'string') throw new BankgateError('bank_response_invalid', { status: 502, bank: context.bank.name, detail: `bank ${context.bank.name} answered the payment without Data.DomesticPaymentId` });
+  const payment = (submitted.json as { Data?: Record<string, unknown> } | undefined)?.Data;
+  const paymentId = payment?.[submit.idField];
+  if (typeof paymentId !== 'string') throw new BankgateError('bank_response_invalid', { status: 502, bank: context.bank.name, detail: `bank ${context.bank.name} answered ${submit.operationId} without Data.${submit.idField}` });
   context.log.info('payment.submitted', { bank: context.bank.name, interactionId: submitted.interactionId });
-  return { paymentId: payment.DomesticPaymentId, ...(typeof payment.Status === 'string' ? { paymentStatus: payment.Status } : {}) };
+  return { paymentId, ...(typeof payment?.Status === 'string' ? { paymentStatus: payment.Status } : {}) };
 }
 
 /** `banks.<bank>.consent` of a bank that speaks this protocol (the engine only runs it for those). */
@@ -287,7 +297,7 @@ export const ukOpenBanking: ConsentProtocol = {
       return { outcome: 'failed', consent, reason: { code: 'consent_failed', detail: `the consent is ${consent.status ?? 'in no known status'} at bank ${bank.name} after the PSU's authorisation, not AUTH` } };
     }
     const scopes = finished.tokens.scope ? finished.tokens.scope.split(' ').filter((scope) => scope !== 'openid') : [kind.scope];
-    const submitted = kind === DOMESTIC_PAYMENT && settingsOf(context).submitPayments ? await submitPayment(context, intentId, read.json, finished.tokens.access_token) : undefined;
+    const submitted = kind.submit && settingsOf(context).submitPayments ? await submitPayment(context, kind.submit, intentId, read.json, finished.tokens.access_token) : undefined;
     const authorised: Step = {
       outcome: 'authorised',
       consent: submitted ? { ...consent, data: { ...consent.data, ...submitted } } : consent,
@@ -328,7 +338,7 @@ export const ukOpenBanking: ConsentProtocol = {
 
   unsupported(route) {
     const type = NOT_YET.find((candidate) => candidate.stem.test(route.operationId));
-    return type && `bankgate's UK Open Banking protocol does not handle ${type.what} yet (their consents cannot be authorised through the gateway); domestic payments, domestic VRP, account access and funds confirmation are supported`;
+    return type && `bankgate's UK Open Banking protocol does not handle ${type.what} yet (their consents cannot be authorised through the gateway); domestic payments, scheduled payments and standing orders, domestic VRP, account access and funds confirmation are supported`;
   },
 
   countsAsUnattendedRead(route) {
