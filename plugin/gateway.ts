@@ -84,6 +84,11 @@ export interface Gateway {
   readonly basePath: string;
   /** True when a host app authenticates callers (`hostCaller`): every request then goes through the Hono app. */
   readonly hostCallers: boolean;
+  /**
+   * Stops gracefully: refreshes in flight finish and their token sets are stored (bounded by
+   * `DRAIN_TIMEOUT_MS`, 25 s), no new refresh starts meanwhile (503, retryable), then the transports and the
+   * store close. Stop serving new requests first (`server.close()`), then call this.
+   */
   close(): Promise<void>;
 }
 
@@ -210,6 +215,11 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
     basePath,
     hostCallers: hostCaller !== undefined,
     async close() {
+      // Graceful: refreshes in flight finish and are stored before the transports and the store close (a cut-off
+      // refresh of a rotating bank loses the connection); new ones are refused meanwhile (503, retryable).
+      const drain = await engine.drain();
+      if (drain.drained) log.info('gateway.drained', { ms: drain.ms });
+      else log.error('gateway.drain_timeout', { ms: drain.ms, refreshesLeft: drain.left, detail: 'refreshes still in flight were cut off by the stop; their connections may need a new consent' });
       await Promise.all([...transports.values()].map((t) => t.close()));
       await store.close();
     },

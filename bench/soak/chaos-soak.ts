@@ -2,7 +2,8 @@
  * The chaos soak of issue 15 (item 5): 3 gateway replicas (real processes) on one Redis (append-only file),
  * in front of the SG-like sandbox (2 s access tokens, refresh tokens rotated on every use, a rotated one
  * presented again counted as a double refresh and revoking the grant), 200 connections under steady load,
- * while at random moments a replica is killed (kill -9) and restarted, Redis is killed (kill -9) and
+ * while at random moments a replica is killed (kill -9) or stopped gracefully (SIGTERM, as a rolling deploy does)
+ * and restarted, Redis is killed (kill -9) and
  * restarted from its append-only file, token responses are dropped, delayed or refused with 503, and the
  * bank answers resource calls with 5xx. Bounded: it stops by itself. Not part of `npm test`.
  *
@@ -15,7 +16,8 @@
  * and whether the bank dropped it (fault), the gateway's side was gone before it (a replica killed before
  * the bank answered), or it was written out. After the chaos it waits (bounded) for breakers and leases to
  * settle, then calls every connection once: every connection not attributed as lost must answer 200.
- * Exits 1, loudly, on an unexplained loss, a loss the gateway caused, or a non-200 left.
+ * Losses and double refreshes are counted per fault kind. Exits 1, loudly, on an unexplained loss, a loss the
+ * gateway caused (a loss across a graceful stop is one: SIGTERM drains refreshes), or a non-200 left.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -161,10 +163,12 @@ const workers = Array.from({ length: WORKERS }, worker);
 
 // --- chaos -------------------------------------------------------------------------------------------
 const faults: Array<{ at: string; ms: number; what: string }> = [];
-/** Every replica kill: which replica, when (epoch ms). */
-const kills: Array<{ replica: number; ms: number }> = [];
-const fault = (what: string) => {
-  faults.push({ at: elapsed(), ms: Date.now(), what });
+/** Every replica kill (SIGKILL) or graceful stop (SIGTERM): which replica, when the signal was sent and when it had exited (epoch ms). */
+const kills: Array<{ replica: number; ms: number; signal: 'SIGKILL' | 'SIGTERM'; exitedMs: number }> = [];
+/** The longest a graceful stop may take: the gateway's drain bound (DRAIN_TIMEOUT_MS, 25 s) and a margin. */
+const STOP_BOUND_MS = 35_000;
+const fault = (what: string, ms = Date.now()) => {
+  faults.push({ at: ((ms - started) / 1000).toFixed(1), ms, what });
   say(what);
 };
 const arm = (rules: unknown[]) => fetch(`${sandbox.file.controlUrl}/faults`, { method: 'POST', body: JSON.stringify(rules) });
@@ -175,13 +179,36 @@ async function killReplica(): Promise<void> {
   if (!replica || replicas.filter((r) => r.process).length < 2) return;
   const process = replica.process!;
   replica.process = undefined;
-  kills.push({ replica: replica.index, ms: Date.now() });
+  const ms = Date.now();
   await process.kill('SIGKILL');
+  kills.push({ replica: replica.index, ms, signal: 'SIGKILL', exitedMs: Date.now() });
   (replica as { stopCopy?: () => void }).stopCopy?.();
   const down = between(1500, 5000);
-  fault(`replica ${replica.index} kill -9, restarted in ${down} ms`);
+  fault(`replica ${replica.index} kill -9, restarted in ${down} ms`, ms);
   background.push(sleep(down).then(() => startReplica(replica)));
 }
+/** A rolling deploy's stop: SIGTERM, the replica drains (requests and refreshes in flight finish), exits, restarts. */
+async function stopReplica(): Promise<void> {
+  const replica = pick(replicas.filter((r) => r.process));
+  if (!replica || replicas.filter((r) => r.process).length < 2) return;
+  const process = replica.process!;
+  replica.process = undefined; // the load balancer stops sending it calls; those in flight go on
+  const ms = Date.now();
+  let bound: ReturnType<typeof setTimeout> | undefined;
+  const exited = await Promise.race([process.kill('SIGTERM').then(() => true), new Promise<false>((resolve) => (bound = setTimeout(() => resolve(false), STOP_BOUND_MS)))]);
+  clearTimeout(bound);
+  if (!exited) {
+    stuckStops.push(`replica ${replica.index}: SIGTERM at ${((ms - started) / 1000).toFixed(1)} s did not exit within ${STOP_BOUND_MS} ms (killed)`);
+    await process.kill('SIGKILL');
+  }
+  const exitedMs = Date.now();
+  kills.push({ replica: replica.index, ms, signal: 'SIGTERM', exitedMs });
+  (replica as { stopCopy?: () => void }).stopCopy?.();
+  const down = between(1000, 4000);
+  fault(`replica ${replica.index} SIGTERM (graceful stop), exited after ${exitedMs - ms} ms, restarted in ${down} ms`, ms);
+  background.push(sleep(down).then(() => startReplica(replica)));
+}
+const stuckStops: string[] = [];
 async function killRedis(): Promise<void> {
   if (!redisUp) return;
   redisUp = false;
@@ -213,7 +240,7 @@ const deadline = Date.now() + SECONDS * 1000;
 while (Date.now() < deadline) {
   await sleep(between(3000, 9000));
   if (Date.now() >= deadline) break;
-  await pick([killReplica, killReplica, killRedis, tokenFault, tokenFault, bankFault])();
+  await pick([killReplica, killReplica, stopReplica, stopReplica, killRedis, tokenFault, tokenFault, bankFault])();
 }
 loading = false;
 await Promise.all(workers);
@@ -270,22 +297,42 @@ type Attribution =
   | 'answer never delivered: the replica was killed (kill -9) before the bank answered'
   | 'answer written as the replica was killed (within ms): never read nor stored nor journaled'
   | 'answer delivered and journaled, handed over after the lease ran out: another replica presented the rotated-from token first'
+  | 'lost across a graceful stop (SIGTERM): the drain should have kept it (BUG)'
   | 'delivered and lost by the gateway (BUG)'
   | 'client gone without a replica kill (gateway gave up: BUG)';
-const FAILING: readonly Attribution[] = ['delivered and lost by the gateway (BUG)', 'client gone without a replica kill (gateway gave up: BUG)'];
+const FAILING: readonly Attribution[] = ['lost across a graceful stop (SIGTERM): the drain should have kept it (BUG)', 'delivered and lost by the gateway (BUG)', 'client gone without a replica kill (gateway gave up: BUG)'];
+/** Which injected fault a loss follows (a loss under no fault, or under a graceful stop, is the gateway's). */
+type FaultKind = 'replica kill -9' | 'replica SIGTERM' | 'Redis kill -9' | 'token endpoint fault' | 'no fault (gateway)';
 const receipts = [...parsed('token.refreshed'), ...parsed('token.journaled')];
 const replays = parsed('token.journal_replayed');
-const killNear = (from: number, to: number) => kills.find((kill) => kill.ms >= from && kill.ms <= to);
+const hardKills = kills.filter((kill) => kill.signal === 'SIGKILL');
+const killNear = (from: number, to: number) => hardKills.find((kill) => kill.ms >= from && kill.ms <= to);
+/** A graceful stop under way (signal sent, process not yet exited, a second either side) at some point of [from, to]. */
+const stopNear = (from: number, to: number) => kills.find((kill) => kill.signal === 'SIGTERM' && kill.ms - 1000 <= to && kill.exitedMs + 1000 >= from);
 /** The rotation whose answer the gateway never used: attributed from its fate at the bank and the chaos around it. */
-function attribute(rotation: Issuance, connectionId: string | undefined): { attribution: Attribution; detail: string } {
+function attribute(rotation: Issuance, connectionId: string | undefined): { attribution: Attribution; detail: string; faultKind: FaultKind } {
+  const found = attributeRotation(rotation, connectionId);
+  return { ...found, faultKind: faultKindOf(found.attribution, found.detail) };
+}
+function faultKindOf(attribution: Attribution, detail: string): FaultKind {
+  if (attribution.startsWith('bank dropped')) return 'token endpoint fault';
+  if (attribution.startsWith('lost across a graceful stop')) return 'replica SIGTERM';
+  if (attribution.startsWith('answer never delivered') || attribution.startsWith('answer written as')) return 'replica kill -9';
+  // Handed over late: the kill that kept the holder from storing in time (a Redis outage, or its own kill).
+  if (attribution.startsWith('answer delivered and journaled')) return /replica \d+ kill -9/.test(detail) ? 'replica kill -9' : /Redis kill -9/.test(detail) ? 'Redis kill -9' : 'replica SIGTERM';
+  return 'no fault (gateway)';
+}
+function attributeRotation(rotation: Issuance, connectionId: string | undefined): { attribution: Attribution; detail: string } {
   const at = (ms: number) => `${((ms - started) / 1000).toFixed(2)} s`;
   const fateAt = rotation.fateAt ?? rotation.at;
   const base = `rotated at ${at(rotation.at)}, answer ${rotation.fate} at ${at(fateAt)}`;
   if (rotation.fate === 'dropped') return { attribution: 'bank dropped the answer after rotating (drop-response fault)', detail: base };
   if (rotation.fate === 'client_gone') {
     const kill = killNear(fateAt - 1000, fateAt + 100);
-    return kill
-      ? { attribution: 'answer never delivered: the replica was killed (kill -9) before the bank answered', detail: `${base}; replica ${kill.replica} killed at ${at(kill.ms)}` }
+    if (kill) return { attribution: 'answer never delivered: the replica was killed (kill -9) before the bank answered', detail: `${base}; replica ${kill.replica} killed at ${at(kill.ms)}` };
+    const stop = stopNear(rotation.at, fateAt);
+    return stop
+      ? { attribution: 'lost across a graceful stop (SIGTERM): the drain should have kept it (BUG)', detail: `${base}; replica ${stop.replica} SIGTERM at ${at(stop.ms)}, exited at ${at(stop.exitedMs)}` }
       : { attribution: 'client gone without a replica kill (gateway gave up: BUG)', detail: base };
   }
   // Written out: did a replica read it? Its refresh logged as stored or journaled right after, or a journal
@@ -296,15 +343,19 @@ function attribute(rotation: Issuance, connectionId: string | undefined): { attr
     // Written into the connection of a process already dead (the kernel closed its socket; the bank's write
     // still "finishes" into the half-closed connection): never delivered either.
     // (`at` is taken before the bank writes its answer: a kill before it preceded the answer for certain.)
-    const deadBefore = kills.find((kill) => kill.ms < rotation.at && kill.ms >= rotation.at - 2000);
+    const deadBefore = hardKills.find((kill) => kill.ms < rotation.at && kill.ms >= rotation.at - 2000);
     if (deadBefore) return { attribution: 'answer never delivered: the replica was killed (kill -9) before the bank answered', detail: `${base}; replica ${deadBefore.replica} killed at ${at(deadBefore.ms)}, ${rotation.at - deadBefore.ms} ms before the bank rotated, ${fateAt - deadBefore.ms} ms before its answer was written into the closed connection` };
     // Killed while the bank was writing its answer, or within a second after: the replica never read, stored nor journaled it.
     const kill = killNear(rotation.at, fateAt + 1000);
     if (kill) return { attribution: 'answer written as the replica was killed (within ms): never read nor stored nor journaled', detail: `${base}; replica ${kill.replica} killed at ${at(kill.ms)}, ${kill.ms - fateAt >= 0 ? `${kill.ms - fateAt} ms after the answer was written` : `${fateAt - kill.ms} ms before the bank finished writing its answer`}, no receipt logged` };
+    const stop = stopNear(rotation.at, fateAt + 1000);
+    if (stop) return { attribution: 'lost across a graceful stop (SIGTERM): the drain should have kept it (BUG)', detail: `${base}; replica ${stop.replica} SIGTERM at ${at(stop.ms)}, exited at ${at(stop.exitedMs)}, no receipt logged` };
   }
   if (lateReplay) {
     // What kept the holder from storing it in time: the replica or Redis kill just before (the lease is an absolute deadline in Redis).
-    const causes = faults.filter((f) => f.ms <= lateReplay.ms && f.ms >= rotation.at - 10_000 && /kill -9/.test(f.what));
+    const causes = faults.filter((f) => f.ms <= lateReplay.ms && f.ms >= rotation.at - 10_000 && /kill -9|SIGTERM/.test(f.what));
+    // Only graceful stops around it: the stop left a journaled set behind that another replica refreshed over (the gateway's).
+    if (causes.length > 0 && causes.every((f) => /SIGTERM/.test(f.what))) return { attribution: 'lost across a graceful stop (SIGTERM): the drain should have kept it (BUG)', detail: `${base}; replayed from replica ${lateReplay.replica}'s journal at ${at(lateReplay.ms)}${causes.map((f) => `; ${f.at} s: ${f.what}`).join('')}` };
     return { attribution: 'answer delivered and journaled, handed over after the lease ran out: another replica presented the rotated-from token first', detail: `${base}; replayed from replica ${lateReplay.replica}'s journal at ${at(lateReplay.ms)}${causes.map((f) => `; ${f.at} s: ${f.what}`).join('')}` };
   }
   return { attribution: 'delivered and lost by the gateway (BUG)', detail: `${base}${received ? `; received by replica ${received.replica} at ${at(received.ms)}` : '; no receipt logged, no kill near'}` };
@@ -321,7 +372,7 @@ for (const id of ids) {
   const family = stored?.tokens?.refreshToken ? familyOfIssued.get(tokenHash(stored.tokens.refreshToken)) : undefined;
   if (family !== undefined) connectionOfFamily.set(family, id);
 }
-const lost: Array<{ id: string; reason: string; markedBy?: number; markedAt?: string; cause: string; detail?: string; failing: boolean }> = [];
+const lost: Array<{ id: string; reason: string; markedBy?: number; markedAt?: string; cause: string; faultKind: FaultKind; detail?: string; failing: boolean }> = [];
 for (const id of ids) {
   const view = views.get(id)!;
   if (view.status === 'active') continue;
@@ -336,8 +387,8 @@ for (const id of ids) {
   const double = refusal ? doubleRefreshOf(refusal) : undefined;
   const rotation = double ? rotationOf(double.presentedHash) : undefined;
   if (rotation) {
-    const { attribution, detail } = attribute(rotation, id);
-    lost.push({ ...entry, cause: attribution, detail: `${refusal!.kind === 'family_revoked' ? 'its newer set (handed over later) belonged to a family the double refresh had revoked; ' : ''}${detail}`, failing: FAILING.includes(attribution) });
+    const { attribution, detail, faultKind } = attribute(rotation, id);
+    lost.push({ ...entry, cause: attribution, faultKind, detail: `${refusal!.kind === 'family_revoked' ? 'its newer set (handed over later) belonged to a family the double refresh had revoked; ' : ''}${detail}`, failing: FAILING.includes(attribution) });
   } else if (/two refresh attempts got no usable answer/.test(reason) && marked) {
     // DESIGN §5: two unknown outcomes in a row mark the connection. A bank fault when the token endpoint was armed
     // to fail (5xx or a closed connection, both before any work) just before; the ledger says whether the token was rotated.
@@ -345,22 +396,30 @@ for (const id of ids) {
     const rotated = presented !== undefined && ledger.issuances.some((issuance) => issuance.usedHash === presented);
     lost.push(
       tokenFault
-        ? { ...entry, cause: 'the token endpoint failed twice in a row (bank fault: 5xx or a closed connection): the design marks that reconsent_required', detail: `${tokenFault.at} s: ${tokenFault.what}; the refresh token was ${rotated ? 'rotated' : 'never rotated (the connection was recoverable)'}`, failing: false }
-        : { ...entry, cause: 'not attributed', failing: true },
+        ? { ...entry, cause: 'the token endpoint failed twice in a row (bank fault: 5xx or a closed connection): the design marks that reconsent_required', faultKind: 'token endpoint fault' as const, detail: `${tokenFault.at} s: ${tokenFault.what}; the refresh token was ${rotated ? 'rotated' : 'never rotated (the connection was recoverable)'}`, failing: false }
+        : { ...entry, cause: 'not attributed', faultKind: 'no fault (gateway)' as const, failing: true },
     );
   } else {
-    lost.push({ ...entry, cause: 'not attributed', failing: true });
+    lost.push({ ...entry, cause: 'not attributed', faultKind: 'no fault (gateway)', failing: true });
   }
 }
 await storeView.close();
 
 // Every double refresh at the bank, attributed to the token answer it follows.
 const doubleRefreshes: Record<string, number> = {};
+/** Per fault kind: connections lost and double refreshes at the bank. */
+const byFaultKind: Record<string, { lost: number; doubleRefreshes: number }> = {};
+const doubleRefreshFailures: string[] = [];
+const kindRow = (kind: string) => (byFaultKind[kind] ??= { lost: 0, doubleRefreshes: 0 });
 for (const refusal of ledger.refusals.filter((r) => r.kind === 'double_refresh')) {
   const rotation = rotationOf(refusal.presentedHash);
-  const key = rotation ? attribute(rotation, refusal.family === undefined ? undefined : connectionOfFamily.get(refusal.family)).attribution : 'rotation not found in the ledger';
+  const attributed = rotation ? attribute(rotation, refusal.family === undefined ? undefined : connectionOfFamily.get(refusal.family)) : undefined;
+  const key = attributed?.attribution ?? 'rotation not found in the ledger';
   doubleRefreshes[key] = (doubleRefreshes[key] ?? 0) + 1;
+  kindRow(attributed?.faultKind ?? 'no fault (gateway)').doubleRefreshes++;
+  if (!attributed || FAILING.includes(attributed.attribution)) doubleRefreshFailures.push(`double refresh at ${((refusal.at - started) / 1000).toFixed(2)} s: ${key}${attributed ? ` (${attributed.detail})` : ''}`);
 }
+for (const l of lost) kindRow(l.faultKind).lost++;
 // The journal's cost per refresh: one sealed, fsync'd write (file and directory) and one removal, off the
 // refresh's path (it runs alongside the store write). Measured here, on this machine, after the chaos.
 const journalCost = await measureJournal(join(dir, 'journal-cost'), 300);
@@ -371,6 +430,8 @@ const persistMs = parsed('token.refreshed')
 const nonActiveOk = new Set(lost.filter((l) => !l.failing).map((l) => l.id));
 const failures = [
   ...(settled ? [] : ['breakers or leases did not settle within the bound']),
+  ...stuckStops,
+  ...doubleRefreshFailures,
   ...lost.filter((l) => l.failing).map((l) => `${l.id}: ${l.cause}`),
   ...ids.filter((id) => finalById.get(id) !== '200' && !nonActiveOk.has(id)).map((id) => `${id}: final call answered ${finalById.get(id)} (not attributed as lost)`),
 ];
@@ -387,6 +448,8 @@ const report = {
   answers: Object.fromEntries(Object.entries(answers).sort(([, a], [, b]) => b - a)),
   bank: { refreshes: sg.tokenRequests.refresh_token, tokenErrors: sg.tokenErrors, doubleRefreshes: sg.doubleRefreshes, resourceCalls: sg.resourceCalls },
   doubleRefreshesAttributed: doubleRefreshes,
+  byFaultKind,
+  gracefulStops: kills.filter((kill) => kill.signal === 'SIGTERM').map((kill) => ({ replica: kill.replica, at: ((kill.ms - started) / 1000).toFixed(1), exitedAfterMs: kill.exitedMs - kill.ms })),
   journal: { writeMs: journalCost.write, removeMs: journalCost.remove, refreshesStored: persistMs.length, storeWriteMs: quantiles(persistMs) },
   settled,
   failures,
@@ -397,6 +460,11 @@ const report = {
     journalFailed: events('token.journal_failed'),
     refreshOutcomeUnknown: events('token.refresh_outcome_unknown'),
     reconsentRequired: events('connection.reconsent_required'),
+    drained: events('gateway.drained'),
+    handoverWaits: events('token.handover_wait'),
+    handedOver: events('token.handed_over'),
+    handoverTimeouts: events('token.handover_timeout'),
+    drainTimeout: events('gateway.drain_timeout'),
   },
   faults,
   finalCallAnswers: final,
@@ -469,6 +537,15 @@ ${r.failures.length === 0 ? `**Passed**: every connection not attributed as lost
 | token.journal_failed | ${r.gatewayEvents.journalFailed} |
 | token.persist_failed | ${r.gatewayEvents.persistFailed} |
 | refresh outcomes unknown (lost answers, 5xx, timeouts) | ${r.gatewayEvents.refreshOutcomeUnknown} |
+| refreshes that took the lock over a dead holder's unresolved intent: waited / handed over / presented after the wait | ${r.gatewayEvents.handoverWaits} / ${r.gatewayEvents.handedOver} / ${r.gatewayEvents.handoverTimeouts} |
+| graceful stops (SIGTERM): drained / drain bound ran out; exit after the signal, ms | ${r.gatewayEvents.drained} / ${r.gatewayEvents.drainTimeout}; ${r.gracefulStops.map((stop) => stop.exitedAfterMs).join(', ') || 'none'} |
+
+## Losses by fault kind
+A loss (or a double refresh) under a graceful stop (SIGTERM) or under no fault is the gateway's: the run fails.
+
+| fault kind | connections lost | double refreshes |
+|---|---|---|
+${Object.entries(r.byFaultKind).map(([kind, row]) => `| ${kind} | ${row.lost} | ${row.doubleRefreshes} |`).join('\n') || '| (none) | 0 | 0 |'}
 
 ## Answers by status (during the chaos)
 | answer | count |

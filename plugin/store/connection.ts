@@ -145,6 +145,12 @@ export interface WindowPeek {
   readonly resetAt?: number;
 }
 
+/** What a lock holder recorded it was about to do (`acquireLockWithIntent`), and who. */
+export interface LockIntent {
+  readonly owner: string;
+  readonly value: string;
+}
+
 /**
  * Where connections live, the locks that keep one refresh per connection across replicas, and the rolling
  * windows that count unattended access. Implementations: memory (tests), file (the persistent single-node
@@ -174,8 +180,18 @@ export interface ConnectionStore {
   acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean>;
   /** Extends the lock to `ttlMs` from now, only while `owner` still holds it (a lease); false when it does not. */
   renewLock(name: string, owner: string, ttlMs: number): Promise<boolean>;
-  /** Releases the lock only when `owner` still holds it (compare-and-delete); false when it did not. */
+  /**
+   * Releases the lock only when `owner` still holds it (compare-and-delete); false when it did not. A store with
+   * `acquireLockWithIntent` also clears the intent `owner` recorded (whether or not its lease ran out).
+   */
   releaseLock(name: string, owner: string): Promise<boolean>;
+  /**
+   * Optional (stores shared by replicas): `acquireLock` that also records, in the same round trip, the holder's
+   * intent (`value`: what it is about to present to the bank, a digest of the refresh token) for `ttlMs`, longer
+   * than the lease. When the lock is taken, returns the intent an earlier holder left unresolved: one that never
+   * released the lock (it died, or lost its lease in a store outage) and may hold the bank's answer in its journal.
+   */
+  acquireLockWithIntent?(name: string, owner: string, ttlMs: number, intent: { readonly value: string; readonly ttlMs: number }): Promise<{ acquired: boolean; unresolved?: LockIntent }>;
   /**
    * Optional: resolves when the lock `name` is released or its lease runs out, or after `maxMs`, whichever
    * comes first (waiters parked on one promise inside the store, as the Durable Object store does), instead

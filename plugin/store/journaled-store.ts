@@ -160,6 +160,14 @@ export async function journaledStore(inner: ConnectionStore, journal: TokenJourn
       if (name.startsWith(REFRESH_LOCK_PREFIX)) await replay(name.slice(REFRESH_LOCK_PREFIX.length));
       return inner.acquireLock(name, owner, ttlMs);
     },
+    ...(inner.acquireLockWithIntent
+      ? {
+          acquireLockWithIntent: async (name: string, owner: string, ttlMs: number, intent: { value: string; ttlMs: number }) => {
+            if (name.startsWith(REFRESH_LOCK_PREFIX)) await replay(name.slice(REFRESH_LOCK_PREFIX.length));
+            return inner.acquireLockWithIntent!(name, owner, ttlMs, intent);
+          },
+        }
+      : {}),
     renewLock: (name, owner, ttlMs) => inner.renewLock(name, owner, ttlMs),
     async releaseLock(name, owner) {
       // The refresh that journaled releases its lock: the replay must land first (and releases it itself).

@@ -1,4 +1,4 @@
-import { storageIdOf, type Connection } from '../store/connection.js';
+import type { Connection } from '../store/connection.js';
 import type { BankResponse } from '../transport/types.js';
 import type { TokenContext } from './context.js';
 import { psuAccessToken, refreshOnce } from './psu-access-token.js';
@@ -23,7 +23,7 @@ export async function callWithPsuToken(context: TokenContext, refreshes: SingleF
   if (response.status !== 401) return response;
   context.metrics.inc(TOKEN_METRICS.rejected, { bank: connection.bank, kind: 'psu' });
   context.log.warn('token.rejected_by_bank', { requestId, bank: connection.bank, connectionId: connection.id, retry: idempotent });
-  const refreshing = refreshOnce(context, refreshes, storageIdOf(connection), { rejectedAccessToken: token, requestId });
+  const refreshing = refreshOnce(context, refreshes, connection, { rejectedAccessToken: token, requestId });
   if (!idempotent) {
     refreshing.catch(() => {}); // reported by the refresh itself; this call returns the bank's answer
     return response;

@@ -3,6 +3,7 @@ import { withFields, type Logger } from '../log.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import type { ConnectionStore } from '../store/connection.js';
 import type { BankOAuth } from './authorization-server.js';
+import type { InFlightWork } from './in-flight-work.js';
 
 /** What the token operations share: each bank's OAuth side, the store, the clock, the log and the metrics. */
 export interface TokenContext {
@@ -13,8 +14,15 @@ export interface TokenContext {
   readonly metrics: MetricsRegistry;
   /** How long a refresh lock is held at most: a replica that dies holding it delays the others this long. */
   readonly lockTtlMs: number;
+  /**
+   * How long a refresh that took the lock over a dead holder's unresolved intent waits for that holder's
+   * journaled answer before presenting the refresh token again (refresh-lock.ts `awaitHandover`). Default: the lock TTL.
+   */
+  readonly handoverWaitMs: number;
   /** Names this process in lock owners (`host:pid:random`), so an operator can tell who holds a lock. */
   readonly replicaId: string;
+  /** The refreshes a graceful stop waits for (token-engine.ts `drain`); without it nothing is tracked. */
+  readonly work?: InFlightWork;
 }
 
 /** The context for work done on behalf of one inbound request: its log lines carry `requestId`. */

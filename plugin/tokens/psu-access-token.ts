@@ -1,5 +1,6 @@
 import { storageIdOf, type Connection } from '../store/connection.js';
 import { bankOAuth, type TokenContext } from './context.js';
+import { stoppingError } from './in-flight-work.js';
 import { refreshConnection, type RefreshReason } from './refresh.js';
 import type { SingleFlight } from './single-flight.js';
 import { freshnessOf } from './token-set.js';
@@ -17,7 +18,7 @@ export function psuAccessToken(context: TokenContext, refreshes: SingleFlight<Co
   const bankSide = bankOAuth(context, connection.bank);
   const freshness = freshnessOf(tokens, context.now(), bankSide.bank.refreshSkewSeconds, bankSide.certificateThumbprint());
   if (freshness === 'fresh') return tokens.accessToken;
-  const refreshing = refreshOnce(context, refreshes, storageIdOf(connection), { requestId });
+  const refreshing = refreshOnce(context, refreshes, connection, { requestId });
   if (freshness === 'refresh_soon') {
     refreshing.catch(() => {}); // a failed early refresh is retried on the next call; the token is still good
     return tokens.accessToken;
@@ -25,7 +26,14 @@ export function psuAccessToken(context: TokenContext, refreshes: SingleFlight<Co
   return refreshing.then((refreshed) => usableTokens(refreshed).accessToken);
 }
 
-/** The in-process single-flight in front of the cross-replica refresh; `storageId` names the connection. */
-export function refreshOnce(context: TokenContext, refreshes: SingleFlight<Connection>, storageId: string, reason: RefreshReason = {}): Promise<Connection> {
-  return refreshes.run(storageId, () => refreshConnection(context, storageId, reason));
+/**
+ * The in-process single-flight in front of the cross-replica refresh. While the gateway stops (`context.work`
+ * draining) no new refresh starts (503, retryable); a call joins one already running, which the stop waits for.
+ */
+export function refreshOnce(context: TokenContext, refreshes: SingleFlight<Connection>, connection: Connection, reason: RefreshReason = {}): Promise<Connection> {
+  const storageId = storageIdOf(connection);
+  const { work } = context;
+  if (!work) return refreshes.run(storageId, () => refreshConnection(context, storageId, reason));
+  if (work.stopping && !refreshes.running(storageId)) return Promise.reject(stoppingError(connection.bank, connection.id));
+  return refreshes.run(storageId, () => work.track(refreshConnection(context, storageId, reason)));
 }

@@ -1,13 +1,24 @@
 import { BankgateError } from '../errors/bankgate-error.js';
 import { storageIdOf, type Connection } from '../store/connection.js';
 import type { TokenContext } from './context.js';
+import { stoppingError } from './in-flight-work.js';
 import { TOKEN_METRICS } from './token-metrics.js';
 
-export type LockResult = { readonly held: true; readonly owner: string } | { readonly held: false; readonly connection: Connection };
+/**
+ * `inDoubt`: the lock was taken over an earlier holder's unresolved intent (its digest of the refresh token it
+ * was about to present): that holder died or lost its lease mid-refresh, and may hold the bank's answer.
+ */
+export type LockResult = { readonly held: true; readonly owner: string; readonly inDoubt?: string } | { readonly held: false; readonly connection: Connection };
 
 const POLL_MS = 40;
 /** How long one refresh attempt waits for the token endpoint (two attempts at most per refresh). */
 export const REFRESH_ATTEMPT_TIMEOUT_MS = 10_000;
+/**
+ * How long a holder's intent outlives its lease: long enough for a replica that died (or lost its lease in a
+ * store outage) with the bank's answer in its journal to be noticed by the next holder.
+ */
+export const INTENT_TTL_MS = 15 * 60_000;
+const HANDOVER_POLL_MS = 50;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -21,13 +32,29 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function acquireRefreshLock(context: TokenContext, connection: Connection, stillNeeded: (latest: Connection) => boolean): Promise<LockResult> {
   const name = refreshLockName(connection);
   const owner = `${context.replicaId}:${crypto.randomUUID()}`;
+  // The intent: what this holder will present (recorded with the lock in the same round trip, where the store can).
+  const intent = context.store.acquireLockWithIntent && connection.tokens?.refreshToken ? { value: await refreshTokenDigest(connection.tokens.refreshToken), ttlMs: Math.max(INTENT_TTL_MS, 4 * context.lockTtlMs) } : undefined;
   const started = performance.now();
   const deadline = context.now() + context.lockTtlMs + 2 * REFRESH_ATTEMPT_TIMEOUT_MS + 1000;
   const waited = () => context.metrics.observe(TOKEN_METRICS.lockWait, { bank: connection.bank }, (performance.now() - started) / 1000);
   for (;;) {
-    if (await context.store.acquireLock(name, owner, context.lockTtlMs)) {
+    if (intent) {
+      const taken = await context.store.acquireLockWithIntent!(name, owner, context.lockTtlMs, intent);
+      if (taken.acquired) {
+        waited();
+        // An intent this engine left (a refresh of this life that could not release: the store was away) holds
+        // nothing to wait for: its set is stored, or journaled here and replayed before this lock was taken, or lost.
+        const elsewhere = taken.unresolved && !taken.unresolved.owner.startsWith(`${context.replicaId}:`);
+        return { held: true, owner, ...(elsewhere ? { inDoubt: taken.unresolved!.value } : {}) };
+      }
+    } else if (await context.store.acquireLock(name, owner, context.lockTtlMs)) {
       waited();
       return { held: true, owner };
+    }
+    // The gateway is stopping: a waiter has nothing at the bank; the replica holding the lock finishes the refresh.
+    if (context.work?.stopping) {
+      waited();
+      throw stoppingError(connection.bank, connection.id);
     }
     // A store that parks waiters on the holder's release (the Durable Object store) is not polled.
     if (context.store.awaitLockRelease) await context.store.awaitLockRelease(name, Math.max(0, Math.min(context.lockTtlMs, deadline - context.now())));
@@ -76,6 +103,42 @@ export function keepLease(context: TokenContext, connection: Connection, owner: 
       clearInterval(timer);
     },
   };
+}
+
+/**
+ * Under the lock, taken over an earlier holder's unresolved intent (`inDoubt`): when the stored refresh token is
+ * still the one that holder was about to present, it may have been rotated at the bank with the answer in that
+ * holder's journal (a replica killed, or cut off from the store, after the bank answered). Presenting it again
+ * would be a double refresh (the bank revokes the grant, the journaled answer with it), so this waits, at most
+ * `context.handoverWaitMs`, for the holder's replay to store the newer set, re-reading the store (the lease is
+ * renewed meanwhile). Returns the connection as stored at the end: replaced (the handover landed), or the same
+ * refresh token (nobody came back: the caller presents it, and the bank decides). No wait when nothing is in doubt.
+ */
+export async function awaitHandover(context: TokenContext, connection: Connection, inDoubt: string): Promise<Connection> {
+  const presenting = connection.tokens?.refreshToken;
+  if (presenting === undefined || (await refreshTokenDigest(presenting)) !== inDoubt) return connection;
+  const started = context.now();
+  context.log.warn('token.handover_wait', { bank: connection.bank, connectionId: connection.id, maxMs: context.handoverWaitMs, detail: 'an earlier refresh of this token never released its lock: waiting for its journaled answer before presenting the token again' });
+  for (;;) {
+    if (context.work?.stopping) throw stoppingError(connection.bank, connection.id);
+    await sleep(HANDOVER_POLL_MS);
+    const latest = await context.store.get(storageIdOf(connection));
+    if (!latest) throw new BankgateError('connection_not_found', { status: 404, detail: `connection ${connection.id} does not exist (deleted during its refresh)` });
+    if (latest.tokens?.refreshToken !== presenting || latest.status !== connection.status) {
+      context.log.info('token.handed_over', { bank: connection.bank, connectionId: connection.id, waitedMs: context.now() - started });
+      return latest;
+    }
+    if (context.now() - started >= context.handoverWaitMs) {
+      context.log.warn('token.handover_timeout', { bank: connection.bank, connectionId: connection.id, waitedMs: context.now() - started, detail: 'no earlier holder handed a newer token set over; the stored refresh token is presented' });
+      return latest;
+    }
+  }
+}
+
+/** A digest of a refresh token for the lock's intent: tells tokens apart, useless to use one. */
+async function refreshTokenDigest(refreshToken: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(refreshToken)));
+  return btoa(String.fromCharCode(...digest.subarray(0, 16))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 /** The store lock that keeps one refresh per connection across replicas. */

@@ -5,7 +5,7 @@ import { storageIdOf, type Connection, type TokenSet } from '../store/connection
 import type { JournalEntry } from '../store/token-journal.js';
 import { bankOAuth, forRequest, type TokenContext } from './context.js';
 import { toOAuthError } from './oauth-error.js';
-import { acquireRefreshLock, keepLease, REFRESH_ATTEMPT_TIMEOUT_MS, refreshLockName, releaseRefreshLock } from './refresh-lock.js';
+import { acquireRefreshLock, awaitHandover, keepLease, REFRESH_ATTEMPT_TIMEOUT_MS, refreshLockName, releaseRefreshLock } from './refresh-lock.js';
 import { BankServerError, classifyAttemptFailure, isSilentClose, type AttemptFailure } from './refresh-outcome.js';
 import { TOKEN_METRICS, type RefreshOutcome } from './token-metrics.js';
 import { freshnessOf, toTokenSet } from './token-set.js';
@@ -46,7 +46,9 @@ export async function refreshConnection(base: TokenContext, storageId: string, r
   }
   const lease = keepLease(context, current, lock.owner);
   try {
-    const latest = await readConnection(context, storageId);
+    let latest = await readConnection(context, storageId);
+    // Taken over a holder that never released (dead, or cut off from the store): its answer may be on its way.
+    if (lock.inDoubt !== undefined && needsRefresh(context, latest, reason)) latest = await awaitHandover(context, latest, lock.inDoubt);
     if (!needsRefresh(context, latest, reason)) {
       count(context, current.bank, 'shared');
       return latest;
@@ -160,7 +162,9 @@ async function persist(context: TokenContext, connection: Connection, lockOwner:
           ? undefined
           : { ...latest, tokens, updatedAt: context.now() },
       );
-      void journaledAhead.then((journaled) => journaled && context.store.settleJournal?.(entry));
+      // Off the refresh's path, but a graceful stop waits for it (the entry's removal) before closing the store.
+      const settled = journaledAhead.then((journaled) => journaled && context.store.settleJournal?.(entry));
+      if (context.work) void context.work.track(settled);
       if (!stored) {
         const latest = await context.store.get(storageIdOf(connection));
         if (!latest) {

@@ -13,6 +13,11 @@ export class SingleFlight<T> {
     return started;
   }
 
+  /** True while a run for `key` is under way (a caller asking now joins it). */
+  running(key: string): boolean {
+    return this.#running.has(key);
+  }
+
   get size(): number {
     return this.#running.size;
   }

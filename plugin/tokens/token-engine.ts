@@ -9,7 +9,9 @@ import { createBankOAuth, type BankOAuth } from './authorization-server.js';
 import { callWithClientToken, callWithPsuToken, type SendWithToken } from './call-with-token.js';
 import { ClientCredentialsCache } from './client-credentials.js';
 import { forRequest, type TokenContext } from './context.js';
+import { InFlightWork, type DrainOutcome } from './in-flight-work.js';
 import { psuAccessToken } from './psu-access-token.js';
+import { REFRESH_ATTEMPT_TIMEOUT_MS } from './refresh-lock.js';
 import { revokeAtBank, type RevocationOutcome } from './revoke.js';
 import { SingleFlight } from './single-flight.js';
 import { describeTokenMetrics } from './token-metrics.js';
@@ -32,8 +34,21 @@ export interface TokenEngine {
   /** Like `callWithPsuToken` with the client-credentials token: a 401 fetches a new one once. */
   callWithClientToken(bank: string, scopes: readonly string[], idempotent: boolean, send: SendWithToken, requestId?: string): Promise<BankResponse>;
   revoke(connection: Connection, requestId?: string): Promise<RevocationOutcome>;
+  /**
+   * For a graceful stop, before the transports and the store close: no new refresh starts (a call that needs
+   * one is answered 503 `token_refresh_failed`, `reason: gateway_stopping`, retryable), and the refreshes in
+   * flight finish (bank answer, store or journal write), at most `timeoutMs` (default `DRAIN_TIMEOUT_MS`).
+   */
+  drain(timeoutMs?: number): Promise<DrainOutcome>;
   readonly store: ConnectionStore;
 }
+
+/**
+ * How long a graceful stop waits for refreshes in flight by default: the two attempts a refresh makes at most
+ * (REFRESH_ATTEMPT_TIMEOUT_MS each) and a margin for its store and journal writes. Under the 30 s a container
+ * platform gives a stopping process by default (Kubernetes' terminationGracePeriodSeconds).
+ */
+export const DRAIN_TIMEOUT_MS = 2 * REFRESH_ATTEMPT_TIMEOUT_MS + 5000;
 
 export interface TokenEngineOptions {
   readonly banks: ReadonlyMap<string, ResolvedBank>;
@@ -46,6 +61,8 @@ export interface TokenEngineOptions {
   readonly now?: () => number;
   /** TTL of a connection's refresh lock in the store, ms. Default 30 000 (`store.lockTtlSeconds`). */
   readonly refreshLockTtlMs?: number;
+  /** How long a refresh waits for a dead lock holder's journaled answer (refresh-lock.ts `awaitHandover`), ms. Default: the lock TTL. */
+  readonly handoverWaitMs?: number;
   /** Names this process in refresh-lock owners (the runtime's `replicaId`, e.g. `host:pid`); a random suffix is added. */
   readonly replicaId?: string;
 }
@@ -63,7 +80,9 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     now: options.now ?? Date.now,
     metrics,
     lockTtlMs: options.refreshLockTtlMs ?? DEFAULT_LOCK_TTL_SECONDS * 1000,
+    handoverWaitMs: options.handoverWaitMs ?? options.refreshLockTtlMs ?? DEFAULT_LOCK_TTL_SECONDS * 1000,
     replicaId: `${options.replicaId ?? 'bankgate'}:${randomHex(3)}`,
+    work: new InFlightWork(),
   };
   const refreshes = new SingleFlight<Connection>();
   const clientTokens = new ClientCredentialsCache(context, new SingleFlight<TokenSet>());
@@ -75,5 +94,6 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     callWithClientToken: (bank, scopes, idempotent, send, requestId) =>
       callWithClientToken(context, (forceNew) => clientTokens.accessToken(bank, scopes, forceNew), bank, idempotent, send, requestId),
     revoke: (connection, requestId) => revokeAtBank(forRequest(context, requestId), connection),
+    drain: (timeoutMs = DRAIN_TIMEOUT_MS) => context.work!.drain(timeoutMs),
   };
 }

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { createGateway, createNodeHandler } from '../../plugin/adapter/node/index.js';
+import { createGateway, createNodeHandler, stopGracefully } from '../../plugin/adapter/node/index.js';
 import { BankgateError, type ConfigInput, type Gateway } from '../../plugin/index.js';
 import { checkBasePath } from '../../plugin/surface/mount-prefix.js';
 
@@ -39,9 +39,7 @@ export async function runGateway(config: ConfigInput, port = Number(process.env.
     gateway,
     server,
     url,
-    async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await gateway.close();
-    },
+    /** Graceful: requests and token refreshes in flight finish (bounded), new refreshes are refused meanwhile. */
+    stop: () => stopGracefully(server, gateway),
   };
 }

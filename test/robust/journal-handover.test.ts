@@ -14,71 +14,23 @@
  * does), never mocked. Ordering is by protocol (the fault rule taken, the replay logged), not by sleeps.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import config from '../../hono.config.js';
-import { createGateway, createJsonLogger, createNodeHandler } from '../../plugin/adapter/node/index.js';
+import { createJsonLogger } from '../../plugin/adapter/node/index.js';
 import { createFileJournal } from '../../plugin/adapter/node/store/file-journal.js';
 import { createRedisStore } from '../../plugin/adapter/node/store/redis-store.js';
-import { BankgateError } from '../../plugin/errors/bankgate-error.js';
-import type { BankgateConfig, Gateway } from '../../plugin/index.js';
+import type { BankgateConfig } from '../../plugin/index.js';
 import type { ConnectionStore } from '../../plugin/store/connection.js';
 import { journaledStore } from '../../plugin/store/journaled-store.js';
 import { KeyRing, parseStoreKey } from '../../plugin/store/key-ring.js';
 import { startRedis, type RedisServer } from '../vault/redis-server.js';
-import { devConnection, DEV_KEY, sleep, startVaultHarness, STORE_KEY, type VaultHarness } from '../vault/vault-harness.js';
+import { devConnection, startVaultHarness, STORE_KEY, type VaultHarness } from '../vault/vault-harness.js';
+import { faultsTaken as waitForFaults, startReplica, switchable, until, type Replica } from './replica-helpers.js';
 
 const LOCK_TTL_SECONDS = 2;
 /** Past the sandbox's 3600 s access tokens: every call needs a refresh. */
 const EXPIRED_MS = 3601_000;
-
-/** A store that can be made unreachable (`away`: every call throws store_unavailable, as the Redis store does). */
-function switchable(inner: ConnectionStore): ConnectionStore & { away: boolean } {
-  const wrapped = { away: false } as Record<string, unknown> & { away: boolean };
-  for (const [name, method] of Object.entries(inner as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)) {
-    if (typeof method !== 'function') continue;
-    wrapped[name] = (...args: unknown[]) => (wrapped.away && name !== 'close' ? Promise.reject(new BankgateError('store_unavailable', { status: 503, detail: 'store away (test switch)' })) : method.apply(inner, args));
-  }
-  return wrapped as unknown as ConnectionStore & { away: boolean };
-}
-
-interface Replica {
-  readonly gateway: Gateway;
-  readonly logLines: string[];
-  /** `GET /sg/aisp/accounts` with connection `id`. */
-  accounts(id: string): Promise<Response>;
-  close(): Promise<void>;
-}
-
-/** A second gateway on the harness's sandbox and config (what vault-harness.ts does for its one gateway). */
-async function startReplica(store: ConnectionStore, now: () => number, redisUrl: string): Promise<Replica> {
-  const built = await (config as () => Promise<BankgateConfig> | BankgateConfig)();
-  built.store = { url: redisUrl, lockTtlSeconds: LOCK_TTL_SECONDS };
-  const logLines: string[] = [];
-  let port = 0;
-  const gateway = await createGateway(built, {
-    publicUrl: () => `http://127.0.0.1:${port}`,
-    log: createJsonLogger((line) => logLines.push(line)),
-    env: { ...process.env, BANKGATE_DEV_KEY: DEV_KEY, BANKGATE_STORE_KEY: STORE_KEY },
-    store,
-    now,
-  });
-  const server: Server = createServer(createNodeHandler(gateway));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-  return {
-    gateway,
-    logLines,
-    accounts: (id) => fetch(`http://127.0.0.1:${port}/sg/aisp/accounts`, { headers: { authorization: `Bearer ${DEV_KEY}`, 'x-connection-id': id } }),
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await gateway.close();
-    },
-  };
-}
 
 describe('journal handover between replicas (A holds the newer set, B is refused the rotated-from token)', () => {
   let redis: RedisServer;
@@ -101,7 +53,7 @@ describe('journal handover between replicas (A holds the newer set, B is refused
     const journaledA = await journaledStore(storeA, await createFileJournal({ dir: journalDirA, keys, log }), { log: createJsonLogger((line) => harness?.logLines.push(line)), replayEveryMs: 50 });
     harness = await startVaultHarness({ accessTtlSeconds: 3600, store: { url: redis.url, lockTtlSeconds: LOCK_TTL_SECONDS } as BankgateConfig['store'], gateway: { store: journaledA, now } });
     const journaledB = await journaledStore(await createRedisStore({ url: redis.url, keys, log }), await createFileJournal({ dir: journalDirB, keys, log }), { log });
-    replicaB = await startReplica(journaledB, now, redis.url);
+    replicaB = await startReplica(journaledB, now, redis.url, LOCK_TTL_SECONDS);
     raw = await createRedisStore({ url: redis.url, keys, log });
     dirs.push(journalDirA, journalDirB);
   }, 60_000);
@@ -116,23 +68,7 @@ describe('journal handover between replicas (A holds the newer set, B is refused
   const accountsA = (id: string) => harness.call('/sg/aisp/accounts', { headers: { 'x-connection-id': id } });
   const accountsB = (id: string) => replicaB.accounts(id);
 
-  /** Waits until the sandbox's armed fault rules were all taken (the request that takes the last one is at the bank). */
-  async function faultsTaken(ms = 10_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const armed = (await (await fetch(`${harness.sandbox.controlUrl}/faults`)).json()) as unknown[];
-      if (armed.length === 0) return;
-      if (Date.now() > deadline) throw new Error('the armed fault was not taken');
-      await sleep(10);
-    }
-  }
-  async function until(condition: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(20);
-    }
-  }
+  const faultsTaken = (ms?: number) => waitForFaults(harness.sandbox.controlUrl, ms);
 
   /** A refreshes the connection while its store is away: returns the refresh token the bank rotated (still in Redis). */
   async function aHoldsTheNewerSet(id: string): Promise<{ rotatedFrom: string }> {

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import config from '../../hono.config.js';
-import { createGateway, createNodeHandler } from '../../plugin/adapter/node/index.js';
+import { createGateway, createNodeHandler, stopGracefully } from '../../plugin/adapter/node/index.js';
 import type { BankgateConfig } from '../../plugin/index.js';
 
 let clockOffsetMs = 0;
@@ -28,7 +28,5 @@ const server = createServer(createNodeHandler(gateway));
 const port = Number(process.env.PORT ?? 3000);
 await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
 process.stdout.write(`ready http://127.0.0.1:${port}\n`);
-process.once('SIGTERM', () => {
-  server.close();
-  void gateway.close().then(() => process.exit(0));
-});
+// What `npm start` does on SIGTERM (scripts/lib/run-gateway.ts): requests and refreshes in flight finish first.
+process.once('SIGTERM', () => void stopGracefully(server, gateway).finally(() => process.exit(0)));

@@ -8,6 +8,7 @@ export { createGateway } from './create-gateway.js';
 export type { Gateway, GatewayOptions } from '../../gateway.js';
 export { nodeRuntime, nodeFiles, type NodeRuntimeOptions } from './runtime.js';
 export { createNodeHandler } from './node-handler.js';
+export { stopGracefully } from './graceful-stop.js';
 export { createJsonLogger } from './log.js';
 export { createNodeTransport, type NodeTransport, type NodeTransportOptions } from './transport/node-transport.js';
 export { nodeBankTransport } from './transport/node-bank-transport.js';

@@ -32,10 +32,27 @@ export const RENEW_LOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
 
-/** KEYS[1] lock; ARGV[1] owner. Deletes the lock only when this owner holds it. → 1 or 0 */
+/**
+ * KEYS[1] lock, KEYS[2] its intent; ARGV[1] owner. Deletes the intent this owner recorded (its refresh resolved,
+ * even after its lease ran out), and the lock only when this owner holds it. → 1 or 0 (the lock)
+ */
 export const RELEASE_LOCK = `
+if redis.call('HGET', KEYS[2], 'owner') == ARGV[1] then redis.call('DEL', KEYS[2]) end
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
+
+/**
+ * KEYS[1] lock, KEYS[2] its intent; ARGV[1] owner, ARGV[2] lease ms, ARGV[3] intent value, ARGV[4] intent ms.
+ * SET NX PX; when taken, records this owner's intent and returns the one an earlier holder left (not cleared by
+ * its release). → { 0 } not taken, { 1 } taken, { 1, owner, value } taken over an unresolved intent
+ */
+export const ACQUIRE_LOCK_WITH_INTENT = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return { 0 } end
+local previous = redis.call('HMGET', KEYS[2], 'owner', 'value')
+redis.call('HSET', KEYS[2], 'owner', ARGV[1], 'value', ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+if previous[1] and previous[2] then return { 1, previous[1], previous[2] } end
+return { 1 }`;
 
 /**
  * KEYS[1] window; ARGV[1] now (ms), ARGV[2] window ms, ARGV[3] limit, ARGV[4] a unique member for this hit.

@@ -7,7 +7,7 @@ import type { KeyRing } from '../../../store/key-ring.js';
 import { OpenedRecords } from '../../../store/opened-records.js';
 import { checkWindowOptions } from '../../../store/local-windows.js';
 import { storeUnavailable } from '../../../store/store-error.js';
-import { COMPARE_AND_SET, CREATE, HIT_WINDOW, PEEK_WINDOW, PUT, RELEASE_LOCK, RENEW_LOCK } from './redis-scripts.js';
+import { ACQUIRE_LOCK_WITH_INTENT, COMPARE_AND_SET, CREATE, HIT_WINDOW, PEEK_WINDOW, PUT, RELEASE_LOCK, RENEW_LOCK } from './redis-scripts.js';
 
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host:port/db` (or `rediss://` for TLS). */
@@ -25,7 +25,8 @@ type Scripts = {
   bgCreate(conn: string, state: string, data: string, id: string, stateTtl: string): Promise<number>;
   bgCompareAndSet(conn: string, state: string, data: string, id: string, stateTtl: string, expected: string): Promise<number>;
   bgRenewLock(lock: string, owner: string, ttlMs: string): Promise<number>;
-  bgReleaseLock(lock: string, owner: string): Promise<number>;
+  bgReleaseLock(lock: string, intent: string, owner: string): Promise<number>;
+  bgAcquireLockWithIntent(lock: string, intent: string, owner: string, ttlMs: string, value: string, intentTtlMs: string): Promise<[number, string?, string?]>;
   bgHitWindow(window: string, now: string, windowMs: string, limit: string, member: string): Promise<[number, number, number?]>;
   bgPeekWindow(window: string, now: string, windowMs: string): Promise<[number, number]>;
 };
@@ -56,7 +57,8 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Conn
   redis.defineCommand('bgCreate', { numberOfKeys: 2, lua: CREATE });
   redis.defineCommand('bgCompareAndSet', { numberOfKeys: 2, lua: COMPARE_AND_SET });
   redis.defineCommand('bgRenewLock', { numberOfKeys: 1, lua: RENEW_LOCK });
-  redis.defineCommand('bgReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
+  redis.defineCommand('bgReleaseLock', { numberOfKeys: 2, lua: RELEASE_LOCK });
+  redis.defineCommand('bgAcquireLockWithIntent', { numberOfKeys: 2, lua: ACQUIRE_LOCK_WITH_INTENT });
   redis.defineCommand('bgHitWindow', { numberOfKeys: 1, lua: HIT_WINDOW });
   redis.defineCommand('bgPeekWindow', { numberOfKeys: 1, lua: PEEK_WINDOW });
 
@@ -84,6 +86,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Conn
   const connKey = (id: string) => `${prefix}conn:${id}`;
   const stateKey = (state: string) => `${prefix}state:${createHash('sha256').update(state).digest('base64url')}`;
   const lockKey = (name: string) => `${prefix}lock:${name}`;
+  const intentKey = (name: string) => `${prefix}intent:${name}`;
   const windowKey = (key: string) => `${prefix}window:${key}`;
   const guard = async <T>(task: () => Promise<T>): Promise<T> => {
     try {
@@ -141,7 +144,12 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Conn
       }),
     acquireLock: (name, owner, ttlMs) => guard(async () => (await redis.set(lockKey(name), owner, 'PX', ttlMs, 'NX')) === 'OK'),
     renewLock: (name, owner, ttlMs) => guard(async () => Number(await redis.bgRenewLock(lockKey(name), owner, String(ttlMs))) === 1),
-    releaseLock: (name, owner) => guard(async () => Number(await redis.bgReleaseLock(lockKey(name), owner)) === 1),
+    releaseLock: (name, owner) => guard(async () => Number(await redis.bgReleaseLock(lockKey(name), intentKey(name), owner)) === 1),
+    acquireLockWithIntent: (name, owner, ttlMs, intent) =>
+      guard(async () => {
+        const [taken, previousOwner, previousValue] = await redis.bgAcquireLockWithIntent(lockKey(name), intentKey(name), owner, String(ttlMs), intent.value, String(intent.ttlMs));
+        return Number(taken) === 1 ? { acquired: true, ...(previousOwner && previousValue ? { unresolved: { owner: previousOwner, value: previousValue } } : {}) } : { acquired: false };
+      }),
     hitWindow: async (key, { windowMs, now, limit }) => {
       checkWindowOptions(key, { windowMs, now, limit });
       return guard(async () => {
