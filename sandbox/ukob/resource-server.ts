@@ -1,7 +1,7 @@
 /**
- * The UK-OB-like resource server: the Read/Write 4.0 AISP, domestic PISP (payments, scheduled payments, standing
- * orders), CBPII and domestic VRP operations (the other
- * payment types and the VRP consent's PUT and PATCH routed, answering 501)
+ * The UK-OB-like resource server: the Read/Write 4.0 AISP, PISP (domestic and international payments, scheduled
+ * payments, standing orders), CBPII and domestic VRP operations (file payments and the VRP consent's PUT and PATCH
+ * routed, answering 501)
  * under `/open-banking/v4.0/<api>`, on the shared pipeline (route, required headers, token, token kind and scope),
  * plus what this bank checks, in order:
  *   `x-fapi-interaction-id` an RFC 4122 UUID and `x-fapi-auth-date` an RFC 7231 date when sent (400 U006);
