@@ -11,7 +11,8 @@
  *                             (the bank sets the rate: U002). Answered with the rate the bank applies: the contract's
  *                             (with its ContractIdentification and ExpirationDateTime), or the bank's rate now; absent
  *                             while the currencies differ: answered `Indicative`; both GBP: none.
- * The rates are fixed for the bank's life (a sandbox's market does not move).
+ * The rates are fixed for the bank's life (a sandbox's market does not move); each bank has its own contracts (an
+ * `FxDesk`), which the control plane can expire.
  */
 import { OB_ERROR, obError } from './errors.js';
 
@@ -31,12 +32,30 @@ interface FxContract {
   readonly expirationDateTime: string;
 }
 
-/** The FX contracts the bank has agreed (any client may name them: the sandbox keeps no contract desk per TPP). */
-export const FX_CONTRACTS: Readonly<Record<string, FxContract>> = {
+/** The FX contracts a bank starts with (any client may name them: the sandbox keeps no contract desk per TPP). */
+const FX_CONTRACTS: Readonly<Record<string, FxContract>> = {
   'FX-GBPEUR-2026-0001': { unitCurrency: 'GBP', currency: 'EUR', rate: 1.1612, expirationDateTime: '2099-12-31T23:59:59+00:00' },
   'FX-GBPUSD-2026-0001': { unitCurrency: 'GBP', currency: 'USD', rate: 1.2655, expirationDateTime: '2099-12-31T23:59:59+00:00' },
+  'FX-GBPEUR-2026-0002': { unitCurrency: 'GBP', currency: 'EUR', rate: 1.1608, expirationDateTime: '2099-12-31T23:59:59+00:00' },
   'FX-GBPEUR-2020-0001': { unitCurrency: 'GBP', currency: 'EUR', rate: 1.1795, expirationDateTime: '2020-06-30T16:00:00+00:00' },
 };
+
+/** One bank's FX contracts: those it starts with, each expirable on the control plane. */
+export class FxDesk {
+  readonly #contracts = new Map(Object.entries(FX_CONTRACTS));
+
+  contract(id: string): FxContract | undefined {
+    return this.#contracts.get(id);
+  }
+
+  /** The contract expires now (a test of a rate agreed, then expired before the order); false when there is none. */
+  expireNow(id: string, now: number): boolean {
+    const contract = this.#contracts.get(id);
+    if (!contract) return false;
+    this.#contracts.set(id, { ...contract, expirationDateTime: new Date(now).toISOString().replace(/\.\d{3}Z$/, '+00:00') });
+    return true;
+  }
+}
 
 /** The `ExchangeRateInformation` the bank answers in a consent and its order. */
 export interface ExchangeRateTerms {
@@ -56,9 +75,10 @@ function bankRate(unit: string, other: string): number {
 /**
  * What the bank checks of an international Initiation's currencies and, when `withRate` (the types whose Initiation
  * has an `ExchangeRateInformation`), the rate it applies: a 400 naming the field, or the `Data` members it adds to the
- * consent (`ExchangeRateInformation`, or none). `now`: an Agreed contract must not have expired by then.
+ * consent (`ExchangeRateInformation`, or none). An Agreed rate's contract is looked up at `fx` and must not have
+ * expired by `now`.
  */
-export function exchangeTerms(initiation: Json, now: number, withRate: boolean, path = 'Data.Initiation'): Response | { readonly ExchangeRateInformation?: ExchangeRateTerms } {
+export function exchangeTerms(initiation: Json, now: number, fx: FxDesk, withRate: boolean, path = 'Data.Initiation'): Response | { readonly ExchangeRateInformation?: ExchangeRateTerms } {
   const transfer = String(initiation.CurrencyOfTransfer);
   if (transfer !== HOME && RATES[transfer] === undefined) {
     return obError(400, OB_ERROR.unsupportedCurrency, `${path}.CurrencyOfTransfer ${transfer} is not a currency this bank sends (${[HOME, ...Object.keys(RATES)].join(', ')})`, `${path}.CurrencyOfTransfer`);
@@ -84,7 +104,7 @@ export function exchangeTerms(initiation: Json, now: number, withRate: boolean, 
     if (asked[name] === undefined) return obError(400, OB_ERROR.fieldInvalid, `${at}.${name} is required with RateType Agreed: the rate and the FX contract agreed with the bank`, `${at}.${name}`);
   }
   const id = String(asked.ContractIdentification);
-  const contract = FX_CONTRACTS[id];
+  const contract = fx.contract(id);
   if (!contract) return obError(400, OB_ERROR.fieldInvalid, `${at}.ContractIdentification ${id} is not an FX contract agreed with this bank`, `${at}.ContractIdentification`);
   if (Date.parse(contract.expirationDateTime) <= now) {
     return obError(400, OB_ERROR.fieldInvalid, `${at}.ContractIdentification ${id} expired at ${contract.expirationDateTime}: agree a new rate with the bank`, `${at}.ContractIdentification`);

@@ -31,7 +31,7 @@ import { findUkobAccount } from './data.js';
 import { unsupportedSchemeProblem } from './account-schemes.js';
 import { OB_ERROR, obError } from './errors.js';
 import { advance, paymentDetailsBody, pendingSince, SETTLED_LIFE, type PaymentProgress, type PaymentStatus } from './payment-progress.js';
-import { exchangeTerms, gbpPence, type Amount, type ExchangeRateTerms } from './exchange-rates.js';
+import { exchangeTerms, gbpPence, type Amount, type ExchangeRateTerms, type FxDesk } from './exchange-rates.js';
 import type { PaymentOrderIntent, PaymentOrderKind } from './intents.js';
 import { consentResource, idempotentPost, intentHeader, isoNow, json, psuIntent, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
 
@@ -85,7 +85,7 @@ interface PaymentOrderType {
    * What the bank checks of the Initiation's currencies, at the consent and again at the order: a refusal, or the
    * members it adds to the consent's `Data` (an international payment's exchange rate; domestic: none).
    */
-  terms(initiation: Json, now: number): Response | Json;
+  terms(initiation: Json, now: number, fx: FxDesk): Response | Json;
   /** What the bank checks of the Initiation's dates, at the consent and again at the order; a refusal or undefined. */
   dates(initiation: Json, now: number): Response | undefined;
   /** The amount the debtor account must cover when the order is made, in pence of GBP (none: not checked then). */
@@ -168,7 +168,7 @@ const INTERNATIONAL_PAYMENT: PaymentOrderType = {
   orders: '/international-payments',
   idName: 'InternationalPaymentId',
   idPrefix: 'ip',
-  terms: (initiation, now) => exchangeTerms(initiation, now, true),
+  terms: (initiation, now, fx) => exchangeTerms(initiation, now, fx, true),
 };
 
 const INTERNATIONAL_SCHEDULED_PAYMENT: PaymentOrderType = {
@@ -195,7 +195,7 @@ const INTERNATIONAL_STANDING_ORDER: PaymentOrderType = {
   idParam: 'InternationalStandingOrderPaymentId',
   idPrefix: 'iso',
   // Its Initiation has no ExchangeRateInformation: the rate is each payment's.
-  terms: (initiation, now) => exchangeTerms(initiation, now, false),
+  terms: (initiation, now, fx) => exchangeTerms(initiation, now, fx, false),
 };
 
 /** A standing order's schedule (`MandateRelatedInformation`, domestic and international alike). */
@@ -277,7 +277,7 @@ function paymentOrderOperations(context: UkobOperationContext, type: PaymentOrde
   return {
     [`Create${type.stem}Consents`]: idempotentPost(context, async (request, body) => {
       const data = body.Data as { Initiation: Json & { DebtorAccount?: { SchemeName: string }; CreditorAccount: { SchemeName: string } } };
-      const terms = type.terms(data.Initiation, Date.now());
+      const terms = type.terms(data.Initiation, Date.now(), context.fx);
       if (terms instanceof Response) return terms;
       const refused = unsupportedSchemeProblem(data.Initiation) ?? type.dates(data.Initiation, Date.now());
       if (refused) return refused;
@@ -317,7 +317,7 @@ function paymentOrderOperations(context: UkobOperationContext, type: PaymentOrde
       const differs = firstDifference(intent.data.Initiation, data.Initiation, INITIATION) ?? firstDifference(intent.risk, body.Risk, 'Risk');
       if (differs) return obError(400, OB_ERROR.consentMismatch, `${differs} does not match the consent`, differs);
       // The consent's dates, or its agreed rate's contract, may have passed since it was authorised.
-      const terms = type.terms(data.Initiation, Date.now());
+      const terms = type.terms(data.Initiation, Date.now(), context.fx);
       const late = terms instanceof Response ? terms : type.dates(data.Initiation, Date.now());
       if (late) return late;
 

@@ -174,6 +174,20 @@ describe('UK-OB-like sandbox bank: international payments, scheduled payments an
     });
   });
 
+  it('refuses the order of a consent whose Agreed rate’s contract expired since (control plane), the consent left AUTH', async () => {
+    const rate = { UnitCurrency: 'GBP', RateType: 'Agreed', ExchangeRate: 1.1608, ContractIdentification: 'FX-GBPEUR-2026-0002' };
+    const consentBody = internationalConsentBody('scheduled-payment', { initiation: { ExchangeRateInformation: rate } });
+    const clientToken = await clientCredentials(t, 'payments');
+    const consent = (await (await postSigned(t, `${pisp}/international-scheduled-payment-consents`, clientToken, consentBody)).json()) as Consent;
+    expect(consent.Data.ExchangeRateInformation).toMatchObject(rate);
+    const { tokens } = await authoriseFapi2(t, consent.Data.ConsentId, 'openid payments');
+    const expired = await t.sandbox.fetch(t.sandbox.agents.none, `${t.sandbox.file.controlUrl}/ukob/fx-contracts/FX-GBPEUR-2026-0002/expire`, { method: 'POST' });
+    expect(expired.status).toBe(200);
+    const order = await postSigned(t, `${pisp}/international-scheduled-payments`, tokens.access_token, paymentOrderBody(consent.Data.ConsentId, consentBody));
+    expect((await obError(order, 400, 'U002', 'Data.Initiation.ExchangeRateInformation.ContractIdentification')).Errors[0]!.Message).toContain('expired');
+    expect(((await (await call(t, `${pisp}/international-scheduled-payment-consents/${consent.Data.ConsentId}`, { token: clientToken })).json()) as Consent).Data.Status).toBe('AUTH');
+  });
+
   it('confirms funds and settles an international payment in GBP at the consent’s rate: not covered, not available, RJCT AM04', async () => {
     // 250 EUR at 1.165 is about 214.59 GBP: more than ukob-psu-2's business account holds.
     const consentBody = internationalConsentBody('payment');
