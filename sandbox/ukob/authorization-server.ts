@@ -179,7 +179,7 @@ export function createUkobAuthorizationServer(options: UkobAuthorizationServerOp
       return intent ? { [INTENT_CLAIM]: intent.id } : undefined;
     },
     // Refresh tokens for the long-lived consents (account access, funds confirmation, a VRP mandate), not for a
-    // single-use payment order (domestic, scheduled, standing order; scope `payments` too: the intent of the code's grant tells them apart).
+    // single-use payment order (domestic or international payment, scheduled payment, standing order; scope `payments` too: the intent of the code's grant tells them apart).
     async issueRefreshToken(_ctx, client, code) {
       if (!client.grantTypeAllowed('refresh_token') || code.kind !== 'AuthorizationCode') return false;
       const grantId = (code as { grantId?: string }).grantId;

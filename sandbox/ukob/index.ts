@@ -19,6 +19,7 @@ import { createUkobAuthorizationServer, type UkobFapiProfile } from './authoriza
 import { createBodySchemas } from './body-schema.js';
 import { createUkobControl } from './control.js';
 import { UKOB_PSUS } from './data.js';
+import { FxDesk } from './exchange-rates.js';
 import { IntentStore } from './intents.js';
 import { createUkobInteractionHandler } from './interaction.js';
 import { createBankSigningKey, createIdTokenSigningKey, createTppCredentials, TRUST_ANCHOR } from './keys.js';
@@ -78,6 +79,7 @@ export async function startUkobBank(options: StartUkobBankOptions): Promise<{ re
   ]);
 
   const intents = new IntentStore();
+  const fx = new FxDesk();
   const as = createUkobAuthorizationServer({
     origin: asHost.origin,
     mtlsOrigin: asMtlsHost.origin,
@@ -119,6 +121,7 @@ export async function startUkobBank(options: StartUkobBankOptions): Promise<{ re
       profile: createUkobResourceProfile({
         provider: as.provider,
         intents,
+        fx,
         bodies: createBodySchemas(documents.ukob),
         jwsIssuers: new Map([
           [as.clientId, tpp.jwsIssuer],
@@ -135,7 +138,7 @@ export async function startUkobBank(options: StartUkobBankOptions): Promise<{ re
     }),
   );
 
-  const control = createUkobControl(intents);
+  const control = createUkobControl(intents, fx);
   return {
     control,
     entry: {

@@ -5,8 +5,8 @@
  *   account-access     AWAU → AUTH (PSU approves, selects accounts) | RJCT (PSU refuses)
  *                      AUTH → EXPD (ExpirationDateTime passed) | CANC (TPP deletes it)
  *   domestic-payment   AWAU → AUTH (PSU approves, debtor account fixed) | RJCT;  AUTH → COND (the payment is submitted)
- *   domestic-scheduled-payment, domestic-standing-order: the same life as a domestic payment (single use: COND once the
- *                      scheduled payment or the standing order is submitted)
+ *   domestic-scheduled-payment, domestic-standing-order, international-payment, international-scheduled-payment,
+ *   international-standing-order: the same life as a domestic payment (single use: COND once its order is submitted)
  *   funds-confirmation AWAU → AUTH (the PSU holding the DebtorAccount approves) | RJCT;  AUTH → EXPD | CANC
  *   domestic-vrp       AWAU → AUTH (PSU approves, debtor account fixed) | RJCT;  AUTH → EXPD (ValidToDateTime passed)
  *                      | CANC (TPP deletes it); a long-lived mandate: many payments while AUTH, within its limits
@@ -19,7 +19,13 @@ import { randomUUID } from 'node:crypto';
 export type ConsentStatus = 'AWAU' | 'AUTH' | 'RJCT' | 'EXPD' | 'CANC' | 'COND';
 export type IntentKind = 'account-access' | PaymentOrderKind | 'funds-confirmation' | 'domestic-vrp';
 /** The single-use payment order consents of the PISP API: one consent, one payment order. */
-export type PaymentOrderKind = 'domestic-payment' | 'domestic-scheduled-payment' | 'domestic-standing-order';
+export type PaymentOrderKind =
+  | 'domestic-payment'
+  | 'domestic-scheduled-payment'
+  | 'domestic-standing-order'
+  | 'international-payment'
+  | 'international-scheduled-payment'
+  | 'international-standing-order';
 
 /** The scope an authorization request for an intent of this kind must carry. */
 export const INTENT_SCOPE: Readonly<Record<IntentKind, string>> = {
@@ -27,6 +33,9 @@ export const INTENT_SCOPE: Readonly<Record<IntentKind, string>> = {
   'domestic-payment': 'payments',
   'domestic-scheduled-payment': 'payments',
   'domestic-standing-order': 'payments',
+  'international-payment': 'payments',
+  'international-scheduled-payment': 'payments',
+  'international-standing-order': 'payments',
   'funds-confirmation': 'fundsconfirmations',
   'domestic-vrp': 'payments',
 };
@@ -57,23 +66,15 @@ interface PaymentOrderParts {
   /** `Data` as the TPP posted it (`Permission`, `Initiation`, `ReadRefundAccount`, `Authorisation`, …). */
   readonly data: Readonly<Record<string, unknown>>;
   readonly risk: Readonly<Record<string, unknown>>;
+  /** What the bank added to `Data` when it took the consent (an international payment's `ExchangeRateInformation`). */
+  readonly terms?: Readonly<Record<string, unknown>>;
   /** The debtor account: the Initiation's, or the one the PSU chose. */
   debtorAccountId?: string;
 }
 
-export interface DomesticPaymentIntent extends IntentBase, PaymentOrderParts {
-  readonly kind: 'domestic-payment';
-}
-
-export interface DomesticScheduledPaymentIntent extends IntentBase, PaymentOrderParts {
-  readonly kind: 'domestic-scheduled-payment';
-}
-
-export interface DomesticStandingOrderIntent extends IntentBase, PaymentOrderParts {
-  readonly kind: 'domestic-standing-order';
-}
-
-export type PaymentOrderIntent = DomesticPaymentIntent | DomesticScheduledPaymentIntent | DomesticStandingOrderIntent;
+/** A payment order consent of one kind. */
+export type PaymentOrderIntentOf<K extends PaymentOrderKind> = IntentBase & PaymentOrderParts & { readonly kind: K };
+export type PaymentOrderIntent = { [K in PaymentOrderKind]: PaymentOrderIntentOf<K> }[PaymentOrderKind];
 
 export interface FundsConfirmationIntent extends IntentBase {
   readonly kind: 'funds-confirmation';
@@ -97,7 +98,14 @@ export interface DomesticVrpIntent extends IntentBase {
 export type Intent = AccountAccessIntent | PaymentOrderIntent | FundsConfirmationIntent | DomesticVrpIntent;
 
 /** The id prefix of each payment order consent kind. */
-const PAYMENT_ORDER_PREFIX: Readonly<Record<PaymentOrderKind, string>> = { 'domestic-payment': 'pdc', 'domestic-scheduled-payment': 'sdc', 'domestic-standing-order': 'soc' };
+const PAYMENT_ORDER_PREFIX: Readonly<Record<PaymentOrderKind, string>> = {
+  'domestic-payment': 'pdc',
+  'domestic-scheduled-payment': 'sdc',
+  'domestic-standing-order': 'soc',
+  'international-payment': 'ipc',
+  'international-scheduled-payment': 'isc',
+  'international-standing-order': 'ioc',
+};
 
 export type AuthorisableResult = { readonly ok: true; readonly intent: Intent } | { readonly ok: false; readonly reason: string };
 
@@ -113,9 +121,13 @@ export class IntentStore {
     return this.#create('account-access', 'aac', clientId, { accountIds: [], ...data });
   }
 
-  /** A payment order consent of `kind` (a domestic payment, scheduled payment or standing order), `Data` and `Risk` as posted. */
-  createPaymentOrder<K extends PaymentOrderKind>(kind: K, clientId: string, data: Record<string, unknown>, risk: Record<string, unknown>): Extract<Intent, { kind: K }> {
-    return this.#create(kind, PAYMENT_ORDER_PREFIX[kind], clientId, { data: structuredClone(data), risk: structuredClone(risk) } as Omit<Extract<Intent, { kind: K }>, keyof IntentBase | 'kind'>);
+  /**
+   * A payment order consent of `kind` (a domestic or international payment, scheduled payment or standing order), `Data`
+   * and `Risk` as posted, `terms` what the bank added to `Data` (an exchange rate).
+   */
+  createPaymentOrder<K extends PaymentOrderKind>(kind: K, clientId: string, data: Record<string, unknown>, risk: Record<string, unknown>, terms?: Record<string, unknown>): Extract<Intent, { kind: K }> {
+    const parts: PaymentOrderParts = { data: structuredClone(data), risk: structuredClone(risk), ...(terms ? { terms: structuredClone(terms) } : {}) };
+    return this.#create(kind, PAYMENT_ORDER_PREFIX[kind], clientId, parts as Omit<Extract<Intent, { kind: K }>, keyof IntentBase | 'kind'>);
   }
 
   createFundsConfirmation(clientId: string, data: { debtorAccount: FundsConfirmationIntent['debtorAccount']; expirationDateTime?: string }): FundsConfirmationIntent {

@@ -61,11 +61,14 @@ function describe(intent: Intent): string {
       `${escapeHtml(String(control.MaximumIndividualAmount?.Amount))} ${escapeHtml(String(control.MaximumIndividualAmount?.Currency))} each, ${limits}` +
       `${intent.expirationDateTime ? `, until ${escapeHtml(intent.expirationDateTime)}` : ''}.</p>`;
   }
-  if (intent.kind === 'domestic-standing-order') {
-    const order = intent.data.Initiation as { FirstPaymentAmount?: { Amount?: string; Currency?: string }; CreditorAccount?: { Name?: string }; MandateRelatedInformation?: { Frequency?: { Type?: string }; FirstPaymentDateTime?: string } };
+  if (intent.kind === 'domestic-standing-order' || intent.kind === 'international-standing-order') {
+    type Amount = { Amount?: string; Currency?: string };
+    const order = intent.data.Initiation as { FirstPaymentAmount?: Amount; InstructedAmount?: Amount; CreditorAccount?: { Name?: string }; MandateRelatedInformation?: { Frequency?: { Type?: string }; FirstPaymentDateTime?: string } };
     const mandate = order.MandateRelatedInformation;
-    return `<p>Standing order <code>${escapeHtml(intent.id)}</code> to ${escapeHtml(String(order.CreditorAccount?.Name))}: first ${escapeHtml(String(order.FirstPaymentAmount?.Amount))} ` +
-      `${escapeHtml(String(order.FirstPaymentAmount?.Currency))} on ${escapeHtml(String(mandate?.FirstPaymentDateTime))}, then ${escapeHtml(String(mandate?.Frequency?.Type))}.</p>`;
+    // A domestic order's first amount, an international one's single InstructedAmount.
+    const first = order.FirstPaymentAmount ?? order.InstructedAmount;
+    return `<p>Standing order <code>${escapeHtml(intent.id)}</code> to ${escapeHtml(String(order.CreditorAccount?.Name))}: first ${escapeHtml(String(first?.Amount))} ` +
+      `${escapeHtml(String(first?.Currency))} on ${escapeHtml(String(mandate?.FirstPaymentDateTime))}, then ${escapeHtml(String(mandate?.Frequency?.Type))}.</p>`;
   }
   const initiation = intent.data.Initiation as { InstructedAmount?: { Amount?: string; Currency?: string }; CreditorAccount?: { Name?: string }; RequestedExecutionDateTime?: string };
   return `<p>Payment <code>${escapeHtml(intent.id)}</code>: ${escapeHtml(String(initiation.InstructedAmount?.Amount))} ` +

@@ -5,6 +5,7 @@ import type { OperationRequest } from '../resource-server.js';
 import { INTENT_CLAIM } from './authorization-server.js';
 import type { BodySchemas, CheckedBody } from './body-schema.js';
 import { JSON_TYPE, OB_ERROR, obError } from './errors.js';
+import type { FxDesk } from './exchange-rates.js';
 import type { IdempotencyStore } from './idempotency.js';
 import type { Intent, IntentKind, IntentStore } from './intents.js';
 
@@ -15,6 +16,7 @@ export interface UkobOperationContext {
   readonly intents: IntentStore;
   readonly bodies: BodySchemas;
   readonly idempotency: IdempotencyStore;
+  readonly fx: FxDesk;
 }
 
 /** A JSON answer. */

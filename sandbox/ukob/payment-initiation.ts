@@ -1,19 +1,25 @@
 /**
- * The UK-OB-like bank's domestic payment orders (PISP 4.0): immediate payments, scheduled payments and standing orders,
- * each a single-use consent and one payment order, by the same handlers (`<consents>` and `<orders>` below are
- * `domestic-payment-consents` and `domestic-payments`, `domestic-scheduled-payment-consents` and
- * `domestic-scheduled-payments`, `domestic-standing-order-consents` and `domestic-standing-orders`):
+ * The UK-OB-like bank's payment orders (PISP 4.0), domestic and international: immediate payments, scheduled payments
+ * and standing orders, each a single-use consent and one payment order, by the same handlers (`<consents>` and
+ * `<orders>` below are `domestic-payment-consents` and `domestic-payments`, `domestic-scheduled-payment-consents` and
+ * `domestic-scheduled-payments`, `domestic-standing-order-consents` and `domestic-standing-orders`, and the same three
+ * with `international-`):
  *   POST /<consents>              client credentials, x-jws-signature, x-idempotency-key → AWAU; what the bank checks
- *                                 beyond the schema (GBP; the schemes; a scheduled payment's RequestedExecutionDateTime
- *                                 in the future; a standing order's FirstPaymentDateTime given and in the future, its
- *                                 other dates after it, NumberOfPayments or FinalPaymentDateTime, not both) is a 400
- *                                 (U023, U027, U003, U002) naming the field
+ *                                 beyond the schema (domestic: GBP; international: the currencies and the exchange rate,
+ *                                 exchange-rates.ts; the schemes; a scheduled payment's RequestedExecutionDateTime in
+ *                                 the future; a standing order's FirstPaymentDateTime given and in the future, its other
+ *                                 dates after it, NumberOfPayments or FinalPaymentDateTime, not both) is a 400 (U023,
+ *                                 U027, U003, U002) naming the field; an international payment's consent answers the
+ *                                 `ExchangeRateInformation` the bank applies
  *   GET  /<consents>/{id}         client credentials: AWAU, AUTH, RJCT, COND (no DELETE in the 4.0 spec)
- *   GET  /domestic-payment-consents/{id}/funds-confirmation   the PSU token of that consent, while AUTH
+ *   GET  /<consents>/{id}/funds-confirmation   (domestic and international payments, international scheduled
+ *                                 payments) the PSU token of that consent, while AUTH; the amount in GBP at the
+ *                                 consent's rate
  *   POST /<orders>                the PSU token of the consent named in Data.ConsentId; Initiation and Risk equal to
- *                                 the consent's (400 U008 naming the first field that differs); the dates checked again
- *                                 (a scheduled date passed since the consent: U003); single use (the consent becomes
- *                                 COND; again: 400 U009)
+ *                                 the consent's (400 U008 naming the first field that differs); the dates and an Agreed
+ *                                 rate's contract checked again (a scheduled date passed since the consent: U003);
+ *                                 single use (the consent becomes COND; again: 400 U009); the order carries the
+ *                                 consent's ExchangeRateInformation
  *   GET  /<orders>/{id}           client credentials; each read moves the order one step towards its final status:
  *                                 PDNG → ACSP → ACSC (a standing order: PDNG → ACTC, set up), or PDNG → RJCT (AM04) when
  *                                 the debtor account's available balance does not cover an immediate or scheduled amount
@@ -25,6 +31,7 @@ import { findUkobAccount } from './data.js';
 import { unsupportedSchemeProblem } from './account-schemes.js';
 import { OB_ERROR, obError } from './errors.js';
 import { advance, paymentDetailsBody, pendingSince, SETTLED_LIFE, type PaymentProgress, type PaymentStatus } from './payment-progress.js';
+import { exchangeTerms, gbpPence, type Amount, type ExchangeRateTerms, type FxDesk } from './exchange-rates.js';
 import type { PaymentOrderIntent, PaymentOrderKind } from './intents.js';
 import { consentResource, idempotentPost, intentHeader, isoNow, json, psuIntent, selfLink, type Handler, type UkobOperationContext } from './operation-context.js';
 
@@ -33,6 +40,8 @@ interface PaymentOrder extends PaymentProgress {
   readonly clientId: string;
   readonly creationDateTime: string;
   readonly initiation: Readonly<Record<string, unknown>>;
+  /** The consent's `terms` (its exchange rate), carried by the order. */
+  readonly terms: Readonly<Record<string, unknown>>;
 }
 
 /** The first path at which two JSON values differ (`Data.Initiation.InstructedAmount.Amount`), or undefined. */
@@ -58,7 +67,6 @@ export function firstDifference(expected: unknown, actual: unknown, path: string
 }
 
 type Json = Readonly<Record<string, unknown>>;
-type Amount = { readonly Amount: string; readonly Currency: string };
 
 /** A payment order type of the PISP API, by the spec's names; its handlers are built from it. */
 interface PaymentOrderType {
@@ -69,22 +77,37 @@ interface PaymentOrderType {
   readonly stem: string;
   readonly consents: string;
   readonly orders: string;
-  /** The order's id: path parameter and `Data` member. */
+  /** The order's id: its `Data` member, and its path parameter unless `idParam` says otherwise. */
   readonly idName: string;
+  readonly idParam?: string;
   readonly idPrefix: string;
-  /** The amounts of its Initiation, by path (each must be GBP). */
-  amounts(initiation: Json): ReadonlyArray<readonly [string, Amount]>;
+  /**
+   * What the bank checks of the Initiation's currencies, at the consent and again at the order: a refusal, or the
+   * members it adds to the consent's `Data` (an international payment's exchange rate; domestic: none).
+   */
+  terms(initiation: Json, now: number, fx: FxDesk): Response | Json;
   /** What the bank checks of the Initiation's dates, at the consent and again at the order; a refusal or undefined. */
   dates(initiation: Json, now: number): Response | undefined;
-  /** The amount the debtor account must cover when the order is made, in pence (none: not checked then). */
-  coveredPence?(initiation: Json): number;
+  /** The amount the debtor account must cover when the order is made, in pence of GBP (none: not checked then). */
+  coveredPence?(initiation: Json, terms: Json): number;
+  /** Whether its consent has a funds-confirmation (`Get<stem>ConsentsConsentIdFundsConfirmation`). */
+  readonly fundsConfirmation: boolean;
   readonly life: readonly PaymentStatus[];
 }
 
 const INITIATION = 'Data.Initiation';
 
-function pence(amount: Amount): number {
-  return Math.round(Number(amount.Amount) * 100);
+/** Domestic: every amount of the Initiation (by its name) in GBP, else the bank's 400 U023 naming it. */
+function gbpOnly(...names: readonly string[]): PaymentOrderType['terms'] {
+  return (initiation) => {
+    const notGbp = names.find((name) => initiation[name] !== undefined && (initiation[name] as Amount).Currency !== 'GBP');
+    return notGbp ? obError(400, OB_ERROR.unsupportedCurrency, `domestic payments are in GBP (${INITIATION}.${notGbp}.Currency)`, `${INITIATION}.${notGbp}.Currency`) : {};
+  };
+}
+
+/** The InstructedAmount in pence of GBP, at the consent's exchange rate when it is in another currency. */
+function instructedPence(initiation: Json, terms: Json): number {
+  return gbpPence(initiation.InstructedAmount as Amount, terms.ExchangeRateInformation as ExchangeRateTerms | undefined);
 }
 
 /** A date-time that must be in the future: the bank's 400 U003 naming it otherwise. */
@@ -101,9 +124,10 @@ const DOMESTIC_PAYMENT: PaymentOrderType = {
   orders: '/domestic-payments',
   idName: 'DomesticPaymentId',
   idPrefix: 'dp',
-  amounts: (initiation) => [[`${INITIATION}.InstructedAmount`, initiation.InstructedAmount as Amount]],
+  terms: gbpOnly('InstructedAmount'),
   dates: () => undefined,
-  coveredPence: (initiation) => pence(initiation.InstructedAmount as Amount),
+  coveredPence: instructedPence,
+  fundsConfirmation: true,
   life: SETTLED_LIFE,
 };
 
@@ -117,6 +141,7 @@ const DOMESTIC_SCHEDULED_PAYMENT: PaymentOrderType = {
   idName: 'DomesticScheduledPaymentId',
   idPrefix: 'dsp',
   dates: (initiation, now) => futureDate(initiation.RequestedExecutionDateTime, `${INITIATION}.RequestedExecutionDateTime`, now),
+  fundsConfirmation: false,
 };
 
 const DOMESTIC_STANDING_ORDER: PaymentOrderType = {
@@ -127,70 +152,102 @@ const DOMESTIC_STANDING_ORDER: PaymentOrderType = {
   orders: '/domestic-standing-orders',
   idName: 'DomesticStandingOrderId',
   idPrefix: 'dso',
-  amounts: (initiation) =>
-    (['FirstPaymentAmount', 'RecurringPaymentAmount', 'FinalPaymentAmount'] as const).flatMap((name) => (initiation[name] ? [[`${INITIATION}.${name}`, initiation[name] as Amount] as const] : [])),
-  dates(initiation, now) {
-    const mandate = `${INITIATION}.MandateRelatedInformation`;
-    const { FirstPaymentDateTime: first, RecurringPaymentDateTime: recurring, FinalPaymentDateTime: final, Frequency: frequency } = initiation.MandateRelatedInformation as Record<string, unknown>;
-    // A standing order without a start cannot be set up: this bank asks for the first date (optional in the schema).
-    if (first === undefined) return obError(400, OB_ERROR.fieldInvalid, `${mandate}.FirstPaymentDateTime is required: the date of the standing order's first payment`, `${mandate}.FirstPaymentDateTime`);
-    const notFuture = futureDate(first, `${mandate}.FirstPaymentDateTime`, now);
-    if (notFuture) return notFuture;
-    for (const [name, value] of [['RecurringPaymentDateTime', recurring], ['FinalPaymentDateTime', final]] as const) {
-      if (value !== undefined && !(Date.parse(String(value)) > Date.parse(String(first)))) {
-        return obError(400, OB_ERROR.fieldInvalidDate, `${mandate}.${name} must be after FirstPaymentDateTime`, `${mandate}.${name}`);
-      }
-    }
-    if (final !== undefined && initiation.NumberOfPayments !== undefined) {
-      return obError(400, OB_ERROR.fieldInvalid, `${INITIATION}.NumberOfPayments and ${mandate}.FinalPaymentDateTime say when the order ends: give one, not both`, `${INITIATION}.NumberOfPayments`);
-    }
-    const { CountPerPeriod: count, PointInTime: point } = (frequency ?? {}) as { CountPerPeriod?: unknown; PointInTime?: unknown };
-    if (count !== undefined && point !== undefined) {
-      return obError(400, OB_ERROR.fieldInvalid, `${mandate}.Frequency: CountPerPeriod and PointInTime are not used together`, `${mandate}.Frequency.PointInTime`);
-    }
-    if (point !== undefined && !/^\d{2}$/.test(String(point))) {
-      return obError(400, OB_ERROR.fieldInvalid, `${mandate}.Frequency.PointInTime must be two digits (Exact2NumericText)`, `${mandate}.Frequency.PointInTime`);
-    }
-    return undefined;
-  },
+  terms: gbpOnly('FirstPaymentAmount', 'RecurringPaymentAmount', 'FinalPaymentAmount'),
+  dates: standingOrderDates,
+  fundsConfirmation: false,
   // Funds are the concern of each payment of the order, not of setting it up.
   life: ['ACTC'],
 };
+
+const INTERNATIONAL_PAYMENT: PaymentOrderType = {
+  ...DOMESTIC_PAYMENT,
+  kind: 'international-payment',
+  what: 'international payment',
+  stem: 'InternationalPayment',
+  consents: '/international-payment-consents',
+  orders: '/international-payments',
+  idName: 'InternationalPaymentId',
+  idPrefix: 'ip',
+  terms: (initiation, now, fx) => exchangeTerms(initiation, now, fx, true),
+};
+
+const INTERNATIONAL_SCHEDULED_PAYMENT: PaymentOrderType = {
+  ...INTERNATIONAL_PAYMENT,
+  kind: 'international-scheduled-payment',
+  what: 'international scheduled payment',
+  stem: 'InternationalScheduledPayment',
+  consents: '/international-scheduled-payment-consents',
+  orders: '/international-scheduled-payments',
+  idName: 'InternationalScheduledPaymentId',
+  idPrefix: 'isp',
+  dates: DOMESTIC_SCHEDULED_PAYMENT.dates,
+};
+
+const INTERNATIONAL_STANDING_ORDER: PaymentOrderType = {
+  ...DOMESTIC_STANDING_ORDER,
+  kind: 'international-standing-order',
+  what: 'international standing order',
+  stem: 'InternationalStandingOrder',
+  consents: '/international-standing-order-consents',
+  orders: '/international-standing-orders',
+  // The spec names the order `InternationalStandingOrderId` in its body and `InternationalStandingOrderPaymentId` in its paths.
+  idName: 'InternationalStandingOrderId',
+  idParam: 'InternationalStandingOrderPaymentId',
+  idPrefix: 'iso',
+  // Its Initiation has no ExchangeRateInformation: the rate is each payment's.
+  terms: (initiation, now, fx) => exchangeTerms(initiation, now, fx, false),
+};
+
+/** A standing order's schedule (`MandateRelatedInformation`, domestic and international alike). */
+function standingOrderDates(initiation: Json, now: number): Response | undefined {
+  const mandate = `${INITIATION}.MandateRelatedInformation`;
+  const { FirstPaymentDateTime: first, RecurringPaymentDateTime: recurring, FinalPaymentDateTime: final, Frequency: frequency } = initiation.MandateRelatedInformation as Record<string, unknown>;
+  // A standing order without a start cannot be set up: this bank asks for the first date (optional in the schema).
+  if (first === undefined) return obError(400, OB_ERROR.fieldInvalid, `${mandate}.FirstPaymentDateTime is required: the date of the standing order's first payment`, `${mandate}.FirstPaymentDateTime`);
+  const notFuture = futureDate(first, `${mandate}.FirstPaymentDateTime`, now);
+  if (notFuture) return notFuture;
+  for (const [name, value] of [['RecurringPaymentDateTime', recurring], ['FinalPaymentDateTime', final]] as const) {
+    if (value !== undefined && !(Date.parse(String(value)) > Date.parse(String(first)))) {
+      return obError(400, OB_ERROR.fieldInvalidDate, `${mandate}.${name} must be after FirstPaymentDateTime`, `${mandate}.${name}`);
+    }
+  }
+  if (final !== undefined && initiation.NumberOfPayments !== undefined) {
+    return obError(400, OB_ERROR.fieldInvalid, `${INITIATION}.NumberOfPayments and ${mandate}.FinalPaymentDateTime say when the order ends: give one, not both`, `${INITIATION}.NumberOfPayments`);
+  }
+  const { CountPerPeriod: count, PointInTime: point } = (frequency ?? {}) as { CountPerPeriod?: unknown; PointInTime?: unknown };
+  if (count !== undefined && point !== undefined) {
+    return obError(400, OB_ERROR.fieldInvalid, `${mandate}.Frequency: CountPerPeriod and PointInTime are not used together`, `${mandate}.Frequency.PointInTime`);
+  }
+  if (point !== undefined && !/^\d{2}$/.test(String(point))) {
+    return obError(400, OB_ERROR.fieldInvalid, `${mandate}.Frequency.PointInTime must be two digits (Exact2NumericText)`, `${mandate}.Frequency.PointInTime`);
+  }
+  return undefined;
+}
 
 /** Whether the consent's debtor account covers the order's amount now (types that check no amount then: always). */
 function fundsAvailable(type: PaymentOrderType, intent: PaymentOrderIntent): boolean {
   if (!type.coveredPence) return true;
   const account = intent.debtorAccountId ? findUkobAccount(intent.debtorAccountId)?.account : undefined;
-  return account !== undefined && Math.round(Number(account.available) * 100) >= type.coveredPence(intent.data.Initiation as Json);
+  return account !== undefined && Math.round(Number(account.available) * 100) >= type.coveredPence(intent.data.Initiation as Json, intent.terms ?? {});
 }
 
-/** The domestic PISP 4.0 handlers by operationId (orders kept in memory for the bank's life). */
+/** The PISP 4.0 payment order handlers by operationId, domestic and international (orders kept in memory for the bank's life). */
 export function paymentInitiationOperations(context: UkobOperationContext): Record<string, Handler> {
-  return {
-    ...paymentOrderOperations(context, DOMESTIC_PAYMENT),
-    ...paymentOrderOperations(context, DOMESTIC_SCHEDULED_PAYMENT),
-    ...paymentOrderOperations(context, DOMESTIC_STANDING_ORDER),
-
-    async GetDomesticPaymentConsentsConsentIdFundsConfirmation(request) {
-      const intent = await psuIntent(context, request, 'domestic-payment');
-      if (intent instanceof Response) return intent;
-      if (intent.id !== request.params.ConsentId) return obError(403, OB_ERROR.otherReason, `the access token was issued for consent ${intent.id}`);
-      if (intent.status !== 'AUTH') return obError(400, OB_ERROR.invalidConsentStatus, `consent ${intent.id} is ${intent.status}, not AUTH`, 'Status');
-      return json(200, {
-        Data: { FundsAvailableResult: { FundsAvailableDateTime: isoNow(), FundsAvailable: fundsAvailable(DOMESTIC_PAYMENT, intent) } },
-        Links: selfLink(request, `/domestic-payment-consents/${intent.id}/funds-confirmation`),
-        Meta: {},
-      });
-    },
-  };
+  return Object.assign(
+    {},
+    ...[DOMESTIC_PAYMENT, DOMESTIC_SCHEDULED_PAYMENT, DOMESTIC_STANDING_ORDER, INTERNATIONAL_PAYMENT, INTERNATIONAL_SCHEDULED_PAYMENT, INTERNATIONAL_STANDING_ORDER].map((type) =>
+      paymentOrderOperations(context, type),
+    ),
+  ) as Record<string, Handler>;
 }
 
 /** The consent and order handlers of one payment order type. */
 function paymentOrderOperations(context: UkobOperationContext, type: PaymentOrderType): Record<string, Handler> {
   const { intents } = context;
   const orders = new Map<string, PaymentOrder>();
+  const idParam = type.idParam ?? type.idName;
   const consentBody = (request: OperationRequest, intent: PaymentOrderIntent) => ({
-    Data: { ...intentHeader(intent), ...intent.data },
+    Data: { ...intentHeader(intent), ...intent.data, ...intent.terms },
     Risk: intent.risk,
     Links: selfLink(request, `${type.consents}/${intent.id}`),
     Meta: {},
@@ -203,6 +260,7 @@ function paymentOrderOperations(context: UkobOperationContext, type: PaymentOrde
       Status: order.status,
       StatusUpdateDateTime: order.statusUpdateDateTime,
       ...(order.status === 'RJCT' ? { StatusReason: [{ StatusReasonCode: 'AM04', StatusReasonDescription: 'Insufficient funds' }] } : {}),
+      ...order.terms,
       Initiation: order.initiation,
     },
     Links: selfLink(request, `${type.orders}/${order.id}`),
@@ -211,23 +269,39 @@ function paymentOrderOperations(context: UkobOperationContext, type: PaymentOrde
   const consent = consentResource(context, type.kind, type.what, consentBody);
 
   function ownOrder(request: OperationRequest): PaymentOrder | Response {
-    const order = orders.get(request.params[type.idName] ?? '');
-    if (!order || order.clientId !== request.token.clientId) return obError(400, OB_ERROR.notFound, `no ${type.what} ${request.params[type.idName]}`, type.idName);
+    const order = orders.get(request.params[idParam] ?? '');
+    if (!order || order.clientId !== request.token.clientId) return obError(400, OB_ERROR.notFound, `no ${type.what} ${request.params[idParam]}`, idParam);
     return order;
   }
 
   return {
     [`Create${type.stem}Consents`]: idempotentPost(context, async (request, body) => {
       const data = body.Data as { Initiation: Json & { DebtorAccount?: { SchemeName: string }; CreditorAccount: { SchemeName: string } } };
-      const notGbp = type.amounts(data.Initiation).find(([, amount]) => amount.Currency !== 'GBP');
-      if (notGbp) return obError(400, OB_ERROR.unsupportedCurrency, `domestic payments are in GBP (${notGbp[0]}.Currency)`, `${notGbp[0]}.Currency`);
+      const terms = type.terms(data.Initiation, Date.now(), context.fx);
+      if (terms instanceof Response) return terms;
       const refused = unsupportedSchemeProblem(data.Initiation) ?? type.dates(data.Initiation, Date.now());
       if (refused) return refused;
-      const intent = intents.createPaymentOrder(type.kind, request.token.clientId, body.Data as Record<string, unknown>, body.Risk as Record<string, unknown>);
+      const intent = intents.createPaymentOrder(type.kind, request.token.clientId, body.Data as Record<string, unknown>, body.Risk as Record<string, unknown>, Object.keys(terms).length > 0 ? terms : undefined);
       return json(201, consentBody(request, intent));
     }),
 
     [`Get${type.stem}ConsentsConsentId`]: consent.read,
+
+    ...(type.fundsConfirmation
+      ? {
+          async [`Get${type.stem}ConsentsConsentIdFundsConfirmation`](request: OperationRequest) {
+            const intent = await psuIntent(context, request, type.kind);
+            if (intent instanceof Response) return intent;
+            if (intent.id !== request.params.ConsentId) return obError(403, OB_ERROR.otherReason, `the access token was issued for consent ${intent.id}`);
+            if (intent.status !== 'AUTH') return obError(400, OB_ERROR.invalidConsentStatus, `consent ${intent.id} is ${intent.status}, not AUTH`, 'Status');
+            return json(200, {
+              Data: { FundsAvailableResult: { FundsAvailableDateTime: isoNow(), FundsAvailable: fundsAvailable(type, intent) } },
+              Links: selfLink(request, `${type.consents}/${intent.id}/funds-confirmation`),
+              Meta: {},
+            });
+          },
+        }
+      : {}),
 
     [`Create${type.stem}s`]: idempotentPost(context, async (request, body) => {
       const intent = await psuIntent(context, request, type.kind);
@@ -242,8 +316,9 @@ function paymentOrderOperations(context: UkobOperationContext, type: PaymentOrde
       }
       const differs = firstDifference(intent.data.Initiation, data.Initiation, INITIATION) ?? firstDifference(intent.risk, body.Risk, 'Risk');
       if (differs) return obError(400, OB_ERROR.consentMismatch, `${differs} does not match the consent`, differs);
-      // The consent's dates may have passed since it was authorised.
-      const late = type.dates(data.Initiation, Date.now());
+      // The consent's dates, or its agreed rate's contract, may have passed since it was authorised.
+      const terms = type.terms(data.Initiation, Date.now(), context.fx);
+      const late = terms instanceof Response ? terms : type.dates(data.Initiation, Date.now());
       if (late) return late;
 
       const created = isoNow();
@@ -253,6 +328,7 @@ function paymentOrderOperations(context: UkobOperationContext, type: PaymentOrde
         clientId: request.token.clientId,
         creationDateTime: created,
         initiation: structuredClone(data.Initiation),
+        terms: intent.terms ?? {},
         covered: fundsAvailable(type, intent),
         life: type.life,
         ...pendingSince(created),
@@ -262,14 +338,14 @@ function paymentOrderOperations(context: UkobOperationContext, type: PaymentOrde
       return json(201, orderBody(request, order));
     }),
 
-    [`Get${type.stem}s${type.idName}`](request) {
+    [`Get${type.stem}s${idParam}`](request) {
       const order = ownOrder(request);
       if (order instanceof Response) return order;
       advance(order, isoNow());
       return json(200, orderBody(request, order));
     },
 
-    [`Get${type.stem}s${type.idName}PaymentDetails`](request) {
+    [`Get${type.stem}s${idParam}PaymentDetails`](request) {
       const order = ownOrder(request);
       if (order instanceof Response) return order;
       return json(200, paymentDetailsBody(request, order, `${type.orders}/${order.id}`));

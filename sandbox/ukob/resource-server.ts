@@ -1,7 +1,7 @@
 /**
- * The UK-OB-like resource server: the Read/Write 4.0 AISP, domestic PISP (payments, scheduled payments, standing
- * orders), CBPII and domestic VRP operations (the other
- * payment types and the VRP consent's PUT and PATCH routed, answering 501)
+ * The UK-OB-like resource server: the Read/Write 4.0 AISP, PISP (domestic and international payments, scheduled
+ * payments, standing orders), CBPII and domestic VRP operations (file payments and the VRP consent's PUT and PATCH
+ * routed, answering 501)
  * under `/open-banking/v4.0/<api>`, on the shared pipeline (route, required headers, token, token kind and scope),
  * plus what this bank checks, in order:
  *   `x-fapi-interaction-id` an RFC 4122 UUID and `x-fapi-auth-date` an RFC 7231 date when sent (400 U006);
@@ -21,6 +21,7 @@ import type { BodySchemas } from './body-schema.js';
 import { OB_ERROR, obError, ukobError, unauthorized } from './errors.js';
 import { fundsConfirmationOperations } from './funds-confirmation.js';
 import { IdempotencyStore } from './idempotency.js';
+import type { FxDesk } from './exchange-rates.js';
 import type { IntentStore } from './intents.js';
 import { signDetachedJws, verifyDetachedJws } from './jws.js';
 import type { BankSigningKey } from './keys.js';
@@ -36,6 +37,8 @@ const SIGNED_BASE = '/open-banking/v4.0/pisp/';
 export interface UkobResourceProfileOptions {
   readonly provider: Provider;
   readonly intents: IntentStore;
+  /** The bank's FX contracts (international payments' Agreed rates). */
+  readonly fx: FxDesk;
   readonly bodies: BodySchemas;
   /** The `http://openbanking.org.uk/iss` each client must sign with. */
   readonly jwsIssuers: ReadonlyMap<string, string>;
@@ -46,7 +49,7 @@ export interface UkobResourceProfileOptions {
 /** The bank's profile for the shared resource-server pipeline (see the module comment for what it adds). */
 export function createUkobResourceProfile(options: UkobResourceProfileOptions): BankResourceProfile {
   const { provider, signing } = options;
-  const context = { provider, intents: options.intents, bodies: options.bodies, idempotency: new IdempotencyStore() };
+  const context = { provider, intents: options.intents, fx: options.fx, bodies: options.bodies, idempotency: new IdempotencyStore() };
 
   async function registeredJwks(clientId: string) {
     const client = await provider.Client.find(clientId);

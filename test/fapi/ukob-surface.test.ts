@@ -89,18 +89,18 @@ describe('a ukob connection and the payment types not supported yet (FAPI 2.0 sa
     expect((await g.bankRequests()).length).toBe(before);
   });
 
-  it('answers 501 operation_not_supported for an international payment consent, without calling the bank', async () => {
+  it('answers 501 operation_not_supported for a file payment consent, without calling the bank', async () => {
     const before = (await g.bankRequests()).length;
-    const body = { Data: { Initiation: { InstructionIdentification: 'i-1', EndToEndIdentification: 'e-1', CurrencyOfTransfer: 'EUR', InstructedAmount: { Amount: '10.00', Currency: 'EUR' } } }, Risk: {} };
-    const response = await g.call('/ukob/pisp/international-payment-consents', { method: 'POST', body });
+    const body = { Data: { Initiation: { FileType: 'UK.OBIE.PaymentInitiation.4.0', FileHash: 'm5ah/h1UjLvJYMxqAoZmj9dKdjZnsGNm+yMkJp/KuqQ=' } }, Risk: {} };
+    const response = await g.call('/ukob/pisp/file-payment-consents', { method: 'POST', body });
     expect(response.status).toBe(501);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     const problem = (await response.json()) as { code: string; detail: string; operationId: string; bank: string };
-    expect(problem).toMatchObject({ code: 'operation_not_supported', bank: 'ukob', operationId: 'CreateInternationalPaymentConsents' });
-    expect(problem.detail).toContain('ukob/pisp/CreateInternationalPaymentConsents is not supported yet');
-    expect(problem.detail).toContain('international payments');
+    expect(problem).toMatchObject({ code: 'operation_not_supported', bank: 'ukob', operationId: 'CreateFilePaymentConsents' });
+    expect(problem.detail).toContain('ukob/pisp/CreateFilePaymentConsents is not supported yet');
+    expect(problem.detail).toContain('file payments');
     // A PSU-token operation of the same kind too, before any connection is looked for.
-    const payment = await g.call('/ukob/pisp/international-standing-orders', { method: 'POST', body, headers: { 'x-connection-id': 'no-such-connection' } });
+    const payment = await g.call('/ukob/pisp/file-payments', { method: 'POST', body, headers: { 'x-connection-id': 'no-such-connection' } });
     expect(payment.status).toBe(501);
     expect(((await payment.json()) as { code: string }).code).toBe('operation_not_supported');
     // Not even a token request: the bank saw nothing.
@@ -149,11 +149,30 @@ describe('the headers the gateway owns for a ukob bank are never asked of caller
       expect(names).not.toContain('authorization');
       expect(names).toEqual(expect.arrayContaining(['x-fapi-interaction-id', 'x-fapi-customer-ip-address']));
     }
-    // The payment types answered 501 are not offered at all; domestic payments, scheduled payments and standing orders are.
+    // The payment types answered 501 are not offered at all; domestic and international payments, scheduled payments and standing orders are.
     const paths = Object.keys(document.paths).filter((path) => path.startsWith('/ukob/pisp/'));
-    expect(paths.filter((path) => /international|file-payment/.test(path))).toEqual([]);
+    expect(paths.filter((path) => /file-payment/.test(path))).toEqual([]);
     expect(paths).toContain('/ukob/pisp/domestic-payments/{DomesticPaymentId}');
-    expect(paths.filter((path) => /scheduled|standing-order/.test(path)).sort()).toEqual([
+    expect(paths.filter((path) => /international/.test(path)).sort()).toEqual([
+      '/ukob/pisp/international-payment-consents',
+      '/ukob/pisp/international-payment-consents/{ConsentId}',
+      '/ukob/pisp/international-payment-consents/{ConsentId}/funds-confirmation',
+      '/ukob/pisp/international-payments',
+      '/ukob/pisp/international-payments/{InternationalPaymentId}',
+      '/ukob/pisp/international-payments/{InternationalPaymentId}/payment-details',
+      '/ukob/pisp/international-scheduled-payment-consents',
+      '/ukob/pisp/international-scheduled-payment-consents/{ConsentId}',
+      '/ukob/pisp/international-scheduled-payment-consents/{ConsentId}/funds-confirmation',
+      '/ukob/pisp/international-scheduled-payments',
+      '/ukob/pisp/international-scheduled-payments/{InternationalScheduledPaymentId}',
+      '/ukob/pisp/international-scheduled-payments/{InternationalScheduledPaymentId}/payment-details',
+      '/ukob/pisp/international-standing-order-consents',
+      '/ukob/pisp/international-standing-order-consents/{ConsentId}',
+      '/ukob/pisp/international-standing-orders',
+      '/ukob/pisp/international-standing-orders/{InternationalStandingOrderPaymentId}',
+      '/ukob/pisp/international-standing-orders/{InternationalStandingOrderPaymentId}/payment-details',
+    ]);
+    expect(paths.filter((path) => /^\/ukob\/pisp\/domestic-(scheduled|standing-order)/.test(path)).sort()).toEqual([
       '/ukob/pisp/domestic-scheduled-payment-consents',
       '/ukob/pisp/domestic-scheduled-payment-consents/{ConsentId}',
       '/ukob/pisp/domestic-scheduled-payments',
@@ -165,7 +184,7 @@ describe('the headers the gateway owns for a ukob bank are never asked of caller
       '/ukob/pisp/domestic-standing-orders/{DomesticStandingOrderId}',
       '/ukob/pisp/domestic-standing-orders/{DomesticStandingOrderId}/payment-details',
     ]);
-    for (const path of ['/ukob/pisp/domestic-scheduled-payment-consents', '/ukob/pisp/domestic-standing-orders']) {
+    for (const path of ['/ukob/pisp/domestic-scheduled-payment-consents', '/ukob/pisp/domestic-standing-orders', '/ukob/pisp/international-payment-consents', '/ukob/pisp/international-standing-orders']) {
       const names = document.paths[path]!.post!.parameters.flatMap((p) => (p.name ? [p.name.toLowerCase()] : []));
       expect(names).not.toContain('x-jws-signature');
       expect(names).not.toContain('x-idempotency-key');

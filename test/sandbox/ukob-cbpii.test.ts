@@ -56,8 +56,8 @@ describe('UK-OB-like sandbox bank: confirmation of funds, and what it does not s
   });
 
   it('routes the operations it does not implement (other payment types) and answers 501', async () => {
-    const response = await call(t, `${t.bank.apis.pisp}/international-scheduled-payment-consents/x`, { token: await clientCredentials(t, 'payments') });
+    const response = await call(t, `${t.bank.apis.pisp}/file-payment-consents/x`, { token: await clientCredentials(t, 'payments') });
     expect(response.status).toBe(501);
-    expect(((await response.json()) as { Errors: Array<{ ErrorCode: string; Message: string }> }).Errors[0]).toMatchObject({ ErrorCode: 'U000', Message: 'GetInternationalScheduledPaymentConsentsConsentId is not implemented by the sandbox' });
+    expect(((await response.json()) as { Errors: Array<{ ErrorCode: string; Message: string }> }).Errors[0]).toMatchObject({ ErrorCode: 'U000', Message: 'GetFilePaymentConsentsConsentId is not implemented by the sandbox' });
   });
 });

@@ -323,3 +323,35 @@ export function standingOrderConsentBody(overrides: { mandate?: Record<string, u
 export function paymentOrderBody(consentId: string, consentBody: { Data: { Initiation: object }; Risk: object }) {
   return { Data: { ConsentId: consentId, Initiation: structuredClone(consentBody.Data.Initiation) }, Risk: structuredClone(consentBody.Risk) };
 }
+
+/** The international payment order types' consent bodies: 250 EUR to a Berlin account, CurrencyOfTransfer EUR. */
+export type InternationalKind = 'payment' | 'scheduled-payment' | 'standing-order';
+
+/**
+ * An international payment, scheduled payment (executed in a week) or standing order (monthly on the 25th, 12
+ * payments, from a week on) consent: `amount` (default 250.00 EUR) in `currency` of transfer (default EUR);
+ * `initiation` overrides members of its Initiation (undefined: removed).
+ */
+export function internationalConsentBody(kind: InternationalKind, overrides: { initiation?: Record<string, unknown> } = {}) {
+  const common: Record<string, unknown> = {
+    CurrencyOfTransfer: 'EUR',
+    InstructedAmount: { Amount: '250.00', Currency: 'EUR' },
+    CreditorAccount: { SchemeName: 'UK.OBIE.IBAN', Identification: 'DE89370400440532013000', Name: 'Muster GmbH' },
+    CreditorAgent: { SchemeName: 'UK.OBIE.BICFI', Identification: 'COBADEFFXXX' },
+    DestinationCountryCode: 'DE',
+    ChargeBearer: 'Shared',
+    RemittanceInformation: { Reference: `INV-DE-${randomUUID().slice(0, 8)}` },
+  };
+  const ids = { InstructionIdentification: `INSTR-${randomUUID().slice(0, 8)}`, EndToEndIdentification: `E2E-${randomUUID().slice(0, 8)}` };
+  const particular: Record<InternationalKind, Record<string, unknown>> = {
+    payment: ids,
+    'scheduled-payment': { ...ids, RequestedExecutionDateTime: daysFromNow(7) },
+    'standing-order': { NumberOfPayments: '12', MandateRelatedInformation: { Frequency: { Type: 'IntrvlMnthDay:01:25' }, FirstPaymentDateTime: daysFromNow(7) } },
+  };
+  const initiation: Record<string, unknown> = { ...particular[kind], ...common, ...overrides.initiation };
+  for (const [name, value] of Object.entries(initiation)) if (value === undefined) delete initiation[name];
+  return {
+    Data: { ...(kind === 'payment' ? {} : { Permission: 'Create' }), Initiation: initiation },
+    Risk: { PaymentContextCode: 'TransferToThirdParty' } as Record<string, unknown>,
+  };
+}

@@ -44,7 +44,7 @@ export const ukOpenBankingFields = {
   /** `Data.ExpirationDateTime` this many days ahead; absent: none (the bank's own limit). */
   expiresInDays: z.number().int().min(1).max(3650).optional(),
   /**
-   * `true`: once the PSU has authorised a domestic payment, scheduled payment or standing order consent, the gateway
+   * `true`: once the PSU has authorised a payment order consent (domestic or international payment, scheduled payment, standing order), the gateway
    * submits the payment order itself (its `Initiation` and `Risk` as the consent holds them, signed, under a key derived
    * from the consent: never twice) and shows its id on the connection (`consent.data.paymentId`). `false` (default): the caller submits it with the connection.
    */

@@ -1,16 +1,15 @@
 /**
  * The UK Open Banking Read/Write 4.0 consent protocol, intent first: the intent (created here with the TPP's
  * client-credentials token for account access, `POST /account-access-consents`; or created by the caller through the
- * gateway and named by its `ConsentId`: a domestic payment, scheduled payment or standing order consent (signed,
- * idempotent, single use), a domestic VRP consent (a long-lived mandate: many payments within its ControlParameters,
+ * gateway and named by its `ConsentId`: a domestic or international payment, scheduled payment or standing order
+ * consent (signed, idempotent, single use), a domestic VRP consent (a long-lived mandate: many payments within its ControlParameters,
  * the caller submits each through the gateway with the connection's token, refreshed like an account-access one), a
  * funds-confirmation consent (its `DebtorAccount` is the caller's to give), an account-access consent of its own
  * making), status `AWAU` → the PSU's authorization bound to it (the `openbanking_intent_id` essential claim, sent the
  * way the bank's `authorizationRequest` says: FAPI 2.0 PAR, or FAPI 1 Advanced signed request object and hybrid
  * response) → code → tokens, the id_token's intent checked → the intent read again (`AUTH`). The intent's `GET` and
- * `DELETE` use the client-credentials token. A `payments` consent id is a domestic payment, a VRP, a scheduled
- * payment or a standing order consent: the bank is asked which (the read that finds it). File and international
- * payments are not handled yet.
+ * `DELETE` use the client-credentials token. A `payments` consent id is a payment order consent of one of the six
+ * kinds or a VRP consent: the bank is asked which (the read that finds it). File payments are not handled yet.
  */
 import * as oauth from 'oauth4webapi';
 import { BankgateError } from '../../errors/bankgate-error.js';
@@ -47,6 +46,10 @@ function paymentOrder(name: string, stem: string, idField: string): IntentKind {
 const DOMESTIC_PAYMENT = paymentOrder('domestic-payment', 'DomesticPayment', 'DomesticPaymentId');
 const DOMESTIC_SCHEDULED_PAYMENT = paymentOrder('domestic-scheduled-payment', 'DomesticScheduledPayment', 'DomesticScheduledPaymentId');
 const DOMESTIC_STANDING_ORDER = paymentOrder('domestic-standing-order', 'DomesticStandingOrder', 'DomesticStandingOrderId');
+const INTERNATIONAL_PAYMENT = paymentOrder('international-payment', 'InternationalPayment', 'InternationalPaymentId');
+const INTERNATIONAL_SCHEDULED_PAYMENT = paymentOrder('international-scheduled-payment', 'InternationalScheduledPayment', 'InternationalScheduledPaymentId');
+// The order's id in its body (its paths call it InternationalStandingOrderPaymentId).
+const INTERNATIONAL_STANDING_ORDER = paymentOrder('international-standing-order', 'InternationalStandingOrder', 'InternationalStandingOrderId');
 const FUNDS_CONFIRMATION: IntentKind = {
   name: 'funds-confirmation',
   scope: 'fundsconfirmations',
@@ -61,7 +64,17 @@ const DOMESTIC_VRP: IntentKind = {
   remove: { operationId: 'domesticVrpConsentsDelete', idParam: 'ConsentId' },
 };
 // The payment kinds in the order a `payments` consent id is looked up: the earlier ones are asked first.
-const ALL_KINDS = [ACCOUNT_ACCESS, DOMESTIC_PAYMENT, DOMESTIC_VRP, DOMESTIC_SCHEDULED_PAYMENT, DOMESTIC_STANDING_ORDER, FUNDS_CONFIRMATION];
+const ALL_KINDS = [
+  ACCOUNT_ACCESS,
+  DOMESTIC_PAYMENT,
+  DOMESTIC_VRP,
+  DOMESTIC_SCHEDULED_PAYMENT,
+  DOMESTIC_STANDING_ORDER,
+  INTERNATIONAL_PAYMENT,
+  INTERNATIONAL_SCHEDULED_PAYMENT,
+  INTERNATIONAL_STANDING_ORDER,
+  FUNDS_CONFIRMATION,
+];
 const KINDS = new Map(ALL_KINDS.map((kind) => [kind.name, kind]));
 /** The kinds an existing intent named by `consentId` may be, by its scope, in the order the bank is asked. */
 function kindsOfScope(scope: string): IntentKind[] {
@@ -74,16 +87,13 @@ export const UK_OPEN_BANKING = 'uk-open-banking';
 const ENDED: Readonly<Record<string, string>> = { RJCT: 'consent_rejected', EXPD: 'consent_expired', CANC: 'consent_revoked' };
 
 /**
- * The 4.0 payment types whose consents this protocol cannot have the PSU authorise yet (domestic payments, scheduled
- * payments and standing orders, domestic VRP, account access and funds confirmation are intent kinds here), and the
- * amendment of a VRP consent (PUT/PATCH: a changed mandate the PSU has not seen): each of their operations answers 501 at the gateway, whatever
- * the bank would do. By the operationId stems of the PISP and VRP specs.
+ * The 4.0 payment types whose consents this protocol cannot have the PSU authorise yet (domestic and international
+ * payments, scheduled payments and standing orders, domestic VRP, account access and funds confirmation are intent
+ * kinds here), and the amendment of a VRP consent (PUT/PATCH: a changed mandate the PSU has not seen): each of their
+ * operations answers 501 at the gateway, whatever the bank would do. By the operationId stems of the PISP and VRP specs.
  */
 const NOT_YET: readonly { readonly stem: RegExp; readonly what: string }[] = [
   { stem: /^(Create|Get)FilePayment/, what: 'file payments' },
-  { stem: /^(Create|Get)InternationalScheduledPayment/, what: 'international scheduled payments' },
-  { stem: /^(Create|Get)InternationalStandingOrder/, what: 'international standing orders' },
-  { stem: /^(Create|Get)InternationalPayment/, what: 'international payments' },
   { stem: /^domesticVrpConsents(Put|Patch)$/, what: 'amending a VRP consent (PUT or PATCH: create a new consent for the PSU to authorise)' },
 ];
 
@@ -169,7 +179,7 @@ function psuHeaders(ip: string | undefined): Record<string, string> {
 }
 
 /**
- * The payment order of an authorised payment order consent (a domestic payment, scheduled payment or standing order),
+ * The payment order of an authorised payment order consent (a domestic or international payment, scheduled payment or standing order),
  * submitted by the gateway: `Initiation` and `Risk` exactly as the consent holds them (the bank refuses any
  * difference), with the PSU's token, signed, and under an idempotency key derived from the consent, so that a second
  * attempt (a retried callback, a replica's) is the same payment. Recorded as `paymentId` whatever the order's kind.
@@ -338,7 +348,7 @@ export const ukOpenBanking: ConsentProtocol = {
 
   unsupported(route) {
     const type = NOT_YET.find((candidate) => candidate.stem.test(route.operationId));
-    return type && `bankgate's UK Open Banking protocol does not handle ${type.what} yet (their consents cannot be authorised through the gateway); domestic payments, scheduled payments and standing orders, domestic VRP, account access and funds confirmation are supported`;
+    return type && `bankgate's UK Open Banking protocol does not handle ${type.what} yet (their consents cannot be authorised through the gateway); domestic and international payments, scheduled payments and standing orders, domestic VRP, account access and funds confirmation are supported`;
   },
 
   countsAsUnattendedRead(route) {
