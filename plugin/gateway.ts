@@ -139,7 +139,7 @@ export async function createGateway(input: ConfigInput | ResolvedConfig, options
     await closeTransports();
     throw error;
   }
-  const engine = createTokenEngine({ banks: config.banks, transports, store, log, metrics, now, refreshLockTtlMs: config.store.lockTtlSeconds * 1000, replicaId: runtime.replicaId });
+  const engine = createTokenEngine({ banks: config.banks, transports, store, log, metrics, now, refreshLockTtlMs: config.store.lockTtlSeconds * 1000, handoverWaitMs: config.store.handoverWaitSeconds * 1000, replicaId: runtime.replicaId });
   const routes = new RouteTable(config.banks);
   // A dev key is generated only when nothing else authenticates callers (no keys, no JWT issuer).
   const devKeyGenerated = config.devKey === undefined && config.callers.keys.length === 0 && !config.callers.jwt;

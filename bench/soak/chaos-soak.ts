@@ -90,6 +90,8 @@ const replicaEnv = (index: number) => ({
   BANKGATE_DEV_KEY: DEV_KEY,
   BANKGATE_SANDBOX_FILE: sandbox.filePath,
   BANKGATE_TEST_LOCK_TTL_SECONDS: String(LOCK_TTL_SECONDS),
+  // The no-loss setting for a bank that revokes on reuse: a late-restarting holder's journal is waited for (off by default).
+  BANKGATE_TEST_HANDOVER_WAIT_SECONDS: String(LOCK_TTL_SECONDS),
   // Each replica its own journal directory, the same across its restarts.
   BANKGATE_JOURNAL: join(dir, `journal-${index}`),
   BANKGATE_LOG_LEVEL: 'info',

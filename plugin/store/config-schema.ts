@@ -34,6 +34,13 @@ const storeObject = z.strictObject({
   journal: z.string().min(1).optional(),
   /** How long a replica may hold a connection's refresh lock: the longest a dead replica can delay others. */
   lockTtlSeconds: z.number().int().min(2).max(300).default(DEFAULT_LOCK_TTL_SECONDS),
+  /**
+   * After a dead replica's lease ran out, how long the next holder waits for that replica's journal to hand a newer
+   * token set over (it may come back with the bank's answer) before presenting the refresh token itself. 0 (default):
+   * no wait, so a dead replica delays others by at most `lockTtlSeconds`. More saves the grant of a replica that
+   * restarts late (with a bank that revokes on reuse), at the cost of that longer delay. Redis stores only.
+   */
+  handoverWaitSeconds: z.number().int().min(0).max(300).default(0),
 });
 
 type StoreObjectInput = z.input<typeof storeObject>;
@@ -45,4 +52,4 @@ export type StoreConfig = z.output<typeof storeObject>;
  */
 export const storeSchema = z
   .preprocess((value) => (typeof value === 'string' ? { url: value } : value), storeObject)
-  .default({ lockTtlSeconds: DEFAULT_LOCK_TTL_SECONDS }) as unknown as z.ZodDefault<z.ZodType<StoreConfig, string | StoreObjectInput>>;
+  .default({ lockTtlSeconds: DEFAULT_LOCK_TTL_SECONDS, handoverWaitSeconds: 0 }) as unknown as z.ZodDefault<z.ZodType<StoreConfig, string | StoreObjectInput>>;

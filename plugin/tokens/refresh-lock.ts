@@ -110,13 +110,13 @@ export function keepLease(context: TokenContext, connection: Connection, owner: 
  * still the one that holder was about to present, it may have been rotated at the bank with the answer in that
  * holder's journal (a replica killed, or cut off from the store, after the bank answered). Presenting it again
  * would be a double refresh (the bank revokes the grant, the journaled answer with it), so this waits, at most
- * `context.handoverWaitMs`, for the holder's replay to store the newer set, re-reading the store (the lease is
+ * `context.handoverWaitMs` (`store.handoverWaitSeconds`; 0, the default, does not wait), for the holder's replay to store the newer set, re-reading the store (the lease is
  * renewed meanwhile). Returns the connection as stored at the end: replaced (the handover landed), or the same
  * refresh token (nobody came back: the caller presents it, and the bank decides). No wait when nothing is in doubt.
  */
 export async function awaitHandover(context: TokenContext, connection: Connection, inDoubt: string): Promise<Connection> {
   const presenting = connection.tokens?.refreshToken;
-  if (presenting === undefined || (await refreshTokenDigest(presenting)) !== inDoubt) return connection;
+  if (context.handoverWaitMs <= 0 || presenting === undefined || (await refreshTokenDigest(presenting)) !== inDoubt) return connection;
   const started = context.now();
   context.log.warn('token.handover_wait', { bank: connection.bank, connectionId: connection.id, maxMs: context.handoverWaitMs, detail: 'an earlier refresh of this token never released its lock: waiting for its journaled answer before presenting the token again' });
   for (;;) {

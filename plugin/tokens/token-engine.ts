@@ -61,7 +61,7 @@ export interface TokenEngineOptions {
   readonly now?: () => number;
   /** TTL of a connection's refresh lock in the store, ms. Default 30 000 (`store.lockTtlSeconds`). */
   readonly refreshLockTtlMs?: number;
-  /** How long a refresh waits for a dead lock holder's journaled answer (refresh-lock.ts `awaitHandover`), ms. Default: the lock TTL. */
+  /** How long a refresh waits for a dead lock holder's journaled answer (refresh-lock.ts `awaitHandover`), ms. Default 0 (`store.handoverWaitSeconds`). */
   readonly handoverWaitMs?: number;
   /** Names this process in refresh-lock owners (the runtime's `replicaId`, e.g. `host:pid`); a random suffix is added. */
   readonly replicaId?: string;
@@ -80,7 +80,7 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     now: options.now ?? Date.now,
     metrics,
     lockTtlMs: options.refreshLockTtlMs ?? DEFAULT_LOCK_TTL_SECONDS * 1000,
-    handoverWaitMs: options.handoverWaitMs ?? options.refreshLockTtlMs ?? DEFAULT_LOCK_TTL_SECONDS * 1000,
+    handoverWaitMs: options.handoverWaitMs ?? 0,
     replicaId: `${options.replicaId ?? 'bankgate'}:${randomHex(3)}`,
     work: new InFlightWork(),
   };

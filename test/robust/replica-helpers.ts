@@ -26,10 +26,13 @@ export interface Replica {
   close(): Promise<void>;
 }
 
-/** A second gateway on the harness's sandbox and config (what vault-harness.ts does for its one gateway). */
-export async function startReplica(store: ConnectionStore, now: () => number, redisUrl: string, lockTtlSeconds: number): Promise<Replica> {
+/**
+ * A second gateway on the harness's sandbox and config (what vault-harness.ts does for its one gateway).
+ * `handoverWaitSeconds`: `store.handoverWaitSeconds` (default 0, no wait for a dead holder's journal).
+ */
+export async function startReplica(store: ConnectionStore, now: () => number, redisUrl: string, lockTtlSeconds: number, handoverWaitSeconds = 0): Promise<Replica> {
   const built = await (config as () => Promise<BankgateConfig> | BankgateConfig)();
-  built.store = { url: redisUrl, lockTtlSeconds };
+  built.store = { url: redisUrl, lockTtlSeconds, handoverWaitSeconds };
   const logLines: string[] = [];
   let port = 0;
   const gateway = await createGateway(built, {

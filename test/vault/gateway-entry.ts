@@ -1,7 +1,7 @@
 /**
  * A gateway process for the vault tests: the project's own hono.config.ts, configured by env as an operator
  * would (PORT, BANKGATE_STORE, BANKGATE_STORE_KEY, BANKGATE_DEV_KEY, BANKGATE_SANDBOX_FILE), plus
- * BANKGATE_TEST_LOCK_TTL_SECONDS to shorten the refresh lock, and BANKGATE_TEST_CLOCK_FILE: on SIGUSR2 the
+ * BANKGATE_TEST_LOCK_TTL_SECONDS to shorten the refresh lock, BANKGATE_TEST_HANDOVER_WAIT_SECONDS (store.handoverWaitSeconds), and BANKGATE_TEST_CLOCK_FILE: on SIGUSR2 the
  * gateway's clock moves to `Date.now()` plus the milliseconds in that file (tests expire tokens that way,
  * instead of sleeping through them) and prints `clock <offset>`. Prints `ready <url>` on stdout; logs go to stderr.
  */
@@ -22,7 +22,14 @@ if (clockFile) {
 
 const built = await (config as () => Promise<BankgateConfig> | BankgateConfig)();
 const lockTtl = process.env.BANKGATE_TEST_LOCK_TTL_SECONDS;
-if (lockTtl) built.store = { ...(process.env.BANKGATE_STORE ? { url: process.env.BANKGATE_STORE } : {}), lockTtlSeconds: Number(lockTtl) };
+const handoverWait = process.env.BANKGATE_TEST_HANDOVER_WAIT_SECONDS;
+if (lockTtl || handoverWait) {
+  built.store = {
+    ...(process.env.BANKGATE_STORE ? { url: process.env.BANKGATE_STORE } : {}),
+    ...(lockTtl ? { lockTtlSeconds: Number(lockTtl) } : {}),
+    ...(handoverWait ? { handoverWaitSeconds: Number(handoverWait) } : {}),
+  };
+}
 const gateway = await createGateway(built, clockFile ? { now: () => Date.now() + clockOffsetMs } : {});
 const server = createServer(createNodeHandler(gateway));
 const port = Number(process.env.PORT ?? 3000);

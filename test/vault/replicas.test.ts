@@ -103,7 +103,7 @@ describe('three gateway processes sharing Redis, SG sandbox, tokens expired by m
     expect((await stored('storm'))?.status).toBe('active');
   });
 
-  it('kill -9 of the replica holding the lock mid-refresh: the others serve again within the lock TTL and the handover wait; the consent survives', async () => {
+  it('kill -9 of the replica holding the lock mid-refresh: the others serve again within the lock TTL; the consent survives', async () => {
     await expireTokens();
     await resetStats();
     // The bank holds the holder's refresh request; the holder dies before an answer.
@@ -131,10 +131,7 @@ describe('three gateway processes sharing Redis, SG sandbox, tokens expired by m
     const results = await Promise.all(others.flatMap((replica) => [accounts(replica, 'lock-holder'), accounts(replica, 'lock-holder')]));
     const waited = Date.now() - killedAt;
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
-    // The dead holder's lease, then (its intent unresolved: it may hold the bank's answer in its journal) the
-    // handover wait, the lock TTL by default (refresh-lock.ts awaitHandover), before a survivor presents the token.
-    expect(waited).toBeLessThan(2 * LOCK_TTL_SECONDS * 1000 + 1500);
-    expect(others.some((replica) => replica.lines.some((line) => line.includes('"token.handover_timeout"')))).toBe(true);
+    expect(waited).toBeLessThan(LOCK_TTL_SECONDS * 1000 + 1500);
     // What happens to the consent: the bank never processed the dead replica's request (its client was
     // gone when the delay ended), so the refresh token was not rotated; one survivor refreshed with it,
     // once, and the connection is active. No invalid_grant, no reconsent.
