@@ -3,7 +3,8 @@
  * surface, against the sandbox in its FAPI 2.0 and FAPI 1 Advanced configurations: the caller creates the consent (the
  * gateway signs it and keys it), a connection authorises it (the PSU headless at the bank), the caller confirms funds,
  * submits the order with the connection and reads it back; the bank's refusals (an Agreed rate on a contract it does
- * not know, a consumed consent) reach the caller as the gateway's bank problems with the bank's codes. With
+ * not know, a consumed consent) reach the caller as the gateway's bank problems with the bank's codes. Connecting a
+ * consent created through the gateway reads it once, as its kind. With
  * `submitPayments`, the gateway submits the order itself.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +47,9 @@ describe.each(['2.0', '1.0'] as const)('UK Open Banking international payment or
 
     const connectionId = `${type.orders}-${profile}`;
     const started = await g.begin(connectionId, {}, { scopes: ['payments'], consentId: consent.Data.ConsentId });
+    // Created through this gateway: read once, as the kind it was created as (not as each payment kind in turn).
+    const reads = (await g.bankRequests()).filter((r) => r.method === 'GET' && r.path.endsWith(`/${consent.Data.ConsentId}`));
+    expect(reads.map((r) => r.path.slice(r.path.lastIndexOf('/', r.path.lastIndexOf('/') - 1)))).toEqual([`/${type.consents}/${consent.Data.ConsentId}`]);
     const callback = await g.authorise(started.authorizeUrl, { debtorAccount: 'acc-ukob1-current' });
     expect(callback.status).toBe(200);
     expect(await callback.json()).toMatchObject({ connectionId, status: 'active' });

@@ -7,12 +7,14 @@
  *   request reaches the bank under the same key (the bank answers with the first resource: nothing is paid twice),
  *   two callers' keys never meet, and the same key with another body is the bank's refusal to give;
  * - `x-fapi-interaction-id`: the caller's when it sent one (played back by the bank), else a new UUID.
- * And on the answers of the APIs listed in `jws.verify`, the bank's `x-jws-signature` checked.
+ * And on the answers of the APIs listed in `jws.verify`, the bank's `x-jws-signature` checked; the kind of each intent
+ * created remembered (created-intents.ts).
  */
 import type { JSONWebKeySet } from 'jose';
 import type { ResolvedBank } from '../../config/resolve-config.js';
 import { BankgateError } from '../../errors/bankgate-error.js';
 import { signDetachedJws, verifyDetachedJws } from '../../oauth/detached-jws.js';
+import { rememberCreatedIntent } from './created-intents.js';
 import type { RouteManifest } from '../../manifest/types.js';
 import type { BankRequest, BankResponse, BankTransport } from '../../transport/types.js';
 
@@ -97,6 +99,7 @@ export function messagePolicyOf(bank: ResolvedBank, transport: BankTransport, no
       return { ...request, headers };
     },
     async check(response, call) {
+      rememberCreatedIntent(bank, call.route, response.status, response.body);
       if (!verify || !verify.apis.includes(call.api) || response.body.byteLength === 0) return;
       const signature = response.headers[JWS];
       await verifyDetachedJws(bank.name, typeof signature === 'string' ? signature : undefined, response.body, { jwks: await bankKeys(), issuer: verify.issuer, trustAnchor: verify.trustAnchor }, now());

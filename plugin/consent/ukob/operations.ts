@@ -88,6 +88,11 @@ export function mountsOperation(context: ConsentContext, operationId: string): b
   return mountedOperation(context, operationId) !== undefined;
 }
 
+/** The path template of `operationId` in the bank's mounted APIs (`/domestic-vrp-consents/{ConsentId}`), if mounted. */
+export function mountedPath(context: ConsentContext, operationId: string): string | undefined {
+  return mountedOperation(context, operationId)?.route.path;
+}
+
 function mountedOperation(context: ConsentContext, operationId: string) {
   for (const api of context.bank.apis.values()) {
     const route = api.manifest.routes.find((r) => r.operationId === operationId);

@@ -18,7 +18,8 @@ import { finishAuthorization, startAuthorization } from '../../oauth/authorizati
 import { toOAuthError } from '../../tokens/oauth-error.js';
 import type { RevocationOutcome } from '../../tokens/revoke.js';
 import { toTokenSet } from '../../tokens/token-set.js';
-import { callOperation, mountsOperation, type OperationResult } from './operations.js';
+import { createdIntentCollection } from './created-intents.js';
+import { callOperation, mountedPath, mountsOperation, type OperationResult } from './operations.js';
 import type { UkOpenBankingConsentConfig } from '../config-schema.js';
 import type { ConsentContext, ConsentProtocol, ConsentRecord, ConsentRequest, ConsentService, ConsentStatus, Step } from '../protocol.js';
 
@@ -156,12 +157,16 @@ function accountAccessOf(context: ConsentContext, request: ConsentRequest): { Pe
 
 /**
  * The intent named by the caller, read as each kind its scope allows until the bank knows it (a `payments` consent
- * id is a domestic payment consent or a VRP consent; an ASPSP answers 400 for an id that is not of the kind read).
- * None: the first refusal, as the bank gave it.
+ * id may be any payment kind's; an ASPSP answers 400 for an id that is not of the kind read), the kind it was created
+ * as through this process first. None: the first refusal, as the bank gave it.
  */
 async function findIntent(context: ConsentContext, kinds: readonly IntentKind[], intentId: string, token: string, headers: Record<string, string>): Promise<{ kind: IntentKind; read: OperationResult }> {
+  // Created through this process: read as the kind it was created as first (created-intents.ts).
+  const collection = createdIntentCollection(context.bank, intentId);
+  const createdAs = collection === undefined ? undefined : kinds.find((kind) => mountedPath(context, kind.read.operationId)?.startsWith(`${collection}/`));
+  const ordered = createdAs ? [createdAs, ...kinds.filter((kind) => kind !== createdAs)] : kinds;
   let refusal: unknown;
-  for (const kind of kinds) {
+  for (const kind of ordered) {
     try {
       return { kind, read: await callOperation(context, kind.read.operationId, { token, pathParams: { [kind.read.idParam]: intentId }, headers }) };
     } catch (error) {
