@@ -3,24 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oauth from 'oauth4webapi';
 import { manifests } from '../../generated/index.js';
 import type { RecordedRequest } from '../../sandbox/stats.js';
-import {
-  AIS_PERMISSIONS,
-  assertSpecResponse,
-  authoriseFapi2,
-  call,
-  clientCredentials,
-  headers,
-  intentClaims,
-  pushAuthorizationRequest,
-  startUkobTestSandbox,
-  type UkobTestSandbox,
-} from './ukob-helpers.js';
-
-interface ObError {
-  Code: string;
-  Message: string;
-  Errors: Array<{ ErrorCode: string; Message: string; Path?: string }>;
-}
+import { AIS_PERMISSIONS, assertSpecResponse, authoriseFapi2, call, clientCredentials, expectObError, headers, intentClaims, pushAuthorizationRequest, startUkobTestSandbox, type UkobTestSandbox } from './ukob-helpers.js';
 
 interface ConsentResponse {
   Data: { ConsentId: string; Status: string; Permissions: string[] };
@@ -49,13 +32,6 @@ describe('UK-OB-like sandbox bank: account information', () => {
     const consent = (await created.json()) as ConsentResponse;
     const { tokens } = await authoriseFapi2(t, consent.Data.ConsentId, 'openid accounts', { accounts, psuId });
     return { consentId: consent.Data.ConsentId, tokens };
-  }
-
-  async function obError(response: Response, status: number, code: string): Promise<ObError> {
-    expect(response.status).toBe(status);
-    const body = (await response.json()) as ObError;
-    expect(body.Errors[0]!.ErrorCode).toBe(code);
-    return body;
   }
 
   it('serves the consented accounts, balances and transactions in the spec’s shape, playing back x-fapi-interaction-id', async () => {
@@ -125,22 +101,22 @@ describe('UK-OB-like sandbox bank: account information', () => {
   it('refuses a client-credentials token on /accounts, and a PSU token on the consent endpoints', async () => {
     const clientToken = await clientCredentials(t, 'accounts');
     const accounts = await call(t, `${aisp}/accounts`, { token: clientToken });
-    expect((await obError(accounts, 403, 'U042')).Message).toContain("a PSU's authorization-code token");
+    expect((await expectObError(accounts, 403, 'U042')).Message).toContain("a PSU's authorization-code token");
 
     const { consentId, tokens } = await authorisedConsent({ Permissions: ['ReadAccountsBasic'] });
     const consent = await call(t, `${aisp}/account-access-consents/${consentId}`, { token: tokens.access_token });
-    expect((await obError(consent, 403, 'U042')).Message).toContain('a client-credentials token');
+    expect((await expectObError(consent, 403, 'U042')).Message).toContain('a client-credentials token');
   });
 
   it('limits a PSU token to its consent: its accounts, its permissions, Basic or Detail, credits or debits', async () => {
     const { tokens } = await authorisedConsent({ Permissions: ['ReadAccountsBasic', 'ReadTransactionsBasic', 'ReadTransactionsCredits'] }, ['acc-ukob1-current']);
     const other = await call(t, `${aisp}/accounts/acc-ukob1-savings`, { token: tokens.access_token });
-    expect((await obError(other, 403, 'U042')).Message).toContain('not in consent');
+    expect((await expectObError(other, 403, 'U042')).Message).toContain('not in consent');
     const otherPsu = await call(t, `${aisp}/accounts/acc-ukob2-business/transactions`, { token: tokens.access_token });
-    await obError(otherPsu, 403, 'U042');
+    await expectObError(otherPsu, 403, 'U042');
 
     const balances = await call(t, `${aisp}/balances`, { token: tokens.access_token });
-    expect((await obError(balances, 403, 'U042')).Message).toContain('does not grant ReadBalances');
+    expect((await expectObError(balances, 403, 'U042')).Message).toContain('does not grant ReadBalances');
 
     const accounts = (await (await call(t, `${aisp}/accounts`, { token: tokens.access_token })).json()) as { Data: { Account: Array<Record<string, unknown>> } };
     assertSpecResponse('aisp', 'GetAccounts', 200, accounts);
@@ -186,28 +162,28 @@ describe('UK-OB-like sandbox bank: account information', () => {
   });
 
   it('validates consent requests against the spec and the permission rules (OBErrorResponse1 codes)', async () => {
-    const unknownPermission = await obError(await createConsent({ Permissions: ['ReadEverything'] }), 400, 'U010');
+    const unknownPermission = await expectObError(await createConsent({ Permissions: ['ReadEverything'] }), 400, 'U010');
     expect(unknownPermission.Errors[0]!.Path).toBe('Data.Permissions.0');
     assertSpecResponse('aisp', 'CreateAccountAccessConsents', 400, unknownPermission);
-    const half = await obError(await createConsent({ Permissions: ['ReadTransactionsDetail'] }), 400, 'U002');
+    const half = await expectObError(await createConsent({ Permissions: ['ReadTransactionsDetail'] }), 400, 'U002');
     expect(half.Errors[0]!.Path).toBe('Data.Permissions');
-    const past = await obError(await createConsent({ Permissions: ['ReadAccountsBasic'], ExpirationDateTime: '2020-01-01T00:00:00+00:00' }), 400, 'U003');
+    const past = await expectObError(await createConsent({ Permissions: ['ReadAccountsBasic'], ExpirationDateTime: '2020-01-01T00:00:00+00:00' }), 400, 'U003');
     expect(past.Errors[0]!.Path).toBe('Data.ExpirationDateTime');
     const noRisk = await call(t, `${aisp}/account-access-consents`, { method: 'POST', token: await clientCredentials(t, 'accounts'), body: JSON.stringify({ Data: { Permissions: ['ReadAccountsBasic'] } }) });
-    expect((await obError(noRisk, 400, 'U010')).Errors[0]!.Path).toBe('Risk');
+    expect((await expectObError(noRisk, 400, 'U010')).Errors[0]!.Path).toBe('Risk');
     const text = await call(t, `${aisp}/account-access-consents`, { method: 'POST', token: await clientCredentials(t, 'accounts'), body: JSON.stringify({ Data: { Permissions: ['ReadAccountsBasic'] }, Risk: {} }), headers: { 'content-type': 'text/plain' } });
     expect(text.status).toBe(415);
     const unknownConsent = await call(t, `${aisp}/account-access-consents/aac-${randomUUID()}`, { token: await clientCredentials(t, 'accounts') });
-    expect((await obError(unknownConsent, 400, 'U011')).Errors[0]!.Path).toBe('ConsentId');
+    expect((await expectObError(unknownConsent, 400, 'U011')).Errors[0]!.Path).toBe('ConsentId');
   });
 
   it('checks the FAPI headers and answers 404 without a body for a path the API does not have', async () => {
     const token = await clientCredentials(t, 'accounts');
     const badId = await call(t, `${aisp}/account-access-consents/x`, { token, headers: { 'x-fapi-interaction-id': 'not-a-uuid' } });
-    expect((await obError(badId, 400, 'U006')).Errors[0]!.Path).toBe('x-fapi-interaction-id');
+    expect((await expectObError(badId, 400, 'U006')).Errors[0]!.Path).toBe('x-fapi-interaction-id');
     expect(badId.headers.get('x-fapi-interaction-id')).toBe('not-a-uuid');
     const badDate = await call(t, `${aisp}/account-access-consents/x`, { token, headers: { 'x-fapi-auth-date': '2024-01-01' } });
-    expect((await obError(badDate, 400, 'U006')).Errors[0]!.Path).toBe('x-fapi-auth-date');
+    expect((await expectObError(badDate, 400, 'U006')).Errors[0]!.Path).toBe('x-fapi-auth-date');
     const unknown = await call(t, `${aisp}/nothing-here`, { token });
     expect(unknown.status).toBe(404);
     expect(await unknown.text()).toBe('');
@@ -231,7 +207,7 @@ describe('UK-OB-like sandbox bank: account information', () => {
     expect(armed.status).toBe(200);
     const interactionId = randomUUID();
     const faulted = await call(t, `${aisp}/accounts`, { token, headers: { 'x-fapi-interaction-id': interactionId } });
-    expect((await obError(faulted, 503, 'U000')).Code).toBe('503 Service Unavailable');
+    expect((await expectObError(faulted, 503, 'U000')).Code).toBe('503 Service Unavailable');
     expect(faulted.headers.get('x-fapi-interaction-id')).toBe(interactionId);
 
     const recorded = (await (await t.sandbox.fetch(t.sandbox.agents.none, `${control}/requests?bank=ukob`)).json()) as RecordedRequest[];

@@ -10,6 +10,7 @@ import addFormatsModule from 'ajv-formats';
 import { base64url, createLocalJWKSet, flattenedVerify, importPKCS8, type CryptoKey, type JSONWebKeySet } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { Agent } from 'undici';
+import { expect } from 'vitest';
 import { documents, manifests } from '../../generated/index.js';
 import { authoriseAsUkobPsu, type UkobPsuResult } from '../../sandbox/ukob/headless-psu.js';
 import type { UkobFapiProfile, UkobSandboxBank } from '../../sandbox/ukob/index.js';
@@ -354,4 +355,21 @@ export function internationalConsentBody(kind: InternationalKind, overrides: { i
     Data: { ...(kind === 'payment' ? {} : { Permission: 'Create' }), Initiation: initiation },
     Risk: { PaymentContextCode: 'TransferToThirdParty' } as Record<string, unknown>,
   };
+}
+
+/** An OB error answer, as the 4.0 specs define it. */
+export interface ObError {
+  Code: string;
+  Message: string;
+  Errors: Array<{ ErrorCode: string; Message: string; Path?: string }>;
+}
+
+/** Asserts the bank refused with `status`, its first error `code` (at `path` when given); returns the body. */
+export async function expectObError(response: Response, status: number, code: string, path?: string): Promise<ObError> {
+  const text = await response.text();
+  expect(response.status, text).toBe(status);
+  const body = JSON.parse(text) as ObError;
+  expect(body.Errors[0]!.ErrorCode, text).toBe(code);
+  if (path !== undefined) expect(body.Errors[0]!.Path, text).toBe(path);
+  return body;
 }

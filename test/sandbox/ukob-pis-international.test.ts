@@ -6,23 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  assertSpecResponse,
-  authoriseFapi2,
-  call,
-  clientCredentials,
-  internationalConsentBody,
-  paymentOrderBody,
-  postSigned,
-  startUkobTestSandbox,
-  verifyBankSignature,
-  type InternationalKind,
-  type UkobTestSandbox,
-} from './ukob-helpers.js';
+import { assertSpecResponse, authoriseFapi2, call, clientCredentials, expectObError, internationalConsentBody, paymentOrderBody, postSigned, startUkobTestSandbox, verifyBankSignature, type InternationalKind, type UkobTestSandbox } from './ukob-helpers.js';
 
-interface ObError {
-  Errors: Array<{ ErrorCode: string; Message: string; Path?: string }>;
-}
 interface Rate {
   UnitCurrency: string;
   ExchangeRate: number;
@@ -56,15 +41,6 @@ describe('UK-OB-like sandbox bank: international payments, scheduled payments an
   afterAll(async () => {
     await t?.close();
   });
-
-  async function obError(response: Response, status: number, code: string, path?: string): Promise<ObError> {
-    const text = await response.text();
-    expect(response.status, text).toBe(status);
-    const body = JSON.parse(text) as ObError;
-    expect(body.Errors[0]!.ErrorCode, text).toBe(code);
-    if (path !== undefined) expect(body.Errors[0]!.Path, text).toBe(path);
-    return body;
-  }
 
   describe.each(TYPES)('an international $kind', (type) => {
     it('goes from its signed consent through the PSU’s authorisation to one order, read back to its final status', async () => {
@@ -110,7 +86,7 @@ describe('UK-OB-like sandbox bank: international payments, scheduled payments an
 
       // Single use: a second order under another key is refused.
       const second = await postSigned(t, `${pisp}/${type.orders}`, tokens.access_token, paymentOrderBody(consent.Data.ConsentId, consentBody));
-      expect((await obError(second, 400, 'U009', 'Data.ConsentId')).Errors[0]!.Message).toContain('already consumed');
+      expect((await expectObError(second, 400, 'U009', 'Data.ConsentId')).Errors[0]!.Message).toContain('already consumed');
 
       const seen: string[] = [];
       for (let read = 0; read < type.life.length - 1; read++) {
@@ -122,16 +98,16 @@ describe('UK-OB-like sandbox bank: international payments, scheduled payments an
       const details = (await (await call(t, `${pisp}/${type.orders}/${orderId}/payment-details`, { token: clientToken })).json()) as { Data: { PaymentStatus: Array<{ Status: string }> } };
       assertSpecResponse('pisp', `Get${type.stem}s${type.idParam}PaymentDetails`, 200, details);
       expect(details.Data.PaymentStatus.map((s) => s.Status)).toEqual(type.life);
-      await obError(await call(t, `${pisp}/${type.orders}/x-${randomUUID()}`, { token: clientToken }), 400, 'U011', type.idParam);
+      await expectObError(await call(t, `${pisp}/${type.orders}/x-${randomUUID()}`, { token: clientToken }), 400, 'U011', type.idParam);
     });
 
     it('takes the instructed amount in GBP or the currency of transfer, and no other, nor a currency it does not send', async () => {
       const token = await clientCredentials(t, 'payments');
       const url = `${pisp}/${type.consents}`;
       expect((await postSigned(t, url, token, internationalConsentBody(type.kind, { initiation: { InstructedAmount: { Amount: '200.00', Currency: 'GBP' } } }))).status).toBe(201);
-      await obError(await postSigned(t, url, token, internationalConsentBody(type.kind, { initiation: { InstructedAmount: { Amount: '200.00', Currency: 'USD' } } })), 400, 'U023', 'Data.Initiation.InstructedAmount.Currency');
+      await expectObError(await postSigned(t, url, token, internationalConsentBody(type.kind, { initiation: { InstructedAmount: { Amount: '200.00', Currency: 'USD' } } })), 400, 'U023', 'Data.Initiation.InstructedAmount.Currency');
       const unknown = await postSigned(t, url, token, internationalConsentBody(type.kind, { initiation: { CurrencyOfTransfer: 'XTS', InstructedAmount: { Amount: '200.00', Currency: 'XTS' } } }));
-      assertSpecResponse('pisp', `Create${type.stem}Consents`, 400, await obError(unknown.clone(), 400, 'U023', 'Data.Initiation.CurrencyOfTransfer'));
+      assertSpecResponse('pisp', `Create${type.stem}Consents`, 400, await expectObError(unknown.clone(), 400, 'U023', 'Data.Initiation.CurrencyOfTransfer'));
     });
   });
 
@@ -161,16 +137,16 @@ describe('UK-OB-like sandbox bank: international payments, scheduled payments an
     it('refuses an Agreed rate whose contract it does not know, has expired, is for another pair or rate; a rate the bank sets given', async () => {
       const token = await clientCredentials(t, 'payments');
       const url = `${pisp}/${type.consents}`;
-      const unknown = await obError(await postSigned(t, url, token, rated({ ...AGREED, ContractIdentification: 'FX-NOT-A-CONTRACT' })), 400, 'U002', `${at}.ContractIdentification`);
+      const unknown = await expectObError(await postSigned(t, url, token, rated({ ...AGREED, ContractIdentification: 'FX-NOT-A-CONTRACT' })), 400, 'U002', `${at}.ContractIdentification`);
       expect(unknown.Errors[0]!.Message).toContain('not an FX contract');
       assertSpecResponse('pisp', `Create${type.stem}Consents`, 400, unknown);
-      const expired = await obError(await postSigned(t, url, token, rated({ ...AGREED, ExchangeRate: 1.1795, ContractIdentification: 'FX-GBPEUR-2020-0001' })), 400, 'U002', `${at}.ContractIdentification`);
+      const expired = await expectObError(await postSigned(t, url, token, rated({ ...AGREED, ExchangeRate: 1.1795, ContractIdentification: 'FX-GBPEUR-2020-0001' })), 400, 'U002', `${at}.ContractIdentification`);
       expect(expired.Errors[0]!.Message).toContain('expired');
-      await obError(await postSigned(t, url, token, rated({ ...AGREED, ExchangeRate: 1.2655, ContractIdentification: 'FX-GBPUSD-2026-0001' })), 400, 'U002', `${at}.ContractIdentification`);
-      await obError(await postSigned(t, url, token, rated({ ...AGREED, ExchangeRate: 1.2 })), 400, 'U002', `${at}.ExchangeRate`);
-      await obError(await postSigned(t, url, token, rated({ UnitCurrency: 'GBP', RateType: 'Agreed', ExchangeRate: 1.1612 })), 400, 'U002', `${at}.ContractIdentification`);
-      await obError(await postSigned(t, url, token, rated({ UnitCurrency: 'GBP', RateType: 'Indicative', ExchangeRate: 1.3 })), 400, 'U002', `${at}.ExchangeRate`);
-      await obError(await postSigned(t, url, token, rated({ UnitCurrency: 'USD', RateType: 'Actual' })), 400, 'U002', `${at}.UnitCurrency`);
+      await expectObError(await postSigned(t, url, token, rated({ ...AGREED, ExchangeRate: 1.2655, ContractIdentification: 'FX-GBPUSD-2026-0001' })), 400, 'U002', `${at}.ContractIdentification`);
+      await expectObError(await postSigned(t, url, token, rated({ ...AGREED, ExchangeRate: 1.2 })), 400, 'U002', `${at}.ExchangeRate`);
+      await expectObError(await postSigned(t, url, token, rated({ UnitCurrency: 'GBP', RateType: 'Agreed', ExchangeRate: 1.1612 })), 400, 'U002', `${at}.ContractIdentification`);
+      await expectObError(await postSigned(t, url, token, rated({ UnitCurrency: 'GBP', RateType: 'Indicative', ExchangeRate: 1.3 })), 400, 'U002', `${at}.ExchangeRate`);
+      await expectObError(await postSigned(t, url, token, rated({ UnitCurrency: 'USD', RateType: 'Actual' })), 400, 'U002', `${at}.UnitCurrency`);
     });
   });
 
@@ -184,7 +160,7 @@ describe('UK-OB-like sandbox bank: international payments, scheduled payments an
     const expired = await t.sandbox.fetch(t.sandbox.agents.none, `${t.sandbox.file.controlUrl}/ukob/fx-contracts/FX-GBPEUR-2026-0002/expire`, { method: 'POST' });
     expect(expired.status).toBe(200);
     const order = await postSigned(t, `${pisp}/international-scheduled-payments`, tokens.access_token, paymentOrderBody(consent.Data.ConsentId, consentBody));
-    expect((await obError(order, 400, 'U002', 'Data.Initiation.ExchangeRateInformation.ContractIdentification')).Errors[0]!.Message).toContain('expired');
+    expect((await expectObError(order, 400, 'U002', 'Data.Initiation.ExchangeRateInformation.ContractIdentification')).Errors[0]!.Message).toContain('expired');
     expect(((await (await call(t, `${pisp}/international-scheduled-payment-consents/${consent.Data.ConsentId}`, { token: clientToken })).json()) as Consent).Data.Status).toBe('AUTH');
   });
 
@@ -203,13 +179,13 @@ describe('UK-OB-like sandbox bank: international payments, scheduled payments an
 
   it('checks an international scheduled payment’s execution date and standing order’s schedule like the domestic ones', async () => {
     const token = await clientCredentials(t, 'payments');
-    await obError(
+    await expectObError(
       await postSigned(t, `${pisp}/international-scheduled-payment-consents`, token, internationalConsentBody('scheduled-payment', { initiation: { RequestedExecutionDateTime: new Date(Date.now() - 86_400_000).toISOString() } })),
       400,
       'U003',
       'Data.Initiation.RequestedExecutionDateTime',
     );
-    await obError(
+    await expectObError(
       await postSigned(t, `${pisp}/international-standing-order-consents`, token, internationalConsentBody('standing-order', { initiation: { MandateRelatedInformation: { Frequency: { Type: 'IntrvlMnthDay:01:25' } } } })),
       400,
       'U002',

@@ -5,25 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  assertSpecResponse,
-  authoriseFapi2,
-  call,
-  clientCredentials,
-  daysFromNow,
-  domesticPaymentConsentBody,
-  paymentOrderBody,
-  postSigned,
-  scheduledPaymentConsentBody,
-  standingOrderConsentBody,
-  startUkobTestSandbox,
-  verifyBankSignature,
-  type UkobTestSandbox,
-} from './ukob-helpers.js';
+import { assertSpecResponse, authoriseFapi2, call, clientCredentials, daysFromNow, domesticPaymentConsentBody, expectObError, paymentOrderBody, postSigned, scheduledPaymentConsentBody, standingOrderConsentBody, startUkobTestSandbox, verifyBankSignature, type UkobTestSandbox } from './ukob-helpers.js';
 
-interface ObError {
-  Errors: Array<{ ErrorCode: string; Message: string; Path?: string }>;
-}
 interface Consent {
   Data: { ConsentId: string; Status: string };
 }
@@ -46,15 +29,6 @@ describe('UK-OB-like sandbox bank: domestic scheduled payments and standing orde
   afterAll(async () => {
     await t?.close();
   });
-
-  async function obError(response: Response, status: number, code: string, path?: string): Promise<ObError> {
-    const text = await response.text();
-    expect(response.status, text).toBe(status);
-    const body = JSON.parse(text) as ObError;
-    expect(body.Errors[0]!.ErrorCode, text).toBe(code);
-    if (path !== undefined) expect(body.Errors[0]!.Path, text).toBe(path);
-    return body;
-  }
 
   describe.each(TYPES)('a domestic $what', (type) => {
     it('goes from its signed consent through the PSU’s authorisation to one payment order, read back to its final status', async () => {
@@ -92,7 +66,7 @@ describe('UK-OB-like sandbox bank: domestic scheduled payments and standing orde
 
       // Single use: a second order under another key is refused.
       const second = await postSigned(t, `${pisp}/${type.orders}`, tokens.access_token, paymentOrderBody(consent.Data.ConsentId, consentBody));
-      expect((await obError(second, 400, 'U009', 'Data.ConsentId')).Errors[0]!.Message).toContain('already consumed');
+      expect((await expectObError(second, 400, 'U009', 'Data.ConsentId')).Errors[0]!.Message).toContain('already consumed');
 
       const seen: string[] = [];
       for (let read = 0; read < type.life.length - 1; read++) {
@@ -106,7 +80,7 @@ describe('UK-OB-like sandbox bank: domestic scheduled payments and standing orde
       const detailsBody = (await details.json()) as { Data: { PaymentStatus: Array<{ Status: string }> } };
       assertSpecResponse('pisp', `Get${type.stem}s${type.idName}PaymentDetails`, 200, detailsBody);
       expect(detailsBody.Data.PaymentStatus.map((s) => s.Status)).toEqual(type.life);
-      await obError(await call(t, `${pisp}/${type.orders}/x-${randomUUID()}`, { token: clientToken }), 400, 'U011', type.idName);
+      await expectObError(await call(t, `${pisp}/${type.orders}/x-${randomUUID()}`, { token: clientToken }), 400, 'U011', type.idName);
     });
 
     it('refuses an order that differs from its consent, or with the token of another kind of payment consent', async () => {
@@ -115,13 +89,13 @@ describe('UK-OB-like sandbox bank: domestic scheduled payments and standing orde
       const { tokens } = await authoriseFapi2(t, consent.Data.ConsentId, 'openid payments');
       const changed = paymentOrderBody(consent.Data.ConsentId, consentBody) as { Data: { Initiation: { RemittanceInformation: { Reference: string } } } };
       changed.Data.Initiation.RemittanceInformation.Reference = 'CHANGED';
-      await obError(await postSigned(t, `${pisp}/${type.orders}`, tokens.access_token, changed), 400, 'U008', 'Data.Initiation.RemittanceInformation.Reference');
+      await expectObError(await postSigned(t, `${pisp}/${type.orders}`, tokens.access_token, changed), 400, 'U008', 'Data.Initiation.RemittanceInformation.Reference');
 
       // A domestic payment consent's token is not this consent's, whatever ConsentId the body names.
       const payment = domesticPaymentConsentBody();
       const other = (await (await postSigned(t, `${pisp}/domestic-payment-consents`, await clientCredentials(t, 'payments'), payment)).json()) as Consent;
       const otherTokens = (await authoriseFapi2(t, other.Data.ConsentId, 'openid payments')).tokens;
-      await obError(await postSigned(t, `${pisp}/${type.orders}`, otherTokens.access_token, paymentOrderBody(consent.Data.ConsentId, consentBody)), 403, 'U042');
+      await expectObError(await postSigned(t, `${pisp}/${type.orders}`, otherTokens.access_token, paymentOrderBody(consent.Data.ConsentId, consentBody)), 403, 'U042');
       // Neither consumed the consent.
       expect((await postSigned(t, `${pisp}/${type.orders}`, tokens.access_token, paymentOrderBody(consent.Data.ConsentId, consentBody))).status).toBe(201);
     });
@@ -130,14 +104,14 @@ describe('UK-OB-like sandbox bank: domestic scheduled payments and standing orde
   it('refuses a scheduled payment whose execution date is not in the future, and another currency than GBP', async () => {
     const token = await clientCredentials(t, 'payments');
     const past = await postSigned(t, `${pisp}/domestic-scheduled-payment-consents`, token, scheduledPaymentConsentBody({ executeAt: daysFromNow(-1) }));
-    const error = await obError(past, 400, 'U003', 'Data.Initiation.RequestedExecutionDateTime');
+    const error = await expectObError(past, 400, 'U003', 'Data.Initiation.RequestedExecutionDateTime');
     assertSpecResponse('pisp', 'CreateDomesticScheduledPaymentConsents', 400, error);
     const euro = scheduledPaymentConsentBody();
     euro.Data.Initiation.InstructedAmount.Currency = 'EUR';
-    await obError(await postSigned(t, `${pisp}/domestic-scheduled-payment-consents`, token, euro), 400, 'U023', 'Data.Initiation.InstructedAmount.Currency');
+    await expectObError(await postSigned(t, `${pisp}/domestic-scheduled-payment-consents`, token, euro), 400, 'U023', 'Data.Initiation.InstructedAmount.Currency');
     const noDate = scheduledPaymentConsentBody() as { Data: { Initiation: Record<string, unknown> } };
     delete noDate.Data.Initiation.RequestedExecutionDateTime;
-    await obError(await postSigned(t, `${pisp}/domestic-scheduled-payment-consents`, token, noDate), 400, 'U010', 'Data.Initiation.RequestedExecutionDateTime');
+    await expectObError(await postSigned(t, `${pisp}/domestic-scheduled-payment-consents`, token, noDate), 400, 'U010', 'Data.Initiation.RequestedExecutionDateTime');
   });
 
   it('refuses a scheduled payment submitted once its execution date has passed', async () => {
@@ -146,17 +120,17 @@ describe('UK-OB-like sandbox bank: domestic scheduled payments and standing orde
     const consent = (await (await postSigned(t, `${pisp}/domestic-scheduled-payment-consents`, await clientCredentials(t, 'payments'), consentBody)).json()) as Consent;
     const { tokens } = await authoriseFapi2(t, consent.Data.ConsentId, 'openid payments');
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(consentBody.Data.Initiation.RequestedExecutionDateTime) - Date.now() + 10)));
-    await obError(await postSigned(t, `${pisp}/domestic-scheduled-payments`, tokens.access_token, paymentOrderBody(consent.Data.ConsentId, consentBody)), 400, 'U003', 'Data.Initiation.RequestedExecutionDateTime');
+    await expectObError(await postSigned(t, `${pisp}/domestic-scheduled-payments`, tokens.access_token, paymentOrderBody(consent.Data.ConsentId, consentBody)), 400, 'U003', 'Data.Initiation.RequestedExecutionDateTime');
   });
 
   it('checks a standing order’s schedule: the first date given and ahead, later dates after it, one end, the frequency’s syntax, GBP', async () => {
     const token = await clientCredentials(t, 'payments');
     const url = `${pisp}/domestic-standing-order-consents`;
     const mandate = 'Data.Initiation.MandateRelatedInformation';
-    await obError(await postSigned(t, url, token, standingOrderConsentBody({ mandate: { FirstPaymentDateTime: undefined } })), 400, 'U002', `${mandate}.FirstPaymentDateTime`);
-    await obError(await postSigned(t, url, token, standingOrderConsentBody({ mandate: { FirstPaymentDateTime: daysFromNow(-2) } })), 400, 'U003', `${mandate}.FirstPaymentDateTime`);
-    await obError(await postSigned(t, url, token, standingOrderConsentBody({ mandate: { RecurringPaymentDateTime: daysFromNow(3) } })), 400, 'U003', `${mandate}.RecurringPaymentDateTime`);
-    await obError(
+    await expectObError(await postSigned(t, url, token, standingOrderConsentBody({ mandate: { FirstPaymentDateTime: undefined } })), 400, 'U002', `${mandate}.FirstPaymentDateTime`);
+    await expectObError(await postSigned(t, url, token, standingOrderConsentBody({ mandate: { FirstPaymentDateTime: daysFromNow(-2) } })), 400, 'U003', `${mandate}.FirstPaymentDateTime`);
+    await expectObError(await postSigned(t, url, token, standingOrderConsentBody({ mandate: { RecurringPaymentDateTime: daysFromNow(3) } })), 400, 'U003', `${mandate}.RecurringPaymentDateTime`);
+    await expectObError(
       await postSigned(t, url, token, standingOrderConsentBody({ mandate: { FinalPaymentDateTime: daysFromNow(400) } })),
       400,
       'U002',
@@ -165,10 +139,10 @@ describe('UK-OB-like sandbox bank: domestic scheduled payments and standing orde
     // Without NumberOfPayments, a final date is the end.
     expect((await postSigned(t, url, token, standingOrderConsentBody({ mandate: { FinalPaymentDateTime: daysFromNow(400) }, initiation: { NumberOfPayments: undefined } }))).status).toBe(201);
     // The frequency's syntax is the spec's (OBFrequency6Code or the ISO pattern); its two modifiers not together.
-    await obError(await postSigned(t, url, token, standingOrderConsentBody({ mandate: { Frequency: { Type: 'IntrvlMnthDay:07:25' } } })), 400, 'U010', `${mandate}.Frequency.Type`);
-    await obError(await postSigned(t, url, token, standingOrderConsentBody({ mandate: { Frequency: { Type: 'MNTH', CountPerPeriod: 1, PointInTime: '25' } } })), 400, 'U002', `${mandate}.Frequency.PointInTime`);
+    await expectObError(await postSigned(t, url, token, standingOrderConsentBody({ mandate: { Frequency: { Type: 'IntrvlMnthDay:07:25' } } })), 400, 'U010', `${mandate}.Frequency.Type`);
+    await expectObError(await postSigned(t, url, token, standingOrderConsentBody({ mandate: { Frequency: { Type: 'MNTH', CountPerPeriod: 1, PointInTime: '25' } } })), 400, 'U002', `${mandate}.Frequency.PointInTime`);
     expect((await postSigned(t, url, token, standingOrderConsentBody({ mandate: { Frequency: { Type: 'MNTH', PointInTime: '25' } } }))).status).toBe(201);
-    await obError(
+    await expectObError(
       await postSigned(t, url, token, standingOrderConsentBody({ initiation: { RecurringPaymentAmount: { Amount: '100.00', Currency: 'EUR' } } })),
       400,
       'U023',

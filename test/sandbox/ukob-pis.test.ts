@@ -2,26 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { importPKCS8, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  assertSpecResponse,
-  authoriseFapi2,
-  call,
-  clientCredentials,
-  domesticPaymentBody,
-  domesticPaymentConsentBody,
-  OB_IAT,
-  OB_ISS,
-  OB_TAN,
-  postSigned,
-  signJws,
-  startUkobTestSandbox,
-  verifyBankSignature,
-  type UkobTestSandbox,
-} from './ukob-helpers.js';
-
-interface ObError {
-  Errors: Array<{ ErrorCode: string; Message: string; Path?: string }>;
-}
+import { assertSpecResponse, authoriseFapi2, call, clientCredentials, domesticPaymentBody, domesticPaymentConsentBody, expectObError, OB_IAT, OB_ISS, OB_TAN, postSigned, signJws, startUkobTestSandbox, verifyBankSignature, type UkobTestSandbox } from './ukob-helpers.js';
 
 interface PaymentConsent {
   Data: { ConsentId: string; Status: string };
@@ -42,15 +23,6 @@ describe('UK-OB-like sandbox bank: domestic payments', () => {
   afterAll(async () => {
     await t?.close();
   });
-
-  async function obError(response: Response, status: number, code: string, path?: string): Promise<ObError> {
-    const text = await response.text();
-    expect(response.status, text).toBe(status);
-    const body = JSON.parse(text) as ObError;
-    expect(body.Errors[0]!.ErrorCode, text).toBe(code);
-    if (path !== undefined) expect(body.Errors[0]!.Path).toBe(path);
-    return body;
-  }
 
   /** A consent created and authorised by the PSU; the PSU's token and the consent's body. */
   async function authorisedPayment(options: { amount?: string; psuId?: string; debtorAccount?: string } = {}) {
@@ -125,7 +97,7 @@ describe('UK-OB-like sandbox bank: domestic payments', () => {
     expect(((await retried.json()) as Payment).Data.DomesticPaymentId).toBe(firstPayment.Data.DomesticPaymentId);
 
     const replayed = await postSigned(t, `${pisp}/domestic-payments`, psuToken, paymentBody);
-    const error = await obError(replayed, 400, 'U009', 'Data.ConsentId');
+    const error = await expectObError(replayed, 400, 'U009', 'Data.ConsentId');
     expect(error.Errors[0]!.Message).toContain('already consumed');
     assertSpecResponse('pisp', 'CreateDomesticPayments', 400, error);
   });
@@ -138,26 +110,26 @@ describe('UK-OB-like sandbox bank: domestic payments', () => {
     const again = (await (await postSigned(t, `${pisp}/domestic-payment-consents`, token, body, { key })).json()) as PaymentConsent;
     expect(again.Data.ConsentId).toBe(first.Data.ConsentId);
     const changed = await postSigned(t, `${pisp}/domestic-payment-consents`, token, domesticPaymentConsentBody({ amount: '99.99' }), { key });
-    expect((await obError(changed, 400, 'U006', 'x-idempotency-key')).Errors[0]!.Message).toContain('another request body');
+    expect((await expectObError(changed, 400, 'U006', 'x-idempotency-key')).Errors[0]!.Message).toContain('another request body');
     // Two at once under one key: one consent.
     const concurrentKey = randomUUID();
     const concurrent = await Promise.all([1, 2].map(() => postSigned(t, `${pisp}/domestic-payment-consents`, token, body, { key: concurrentKey })));
     const ids = await Promise.all(concurrent.map(async (r) => ((await r.json()) as PaymentConsent).Data.ConsentId));
     expect(ids[0]).toBe(ids[1]);
     const tooLong = await postSigned(t, `${pisp}/domestic-payment-consents`, token, body, { key: 'k'.repeat(41) });
-    await obError(tooLong, 400, 'U006', 'x-idempotency-key');
+    await expectObError(tooLong, 400, 'U006', 'x-idempotency-key');
   });
 
   it('refuses a payment whose Initiation or Risk differs from the consent’s, or that names another consent', async () => {
     const { consentId, body, psuToken } = await authorisedPayment();
     const more = domesticPaymentBody(consentId, body);
     more.Data.Initiation.InstructedAmount.Amount = '12.51';
-    await obError(await postSigned(t, `${pisp}/domestic-payments`, psuToken, more), 400, 'U008', 'Data.Initiation.InstructedAmount.Amount');
+    await expectObError(await postSigned(t, `${pisp}/domestic-payments`, psuToken, more), 400, 'U008', 'Data.Initiation.InstructedAmount.Amount');
     const risk = domesticPaymentBody(consentId, body);
     risk.Risk.PaymentContextCode = 'TransferToSelf';
-    await obError(await postSigned(t, `${pisp}/domestic-payments`, psuToken, risk), 400, 'U008', 'Risk.PaymentContextCode');
+    await expectObError(await postSigned(t, `${pisp}/domestic-payments`, psuToken, risk), 400, 'U008', 'Risk.PaymentContextCode');
     const other = await authorisedPayment();
-    await obError(await postSigned(t, `${pisp}/domestic-payments`, psuToken, domesticPaymentBody(other.consentId, other.body)), 400, 'U008', 'Data.ConsentId');
+    await expectObError(await postSigned(t, `${pisp}/domestic-payments`, psuToken, domesticPaymentBody(other.consentId, other.body)), 400, 'U008', 'Data.ConsentId');
     // None of these consumed the consent.
     expect((await postSigned(t, `${pisp}/domestic-payments`, psuToken, domesticPaymentBody(consentId, body))).status).toBe(201);
   });
@@ -185,29 +157,29 @@ describe('UK-OB-like sandbox bank: domestic payments', () => {
       const jws = await signJws(t, JSON.stringify(body));
       const tampered = structuredClone(body);
       tampered.Data.Initiation.InstructedAmount.Amount = '1250.00';
-      const error = await obError(await postSigned(t, url(), token, tampered, { jws }), 400, 'U015');
+      const error = await expectObError(await postSigned(t, url(), token, tampered, { jws }), 400, 'U015');
       expect(error.Errors[0]!.Message).toContain('does not verify');
     });
 
     it('refuses a missing or malformed signature (U019, U018)', async () => {
       const text = JSON.stringify(domesticPaymentConsentBody());
       const missing = await call(t, url(), { method: 'POST', token, body: text, headers: { 'x-idempotency-key': randomUUID() } });
-      await obError(missing, 400, 'U019', 'x-jws-signature');
+      await expectObError(missing, 400, 'U019', 'x-jws-signature');
       const attached = (await signJws(t, text)).replace('..', `.${Buffer.from(text).toString('base64url')}.`);
-      await obError(await postSigned(t, url(), token, JSON.parse(text), { jws: attached }), 400, 'U018');
+      await expectObError(await postSigned(t, url(), token, JSON.parse(text), { jws: attached }), 400, 'U018');
     });
 
     it('checks the critical claims: crit, iat bounds, iss, tan, kid, alg (U016, U017)', async () => {
       const body = domesticPaymentConsentBody();
       const now = Math.floor(Date.now() / 1000);
-      await obError(await postSigned(t, url(), token, body, { jwsOptions: { crit: [OB_IAT, OB_ISS] } }), 400, 'U017', 'crit');
-      await obError(await postSigned(t, url(), token, body, { jwsOptions: { iat: now - 3600 } }), 400, 'U016', OB_IAT);
-      await obError(await postSigned(t, url(), token, body, { jwsOptions: { iat: now + 3600 } }), 400, 'U016', OB_IAT);
-      await obError(await postSigned(t, url(), token, body, { jwsOptions: { iss: '0015800001OTHERTPP/someoneElse' } }), 400, 'U016', OB_ISS);
-      await obError(await postSigned(t, url(), token, body, { jwsOptions: { tan: 'example.com' } }), 400, 'U016', OB_TAN);
-      await obError(await postSigned(t, url(), token, body, { jwsOptions: { kid: 'unknown-kid' } }), 400, 'U016', 'kid');
+      await expectObError(await postSigned(t, url(), token, body, { jwsOptions: { crit: [OB_IAT, OB_ISS] } }), 400, 'U017', 'crit');
+      await expectObError(await postSigned(t, url(), token, body, { jwsOptions: { iat: now - 3600 } }), 400, 'U016', OB_IAT);
+      await expectObError(await postSigned(t, url(), token, body, { jwsOptions: { iat: now + 3600 } }), 400, 'U016', OB_IAT);
+      await expectObError(await postSigned(t, url(), token, body, { jwsOptions: { iss: '0015800001OTHERTPP/someoneElse' } }), 400, 'U016', OB_ISS);
+      await expectObError(await postSigned(t, url(), token, body, { jwsOptions: { tan: 'example.com' } }), 400, 'U016', OB_TAN);
+      await expectObError(await postSigned(t, url(), token, body, { jwsOptions: { kid: 'unknown-kid' } }), 400, 'U016', 'kid');
       const rs256 = (await importPKCS8(await readFile(t.bank.signing.keyFile, 'utf8'), 'RS256')) as CryptoKey;
-      await obError(await postSigned(t, url(), token, body, { jwsOptions: { alg: 'RS256', key: rs256 } }), 400, 'U016', 'alg');
+      await expectObError(await postSigned(t, url(), token, body, { jwsOptions: { alg: 'RS256', key: rs256 } }), 400, 'U016', 'alg');
     });
 
     it('accepts the b64=false form of older clients', async () => {
@@ -220,7 +192,7 @@ describe('UK-OB-like sandbox bank: domestic payments', () => {
       const paymentBody = domesticPaymentBody(consentId, body);
       const jws = await signJws(t, JSON.stringify(paymentBody));
       paymentBody.Data.Initiation.RemittanceInformation.Reference = 'INV-9999';
-      await obError(await postSigned(t, `${pisp}/domestic-payments`, psuToken, paymentBody, { jws }), 400, 'U015');
+      await expectObError(await postSigned(t, `${pisp}/domestic-payments`, psuToken, paymentBody, { jws }), 400, 'U015');
     });
   });
 
@@ -228,12 +200,12 @@ describe('UK-OB-like sandbox bank: domestic payments', () => {
     const token = await clientCredentials(t, 'payments');
     const noCreditor = domesticPaymentConsentBody() as { Data: { Initiation: Record<string, unknown> } };
     delete noCreditor.Data.Initiation.CreditorAccount;
-    await obError(await postSigned(t, `${pisp}/domestic-payment-consents`, token, noCreditor), 400, 'U010', 'Data.Initiation.CreditorAccount');
+    await expectObError(await postSigned(t, `${pisp}/domestic-payment-consents`, token, noCreditor), 400, 'U010', 'Data.Initiation.CreditorAccount');
     const euro = domesticPaymentConsentBody();
     euro.Data.Initiation.InstructedAmount.Currency = 'EUR';
-    await obError(await postSigned(t, `${pisp}/domestic-payment-consents`, token, euro), 400, 'U023', 'Data.Initiation.InstructedAmount.Currency');
+    await expectObError(await postSigned(t, `${pisp}/domestic-payment-consents`, token, euro), 400, 'U023', 'Data.Initiation.InstructedAmount.Currency');
     const unknown = await call(t, `${pisp}/domestic-payment-consents/pdc-${randomUUID()}`, { token });
-    await obError(unknown, 400, 'U011', 'ConsentId');
+    await expectObError(unknown, 400, 'U011', 'ConsentId');
   });
 
   it('lets only the PSU holding the consent’s DebtorAccount authorise it', async () => {
@@ -251,6 +223,6 @@ describe('UK-OB-like sandbox bank: domestic payments', () => {
   it('keeps payment tokens to payments: an AIS-scoped operation with a payment token is refused', async () => {
     const { psuToken } = await authorisedPayment();
     const accounts = await call(t, `${t.bank.apis.aisp}/accounts`, { token: psuToken });
-    await obError(accounts, 403, 'U042');
+    await expectObError(accounts, 403, 'U042');
   });
 });
