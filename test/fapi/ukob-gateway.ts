@@ -16,6 +16,7 @@ import { silentLogger } from '../../plugin/log.js';
 import { startSandbox } from '../../sandbox/index.js';
 import type { SandboxFile } from '../../sandbox/sandbox-file.js';
 import { authoriseAsUkobPsu, type UkobPsuChoice } from '../../sandbox/ukob/headless-psu.js';
+import { expect } from 'vitest';
 import { ukobBankConfig, type BankConfig } from './fapi-bank.js';
 
 export const DEV_KEY = 'fapi-gateway-dev-key-0123456789';
@@ -121,4 +122,17 @@ export async function startUkobGateway(profile: '2.0' | '1.0', options: UkobGate
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Asserts the gateway passed the bank's 400 on as a `bank_bad_request` problem, the bank's message `code` at `path`
+ * among its `bankMessages`.
+ */
+export async function expectBankRefusal(response: Response, code: string, path?: string): Promise<void> {
+  const text = await response.text();
+  expect(response.status, text).toBe(400);
+  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  const problem = JSON.parse(text) as { code: string; bankMessages: { code?: string; path?: string }[] };
+  expect(problem.code).toBe('bank_bad_request');
+  expect(problem.bankMessages).toContainEqual(expect.objectContaining(path === undefined ? { code } : { code, path }));
 }

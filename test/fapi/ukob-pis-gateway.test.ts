@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authoriseAsUkobPsu } from '../../sandbox/ukob/headless-psu.js';
 import { domesticPaymentBody, domesticPaymentConsentBody } from '../sandbox/ukob-helpers.js';
-import { startUkobGateway, type UkobGateway } from './ukob-gateway.js';
+import { expectBankRefusal, startUkobGateway, type UkobGateway } from './ukob-gateway.js';
 
 interface ObPaymentConsent {
   Data: { ConsentId: string; Status: string };
@@ -57,10 +57,7 @@ describe.each(['2.0', '1.0'] as const)('UK Open Banking domestic payment through
     expect(((await again.json()) as ObPayment).Data.DomesticPaymentId).toBe(payment.Data.DomesticPaymentId);
     // Under another key (a caller that means a second payment): the consent is single use, the bank refuses.
     const replay = await g.call('/ukob/pisp/domestic-payments', { method: 'POST', body: paymentBody, headers: { 'x-connection-id': 'pay-1', 'x-idempotency-key': 'second-attempt' } });
-    expect(replay.status).toBe(400);
-    const refusal = (await replay.json()) as { code: string; bankMessages: { code: string }[] };
-    expect(refusal.code).toBe('bank_bad_request');
-    expect(refusal.bankMessages.map((m) => m.code)).toContain('U009');
+    await expectBankRefusal(replay, 'U009');
 
     // The status with the client-credentials token, one step per read: PDNG → ACSP → ACSC.
     const statuses: string[] = [];

@@ -9,17 +9,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { internationalConsentBody, paymentOrderBody } from '../sandbox/ukob-helpers.js';
-import { startUkobGateway, type UkobGateway } from './ukob-gateway.js';
+import { expectBankRefusal, startUkobGateway, type UkobGateway } from './ukob-gateway.js';
 
 interface Consent {
   Data: { ConsentId: string; Status: string; ExchangeRateInformation?: { RateType: string; ExchangeRate: number } };
 }
 type Order = { Data: Record<string, unknown> & { ConsentId: string; Status: string } };
-interface BankProblem {
-  code: string;
-  bankMessages: { code?: string; path?: string }[];
-}
-
 const TYPES = [
   { kind: 'payment', consents: 'international-payment-consents', orders: 'international-payments', idName: 'InternationalPaymentId', funds: true, read: 'ACSP' },
   { kind: 'scheduled-payment', consents: 'international-scheduled-payment-consents', orders: 'international-scheduled-payments', idName: 'InternationalScheduledPaymentId', funds: true, read: 'ACSP' },
@@ -71,10 +66,7 @@ describe.each(['2.0', '1.0'] as const)('UK Open Banking international payment or
 
     // A second order from the consumed consent (another key: a caller meaning a second one): the bank's U009.
     const second = await g.call(`/ukob/pisp/${type.orders}`, { method: 'POST', body: orderBody, headers: { 'x-connection-id': connectionId, 'x-idempotency-key': 'a-second-order' } });
-    expect(second.status).toBe(400);
-    const refusal = (await second.json()) as BankProblem;
-    expect(refusal.code).toBe('bank_bad_request');
-    expect(refusal.bankMessages).toContainEqual(expect.objectContaining({ code: 'U009', path: 'Data.ConsentId' }));
+    await expectBankRefusal(second, 'U009', 'Data.ConsentId');
 
     const read = await g.call(`/ukob/pisp/${type.orders}/${orderId}`);
     expect(read.status).toBe(200);
@@ -87,11 +79,7 @@ describe.each(['2.0', '1.0'] as const)('UK Open Banking international payment or
   it('passes on the bank’s refusal of an Agreed rate on a contract it does not know, its code and field kept', async () => {
     const body = internationalConsentBody('payment', { initiation: { ExchangeRateInformation: { UnitCurrency: 'GBP', RateType: 'Agreed', ExchangeRate: 1.1612, ContractIdentification: 'FX-NOT-A-CONTRACT' } } });
     const created = await g.call('/ukob/pisp/international-payment-consents', { method: 'POST', body });
-    expect(created.status).toBe(400);
-    expect(created.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const problem = (await created.json()) as BankProblem;
-    expect(problem.code).toBe('bank_bad_request');
-    expect(problem.bankMessages).toEqual([expect.objectContaining({ code: 'U002', path: 'Data.Initiation.ExchangeRateInformation.ContractIdentification' })]);
+    await expectBankRefusal(created, 'U002', 'Data.Initiation.ExchangeRateInformation.ContractIdentification');
   });
 });
 

@@ -7,17 +7,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { daysFromNow, paymentOrderBody, scheduledPaymentConsentBody, standingOrderConsentBody } from '../sandbox/ukob-helpers.js';
-import { startUkobGateway, type UkobGateway } from './ukob-gateway.js';
+import { expectBankRefusal, startUkobGateway, type UkobGateway } from './ukob-gateway.js';
 
 interface Consent {
   Data: { ConsentId: string; Status: string };
 }
 type Order = { Data: Record<string, string> & { ConsentId: string; Status: string } };
-interface BankProblem {
-  code: string;
-  bankMessages: { code?: string; path?: string }[];
-}
-
 const TYPES = [
   { what: 'scheduled payment', consents: 'domestic-scheduled-payment-consents', orders: 'domestic-scheduled-payments', idName: 'DomesticScheduledPaymentId', body: () => scheduledPaymentConsentBody(), read: 'ACSP' },
   { what: 'standing order', consents: 'domestic-standing-order-consents', orders: 'domestic-standing-orders', idName: 'DomesticStandingOrderId', body: () => standingOrderConsentBody(), read: 'ACTC' },
@@ -57,10 +52,7 @@ describe.each(['2.0', '1.0'] as const)('UK Open Banking scheduled payments and s
 
     // A second order from the consumed consent (another key: a caller meaning a second one): the bank's U009.
     const second = await g.call(`/ukob/pisp/${type.orders}`, { method: 'POST', body: orderBody, headers: { 'x-connection-id': connectionId, 'x-idempotency-key': 'a-second-order' } });
-    expect(second.status).toBe(400);
-    const refusal = (await second.json()) as BankProblem;
-    expect(refusal.code).toBe('bank_bad_request');
-    expect(refusal.bankMessages).toContainEqual(expect.objectContaining({ code: 'U009', path: 'Data.ConsentId' }));
+    await expectBankRefusal(second, 'U009', 'Data.ConsentId');
 
     const read = await g.call(`/ukob/pisp/${type.orders}/${orderId}`);
     expect(read.status).toBe(200);
@@ -72,11 +64,7 @@ describe.each(['2.0', '1.0'] as const)('UK Open Banking scheduled payments and s
 
   it('passes on the bank’s refusal of a scheduled payment whose execution date has passed, its code and field kept', async () => {
     const created = await g.call('/ukob/pisp/domestic-scheduled-payment-consents', { method: 'POST', body: scheduledPaymentConsentBody({ executeAt: daysFromNow(-1) }) });
-    expect(created.status).toBe(400);
-    expect(created.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const problem = (await created.json()) as BankProblem;
-    expect(problem.code).toBe('bank_bad_request');
-    expect(problem.bankMessages).toEqual([expect.objectContaining({ code: 'U003', path: 'Data.Initiation.RequestedExecutionDateTime' })]);
+    await expectBankRefusal(created, 'U003', 'Data.Initiation.RequestedExecutionDateTime');
   });
 });
 

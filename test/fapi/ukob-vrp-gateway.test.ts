@@ -7,7 +7,7 @@
  * VRP funds confirmation answers; after the consent is deleted, no payment goes through.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startUkobGateway, type UkobGateway } from './ukob-gateway.js';
+import { expectBankRefusal, startUkobGateway, type UkobGateway } from './ukob-gateway.js';
 import { vrpConsentBody, vrpPaymentBody } from './vrp-bodies.js';
 
 interface ObVrpConsent {
@@ -72,17 +72,11 @@ describe.each(['2.0', '1.0'] as const)('UK Open Banking domestic VRP through the
     expect(((await retried.json()) as ObVrp).Data.DomesticVRPId).toBe(two.Data.DomesticVRPId);
     // The same key with another body: the gateway sends the same derived key, the bank refuses it.
     const replayed = await pay(vrpPaymentBody(consent.Data.ConsentId, consentBody, '1.00'), { 'x-idempotency-key': 'vrp-second' });
-    expect(replayed.status).toBe(400);
-    const replay = (await replayed.json()) as Problem;
-    expect(replay.code).toBe('bank_bad_request');
-    expect(replay.bankMessages).toContainEqual(expect.objectContaining({ code: 'U006', path: 'x-idempotency-key' }));
+    await expectBankRefusal(replayed, 'U006', 'x-idempotency-key');
 
     // A third of 20.00 would make 65.00 today: over the periodic limit, refused with the bank's code and field.
     const third = await pay(vrpPaymentBody(consent.Data.ConsentId, consentBody, '20.00'));
-    expect(third.status).toBe(400);
-    const overPeriod = (await third.json()) as Problem;
-    expect(overPeriod.code).toBe('bank_bad_request');
-    expect(overPeriod.bankMessages).toContainEqual(expect.objectContaining({ code: 'U014', path: 'Data.ControlParameters.PeriodicLimits[0].Amount' }));
+    await expectBankRefusal(third, 'U014', 'Data.ControlParameters.PeriodicLimits[0].Amount');
     // Over the individual maximum.
     const big = (await (await pay(vrpPaymentBody(consent.Data.ConsentId, consentBody, '30.01'))).json()) as Problem;
     expect(big.bankMessages).toContainEqual(expect.objectContaining({ code: 'U014', path: 'Data.ControlParameters.MaximumIndividualAmount.Amount' }));
