@@ -16,7 +16,8 @@ export interface TokenContext {
   readonly lockTtlMs: number;
   /**
    * How long a refresh that took the lock over a dead holder's unresolved intent waits for that holder's
-   * journaled answer before presenting the refresh token again (refresh-lock.ts `awaitHandover`). Default: the lock TTL.
+   * journaled answer before presenting the refresh token again (refresh-lock.ts `awaitHandover`); 0: no wait, and no
+   * intent recorded (`store.handoverWaitSeconds`, default 0).
    */
   readonly handoverWaitMs: number;
   /** Names this process in lock owners (`host:pid:random`), so an operator can tell who holds a lock. */

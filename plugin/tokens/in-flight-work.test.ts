@@ -28,4 +28,13 @@ describe('InFlightWork (what a graceful stop waits for)', () => {
     expect(outcome.ms).toBeGreaterThanOrEqual(45);
     expect(outcome.ms).toBeLessThan(1000);
   });
+
+  it('one stop, one bound: a second drain ends by the first one\'s deadline, not a new one', async () => {
+    const work = new InFlightWork();
+    void work.track(new Promise(() => {}));
+    expect((await work.drain(50)).drained).toBe(false);
+    const again = await work.drain(5000);
+    expect(again).toMatchObject({ drained: false, left: 1 });
+    expect(again.ms).toBeLessThan(40);
+  });
 });

@@ -16,6 +16,8 @@ export interface DrainOutcome {
 export class InFlightWork {
   readonly #running = new Set<Promise<unknown>>();
   #stopping = false;
+  /** When the first drain's bound runs out (performance.now() ms). */
+  #deadline: number | undefined;
 
   /** True once a drain began: no new refresh starts. */
   get stopping(): boolean {
@@ -36,13 +38,15 @@ export class InFlightWork {
 
   /**
    * Stops new work and waits until the running work settled (work it starts meanwhile included), at most
-   * `timeoutMs`. Never rejects.
+   * `timeoutMs` from the first drain. Never rejects.
    */
   async drain(timeoutMs: number): Promise<DrainOutcome> {
     this.#stopping = true;
     const started = performance.now();
+    // One stop, one bound: a later drain (gateway.close() after stopGracefully's) ends by the first one's deadline.
+    this.#deadline ??= started + timeoutMs;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const bound = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const bound = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, this.#deadline! - started))));
     try {
       while (this.#running.size > 0) {
         const settled = Promise.allSettled([...this.#running]);

@@ -1,3 +1,5 @@
+import { toBase64Url } from '../crypto/base64.js';
+import { sha256 } from '../crypto/digest.js';
 import { BankgateError } from '../errors/bankgate-error.js';
 import { storageIdOf, type Connection } from '../store/connection.js';
 import type { TokenContext } from './context.js';
@@ -32,8 +34,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function acquireRefreshLock(context: TokenContext, connection: Connection, stillNeeded: (latest: Connection) => boolean): Promise<LockResult> {
   const name = refreshLockName(connection);
   const owner = `${context.replicaId}:${crypto.randomUUID()}`;
-  // The intent: what this holder will present (recorded with the lock in the same round trip, where the store can).
-  const intent = context.store.acquireLockWithIntent && connection.tokens?.refreshToken ? { value: await refreshTokenDigest(connection.tokens.refreshToken), ttlMs: Math.max(INTENT_TTL_MS, 4 * context.lockTtlMs) } : undefined;
+  // The intent: what this holder will present (recorded with the lock in the same round trip, where the store can),
+  // only where a next holder would wait for it (store.handoverWaitSeconds): otherwise no digest, no larger script.
+  const intent = context.handoverWaitMs > 0 && context.store.acquireLockWithIntent && connection.tokens?.refreshToken ? { value: await refreshTokenDigest(connection.tokens.refreshToken), ttlMs: Math.max(INTENT_TTL_MS, 4 * context.lockTtlMs) } : undefined;
   const started = performance.now();
   const deadline = context.now() + context.lockTtlMs + 2 * REFRESH_ATTEMPT_TIMEOUT_MS + 1000;
   const waited = () => context.metrics.observe(TOKEN_METRICS.lockWait, { bank: connection.bank }, (performance.now() - started) / 1000);
@@ -110,8 +113,8 @@ export function keepLease(context: TokenContext, connection: Connection, owner: 
  * still the one that holder was about to present, it may have been rotated at the bank with the answer in that
  * holder's journal (a replica killed, or cut off from the store, after the bank answered). Presenting it again
  * would be a double refresh (the bank revokes the grant, the journaled answer with it), so this waits, at most
- * `context.handoverWaitMs` (`store.handoverWaitSeconds`; 0, the default, does not wait), for the holder's replay to store the newer set, re-reading the store (the lease is
- * renewed meanwhile). Returns the connection as stored at the end: replaced (the handover landed), or the same
+ * `context.handoverWaitMs` (`store.handoverWaitSeconds`; 0, the default, does not wait), for the holder's replay
+ * to store the newer set, re-reading the store (the lease is renewed meanwhile). Returns the connection as stored at the end: replaced (the handover landed), or the same
  * refresh token (nobody came back: the caller presents it, and the bank decides). No wait when nothing is in doubt.
  */
 export async function awaitHandover(context: TokenContext, connection: Connection, inDoubt: string): Promise<Connection> {
@@ -137,8 +140,7 @@ export async function awaitHandover(context: TokenContext, connection: Connectio
 
 /** A digest of a refresh token for the lock's intent: tells tokens apart, useless to use one. */
 async function refreshTokenDigest(refreshToken: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(refreshToken)));
-  return btoa(String.fromCharCode(...digest.subarray(0, 16))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return toBase64Url((await sha256(refreshToken)).subarray(0, 16));
 }
 
 /** The store lock that keeps one refresh per connection across replicas. */

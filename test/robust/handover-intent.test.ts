@@ -50,9 +50,9 @@ describe("a dead holder's journaled refresh is handed over, not refreshed over",
     dirs.push(journalDirA, journalDirB);
     storeA = switchable(await createRedisStore({ url: redis.url, keys, log }));
     const journaledA = await journaledStore(storeA, await createFileJournal({ dir: journalDirA, keys, log }), { log: createJsonLogger((line) => harness?.logLines.push(line)), replayEveryMs: 50 });
-    harness = await startVaultHarness({ accessTtlSeconds: 3600, store: { url: redis.url, lockTtlSeconds: LOCK_TTL_SECONDS } as BankgateConfig['store'], gateway: { store: journaledA, now } });
+    harness = await startVaultHarness({ accessTtlSeconds: 3600, store: { url: redis.url, lockTtlSeconds: LOCK_TTL_SECONDS, handoverWaitSeconds: LOCK_TTL_SECONDS } as BankgateConfig['store'], gateway: { store: journaledA, now } });
     const journaledB = await journaledStore(await createRedisStore({ url: redis.url, keys, log }), await createFileJournal({ dir: journalDirB, keys, log }), { log });
-    // B waits for a dead holder's handover as long as the lock TTL (store.handoverWaitSeconds; off by default).
+    // Both replicas configured alike: store.handoverWaitSeconds (off by default) records intents and waits the lock TTL.
     replicaB = await startReplica(journaledB, now, redis.url, LOCK_TTL_SECONDS, LOCK_TTL_SECONDS);
     raw = await createRedisStore({ url: redis.url, keys, log });
   }, 60_000);
