@@ -8,7 +8,7 @@ import { BankgateError } from '../errors/bankgate-error.js';
 import { classifyTransportError, originOf, type ClassifyContext } from './classify-error.js';
 import { outgoingHeaders, stripHopByHop } from './hop-by-hop.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from './defaults.js';
-import { chunksOf, readBoundedBody } from './read-body.js';
+import { bufferedResponse, callerSignalOf, chunksOf, readBoundedBody } from './read-body.js';
 import { createRequestSigner } from './request-signer.js';
 import { signingOf, type ResolvedSigning, type SigningOptions } from './signing-options.js';
 import { checkedTarget } from './request-target.js';
@@ -35,8 +35,6 @@ export interface FetchTransportOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-/** Statuses a Response may not carry a body with. */
-const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /**
  * Creates a `BankTransport` over an injected WHATWG fetch, for runtimes where mTLS is the platform's job.
@@ -102,16 +100,11 @@ export function createFetchTransport(options: FetchTransportOptions): BankTransp
    * trickles or never answers ends in `bank_timeout` at `timeoutMs`. The caller's signal still aborts the call.
    */
   async function classifiedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    const callerSignal = init?.signal ?? (input instanceof Request ? input.signal : undefined) ?? undefined;
+    const callerSignal = callerSignalOf(input, init);
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = callerSignal ? AbortSignal.any([callerSignal, deadline]) : deadline;
     try {
-      const response = await baseFetch(input, { ...init, signal });
-      if (response.body === null) return response;
-      const body = await readBoundedBody(chunksOf(response.body), maxResponseBytes, response.headers.get('content-length'), () =>
-        void response.body?.cancel().catch(() => {}),
-      );
-      return new Response(NULL_BODY_STATUS.has(response.status) ? null : (body as Uint8Array<ArrayBuffer>), { status: response.status, statusText: response.statusText, headers: response.headers });
+      return await bufferedResponse(await baseFetch(input, { ...init, signal }), maxResponseBytes);
     } catch (error) {
       if (callerSignal?.aborted) throw error;
       const cause = deadline.aborted ? new FetchTimeoutError(timeoutMs, error) : error;

@@ -97,3 +97,26 @@ function joined(chunks: readonly Uint8Array[], total: number): Uint8Array {
 function asUint8Array(chunk: Uint8Array): Uint8Array {
   return chunk.constructor === Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
+
+/** Statuses a Response may not carry a body with. */
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * A fetch answer with its body read to the end under `limit` (`readBoundedBody`), as a new Response: the OAuth
+ * fetches hand their answers over buffered, so that one deadline covers the body too.
+ */
+export async function bufferedResponse(response: Response, limit: number): Promise<Response> {
+  if (response.body === null) return response;
+  const init = { status: response.status, statusText: response.statusText, headers: response.headers };
+  if (NULL_BODY_STATUS.has(response.status)) {
+    await response.body.cancel().catch(() => {});
+    return new Response(null, init);
+  }
+  const body = await readBoundedBody(chunksOf(response.body), limit, response.headers.get('content-length'), () => void response.body?.cancel().catch(() => {}));
+  return new Response(body as Uint8Array<ArrayBuffer>, init);
+}
+
+/** The caller's signal of a fetch call: `init.signal`, else the Request's own. */
+export function callerSignalOf(input: RequestInfo | URL, init: RequestInit | undefined): AbortSignal | undefined {
+  return init?.signal ?? (input instanceof Request ? input.signal : undefined) ?? undefined;
+}

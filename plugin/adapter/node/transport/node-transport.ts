@@ -10,7 +10,7 @@ import { dispatchBuffered, type BufferedAnswer } from './buffered-dispatch.js';
 import { decodeBody } from './decode-body.js';
 import { classifyTransportError, originOf, type ClassifyContext } from '../../../transport/classify-error.js';
 import { outgoingHeaders, stripHopByHop } from '../../../transport/hop-by-hop.js';
-import { chunksOf, readBoundedBody } from '../../../transport/read-body.js';
+import { bufferedResponse, callerSignalOf, readBoundedBody } from '../../../transport/read-body.js';
 import { probeBudgetMs } from '../../../transport/defaults.js';
 import { createRequestSigner } from '../../../transport/request-signer.js';
 import { assertTarget } from '../../../transport/request-target.js';
@@ -141,7 +141,7 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
    */
   async function mtlsFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const usedContext = secureContext;
-    const callerSignal = init?.signal ?? (input instanceof Request ? input.signal : undefined) ?? undefined;
+    const callerSignal = callerSignalOf(input, init);
     const deadline = AbortSignal.timeout(config.timeouts.totalMs);
     const signal = callerSignal ? AbortSignal.any([callerSignal, deadline]) : deadline;
     try {
@@ -149,23 +149,12 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
       // A global Request is not undici's Request class: its parts are handed over instead.
       const [url, options] = input instanceof Request ? [input.url, { method: input.method, headers: input.headers, body: input.body, duplex: 'half', redirect: input.redirect, ...init }] : [input, init];
       const response = await undiciFetch(url as string | URL, { ...options, signal, dispatcher: agent } as Parameters<typeof undiciFetch>[1]);
-      return await buffered(response as unknown as Response);
+      return await bufferedResponse(response as unknown as Response, config.maxResponseBytes);
     } catch (error) {
       if (callerSignal?.aborted) throw error;
       const cause = deadline.aborted ? new AttemptDeadlineError(config.timeouts.totalMs) : error;
       throw await diagnose(cause, { ...context, origin: originOf(input), fromFetch: true }, usedContext, callerSignal);
     }
-  }
-
-  /** The answer with its body read to the end (under the size limit, decoded as fetch decodes it). */
-  async function buffered(response: Response): Promise<Response> {
-    if (response.body === null) return response;
-    if (NULL_BODY_STATUS.has(response.status)) {
-      await response.body.cancel().catch(() => {});
-      return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
-    }
-    const body = await readBoundedBody(chunksOf(response.body), config.maxResponseBytes, response.headers.get('content-length'), () => void response.body?.cancel().catch(() => {}));
-    return new Response(body as Uint8Array<ArrayBuffer>, { status: response.status, statusText: response.statusText, headers: response.headers });
   }
 
   return {
@@ -182,9 +171,6 @@ export function createNodeTransport(options: NodeTransportOptions): NodeTranspor
     },
   };
 }
-
-/** Statuses a Response may not carry a body with. */
-const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /** A Node transport whose client certificate can be replaced while it runs (hot rotation). */
 export interface NodeTransport extends BankTransport {
